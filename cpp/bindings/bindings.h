@@ -1,0 +1,35 @@
+// Shared helpers for the pybind11 glue: typed views of NumPy arrays with checked shapes.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+
+namespace seqnet {
+
+namespace py = pybind11;
+using FArray = py::array_t<float, py::array::c_style>;
+
+// A float32, C-contiguous array of exactly `ndim` dimensions, or ValueError naming `what`.
+// Never converts: the engine works on the caller's memory.
+inline FArray checked(const py::handle& obj, const char* what, int ndim = -1) {
+    if (!FArray::check_(obj)) {
+        auto arr = py::array::ensure(obj);
+        std::string got = arr ? std::string(py::str(arr.dtype())) : std::string(py::str(obj.get_type()));
+        throw py::value_error(std::string(what) + ": expected a C-contiguous float32 array, got " + got +
+                              (arr && !(arr.flags() & py::array::c_style) ? " (non-contiguous)" : ""));
+    }
+    auto a = py::reinterpret_borrow<FArray>(obj);
+    if (ndim >= 0 && a.ndim() != ndim)
+        throw py::value_error(std::string(what) + ": expected " + std::to_string(ndim) +
+                              " dimensions, got " + std::to_string(a.ndim()));
+    return a;
+}
+
+std::string shape_str(const py::array& a);
+
+void bind_gemm(py::module_& m);
+void bind_nn(py::module_& m);
+
+}  // namespace seqnet

@@ -1,0 +1,65 @@
+#include "seqnet/gemm.h"
+
+#include "bindings.h"
+
+namespace seqnet {
+
+std::string shape_str(const py::array& a) {
+    std::string s = "(";
+    for (py::ssize_t i = 0; i < a.ndim(); ++i) {
+        if (i) s += ", ";
+        s += std::to_string(a.shape(i));
+    }
+    if (a.ndim() == 1) s += ",";
+    return s + ")";
+}
+
+namespace {
+
+// c = alpha * op(a) @ op(b) + beta * c (+ bias), all 2-D float32 C-contiguous.
+void gemm_into(const py::handle& a_obj, const py::handle& b_obj, const py::handle& c_obj, bool ta,
+               bool tb, float alpha, float beta, const py::handle& bias_obj) {
+    FArray a = checked(a_obj, "sgemm: a", 2), b = checked(b_obj, "sgemm: b", 2),
+           c = checked(c_obj, "sgemm: c", 2);
+    int64_t m = ta ? a.shape(1) : a.shape(0), k = ta ? a.shape(0) : a.shape(1);
+    int64_t kb = tb ? b.shape(1) : b.shape(0), n = tb ? b.shape(0) : b.shape(1);
+    if (k != kb)
+        throw py::value_error("sgemm: inner dimensions differ: op(a) is " + std::to_string(m) + "x" +
+                              std::to_string(k) + ", op(b) is " + std::to_string(kb) + "x" + std::to_string(n));
+    if (c.shape(0) != m || c.shape(1) != n)
+        throw py::value_error("sgemm: c must have shape (" + std::to_string(m) + ", " + std::to_string(n) +
+                              "), got " + shape_str(c));
+    if (!c.writeable()) throw py::value_error("sgemm: c is read-only");
+    GemmEpilogue ep;
+    FArray bias;
+    if (!bias_obj.is_none()) {
+        bias = checked(bias_obj, "sgemm: bias", 1);
+        if (bias.shape(0) != n)
+            throw py::value_error("sgemm: bias must have shape (" + std::to_string(n) + ",), got " + shape_str(bias));
+        ep.bias = bias.data();
+    }
+    const float* ap = a.data();
+    const float* bp = b.data();
+    float* cp = c.mutable_data();
+    py::gil_scoped_release release;
+    sgemm(ta, tb, m, n, k, alpha, ap, a.shape(1), bp, b.shape(1), beta, cp, n, ep.bias ? &ep : nullptr);
+}
+
+}  // namespace
+
+void bind_gemm(py::module_& m) {
+    m.def("sgemm", &gemm_into, py::arg("a"), py::arg("b"), py::arg("c"), py::arg("trans_a") = false,
+          py::arg("trans_b") = false, py::arg("alpha") = 1.0f, py::arg("beta") = 0.0f,
+          py::arg("bias") = py::none(),
+          "c = alpha * op(a) @ op(b) + beta * c (+ bias), in place; 2-D float32 C-contiguous arrays.");
+    m.def("matmul", [](const py::handle& a_obj, const py::handle& b_obj, bool ta, bool tb) {
+        FArray a = checked(a_obj, "matmul: a", 2), b = checked(b_obj, "matmul: b", 2);
+        int64_t m_ = ta ? a.shape(1) : a.shape(0), n = tb ? b.shape(0) : b.shape(1);
+        FArray c({m_, n});
+        gemm_into(a, b, c, ta, tb, 1.0f, 0.0f, py::none());
+        return c;
+    }, py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
+       "op(a) @ op(b) as a new float32 array.");
+}
+
+}  // namespace seqnet

@@ -1,0 +1,26 @@
+// seqnet._engine: the pybind11 glue. Each entry point checks dtype, contiguity and
+// shapes (ValueError with the shapes), releases the GIL, and calls one kernel.
+#include <pybind11/pybind11.h>
+
+#include "bindings.h"
+#include "seqnet/cpu.h"
+#include "seqnet/runtime.h"
+
+namespace py = pybind11;
+
+PYBIND11_MODULE(_engine, m) {
+    m.doc() = "seqnet's native engine: C++ kernels with OpenMP and SIMD.";
+    m.def("set_num_threads", &seqnet::set_num_threads, py::arg("n"));
+    m.def("get_num_threads", &seqnet::get_num_threads);
+    m.def("active_isa", [] { return seqnet::isa_name(seqnet::active_isa()); });
+    m.def("detected_isa", [] { return seqnet::isa_name(seqnet::detected_isa()); });
+    m.def("set_isa", [](const std::string& name) {
+        seqnet::Isa want;
+        if (name == "generic") want = seqnet::Isa::Generic;
+        else if (name == "avx2") want = seqnet::Isa::Avx2;
+        else if (name == "avx512") want = seqnet::Isa::Avx512;
+        else throw py::value_error("set_isa: expected 'generic', 'avx2' or 'avx512', got '" + name + "'");
+        return std::string(seqnet::isa_name(seqnet::set_isa(want)));
+    }, py::arg("name"));
+    seqnet::bind_gemm(m);
+}
