@@ -23,4 +23,5 @@ PYBIND11_MODULE(_engine, m) {
         return std::string(seqnet::isa_name(seqnet::set_isa(want)));
     }, py::arg("name"));
     seqnet::bind_gemm(m);
+    seqnet::bind_nn(m);
 }

@@ -1,4 +1,26 @@
-"""seqnet: the Keras 2 Sequential API on a native C++ engine."""
+"""seqnet: the Keras 2 Sequential API on a native C++ engine.
+
+``import seqnet as keras`` and a Keras 2 script runs unchanged.
+"""
 from seqnet import _engine
+from seqnet import backend
+from seqnet import activations, initializers, losses, metrics, optimizers, callbacks, utils
+from seqnet import layers, models, datasets
+from seqnet.models import Sequential, Model
 
 __version__ = "0.1.0"
+
+
+def set_num_threads(n):
+    """Threads used by the engine's parallel kernels (default: OMP_NUM_THREADS or all cores)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+    _engine.set_num_threads(n)
+
+
+def get_num_threads():
+    return _engine.get_num_threads()
+
+
+__all__ = ["Sequential", "Model", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
+           "losses", "metrics", "models", "optimizers", "utils", "set_num_threads", "get_num_threads"]

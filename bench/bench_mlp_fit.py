@@ -1,0 +1,248 @@
+"""Time `fit` of the seed softmax MLP in seqnet, PyTorch (CPU) and tf-keras.
+
+The model is the Keras 2 guide's "MLP for multi-class softmax classification":
+
+    x (1000, 20) random, y one-hot of 10 classes
+    Dense(64, relu, input_dim=20) - Dropout(0.5) - Dense(64, relu) -
+    Dropout(0.5) - Dense(10, softmax)
+    SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True),
+    categorical_crossentropy, metrics=['accuracy']
+    fit(batch_size=128, epochs=20, shuffle=True, verbose=0)
+
+seqnet and tf-keras run the very same Keras code (`import seqnet as keras` /
+`import tf_keras as keras`, the latter with tf_keras.optimizers.legacy.SGD);
+PyTorch runs the loop a user would write by hand (randperm shuffling, slicing
+batches, CrossEntropyLoss on logits, torch.optim.SGD nesterov with the same
+time-based decay as a per-step LambdaLR, loss and accuracy read back per batch
+as Keras does). Each framework: one warm-up fit of 1 epoch, then --repeats
+fits of --epochs epochs on the same model; the reported number is the median
+over repeats of (fit wall time / epochs), in milliseconds.
+
+Frameworks that cannot be imported are skipped with the reason, so the script
+runs with any Python that has numpy:
+
+    python3 bench/bench_mlp_fit.py                  # whatever imports
+    /work/peers/bin/python bench/bench_mlp_fit.py   # all three
+    python3 bench/bench_mlp_fit.py --only seqnet --repeats 3 --json out.json
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import traceback
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+
+N, DIM, CLASSES = 1000, 20, 10
+BATCH = 128
+LR, DECAY, MOMENTUM = 0.01, 1e-6, 0.9
+
+
+def make_data(seed=0):
+    rng = np.random.RandomState(seed)
+    x = rng.random_sample((N, DIM)).astype(np.float32)
+    labels = rng.randint(CLASSES, size=N)
+    y = np.eye(CLASSES, dtype=np.float32)[labels]
+    return x, y, labels
+
+
+class Skip(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------
+# the Keras code, shared by seqnet and tf-keras
+# --------------------------------------------------------------------------
+def keras_model(keras, sgd):
+    Sequential = keras.models.Sequential
+    Dense, Dropout = keras.layers.Dense, keras.layers.Dropout
+    model = Sequential()
+    model.add(Dense(64, activation="relu", input_dim=DIM))
+    model.add(Dropout(0.5))
+    model.add(Dense(64, activation="relu"))
+    model.add(Dropout(0.5))
+    model.add(Dense(CLASSES, activation="softmax"))
+    model.compile(loss="categorical_crossentropy", optimizer=sgd,
+                  metrics=["accuracy"])
+    return model
+
+
+def time_keras(model, x, y, epochs, repeats):
+    model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
+    per_epoch, hist = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        hist = model.fit(x, y, batch_size=BATCH, epochs=epochs, shuffle=True,
+                         verbose=0)
+        per_epoch.append((time.perf_counter() - t0) / epochs)
+    h = hist.history
+    acc = h.get("accuracy", h.get("acc"))
+    return per_epoch, float(h["loss"][-1]), float(acc[-1])
+
+
+def run_seqnet(x, y, labels, epochs, repeats):
+    try:
+        import seqnet as keras
+        import seqnet.layers  # noqa: F401
+        import seqnet.models  # noqa: F401
+        import seqnet.optimizers  # noqa: F401
+    except Exception as e:  # ImportError, or a broken build
+        raise Skip("cannot import seqnet: %s: %s" % (type(e).__name__, e))
+    try:
+        sgd = keras.optimizers.SGD(lr=LR, decay=DECAY, momentum=MOMENTUM,
+                                   nesterov=True)
+        model = keras_model(keras, sgd)
+    except Exception as e:
+        raise Skip("seqnet cannot build the model: %s: %s"
+                   % (type(e).__name__, e))
+    version = getattr(keras, "__version__", "?")
+    try:
+        res = time_keras(model, x, y, epochs, repeats)
+    except Exception as e:
+        raise Skip("seqnet fit failed: %s: %s" % (type(e).__name__, e))
+    return version, res
+
+
+def run_tf_keras(x, y, labels, epochs, repeats):
+    try:
+        import tensorflow as tf
+        import tf_keras as keras
+    except Exception as e:
+        raise Skip("cannot import tf_keras: %s: %s" % (type(e).__name__, e))
+    tf.random.set_seed(0)
+    sgd = keras.optimizers.legacy.SGD(learning_rate=LR, decay=DECAY,
+                                      momentum=MOMENTUM, nesterov=True)
+    model = keras_model(keras, sgd)
+    version = "tf_keras %s (tensorflow %s, intra-op threads %s)" % (
+        keras.__version__, tf.__version__,
+        tf.config.threading.get_intra_op_parallelism_threads() or "auto")
+    return version, time_keras(model, x, y, epochs, repeats)
+
+
+# --------------------------------------------------------------------------
+# PyTorch, written the way a user writes the loop
+# --------------------------------------------------------------------------
+def run_torch(x, y, labels, epochs, repeats):
+    try:
+        import torch
+        from torch import nn
+    except Exception as e:
+        raise Skip("cannot import torch: %s: %s" % (type(e).__name__, e))
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(DIM, 64), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(64, 64), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(64, CLASSES))      # softmax is inside CrossEntropyLoss
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM,
+                          nesterov=True)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda it: 1.0 / (1.0 + DECAY * it))   # Keras time-based decay
+    loss_fn = nn.CrossEntropyLoss()
+    xt = torch.from_numpy(x)
+    yt = torch.from_numpy(labels.astype(np.int64))
+
+    def fit(n_epochs):
+        model.train()
+        last = None
+        for _ in range(n_epochs):
+            perm = torch.randperm(N)
+            tot_loss = tot_acc = 0.0
+            for s in range(0, N, BATCH):
+                idx = perm[s:s + BATCH]
+                xb, yb = xt[idx], yt[idx]
+                out = model(xb)
+                loss = loss_fn(out, yb)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+                nb = len(idx)
+                tot_loss += loss.item() * nb
+                tot_acc += (out.argmax(1) == yb).float().mean().item() * nb
+            last = (tot_loss / N, tot_acc / N)
+        return last
+
+    fit(1)
+    per_epoch, last = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        last = fit(epochs)
+        per_epoch.append((time.perf_counter() - t0) / epochs)
+    version = "torch %s (threads %d)" % (torch.__version__,
+                                         torch.get_num_threads())
+    return version, (per_epoch, last[0], last[1])
+
+
+FRAMEWORKS = [("seqnet", run_seqnet), ("torch", run_torch),
+              ("tf_keras", run_tf_keras)]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--only", default="seqnet,torch,tf_keras",
+                    help="comma-separated subset of seqnet,torch,tf_keras")
+    ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--verbose-errors", action="store_true",
+                    help="print tracebacks of skipped frameworks")
+    args = ap.parse_args(argv)
+    wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+
+    x, y, labels = make_data()
+    print("seed softmax MLP: x %s, batch %d, %d epochs x %d repeats "
+          "(+1 warm-up epoch); python %s on %s, %s CPUs"
+          % (x.shape, BATCH, args.epochs, args.repeats,
+             platform.python_version(), platform.machine(), os.cpu_count()))
+    results = {}
+    for name, fn in FRAMEWORKS:
+        if name not in wanted:
+            continue
+        try:
+            version, (per_epoch, loss, acc) = fn(x, y, labels, args.epochs,
+                                                 args.repeats)
+        except Skip as e:
+            print("skip %-8s %s" % (name, e))
+            if args.verbose_errors:
+                traceback.print_exc()
+            continue
+        ms = [1000.0 * t for t in per_epoch]
+        results[name] = dict(version=version, median_ms=statistics.median(ms),
+                             min_ms=min(ms), max_ms=max(ms), runs_ms=ms,
+                             final_loss=loss, final_acc=acc)
+        print("done %-8s %s" % (name, version))
+
+    if not results:
+        print("no framework could be timed")
+        return 0
+    base = results.get("seqnet", {}).get("median_ms")
+    print()
+    print("| framework | ms/epoch (median) | min | max | last loss | last acc "
+          "| ratio to seqnet |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        ratio = "%.2f" % (r["median_ms"] / base) if base else "n/a"
+        print("| %s | %.2f | %.2f | %.2f | %.4f | %.4f | %s |" % (
+            name, r["median_ms"], r["min_ms"], r["max_ms"], r["final_loss"],
+            r["final_acc"], ratio))
+    if base:
+        for other in ("torch", "tf_keras"):
+            if other in results:
+                print("%s/seqnet = %.2f (above 1: seqnet is faster)" % (
+                    other, results[other]["median_ms"] / base))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(epochs=args.epochs, repeats=args.repeats,
+                           batch_size=BATCH, rows=N, results=results), f,
+                      indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+// Bindings of the layer, loss, optimizer and random kernels. Every shape is checked here
+// so that no call from Python can make a kernel read or write out of bounds.
+#include <string>
+
+#include "bindings.h"
+#include "seqnet/activation.h"
+#include "seqnet/dense.h"
+#include "seqnet/gather.h"
+#include "seqnet/loss.h"
+#include "seqnet/optim.h"
+#include "seqnet/random.h"
+
+namespace seqnet {
+namespace {
+
+[[noreturn]] void fail(const std::string& msg) { throw py::value_error(msg); }
+
+void same_shape(const py::array& a, const py::array& b, const char* what) {
+    bool ok = a.ndim() == b.ndim();
+    for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = a.shape(i) == b.shape(i);
+    if (!ok) fail(std::string(what) + ": expected shape " + shape_str(a) + ", got " + shape_str(b));
+}
+
+void writable(const py::array& a, const char* what) {
+    if (!a.writeable()) fail(std::string(what) + " is read-only");
+}
+
+// A (rows, cols) view of an array of any rank >= 1: cols is the last axis.
+struct Matrix {
+    int64_t rows, cols;
+};
+Matrix as_matrix(const py::array& a) {
+    if (a.ndim() < 1) fail("expected an array with at least one dimension, got a scalar");
+    int64_t cols = a.shape(a.ndim() - 1);
+    return {cols ? static_cast<int64_t>(a.size()) / cols : 0, cols};
+}
+
+float* optional_out(const py::object& obj, const py::array& like, const char* what) {
+    if (obj.is_none()) return nullptr;
+    FArray a = checked(obj, what);
+    same_shape(like, a, what);
+    writable(a, what);
+    return a.mutable_data();
+}
+
+const float* optional_in(const py::object& obj, const py::array& like, const char* what) {
+    if (obj.is_none()) return nullptr;
+    FArray a = checked(obj, what);
+    same_shape(like, a, what);
+    return a.data();
+}
+
+Activation activation_from(int code) {
+    if (code < 0 || code >= static_cast<int>(Activation::Count))
+        fail("unknown activation code " + std::to_string(code));
+    return static_cast<Activation>(code);
+}
+
+void act_forward(int code, const py::handle& x_obj, const py::handle& y_obj) {
+    Activation act = activation_from(code);
+    FArray x = checked(x_obj, "activation_forward: x"), y = checked(y_obj, "activation_forward: y");
+    same_shape(x, y, "activation_forward: y");
+    writable(y, "activation_forward: y");
+    Matrix m = as_matrix(x);
+    const float* xp = x.data();
+    float* yp = y.mutable_data();
+    py::gil_scoped_release release;
+    activation_forward(act, xp, yp, m.rows, m.cols);
+}
+
+void act_backward(int code, const py::object& x_obj, const py::handle& y_obj, const py::handle& dy_obj,
+                  const py::handle& dx_obj) {
+    Activation act = activation_from(code);
+    FArray y = checked(y_obj, "activation_backward: y"), dy = checked(dy_obj, "activation_backward: dy"),
+           dx = checked(dx_obj, "activation_backward: dx");
+    same_shape(y, dy, "activation_backward: dy");
+    same_shape(y, dx, "activation_backward: dx");
+    writable(dx, "activation_backward: dx");
+    const float* xp = optional_in(x_obj, y, "activation_backward: x");
+    if (!xp && activation_backward_needs_input(act)) fail("activation_backward: this activation needs x");
+    Matrix m = as_matrix(y);
+    const float *yp = y.data(), *dyp = dy.data();
+    float* dxp = dx.mutable_data();
+    py::gil_scoped_release release;
+    activation_backward(act, xp, yp, dyp, dxp, m.rows, m.cols);
+}
+
+// x (..., in), w (in, out), y (..., out): Dense applies to the last axis.
+Matrix dense_shapes(const FArray& x, const FArray& w, const FArray& y, const char* fn) {
+    if (w.ndim() != 2) fail(std::string(fn) + ": kernel must be 2-D, got " + shape_str(w));
+    Matrix m = as_matrix(x);
+    if (m.cols != w.shape(0))
+        fail(std::string(fn) + ": input's last axis is " + std::to_string(m.cols) + " but the kernel has shape " +
+             shape_str(w));
+    Matrix o = as_matrix(y);
+    if (o.rows != m.rows || o.cols != w.shape(1) || y.ndim() != x.ndim())
+        fail(std::string(fn) + ": output has shape " + shape_str(y) + ", inconsistent with input " + shape_str(x) +
+             " and kernel " + shape_str(w));
+    return m;
+}
+
+void dense_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& b_obj, const py::object& z_obj,
+               const py::handle& y_obj, int code) {
+    Activation act = activation_from(code);
+    FArray x = checked(x_obj, "dense_forward: x"), w = checked(w_obj, "dense_forward: kernel"),
+           y = checked(y_obj, "dense_forward: y");
+    Matrix m = dense_shapes(x, w, y, "dense_forward");
+    writable(y, "dense_forward: y");
+    const float* bp = nullptr;
+    if (!b_obj.is_none()) {
+        FArray b = checked(b_obj, "dense_forward: bias", 1);
+        if (b.shape(0) != w.shape(1)) fail("dense_forward: bias has shape " + shape_str(b) + ", kernel " + shape_str(w));
+        bp = b.data();
+    }
+    float* zp = optional_out(z_obj, y, "dense_forward: z");
+    const float *xp = x.data(), *wp = w.data();
+    float* yp = y.mutable_data();
+    int64_t out = w.shape(1);
+    py::gil_scoped_release release;
+    dense_forward(xp, wp, bp, zp, yp, m.rows, m.cols, out, act);
+}
+
+void dense_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& z_obj, const py::handle& y_obj,
+               const py::handle& dy_obj, const py::object& dx_obj, const py::handle& dw_obj, const py::object& db_obj,
+               int code, bool dy_is_preactivation) {
+    Activation act = activation_from(code);
+    FArray x = checked(x_obj, "dense_backward: x"), w = checked(w_obj, "dense_backward: kernel"),
+           y = checked(y_obj, "dense_backward: y"), dy = checked(dy_obj, "dense_backward: dy"),
+           dw = checked(dw_obj, "dense_backward: dkernel");
+    Matrix m = dense_shapes(x, w, y, "dense_backward");
+    same_shape(y, dy, "dense_backward: dy");
+    same_shape(w, dw, "dense_backward: dkernel");
+    writable(dy, "dense_backward: dy");
+    writable(dw, "dense_backward: dkernel");
+    const float* zp = optional_in(z_obj, y, "dense_backward: z");
+    if (!zp && !dy_is_preactivation && activation_backward_needs_input(act))
+        fail("dense_backward: this activation needs the pre-activation z");
+    float* dxp = optional_out(dx_obj, x, "dense_backward: dx");
+    float* dbp = nullptr;
+    if (!db_obj.is_none()) {
+        FArray db = checked(db_obj, "dense_backward: dbias", 1);
+        if (db.shape(0) != w.shape(1)) fail("dense_backward: dbias has shape " + shape_str(db));
+        writable(db, "dense_backward: dbias");
+        dbp = db.mutable_data();
+    }
+    const float *xp = x.data(), *wp = w.data(), *yp = y.data();
+    float *dyp = dy.mutable_data(), *dwp = dw.mutable_data();
+    int64_t out = w.shape(1);
+    py::gil_scoped_release release;
+    dense_backward(xp, wp, zp, yp, dyp, dxp, dwp, dbp, m.rows, m.cols, out, act, dy_is_preactivation);
+}
+
+float loss_fb(int code, const py::handle& yt_obj, const py::handle& yp_obj, const py::object& logits_obj,
+              const py::object& sw_obj, const py::object& grad_obj, const py::object& per_sample_obj) {
+    if (code < 0 || code >= static_cast<int>(Loss::Count)) fail("unknown loss code " + std::to_string(code));
+    Loss loss = static_cast<Loss>(code);
+    FArray yt = checked(yt_obj, "loss: y_true"), yp = checked(yp_obj, "loss: y_pred");
+    Matrix m = as_matrix(yp);
+    if (loss == Loss::SparseCategoricalCrossentropy) {
+        if (yt.size() != m.rows)
+            fail("loss: sparse labels must have one entry per row of y_pred " + shape_str(yp) + ", got " + shape_str(yt));
+        const float* lab = yt.data();
+        for (int64_t i = 0; i < m.rows; ++i)
+            if (!(lab[i] >= 0.0f && lab[i] < static_cast<float>(m.cols) && lab[i] == static_cast<float>(static_cast<int64_t>(lab[i]))))
+                fail("loss: sparse label " + std::to_string(lab[i]) + " is not a class index in [0, " +
+                     std::to_string(m.cols) + ")");
+    } else {
+        same_shape(yp, yt, "loss: y_true");
+    }
+    const float* lp = optional_in(logits_obj, yp, "loss: logits");
+    float* gp = optional_out(grad_obj, yp, "loss: grad");
+    const float* swp = nullptr;
+    if (!sw_obj.is_none()) {
+        FArray sw = checked(sw_obj, "loss: sample_weight");
+        if (sw.size() != m.rows) fail("loss: sample_weight needs " + std::to_string(m.rows) + " entries, got " + shape_str(sw));
+        swp = sw.data();
+    }
+    float* psp = nullptr;
+    if (!per_sample_obj.is_none()) {
+        FArray ps = checked(per_sample_obj, "loss: per_sample");
+        if (ps.size() != m.rows) fail("loss: per_sample needs " + std::to_string(m.rows) + " entries, got " + shape_str(ps));
+        writable(ps, "loss: per_sample");
+        psp = ps.mutable_data();
+    }
+    const float *ytp = yt.data(), *ypp = yp.data();
+    py::gil_scoped_release release;
+    return loss_forward_backward(loss, ytp, ypp, lp, m.rows, m.cols, swp, gp, psp);
+}
+
+double accuracy(int code, const py::handle& yt_obj, const py::handle& yp_obj, float threshold) {
+    if (code < 0 || code > 2) fail("unknown accuracy code " + std::to_string(code));
+    Accuracy kind = static_cast<Accuracy>(code);
+    FArray yt = checked(yt_obj, "accuracy: y_true"), yp = checked(yp_obj, "accuracy: y_pred");
+    Matrix m = as_matrix(yp);
+    if (kind == Accuracy::SparseCategorical) {
+        if (yt.size() != m.rows) fail("accuracy: sparse labels " + shape_str(yt) + " do not match y_pred " + shape_str(yp));
+    } else {
+        same_shape(yp, yt, "accuracy: y_true");
+    }
+    return accuracy_sum(kind, yt.data(), yp.data(), m.rows, m.cols, threshold);
+}
+
+void sgd(const py::handle& p_obj, const py::handle& g_obj, const py::object& v_obj, float lr, float momentum,
+         bool nesterov) {
+    FArray p = checked(p_obj, "sgd_update: params"), g = checked(g_obj, "sgd_update: grads");
+    same_shape(p, g, "sgd_update: grads");
+    writable(p, "sgd_update: params");
+    float* vp = optional_out(v_obj, p, "sgd_update: moments");
+    float* pp = p.mutable_data();
+    const float* gp = g.data();
+    py::gil_scoped_release release;
+    sgd_update(pp, gp, vp, p.size(), lr, momentum, nesterov);
+}
+
+void rmsprop(const py::handle& p_obj, const py::handle& g_obj, const py::handle& a_obj, const py::object& mom_obj,
+             const py::object& mg_obj, float lr, float rho, float momentum, float epsilon) {
+    FArray p = checked(p_obj, "rmsprop_update: params"), g = checked(g_obj, "rmsprop_update: grads"),
+           a = checked(a_obj, "rmsprop_update: accumulators");
+    same_shape(p, g, "rmsprop_update: grads");
+    same_shape(p, a, "rmsprop_update: accumulators");
+    writable(p, "rmsprop_update: params");
+    writable(a, "rmsprop_update: accumulators");
+    float* momp = optional_out(mom_obj, p, "rmsprop_update: moments");
+    float* mgp = optional_out(mg_obj, p, "rmsprop_update: mean_grads");
+    float *pp = p.mutable_data(), *ap = a.mutable_data();
+    const float* gp = g.data();
+    py::gil_scoped_release release;
+    rmsprop_update(pp, gp, ap, momp, mgp, p.size(), lr, rho, momentum, epsilon);
+}
+
+using U8Array = py::array_t<uint8_t, py::array::c_style>;
+
+U8Array checked_mask(const py::handle& obj, const py::array& like, const char* what) {
+    if (!U8Array::check_(obj)) fail(std::string(what) + ": expected a C-contiguous uint8 array");
+    auto m = py::reinterpret_borrow<U8Array>(obj);
+    if (m.size() != like.size()) fail(std::string(what) + ": expected " + std::to_string(like.size()) + " entries, got " + shape_str(m));
+    return m;
+}
+
+void dropout_fwd(const py::handle& x_obj, const py::handle& y_obj, const py::handle& mask_obj, float rate,
+                 uint64_t key, uint64_t stream) {
+    FArray x = checked(x_obj, "dropout_forward: x"), y = checked(y_obj, "dropout_forward: y");
+    same_shape(x, y, "dropout_forward: y");
+    writable(y, "dropout_forward: y");
+    U8Array mask = checked_mask(mask_obj, x, "dropout_forward: mask");
+    writable(mask, "dropout_forward: mask");
+    if (!(rate >= 0.0f && rate < 1.0f)) fail("dropout_forward: rate must be in [0, 1), got " + std::to_string(rate));
+    const float* xp = x.data();
+    float* yp = y.mutable_data();
+    uint8_t* mp = mask.mutable_data();
+    py::gil_scoped_release release;
+    dropout_forward(xp, yp, mp, x.size(), rate, key, stream);
+}
+
+void dropout_bwd(const py::handle& dy_obj, const py::handle& mask_obj, const py::handle& dx_obj, float rate) {
+    FArray dy = checked(dy_obj, "dropout_backward: dy"), dx = checked(dx_obj, "dropout_backward: dx");
+    same_shape(dy, dx, "dropout_backward: dx");
+    writable(dx, "dropout_backward: dx");
+    U8Array mask = checked_mask(mask_obj, dy, "dropout_backward: mask");
+    if (!(rate >= 0.0f && rate < 1.0f)) fail("dropout_backward: rate must be in [0, 1), got " + std::to_string(rate));
+    const float* dyp = dy.data();
+    const uint8_t* mp = mask.data();
+    float* dxp = dx.mutable_data();
+    py::gil_scoped_release release;
+    dropout_backward(dyp, mp, dxp, dy.size(), rate);
+}
+
+template <void (*Fill)(float*, int64_t, float, float, uint64_t, uint64_t)>
+void fill(const py::handle& out_obj, float a, float b, uint64_t key, uint64_t stream) {
+    FArray out = checked(out_obj, "random: out");
+    writable(out, "random: out");
+    float* op = out.mutable_data();
+    int64_t n = out.size();
+    py::gil_scoped_release release;
+    Fill(op, n, a, b, key, stream);
+}
+
+void gather(const py::handle& src_obj, const py::handle& idx_obj, const py::handle& dst_obj) {
+    FArray src = checked(src_obj, "gather_rows: src"), dst = checked(dst_obj, "gather_rows: dst");
+    using IArray = py::array_t<int64_t, py::array::c_style>;
+    if (!IArray::check_(idx_obj)) fail("gather_rows: index must be a C-contiguous int64 array");
+    auto idx = py::reinterpret_borrow<IArray>(idx_obj);
+    if (src.ndim() < 1 || dst.ndim() != src.ndim() || idx.ndim() != 1 || dst.shape(0) != idx.shape(0))
+        fail("gather_rows: src " + shape_str(src) + ", index " + shape_str(idx) + " and dst " + shape_str(dst) +
+             " do not fit together");
+    for (py::ssize_t i = 1; i < src.ndim(); ++i)
+        if (src.shape(i) != dst.shape(i)) fail("gather_rows: rows of src " + shape_str(src) + " and dst " + shape_str(dst) + " differ");
+    writable(dst, "gather_rows: dst");
+    int64_t row_len = src.shape(0) ? src.size() / src.shape(0) : 0;
+    bool ok;
+    {
+        const float* sp = src.data();
+        const int64_t* ip = idx.data();
+        float* dp = dst.mutable_data();
+        py::gil_scoped_release release;
+        ok = gather_rows(sp, src.shape(0), row_len, ip, idx.shape(0), dp);
+    }
+    if (!ok) fail("gather_rows: an index is outside [0, " + std::to_string(src.shape(0)) + ")");
+}
+
+}  // namespace
+
+void bind_nn(py::module_& m) {
+    using py::arg;
+    m.def("activation_forward", &act_forward, arg("act"), arg("x"), arg("y"));
+    m.def("activation_backward", &act_backward, arg("act"), arg("x"), arg("y"), arg("dy"), arg("dx"));
+    m.def("dense_forward", &dense_fwd, arg("x"), arg("kernel"), arg("bias"), arg("z"), arg("y"), arg("act"));
+    m.def("dense_backward", &dense_bwd, arg("x"), arg("kernel"), arg("z"), arg("y"), arg("dy"), arg("dx"),
+          arg("dkernel"), arg("dbias"), arg("act"), arg("dy_is_preactivation"));
+    m.def("loss", &loss_fb, arg("loss"), arg("y_true"), arg("y_pred"), arg("logits"), arg("sample_weight"),
+          arg("grad"), arg("per_sample"));
+    m.def("accuracy_sum", &accuracy, arg("kind"), arg("y_true"), arg("y_pred"), arg("threshold") = 0.5f);
+    m.def("sgd_update", &sgd, arg("params"), arg("grads"), arg("moments"), arg("lr"), arg("momentum"), arg("nesterov"));
+    m.def("rmsprop_update", &rmsprop, arg("params"), arg("grads"), arg("accumulators"), arg("moments"),
+          arg("mean_grads"), arg("lr"), arg("rho"), arg("momentum"), arg("epsilon"));
+    m.def("dropout_forward", &dropout_fwd, arg("x"), arg("y"), arg("mask"), arg("rate"), arg("key"), arg("stream"));
+    m.def("dropout_backward", &dropout_bwd, arg("dy"), arg("mask"), arg("dx"), arg("rate"));
+    m.def("random_uniform", &fill<random_uniform>, arg("out"), arg("low"), arg("high"), arg("key"), arg("stream"));
+    m.def("random_normal", &fill<random_normal>, arg("out"), arg("mean"), arg("stddev"), arg("key"), arg("stream"));
+    m.def("random_truncated_normal", &fill<random_truncated_normal>, arg("out"), arg("mean"), arg("stddev"),
+          arg("key"), arg("stream"));
+    m.def("gather_rows", &gather, arg("src"), arg("index"), arg("dst"));
+}
+
+}  // namespace seqnet

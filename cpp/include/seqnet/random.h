@@ -1,0 +1,21 @@
+// Counter-based random numbers (Philox4x32-10): the value at position i of stream s under
+// key k depends on (k, s, i) alone, so results never depend on threads or call order.
+#pragma once
+#include <cstdint>
+
+namespace seqnet {
+
+void random_uniform(float* out, int64_t n, float low, float high, uint64_t key, uint64_t stream);
+void random_normal(float* out, int64_t n, float mean, float stddev, uint64_t key, uint64_t stream);
+// Normal values redrawn until within two standard deviations (Keras' truncated_normal).
+void random_truncated_normal(float* out, int64_t n, float mean, float stddev, uint64_t key,
+                             uint64_t stream);
+
+// Inverted dropout: y = x * mask / (1 - rate), mask[i] = 1 with probability 1 - rate.
+// mask receives 0/1 bytes for the backward pass.
+void dropout_forward(const float* x, float* y, uint8_t* mask, int64_t n, float rate, uint64_t key,
+                     uint64_t stream);
+// dx = dy * mask / (1 - rate); dx may alias dy.
+void dropout_backward(const float* dy, const uint8_t* mask, float* dx, int64_t n, float rate);
+
+}  // namespace seqnet

@@ -1,0 +1,257 @@
+// Elementwise kernels, compiled once per instruction set: elementwise_{generic,avx2,avx512}.cpp
+// include this file inside their own namespace, and elementwise.cpp dispatches at run time.
+// Plain loops under `omp simd` (no STL templates: an inline template instantiated with
+// AVX-512 flags could be picked by the linker for the portable build).
+//
+// Requires: seqnet/activation.h, vecmath.h, <omp.h>, <cstdint> included before.
+
+namespace vm = ::seqnet::vecmath;
+
+// Large tensors are split over threads by rows; each element's value never depends on the split.
+static inline bool worth_threads(int64_t n) { return n >= (int64_t(1) << 16); }
+
+static void unary_forward(Activation act, const float* x, float* y, int64_t n) {
+    switch (act) {
+        case Activation::Linear:
+            if (x != y)
+#pragma omp simd
+                for (int64_t i = 0; i < n; ++i) y[i] = x[i];
+            break;
+        case Activation::Relu:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+            break;
+        case Activation::Sigmoid:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = vm::sigmoid(x[i]);
+            break;
+        case Activation::HardSigmoid:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) {
+                float v = 0.2f * x[i] + 0.5f;
+                y[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+            }
+            break;
+        case Activation::Tanh:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = vm::tanh(x[i]);
+            break;
+        case Activation::Softplus:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) {
+                float v = x[i];
+                float av = v < 0.0f ? -v : v;
+                y[i] = vm::log1p(vm::exp(-av)) + (v > 0.0f ? v : 0.0f);
+            }
+            break;
+        case Activation::Softsign:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = x[i] / (1.0f + (x[i] < 0.0f ? -x[i] : x[i]));
+            break;
+        case Activation::Elu:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : vm::expm1(x[i]);
+            break;
+        case Activation::Selu: {
+            const float alpha = 1.6732632423543772f, scale = 1.0507009873554805f;
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i)
+                y[i] = x[i] > 0.0f ? scale * x[i] : scale * alpha * vm::expm1(x[i]);
+            break;
+        }
+        case Activation::Exponential:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = vm::exp(x[i]);
+            break;
+        case Activation::Swish:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = x[i] * vm::sigmoid(x[i]);
+            break;
+        case Activation::Gelu:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * vm::erfc(-0.70710678118654752f * x[i]);
+            break;
+        default:
+            break;
+    }
+}
+
+static void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols) {
+#pragma omp parallel for if (worth_threads(rows * cols))
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * cols;
+        float* yr = y + r * cols;
+        float m = -INFINITY;
+#pragma omp simd reduction(max : m)
+        for (int64_t j = 0; j < cols; ++j) m = xr[j] > m ? xr[j] : m;
+        float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = 0; j < cols; ++j) {
+            yr[j] = vm::exp(xr[j] - m);
+            s += yr[j];
+        }
+        float inv = 1.0f / s;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) yr[j] *= inv;
+    }
+}
+
+static void act_forward(Activation act, const float* x, float* y, int64_t rows, int64_t cols) {
+    if (act == Activation::Softmax) return softmax_rows(x, y, rows, cols);
+    int64_t n = rows * cols;
+    if (!worth_threads(n)) return unary_forward(act, x, y, n);
+    const int64_t chunk = 16384;
+#pragma omp parallel for
+    for (int64_t s = 0; s < n; s += chunk) unary_forward(act, x + s, y + s, n - s < chunk ? n - s : chunk);
+}
+
+static void unary_backward(Activation act, const float* x, const float* y, const float* dy, float* dx,
+                           int64_t n) {
+    switch (act) {
+        case Activation::Linear:
+            if (dx != dy)
+#pragma omp simd
+                for (int64_t i = 0; i < n; ++i) dx[i] = dy[i];
+            break;
+        case Activation::Relu:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+            break;
+        case Activation::Sigmoid:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+            break;
+        case Activation::HardSigmoid:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) dx[i] = (y[i] > 0.0f && y[i] < 1.0f) ? 0.2f * dy[i] : 0.0f;
+            break;
+        case Activation::Tanh:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+            break;
+        case Activation::Softplus:  // sigmoid(x) = 1 - exp(-y)
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) dx[i] = -dy[i] * vm::expm1(-y[i]);
+            break;
+        case Activation::Softsign:  // 1 / (1 + |x|)^2 = (1 - |y|)^2
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) {
+                float t = 1.0f - (y[i] < 0.0f ? -y[i] : y[i]);
+                dx[i] = dy[i] * t * t;
+            }
+            break;
+        case Activation::Elu:  // exp(x) = y + 1 below zero
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : dy[i] * (y[i] + 1.0f);
+            break;
+        case Activation::Selu: {
+            const float alpha = 1.6732632423543772f, scale = 1.0507009873554805f;
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i)
+                dx[i] = y[i] > 0.0f ? dy[i] * scale : dy[i] * (y[i] + scale * alpha);
+            break;
+        }
+        case Activation::Exponential:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i];
+            break;
+        case Activation::Swish:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) {
+                float s = vm::sigmoid(x[i]);
+                dx[i] = dy[i] * (s + x[i] * s * (1.0f - s));
+            }
+            break;
+        case Activation::Gelu:
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) {
+                float v = x[i];
+                float cdf = 0.5f * vm::erfc(-0.70710678118654752f * v);
+                float pdf = 0.39894228040143268f * vm::exp(-0.5f * v * v);
+                dx[i] = dy[i] * (cdf + v * pdf);
+            }
+            break;
+        default:
+            break;
+    }
+}
+
+static void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+#pragma omp parallel for if (worth_threads(rows * cols))
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* yr = y + r * cols;
+        const float* gr = dy + r * cols;
+        float* dr = dx + r * cols;
+        float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = 0; j < cols; ++j) s += gr[j] * yr[j];
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) dr[j] = yr[j] * (gr[j] - s);
+    }
+}
+
+static void act_backward(Activation act, const float* x, const float* y, const float* dy, float* dx,
+                         int64_t rows, int64_t cols) {
+    if (act == Activation::Softmax) return softmax_rows_backward(y, dy, dx, rows, cols);
+    int64_t n = rows * cols;
+    if (!worth_threads(n)) return unary_backward(act, x, y, dy, dx, n);
+    const int64_t chunk = 16384;
+#pragma omp parallel for
+    for (int64_t s = 0; s < n; s += chunk) {
+        int64_t len = n - s < chunk ? n - s : chunk;
+        unary_backward(act, x ? x + s : nullptr, y ? y + s : nullptr, dy + s, dx + s, len);
+    }
+}
+
+static void sgd(float* p, const float* g, float* v, int64_t n, float lr, float momentum, bool nesterov) {
+#pragma omp parallel for if (worth_threads(n)) schedule(static)
+    for (int64_t s = 0; s < n; s += 4096) {
+        int64_t e = s + 4096 < n ? s + 4096 : n;
+        if (!v) {
+#pragma omp simd
+            for (int64_t i = s; i < e; ++i) p[i] -= lr * g[i];
+        } else if (nesterov) {
+#pragma omp simd
+            for (int64_t i = s; i < e; ++i) {
+                float vi = momentum * v[i] - lr * g[i];
+                v[i] = vi;
+                p[i] += momentum * vi - lr * g[i];
+            }
+        } else {
+#pragma omp simd
+            for (int64_t i = s; i < e; ++i) {
+                float vi = momentum * v[i] - lr * g[i];
+                v[i] = vi;
+                p[i] += vi;
+            }
+        }
+    }
+}
+
+static void rmsprop(float* p, const float* g, float* a, float* mom, float* mg, int64_t n, float lr, float rho,
+                    float momentum, float eps) {
+    const float one_minus_rho = 1.0f - rho;
+#pragma omp parallel for if (worth_threads(n)) schedule(static)
+    for (int64_t s = 0; s < n; s += 4096) {
+        int64_t e = s + 4096 < n ? s + 4096 : n;
+        if (mg) {
+#pragma omp simd
+            for (int64_t i = s; i < e; ++i) mg[i] = rho * mg[i] + one_minus_rho * g[i];
+        }
+#pragma omp simd
+        for (int64_t i = s; i < e; ++i) {
+            float ai = rho * a[i] + one_minus_rho * g[i] * g[i];
+            a[i] = ai;
+            float denom = mg ? ai - mg[i] * mg[i] : ai;
+            if (mom) {
+                float mi = momentum * mom[i] + lr * g[i] / __builtin_sqrtf(denom + eps);
+                mom[i] = mi;
+                p[i] -= mi;
+            } else {
+                p[i] -= lr * g[i] / (__builtin_sqrtf(denom) + eps);
+            }
+        }
+    }
+}
+
+static const ElementwiseKernels table = {act_forward, act_backward, sgd, rmsprop};

@@ -1,0 +1,23 @@
+// Internal: the per-instruction-set table of elementwise kernels (see elementwise.inl).
+#pragma once
+#include <cstdint>
+
+#include "seqnet/activation.h"
+
+namespace seqnet {
+
+struct ElementwiseKernels {
+    void (*act_forward)(Activation, const float*, float*, int64_t, int64_t);
+    void (*act_backward)(Activation, const float*, const float*, const float*, float*, int64_t, int64_t);
+    void (*sgd)(float*, const float*, float*, int64_t, float, float, bool);
+    void (*rmsprop)(float*, const float*, float*, float*, float*, int64_t, float, float, float, float);
+};
+
+namespace generic { const ElementwiseKernels& elementwise_kernels(); }
+namespace avx2 { const ElementwiseKernels& elementwise_kernels(); }
+namespace avx512 { const ElementwiseKernels& elementwise_kernels(); }
+
+// The table for the active instruction set (seqnet/cpu.h).
+const ElementwiseKernels& elementwise_kernels();
+
+}  // namespace seqnet

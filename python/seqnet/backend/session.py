@@ -1,0 +1,104 @@
+"""Process-wide backend state: default float type, fuzz factor, image layout,
+name counters and the learning phase.
+
+Keras keeps these in module globals too; user scripts set them once
+(``K.set_floatx('float64')``) and every layer created afterwards reads them.
+"""
+import collections
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+_LEARNING_PHASE = None  # None: not fixed by the user, the training loop decides
+
+# Keras 2.2.4 counts names per prefix, starting at 1 (dense_1, dense_2, ...).
+_UIDS = collections.defaultdict(int)
+
+_FLOAT_TYPES = ("float16", "float32", "float64")
+_IMAGE_DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def floatx():
+    """The default float type as a string, 'float32' unless set."""
+    return _FLOATX
+
+
+def set_floatx(value):
+    """Set the default float type ('float16', 'float32' or 'float64')."""
+    global _FLOATX
+    value = str(value)
+    if value not in _FLOAT_TYPES:
+        raise ValueError(
+            f"Unknown floatx type: {value!r}; expected one of {_FLOAT_TYPES}")
+    _FLOATX = value
+
+
+def epsilon():
+    """The fuzz factor used in numeric expressions, 1e-7 unless set."""
+    return _EPSILON
+
+
+def set_epsilon(value):
+    """Set the fuzz factor returned by ``epsilon()``."""
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_data_format():
+    """'channels_last' (the default) or 'channels_first'."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format):
+    """Set the default image layout for convolution and pooling layers."""
+    global _IMAGE_DATA_FORMAT
+    data_format = str(data_format)
+    if data_format not in _IMAGE_DATA_FORMATS:
+        raise ValueError(
+            f"Unknown data_format: {data_format!r}; expected one of "
+            f"{_IMAGE_DATA_FORMATS}")
+    _IMAGE_DATA_FORMAT = data_format
+
+
+def get_uid(prefix=""):
+    """A counter per prefix: 1 on the first call with a prefix, then 2, ...
+
+    Layers use it for their default names, so the first Dense is 'dense_1'.
+    """
+    _UIDS[prefix] += 1
+    return _UIDS[prefix]
+
+
+def reset_uids():
+    """Restart every name counter at 1."""
+    _UIDS.clear()
+
+
+def learning_phase():
+    """0 (test) or 1 (train): the value fixed by ``set_learning_phase``, else 0.
+
+    Outside of a training step nothing is training, which is Keras' eager
+    default; the training loop passes ``training`` to layers directly.
+    """
+    return 0 if _LEARNING_PHASE is None else _LEARNING_PHASE
+
+
+def set_learning_phase(value):
+    """Fix the learning phase to 0 (test) or 1 (train)."""
+    global _LEARNING_PHASE
+    if value not in (0, 1):
+        raise ValueError(f"Expected learning phase to be 0 or 1, got {value!r}")
+    _LEARNING_PHASE = int(value)
+
+
+def learning_phase_is_set():
+    """Whether the user fixed the learning phase (layers then obey it)."""
+    return _LEARNING_PHASE is not None
+
+
+def clear_session():
+    """Forget session state: name counters restart (the next Dense is
+    'dense_1') and the learning phase is no longer fixed."""
+    global _LEARNING_PHASE
+    reset_uids()
+    _LEARNING_PHASE = None

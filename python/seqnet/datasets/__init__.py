@@ -1,0 +1,4 @@
+"""Data sets (``seqnet.datasets``)."""
+from seqnet.datasets import digits
+
+__all__ = ["digits"]

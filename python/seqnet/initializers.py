@@ -1,0 +1,228 @@
+"""Weight initializers (``seqnet.initializers``), Keras 2 semantics and names."""
+import math
+
+import numpy as np
+
+from seqnet import _engine
+from seqnet.random_state import new_key
+
+__all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomUniform", "RandomNormal",
+           "TruncatedNormal", "VarianceScaling", "Orthogonal", "Identity", "glorot_uniform",
+           "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "get"]
+
+
+class Initializer:
+    """Base class: ``initializer(shape, dtype=None)`` returns a new float32 array."""
+
+    def __call__(self, shape, dtype=None):
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__")
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _empty(shape):
+    return np.empty(tuple(int(d) for d in shape), dtype=np.float32)
+
+
+class Zeros(Initializer):
+    def __call__(self, shape, dtype=None):
+        return np.zeros(tuple(shape), dtype=np.float32)
+
+
+class Ones(Initializer):
+    def __call__(self, shape, dtype=None):
+        return np.ones(tuple(shape), dtype=np.float32)
+
+
+class Constant(Initializer):
+    def __init__(self, value=0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None):
+        return np.full(tuple(shape), self.value, dtype=np.float32)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class RandomUniform(Initializer):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        self.minval, self.maxval, self.seed = minval, maxval, seed
+
+    def __call__(self, shape, dtype=None):
+        out = _empty(shape)
+        _engine.random_uniform(out, float(self.minval), float(self.maxval), new_key(self.seed), 0)
+        return out
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class RandomNormal(Initializer):
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def __call__(self, shape, dtype=None):
+        out = _empty(shape)
+        _engine.random_normal(out, float(self.mean), float(self.stddev), new_key(self.seed), 0)
+        return out
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class TruncatedNormal(RandomNormal):
+    def __call__(self, shape, dtype=None):
+        out = _empty(shape)
+        _engine.random_truncated_normal(out, float(self.mean), float(self.stddev), new_key(self.seed), 0)
+        return out
+
+
+def compute_fans(shape):
+    """Keras' fan_in / fan_out: (in, out) for Dense, receptive field x channels for convolutions."""
+    shape = tuple(shape)
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    if len(shape) in (3, 4, 5):
+        receptive = int(np.prod(shape[:-2]))
+        return shape[-2] * receptive, shape[-1] * receptive
+    size = int(np.prod(shape)) if shape else 1
+    return int(math.sqrt(size)), int(math.sqrt(size))
+
+
+class VarianceScaling(Initializer):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="normal", seed=None):
+        if scale <= 0.0:
+            raise ValueError(f"VarianceScaling: scale must be positive, got {scale}")
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"VarianceScaling: mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
+        if distribution not in ("normal", "uniform", "truncated_normal", "untruncated_normal"):
+            raise ValueError(f"VarianceScaling: invalid distribution {distribution!r}")
+        self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+
+    def __call__(self, shape, dtype=None):
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        scale = self.scale / max(1.0, n)
+        out = _empty(shape)
+        if self.distribution in ("normal", "truncated_normal"):
+            # Keras 2: a truncated normal, stddev corrected for the truncation at 2 sigma.
+            _engine.random_truncated_normal(out, 0.0, math.sqrt(scale) / 0.87962566103423978,
+                                            new_key(self.seed), 0)
+        elif self.distribution == "untruncated_normal":
+            _engine.random_normal(out, 0.0, math.sqrt(scale), new_key(self.seed), 0)
+        else:
+            limit = math.sqrt(3.0 * scale)
+            _engine.random_uniform(out, -limit, limit, new_key(self.seed), 0)
+        return out
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+
+
+class Orthogonal(Initializer):
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape, dtype=None):
+        shape = tuple(shape)
+        rows = int(np.prod(shape[:-1]))
+        cols = shape[-1]
+        flat = _empty((max(rows, cols), min(rows, cols)))
+        _engine.random_normal(flat, 0.0, 1.0, new_key(self.seed), 0)
+        q, r = np.linalg.qr(flat.astype(np.float64))
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q[:rows, :cols]).reshape(shape).astype(np.float32)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) != 2:
+            raise ValueError(f"Identity initializer needs a 2-D shape, got {tuple(shape)}")
+        return (self.gain * np.eye(*shape)).astype(np.float32)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+def glorot_uniform(seed=None):
+    return VarianceScaling(1.0, "fan_avg", "uniform", seed)
+
+
+def glorot_normal(seed=None):
+    return VarianceScaling(1.0, "fan_avg", "normal", seed)
+
+
+def he_uniform(seed=None):
+    return VarianceScaling(2.0, "fan_in", "uniform", seed)
+
+
+def he_normal(seed=None):
+    return VarianceScaling(2.0, "fan_in", "normal", seed)
+
+
+def lecun_uniform(seed=None):
+    return VarianceScaling(1.0, "fan_in", "uniform", seed)
+
+
+def lecun_normal(seed=None):
+    return VarianceScaling(1.0, "fan_in", "normal", seed)
+
+
+# Class-style aliases of tf-keras (GlorotUniform(seed=...)).
+GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal = (
+    glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal)
+zeros, ones, constant, uniform, normal = Zeros, Ones, Constant, RandomUniform, RandomNormal
+random_uniform, random_normal, truncated_normal, orthogonal, identity = (
+    RandomUniform, RandomNormal, TruncatedNormal, Orthogonal, Identity)
+
+_BY_NAME = {
+    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_uniform": RandomUniform,
+    "random_normal": RandomNormal, "truncated_normal": TruncatedNormal, "uniform": RandomUniform,
+    "normal": RandomNormal, "variance_scaling": VarianceScaling, "orthogonal": Orthogonal,
+    "identity": Identity, "glorot_uniform": glorot_uniform, "glorot_normal": glorot_normal,
+    "he_uniform": he_uniform, "he_normal": he_normal, "lecun_uniform": lecun_uniform,
+    "lecun_normal": lecun_normal,
+}
+for _cls in (Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling,
+             Orthogonal, Identity):
+    _BY_NAME[_cls.__name__] = _cls
+_BY_NAME.update(GlorotUniform=glorot_uniform, GlorotNormal=glorot_normal, HeUniform=he_uniform,
+                HeNormal=he_normal, LecunUniform=lecun_uniform, LecunNormal=lecun_normal)
+
+
+def get(identifier):
+    """An initializer from a name, a config dict, an instance or a callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        try:
+            return _BY_NAME[identifier]()
+        except KeyError:
+            raise ValueError(f"Unknown initializer: '{identifier}'. Expected one of "
+                             f"{sorted(k for k in _BY_NAME if k.islower())}.") from None
+    if isinstance(identifier, dict):
+        name = identifier.get("class_name")
+        if name not in _BY_NAME:
+            raise ValueError(f"Unknown initializer: {name!r}")
+        return _BY_NAME[name](**identifier.get("config", {}))
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+
+
+def serialize(initializer):
+    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}

@@ -1,0 +1,79 @@
+"""Dense: the fully connected layer, y = activation(x @ kernel + bias), on the last axis."""
+from seqnet import _engine, activations, initializers
+from seqnet.engine.base_layer import Layer
+from seqnet.layers.core.activation import CallableActivation
+
+_LINEAR, _SOFTMAX, _SIGMOID = 0, 5, 2
+_NEEDS_INPUT = {11, 12}  # swish, gelu: their gradient needs the pre-activation
+
+
+class Dense(Layer):
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
+        for arg, value in (("kernel_regularizer", kernel_regularizer), ("bias_regularizer", bias_regularizer),
+                           ("activity_regularizer", activity_regularizer),
+                           ("kernel_constraint", kernel_constraint), ("bias_constraint", bias_constraint)):
+            if value is not None:
+                raise ValueError(f"Dense: {arg} is not supported yet by seqnet (got {value!r})")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        code = activations.engine_code(self.activation)
+        # A user's activation runs after a linear kernel, differentiated by seqnet.backend.
+        self._custom = None if code is not None else CallableActivation(self.activation)
+        self._act = _LINEAR if code is None else code
+        self._keep_z = self._act in _NEEDS_INPUT or self._act in (_SOFTMAX, _SIGMOID)
+        self.output_activation = {_SOFTMAX: "softmax", _SIGMOID: "sigmoid"}.get(self._act)
+
+    def build(self, input_shape):
+        if input_shape[-1] is None:
+            raise ValueError(f"Layer '{self.name}': the last axis of the input must be defined, got {input_shape}")
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer) if self.use_bias else None
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def forward(self, x, training):
+        shape = x.shape[:-1] + (self.units,)
+        y = self._workspace("y", shape)
+        z = self._workspace("z", shape) if self._keep_z else None
+        _engine.dense_forward(x, self.kernel.value, self.bias.value if self.bias is not None else None,
+                              z, y, self._act)
+        self._x, self._y, self.logits = x, y, z
+        if self._custom is not None:
+            return self._custom.forward(y)
+        return y
+
+    def backward(self, dy, need_dx=True, dy_is_preactivation=False):
+        if self._custom is not None:
+            dy = self._custom.backward(dy)
+        dx = self._workspace("dx", self._x.shape) if need_dx else None
+        _engine.dense_backward(self._x, self.kernel.value, self.logits, self._y, dy, dx, self.kernel.grad,
+                               self.bias.grad if self.bias is not None else None, self._act,
+                               dy_is_preactivation)
+        return dx
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(units=self.units, activation=_serialize_activation(self.activation),
+                      use_bias=self.use_bias,
+                      kernel_initializer=initializers.serialize(self.kernel_initializer),
+                      bias_initializer=initializers.serialize(self.bias_initializer),
+                      kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                      kernel_constraint=None, bias_constraint=None)
+        return config
+
+
+def _serialize_activation(fn):
+    try:
+        return activations.serialize(fn)
+    except ValueError:
+        return getattr(fn, "__name__", repr(fn))

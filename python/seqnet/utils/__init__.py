@@ -1,0 +1,7 @@
+"""Utilities (``seqnet.utils``)."""
+from seqnet.random_state import set_random_seed
+from seqnet.utils import generic_utils, np_utils
+from seqnet.utils.generic_utils import Progbar
+from seqnet.utils.np_utils import normalize, to_categorical
+
+__all__ = ["set_random_seed", "to_categorical", "normalize", "Progbar", "generic_utils", "np_utils"]
