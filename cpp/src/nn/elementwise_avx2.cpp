@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "elementwise_kernels.h"
+#include "philox.h"
 #include "vecmath.h"
 
 namespace seqnet {

@@ -1,4 +1,6 @@
 """Sequential: a linear stack of layers."""
+import numpy as np
+
 from seqnet.engine.base_layer import Layer
 from seqnet.engine.input_layer import InputLayer
 from seqnet.engine.training import Model
@@ -166,11 +168,14 @@ class Sequential(Model):
         expected = sum(len(layer.weights) for layer in self._layers)
         if len(weights) != expected:
             raise ValueError(f"set_weights: model '{self.name}' has {expected} weight arrays, got {len(weights)}")
-        offset = 0
-        for layer in self._layers:
-            count = len(layer.weights)
-            layer.set_weights(weights[offset:offset + count])
-            offset += count
+        # Check every shape first: a bad array leaves all weights unchanged.
+        arrays = [np.asarray(w) for w in weights]
+        for weight, array in zip(self.weights, arrays):
+            if array.shape != weight.value.shape:
+                raise ValueError(f"set_weights: weight '{weight.name}' has shape {weight.value.shape}, "
+                                 f"but got an array of shape {array.shape}")
+        for weight, array in zip(self.weights, arrays):
+            weight.value[...] = array
 
     def count_params(self):
         self._require_built("count_params")
