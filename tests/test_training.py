@@ -435,3 +435,22 @@ def test_digits_data_set_shapes_and_labels():
     assert sorted(set(y_train.tolist())) == list(range(10))
     assert np.bincount(np.concatenate([y_train, y_test])).tolist() == [178, 182, 177, 183, 181, 182, 181, 179,
                                                                       174, 180]
+
+
+def test_a_training_step_allocates_no_arrays():
+    """The step budget: after the first batch, buffers are reused (tracemalloc sees every
+    NumPy allocation, so a single batch-sized array would show up as >= 2 KB here)."""
+    import tracemalloc
+    x, y = data(n=64, dim=20, classes=10)
+    model = Sequential([Dense(32, activation="relu", input_dim=20), Dropout(0.5), Dense(10, activation="softmax")])
+    model.compile(SGD(lr=0.01, momentum=0.9, nesterov=True), "categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    tracemalloc.start()
+    model._train_batch(x[:16], y[:16], None)
+    base, _ = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    for _ in range(10):
+        model._train_batch(x[:16], y[:16], None)
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak - base < 2048 and current - base < 512
