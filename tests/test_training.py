@@ -454,3 +454,36 @@ def test_a_training_step_allocates_no_arrays():
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak - base < 2048 and current - base < 512
+
+
+def test_predict_classes_and_proba():
+    x, y = data()
+    model = small_model()
+    p = model.predict(x)
+    np.testing.assert_array_equal(model.predict_classes(x), np.argmax(p, axis=-1))
+    np.testing.assert_array_equal(model.predict_proba(x), p)
+    binary = small_model(activation="sigmoid", units=1)
+    pb = binary.predict(x)
+    np.testing.assert_array_equal(binary.predict_classes(x), (pb > 0.5).astype("int32"))
+    with pytest.warns(UserWarning, match="invalid probability"):
+        small_model(activation="linear", units=2).predict_proba(x * 100)
+
+
+def test_default_initializers_are_glorot_uniform_and_zeros_and_seeded():
+    keras.utils.set_random_seed(42)
+    a = Dense(300, input_dim=200)
+    Sequential([a])
+    keras.utils.set_random_seed(42)
+    b = Dense(300, input_dim=200)
+    Sequential([b])
+    kernel, bias = a.get_weights()
+    np.testing.assert_array_equal(kernel, b.get_weights()[0])
+    limit = np.sqrt(6.0 / (200 + 300))
+    assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.99 * limit
+    assert kernel.std() == pytest.approx(limit / np.sqrt(3), rel=0.01)
+    assert abs(kernel.mean()) < 0.01 * limit
+    np.testing.assert_array_equal(bias, np.zeros(300))
+    keras.utils.set_random_seed(43)
+    c = Dense(300, input_dim=200)
+    Sequential([c])
+    assert not np.array_equal(c.get_weights()[0], kernel)

@@ -186,6 +186,23 @@ class Sequential(Model):
             if hasattr(layer, "reset_states"):
                 layer.reset_states()
 
+    # ---- seed-era prediction helpers (Keras 2.2) ------------------------------------------------
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        """Class probabilities: `predict`, warning if the outputs are not in [0, 1]."""
+        preds = self.predict(x, batch_size, verbose)
+        if preds.size and (preds.min() < 0.0 or preds.max() > 1.0):
+            import warnings
+            warnings.warn("Network returning invalid probability values. The last layer might not normalize "
+                          "predictions into probabilities (like softmax or sigmoid would).", stacklevel=2)
+        return preds
+
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Class indices: argmax over classes, or output > 0.5 for a single sigmoid unit."""
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype("int32")
+
     # ---- description -----------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None):
         """Prints the layer table in Keras 2's format."""
