@@ -19,4 +19,11 @@ Isa detected_isa();
 
 const char* isa_name(Isa isa);
 
+// Data cache sizes in bytes, for blocking: L1d and L2 of one core, L3 shared (0 when absent).
+// Read once from Linux sysfs, else sysconf; defaults (32 KiB, 1 MiB, 8 MiB) otherwise.
+struct CacheSizes {
+    long l1d, l2, l3;
+};
+const CacheSizes& cache_sizes();
+
 }  // namespace seqnet

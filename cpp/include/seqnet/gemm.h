@@ -23,4 +23,21 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc, const GemmEpilogue* epilogue = nullptr);
 
+// The microkernel sgemm uses now (follows active_isa()), e.g. "avx512 14x32".
+const char* gemm_kernel_name();
+
+// Knobs of the packed path, for benchmarks and tuning. Block sizes of 0 are chosen from the
+// cache sizes (cache_sizes() in cpu.h). Changing kc changes the summation order, hence the
+// rounding; the defaults are fixed for a given CPU, which keeps results reproducible.
+struct GemmTuning {
+    int64_t mc = 0, kc = 0, nc = 0;
+    // Contention experiment only: one fixed block of C per thread (what `omp for
+    // schedule(static)` gives) and libgomp's own spinning barrier, instead of the default
+    // dynamically claimed blocks and a waiting scheme that yields the core (see gemm.cpp).
+    bool static_split = false;
+};
+// The tuning in effect for the active kernel, with the automatic block sizes filled in.
+GemmTuning gemm_tuning();
+void set_gemm_tuning(const GemmTuning& tuning);
+
 }  // namespace seqnet

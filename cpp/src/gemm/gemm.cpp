@@ -1,34 +1,492 @@
-// Placeholder reference GEMM: correct, cache-friendly loop order, vectorisable inner loop.
-// To be replaced by the packed, blocked, dispatched implementation.
+// Single-precision GEMM: the BLIS design. The loops, the packing and the threading here
+// are shared by every instruction set; each one adds only an MR x NR microkernel
+// (microkernel_<isa>.cpp), chosen at run time from active_isa().
+//
+//   packed path   jc (nc columns) > pc (kc of K) > ic (mc rows) > jr (NR) > ir (MR):
+//                 op(B) block kc x nc packed once per (jc, pc) and kept in L3/L2, op(A)
+//                 block mc x kc packed per ic and kept in L2, one microkernel per tile.
+//   small path    k <= kc and B fits in L2 (the Dense layers of training: batch x a few
+//                 hundred): A and B read in place (B packed when transposed), one
+//                 thread, no OpenMP fork, no allocation after the first call.
+//
+// Determinism: every tile of C sits on a fixed MR x NR grid from the origin and sums K in
+// the same fixed kc blocks whichever path, task or thread computes it, so the result is
+// bit-identical for any number of threads. Threads split C, never K.
 #include "seqnet/gemm.h"
 
+#include <omp.h>
+
 #include <algorithm>
-#include <vector>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+
+#include "gemm_kernels.h"
+#include "seqnet/cpu.h"
 
 namespace seqnet {
+namespace {
+
+using gemm::MicroKernel;
+
+// A product of fewer multiply-adds than this runs on one thread: waking a partner and
+// joining it (a few microseconds) would cost more than the half it saves.
+constexpr int64_t kMinMacsPerThread = int64_t(1) << 20;
+// Tasks (independent blocks of C) the packed path aims for per thread, so a thread slowed
+// by another process hands its share to the others (see run_tasks).
+constexpr int64_t kTasksPerThread = 4;
+// ...but no task smaller than this, since each packs its own panels of A and B.
+constexpr int64_t kMinMacsPerTask = int64_t(1) << 21;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// ---------------------------------------------------------------- kernel and blocking
+
+const MicroKernel& kernel_for(Isa isa) {
+    const MicroKernel* k = nullptr;
+    if (isa == Isa::Avx512) k = gemm::microkernel_avx512();
+    if (!k && isa >= Isa::Avx2) k = gemm::microkernel_avx2();
+    return k ? *k : *gemm::microkernel_generic();
+}
+
+std::atomic<int64_t> g_mc{0}, g_kc{0}, g_nc{0};
+std::atomic<bool> g_static_split{false};
+
+struct Blocking {
+    int64_t mc, kc, nc;
+};
+
+// Block sizes from the cache sizes (after Low et al., "Analytical modeling is enough for
+// high-performance BLIS", 2016, adjusted by measurement on Zen 4):
+//   kc: one kc x MR micro-panel of A fills ~7/8 of L1, at most 512. B's micro-panel then
+//       streams from L2 rather than sitting in L1 (a modern L2 feeds it easily), and the
+//       long kc amortizes each C tile's read-modify-write, which measured ~15% faster at
+//       2048^3 than the textbook kc that keeps B in L1;
+//   mc: the mc x kc block of A fills about half of L2;
+//   nc: the kc x nc block of B fills about a quarter of L3 (shared by the cores).
+Blocking blocking_for(const MicroKernel& uk) {
+    const CacheSizes& cs = cache_sizes();
+    int64_t kc = g_kc.load(std::memory_order_relaxed);
+    if (kc <= 0) kc = std::clamp<int64_t>(cs.l1d * 7 / 8 / (4 * uk.mr) / 32 * 32, 128, 512);
+    int64_t mc = g_mc.load(std::memory_order_relaxed);
+    if (mc <= 0) mc = std::max<int64_t>(cs.l2 / 2 / (4 * kc) / uk.mr, 1) * uk.mr;
+    int64_t nc = g_nc.load(std::memory_order_relaxed);
+    if (nc <= 0) {
+        const int64_t l3 = cs.l3 > 0 ? cs.l3 : 4 * cs.l2;
+        nc = std::clamp<int64_t>(l3 / 4 / (4 * kc) / uk.nr, 1, 4096 / uk.nr) * uk.nr;
+    }
+    return {round_up(mc, uk.mr), kc, round_up(nc, uk.nr)};
+}
+
+// ---------------------------------------------------------------- pack buffers
+
+// A 64-byte aligned buffer owned by one thread, grown on demand and reused across calls,
+// so the steady state allocates nothing.
+class PackBuffer {
+   public:
+    ~PackBuffer() { std::free(data_); }
+    float* get(int64_t floats) {
+        if (floats > capacity_) {
+            std::free(data_);
+            const size_t bytes = size_t(round_up(floats * int64_t(sizeof(float)), 4096));
+            data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+            capacity_ = data_ ? int64_t(bytes / sizeof(float)) : 0;
+        }
+        return data_;
+    }
+
+   private:
+    float* data_ = nullptr;
+    int64_t capacity_ = 0;
+};
+
+// The packing buffers of one thread. Fetched once per product and passed down: each access
+// to a thread_local in position-independent code is a __tls_get_addr call.
+struct Workspace {
+    PackBuffer a, b;
+};
+
+Workspace& thread_workspace() {
+    static thread_local Workspace ws;
+    return ws;
+}
+
+// ---------------------------------------------------------------- the problem
+
+struct Problem {
+    bool trans_a, trans_b;
+    int64_t m, n, k;
+    float alpha;
+    const float* a;
+    int64_t lda;
+    const float* b;
+    int64_t ldb;
+    float beta;
+    float* c;
+    int64_t ldc;
+    const GemmEpilogue* ep;
+
+    // Address of op(A)(i, p) and op(B)(p, j).
+    const float* a_at(int64_t i, int64_t p) const { return trans_a ? a + p * lda + i : a + i * lda + p; }
+    const float* b_at(int64_t p, int64_t j) const { return trans_b ? b + j * ldb + p : b + p * ldb + j; }
+};
+
+// Bias, then row_fn, on rows [i0, i0 + rows) x columns [j0, j0 + cols) of C, all finished.
+void apply_epilogue(const Problem& pr, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
+    const GemmEpilogue* ep = pr.ep;
+    if (!ep || (!ep->bias && !ep->row_fn)) return;
+    for (int64_t i = i0; i < i0 + rows; ++i) {
+        float* row = pr.c + i * pr.ldc + j0;
+        if (ep->bias) {
+            const float* bias = ep->bias + j0;
+            for (int64_t j = 0; j < cols; ++j) row[j] += bias[j];
+        }
+        if (ep->row_fn) ep->row_fn(row, cols, ep->ctx);
+    }
+}
+
+// Row segment c[0..len) = beta * c + t, rounded once as the kernels store a tile (fmadd),
+// so a tile merged from scratch rounds exactly like one stored directly: results must not
+// depend on which path (hence which thread count) computed them. The common betas get
+// plain loops the compiler vectorizes.
+SEQNET_INLINE_COPIES inline void merge_row(float* c, const float* t, int64_t len, float beta) {
+    if (beta == 0.f)
+        for (int64_t j = 0; j < len; ++j) c[j] = t[j];
+    else if (beta == 1.f)
+        for (int64_t j = 0; j < len; ++j) c[j] += t[j];
+    else
+        for (int64_t j = 0; j < len; ++j) c[j] = std::fma(beta, c[j], t[j]);
+}
+
+// One tile of C at c, rows x cols (at most MR x NR), by the kernel variant of that many
+// rows and vectors. A must have `rows` readable rows. A kernel with masked columns reads
+// and writes just `cols` columns; for any other, B must have whole vectors of readable
+// columns (a padded panel, or in bounds) and a width short of a whole number of vectors
+// is computed into a scratch tile and merged.
+inline void run_tile(const MicroKernel& uk, int64_t k, const float* a, int64_t a_rs, int64_t a_cs,
+                     const float* b, int64_t b_rs, float* c, int64_t ldc, int64_t rows,
+                     int64_t cols, float alpha, float beta) {
+    const int64_t nv = ceil_div(cols, uk.vec), width = nv * uk.vec;
+    const gemm::MicroKernelFn kernel = uk.variant[rows - 1][nv - 1];
+    if (cols == width || uk.masked_columns) {
+        kernel(k, a, a_rs, a_cs, b, b_rs, c, ldc, alpha, beta, cols);
+        return;
+    }
+    alignas(64) float tile[gemm::kMaxMR * gemm::kMaxNV * 16];
+    kernel(k, a, a_rs, a_cs, b, b_rs, tile, width, alpha, 0.f, width);
+    for (int64_t i = 0; i < rows; ++i) merge_row(c + i * ldc, tile + i * width, cols, beta);
+}
+
+// C = beta * C (+ epilogue): the whole product when k == 0 or alpha == 0.
+void scale_only(const Problem& pr) {
+    for (int64_t i = 0; i < pr.m; ++i) {
+        float* ci = pr.c + i * pr.ldc;
+        if (pr.beta == 0.f) std::fill(ci, ci + pr.n, 0.f);
+        else if (pr.beta != 1.f)
+            for (int64_t j = 0; j < pr.n; ++j) ci[j] *= pr.beta;
+    }
+    apply_epilogue(pr, 0, pr.m, 0, pr.n);
+}
+
+// ---------------------------------------------------------------- small path
+
+// k <= kc, so there is one block of K, and the tiles are those of the packed path (NR
+// wide from column 0, MR high from row 0), so the sums are too. A is read in place; so is
+// B unless transposed, except, for kernels without masked columns, a last tile whose width
+// is not a whole number of vectors (a zero-padded copy, so no kernel reads past column n). Row blocks of MR outer: the MR x k
+// slice of A stays in L1 while B (in L2) streams past, and each finished MR x n strip of C
+// gets its epilogue while still in L1.
+void small_product(const Problem& pr, const MicroKernel& uk) {
+    const int64_t mr = uk.mr, nr = uk.nr, m = pr.m, n = pr.n, k = pr.k;
+    const int64_t last_j0 = (n - 1) / nr * nr;  // the last, possibly narrower, column tile
+    const bool ragged = (n - last_j0) % uk.vec != 0 && !uk.masked_columns;
+    int64_t ragged_width = 0;
+    float* b_packed = nullptr;
+    if (pr.trans_b) {
+        b_packed = thread_workspace().b.get(k * round_up(n, nr));
+        gemm::pack_b(true, pr.b, pr.ldb, k, n, uk.nr, b_packed);
+    } else if (ragged) {  // packed only as wide as the whole vectors the kernel reads
+        ragged_width = round_up(n - last_j0, uk.vec);
+        b_packed = thread_workspace().b.get(k * ragged_width);
+        gemm::pack_b(false, pr.b + last_j0, pr.ldb, k, n - last_j0, int(ragged_width), b_packed);
+    }
+    const int64_t a_rs = pr.trans_a ? 1 : pr.lda, a_cs = pr.trans_a ? pr.lda : 1;
+    for (int64_t i0 = 0; i0 < m; i0 += mr) {
+        const int64_t rows = std::min(mr, m - i0);
+        const float* a = pr.a_at(i0, 0);
+        for (int64_t j0 = 0; j0 < n; j0 += nr) {
+            const float* b = pr.b + j0;
+            int64_t b_rs = pr.ldb;
+            if (pr.trans_b) b = b_packed + j0 * k, b_rs = nr;
+            else if (ragged && j0 == last_j0) b = b_packed, b_rs = ragged_width;
+            run_tile(uk, k, a, a_rs, a_cs, b, b_rs, pr.c + i0 * pr.ldc + j0, pr.ldc, rows,
+                     std::min(nr, n - j0), pr.alpha, pr.beta);
+        }
+        apply_epilogue(pr, i0, rows, 0, n);
+    }
+}
+
+// The small product computed as C^T = op(B)^T op(A)^T, for narrow C (n well short of a
+// whole number of vectors, e.g. the 10 classes of an output layer) over many rows: the m
+// rows then fill the vector lanes instead of n. Each tile is MR columns x NR rows of C,
+// computed into scratch and stored transposed. Column tiles of C^T outer, so each block of
+// NR finished rows of C gets its epilogue at once. Every element sees the same operations
+// as in small_product (a * b == b * a), so the bits are the same.
+void small_product_transposed(const Problem& pr, const MicroKernel& uk) {
+    const int64_t mr = uk.mr, nr = uk.nr, k = pr.k, m = pr.m, n = pr.n;
+    // A' = op(B)^T (n x k), read in place: element (j, p) is op(B)(p, j).
+    const int64_t a_rs = pr.trans_b ? pr.ldb : 1, a_cs = pr.trans_b ? 1 : pr.ldb;
+    // B' = op(A)^T (k x m): its rows are contiguous in A when A is transposed (the caller
+    // makes sure; packing it otherwise is a transpose as costly as the product).
+    const int64_t last_i0 = (m - 1) / nr * nr;
+    const bool ragged = (m - last_i0) % uk.vec != 0 && !uk.masked_columns;
+    int64_t ragged_width = 0;
+    float* b_packed = nullptr;
+    if (!pr.trans_a) {
+        b_packed = thread_workspace().b.get(k * round_up(m, nr));
+        gemm::pack_b(true, pr.a, pr.lda, k, m, uk.nr, b_packed);
+    } else if (ragged) {
+        ragged_width = round_up(m - last_i0, uk.vec);
+        b_packed = thread_workspace().b.get(k * ragged_width);
+        gemm::pack_b(false, pr.a + last_i0, pr.lda, k, m - last_i0, int(ragged_width), b_packed);
+    }
+    alignas(64) float tile[gemm::kMaxMR * gemm::kMaxNV * 16], row[gemm::kMaxMR];
+    for (int64_t i0 = 0; i0 < m; i0 += nr) {  // NR rows of C
+        const int64_t rows = std::min(nr, m - i0), nv = ceil_div(rows, uk.vec), width = nv * uk.vec;
+        const float* b = pr.a + i0;
+        int64_t b_rs = pr.lda;
+        if (!pr.trans_a) b = b_packed + i0 * k, b_rs = nr;
+        else if (ragged && i0 == last_i0) b = b_packed, b_rs = ragged_width;
+        for (int64_t j0 = 0; j0 < n; j0 += mr) {  // MR columns of C
+            const int64_t cols = std::min(mr, n - j0);
+            const float* a = pr.trans_b ? pr.b + j0 * pr.ldb : pr.b + j0;
+            uk.variant[cols - 1][nv - 1](k, a, a_rs, a_cs, b, b_rs, tile, width, pr.alpha, 0.f,
+                                         uk.masked_columns ? rows : width);
+            for (int64_t i = 0; i < rows; ++i) {
+                for (int64_t j = 0; j < cols; ++j) row[j] = tile[j * width + i];
+                merge_row(pr.c + (i0 + i) * pr.ldc + j0, row, cols, pr.beta);
+            }
+        }
+        apply_epilogue(pr, i0, rows, 0, n);
+    }
+}
+
+// ---------------------------------------------------------------- packed path
+
+// The K blocks: ceil(k / kc) blocks of nearly equal size (a multiple of 8 where possible),
+// a function of k and kc only, so every task and thread count sums in the same order.
+int64_t k_block(int64_t k, int64_t kc) {
+    const int64_t blocks = ceil_div(k, kc);
+    return std::min(kc, round_up(ceil_div(k, blocks), 8));
+}
+
+// C[m0:m1, n0:n1] with the five BLIS loops, on the calling thread.
+void packed_block(const Problem& pr, const MicroKernel& uk, const Blocking& bl, int64_t m0,
+                  int64_t m1, int64_t n0, int64_t n1) {
+    const int64_t mr = uk.mr, nr = uk.nr, k = pr.k;
+    const int64_t kb = k_block(k, bl.kc);
+    Workspace& ws = thread_workspace();
+    float* a_packed = ws.a.get(std::min(bl.mc, round_up(m1 - m0, mr)) * kb);
+    float* b_packed = ws.b.get(std::min(bl.nc, round_up(n1 - n0, nr)) * kb);
+    for (int64_t jc = n0; jc < n1; jc += bl.nc) {
+        const int64_t nb = std::min(bl.nc, n1 - jc);
+        for (int64_t pc = 0; pc < k; pc += kb) {
+            const int64_t kcur = std::min(kb, k - pc);
+            const bool last_k = pc + kcur == k;
+            const float beta = pc == 0 ? pr.beta : 1.f;  // later K blocks accumulate
+            gemm::pack_b(pr.trans_b, pr.b_at(pc, jc), pr.ldb, kcur, nb, nr, b_packed);
+            for (int64_t ic = m0; ic < m1; ic += bl.mc) {
+                const int64_t mb = std::min(bl.mc, m1 - ic);
+                gemm::pack_a(pr.trans_a, pr.a_at(ic, pc), pr.lda, mb, kcur, uk.mr, a_packed);
+                // jr outer: one kc x NR micro-panel of B stays in L1 across the ir loop.
+                for (int64_t jr = 0; jr < nb; jr += nr) {
+                    const float* bp = b_packed + jr * kcur;
+                    for (int64_t ir = 0; ir < mb; ir += mr) {
+                        run_tile(uk, kcur, a_packed + ir * kcur, 1, mr, bp, nr,
+                                 pr.c + (ic + ir) * pr.ldc + jc + jr, pr.ldc, std::min(mr, mb - ir),
+                                 std::min(nr, nb - jr), pr.alpha, beta);
+                    }
+                }
+                if (last_k) apply_epilogue(pr, ic, mb, jc, nb);  // this mc x nc block is final
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- threads
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+// Independent tasks (blocks of C) claimed one at a time from a shared counter.
+//
+// Why this shape: with 2 cores and another process busy on one of them, a thread of ours
+// runs only part of the time. (1) A fixed split (schedule(static)) makes the product as
+// slow as that thread's share at its reduced speed; claiming small tasks dynamically lets
+// the unhindered thread take over the rest. (2) There is no barrier inside the product
+// (each task packs its own panels), so nobody waits at every K block for a descheduled
+// partner. (3) The one wait left, at the end, is the trap: libgomp's barrier spins for
+// up to ~300k iterations (milliseconds) by default, and a spinning thread keeps its core
+// busy, so the scheduler never moves the descheduled partner onto it. OMP_WAIT_POLICY /
+// GOMP_SPINCOUNT are read once when libgomp loads, too early for us to set, so instead a
+// thread out of tasks waits here: spins ~20 us, then blocks on a condition variable,
+// leaving its core idle for the straggler. When everyone reaches libgomp's barrier the
+// work is done and the barrier is passed at once.
+class TaskQueue {
+   public:
+    explicit TaskQueue(int64_t count) : count_(count) {}
+
+    // The next unclaimed task, or -1.
+    int64_t claim() {
+        const int64_t t = next_.fetch_add(1, std::memory_order_relaxed);
+        return t < count_ ? t : -1;
+    }
+
+    void finish() {
+        if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == count_) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            all_done_.notify_all();
+        }
+    }
+
+    void wait_all() {
+        const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+        for (int i = 0; !finished(); ++i) {
+            cpu_relax();
+            if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) {
+                std::unique_lock<std::mutex> lock(mutex_);
+                all_done_.wait(lock, [this] { return finished(); });
+                return;
+            }
+        }
+    }
+
+   private:
+    bool finished() const { return done_.load(std::memory_order_acquire) == count_; }
+
+    const int64_t count_;
+    std::atomic<int64_t> next_{0}, done_{0};
+    std::mutex mutex_;
+    std::condition_variable all_done_;
+};
+
+// Threads worth using: no fork for products too small to repay it, none when nested.
+int threads_for(const Problem& pr) {
+    if (omp_in_parallel()) return 1;
+    const int64_t macs = pr.m * pr.n * pr.k;
+    const int64_t useful = std::max<int64_t>(macs / kMinMacsPerThread, 1);
+    return int(std::min<int64_t>(omp_get_max_threads(), useful));
+}
+
+// Splits C into tm x tn tasks. Each task packs its own A rows (so A is packed tn times)
+// and B columns (B packed tm times); pick the split that packs least, counting a
+// transposing pack (row-major A, transposed B) as three times a copying one.
+struct TaskGrid {
+    int64_t m_step, n_step, tm, tn;
+};
+
+TaskGrid task_grid(const Problem& pr, const MicroKernel& uk, int64_t tasks) {
+    const int64_t m_tiles = ceil_div(pr.m, uk.mr), n_tiles = ceil_div(pr.n, uk.nr);
+    const int64_t wa = pr.trans_a ? 1 : 3, wb = pr.trans_b ? 3 : 1;
+    int64_t best_tm = 1, best_tn = 1, best_cost = -1;
+    for (int64_t tm = 1; tm <= tasks; ++tm) {
+        const int64_t tn = tasks / tm;
+        if (tm * tn != tasks || tm > m_tiles || tn > n_tiles) continue;
+        const int64_t cost = wa * pr.m * tn + wb * pr.n * tm;
+        if (best_cost < 0 || cost < best_cost) best_cost = cost, best_tm = tm, best_tn = tn;
+    }
+    const int64_t m_step = ceil_div(m_tiles, best_tm) * uk.mr, n_step = ceil_div(n_tiles, best_tn) * uk.nr;
+    return {m_step, n_step, ceil_div(pr.m, m_step), ceil_div(pr.n, n_step)};
+}
+
+void packed_product(const Problem& pr, const MicroKernel& uk, const Blocking& bl, int threads) {
+    if (threads <= 1) {
+        packed_block(pr, uk, bl, 0, pr.m, 0, pr.n);
+        return;
+    }
+    const bool static_split = g_static_split.load(std::memory_order_relaxed);
+    int64_t tasks = static_split ? threads
+                                 : std::clamp<int64_t>(pr.m * pr.n * pr.k / kMinMacsPerTask, threads,
+                                                       kTasksPerThread * threads);
+    const TaskGrid grid = task_grid(pr, uk, tasks);
+    tasks = grid.tm * grid.tn;
+    auto run = [&](int64_t t) {
+        const int64_t m0 = t / grid.tn * grid.m_step, n0 = t % grid.tn * grid.n_step;
+        packed_block(pr, uk, bl, m0, std::min(pr.m, m0 + grid.m_step), n0, std::min(pr.n, n0 + grid.n_step));
+    };
+    if (static_split) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+        for (int64_t t = 0; t < tasks; ++t) run(t);
+        return;
+    }
+    TaskQueue queue(tasks);
+#pragma omp parallel num_threads(threads)
+    {
+        for (int64_t t = queue.claim(); t >= 0; t = queue.claim()) {
+            run(t);
+            queue.finish();
+        }
+        queue.wait_all();
+    }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- public entry points
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-           int64_t ldc, const GemmEpilogue* ep) {
-    std::vector<float> brow(n);
-    for (int64_t i = 0; i < m; ++i) {
-        float* ci = c + i * ldc;
-        if (beta == 0.f) std::fill(ci, ci + n, 0.f);
-        else if (beta != 1.f) for (int64_t j = 0; j < n; ++j) ci[j] *= beta;
-        for (int64_t p = 0; p < k; ++p) {
-            float av = alpha * (trans_a ? a[p * lda + i] : a[i * lda + p]);
-            if (trans_b) {
-                for (int64_t j = 0; j < n; ++j) ci[j] += av * b[j * ldb + p];
-            } else {
-                const float* bp = b + p * ldb;
-                for (int64_t j = 0; j < n; ++j) ci[j] += av * bp[j];
-            }
-        }
-        if (ep) {
-            if (ep->bias) for (int64_t j = 0; j < n; ++j) ci[j] += ep->bias[j];
-            if (ep->row_fn) ep->row_fn(ci, n, ep->ctx);
+           int64_t ldc, const GemmEpilogue* epilogue) {
+    if (m <= 0 || n <= 0) return;
+    const Problem pr{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue};
+    if (k <= 0 || alpha == 0.f) {
+        scale_only(pr);
+        return;
+    }
+    const MicroKernel& uk = kernel_for(active_isa());
+    const Blocking bl = blocking_for(uk);
+    const int threads = threads_for(pr);
+    // The small paths give the same bits as the packed path (one K block, the same
+    // operations per element), so the choice may depend on the thread count.
+    if (threads == 1 && k <= bl.kc) {
+        // Which way round fills the vector lanes better: n across them, or m (C^T)?
+        const double fill_n = double(n) / double(round_up(n, uk.vec));
+        const double fill_m = double(m) / double(round_up(m, uk.vec));
+        const bool transpose = trans_a && fill_m > 1.2 * fill_n;
+        // The operand that streams past each row block (op(B), or op(A) when transposed)
+        // must stay in L2.
+        const int64_t streamed = k * round_up(transpose ? m : n, uk.nr) * int64_t(sizeof(float));
+        if (streamed <= cache_sizes().l2 / 2) {
+            if (transpose) small_product_transposed(pr, uk);
+            else small_product(pr, uk);
+            return;
         }
     }
+    packed_product(pr, uk, bl, threads);
+}
+
+const char* gemm_kernel_name() { return kernel_for(active_isa()).name; }
+
+GemmTuning gemm_tuning() {
+    const Blocking bl = blocking_for(kernel_for(active_isa()));
+    GemmTuning t;
+    t.mc = bl.mc, t.kc = bl.kc, t.nc = bl.nc;
+    t.static_split = g_static_split.load();
+    return t;
+}
+
+void set_gemm_tuning(const GemmTuning& t) {
+    g_mc.store(t.mc), g_kc.store(t.kc), g_nc.store(t.nc);
+    g_static_split.store(t.static_split);
 }
 
 }  // namespace seqnet

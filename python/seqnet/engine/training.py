@@ -183,6 +183,8 @@ class Model:
         if steps_per_epoch is not None:
             raise ValueError("fit: steps_per_epoch with array data is not supported yet; use batch_size")
         x, y, w = self._standardize_xy(x, y, sample_weight, class_weight)
+        if len(x) == 0:
+            raise ValueError("fit: x and y contain no samples")
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -241,7 +243,8 @@ class Model:
                 cbk.call("on_train_batch_end", batch_index, logs)
                 if self.stop_training:
                     break
-            if val is not None and not self.stop_training or (val is not None and batch_index == len(slices) - 1):
+            # Validate unless training stopped before the epoch's last batch (as Keras).
+            if val is not None and (not self.stop_training or batch_index == len(slices) - 1):
                 for label, value in zip(out_labels, self._test_loop(*val, batch_size=batch_size)):
                     epoch_logs["val_" + label] = value
             cbk.call("on_epoch_end", epoch, epoch_logs)
