@@ -7,7 +7,9 @@
 //                 block mc x kc packed per ic and kept in L2, one microkernel per tile.
 //   small path    k <= kc and B fits in L2 (the Dense layers of training: batch x a few
 //                 hundred): A and B read in place (B packed when transposed), one
-//                 thread, no OpenMP fork, no allocation after the first call.
+//                 thread, no OpenMP fork, no allocation after the first call. For narrow
+//                 C (n short of whole vectors, e.g. 10 classes) with A transposed, the
+//                 same computed as C^T = op(B)^T op(A)^T, so the m rows fill the lanes.
 //
 // Determinism: every tile of C sits on a fixed MR x NR grid from the origin and sums K in
 // the same fixed kc blocks whichever path, task or thread computes it, so the result is
@@ -36,7 +38,7 @@ using gemm::MicroKernel;
 // joining it (a few microseconds) would cost more than the half it saves.
 constexpr int64_t kMinMacsPerThread = int64_t(1) << 20;
 // Tasks (independent blocks of C) the packed path aims for per thread, so a thread slowed
-// by another process hands its share to the others (see run_tasks).
+// by another process hands its share to the others (see "Contention" below).
 constexpr int64_t kTasksPerThread = 4;
 // ...but no task smaller than this, since each packs its own panels of A and B.
 constexpr int64_t kMinMacsPerTask = int64_t(1) << 21;
@@ -319,6 +321,51 @@ void packed_block(const Problem& pr, const MicroKernel& uk, const Blocking& bl, 
 
 // ---------------------------------------------------------------- threads
 
+// Contention. With 2 cores and another process busy on one of them, a thread of ours
+// runs only part of the time, and OpenMP's usual shape collapses: measured on 256^3 with a
+// busy-loop child, a fixed split (schedule(static)) ran at 4 GFLOP/s against 100 on one
+// thread. Three causes, three answers:
+//  1. A fixed split waits for the slow thread's whole share. Here C is split into more
+//     tasks than threads, claimed one at a time, so the unhindered thread takes the rest.
+//  2. Barriers inside the product (BLIS shares packed B between threads) wait at every K
+//     block for a descheduled partner. Here each task packs its own panels: no barrier.
+//  3. The wait at the end. libgomp's barrier spins for milliseconds by default, which keeps
+//     the core busy, so the scheduler never moves the straggler onto it; OMP_WAIT_POLICY
+//     and GOMP_SPINCOUNT are read when libgomp loads, too late for us. So a thread out of
+//     tasks spins ~20 us, then sleeps on a condition variable; the others reach libgomp's
+//     barrier only when all work is done. Even so, a partner that claimed a task just
+//     before being descheduled costs a scheduler slice (milliseconds; Linux leaves a
+//     just-run thread where it is), which dwarfs a 0.2 ms product. So a thread that waited
+//     long for its partner marks the machine contended, and products run on one thread for
+//     a back-off period (50 ms, doubling while probes keep finding contention, up to ~1.6 s)
+//     before two threads are tried again. The thread count never changes the result.
+using SteadyClock = std::chrono::steady_clock;
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
+}
+
+constexpr int64_t kBackoffMinNs = 50'000'000, kBackoffMaxNs = 1'600'000'000;
+std::atomic<int64_t> g_serial_until_ns{0};
+std::atomic<int64_t> g_backoff_ns{kBackoffMinNs};
+
+bool contended_recently() {
+    const int64_t until = g_serial_until_ns.load(std::memory_order_relaxed);
+    return until != 0 && now_ns() < until;
+}
+
+// Called after each parallel product with the longest time a thread sat idle waiting for
+// its partners, and the product's duration.
+void note_parallel_run(int64_t waited_ns, int64_t elapsed_ns) {
+    if (waited_ns > 200'000 && 4 * waited_ns > elapsed_ns) {
+        const int64_t backoff = g_backoff_ns.load(std::memory_order_relaxed);
+        g_serial_until_ns.store(now_ns() + backoff, std::memory_order_relaxed);
+        g_backoff_ns.store(std::min(2 * backoff, kBackoffMaxNs), std::memory_order_relaxed);
+    } else {
+        g_backoff_ns.store(kBackoffMinNs, std::memory_order_relaxed);
+    }
+}
+
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -327,20 +374,7 @@ inline void cpu_relax() {
 #endif
 }
 
-// Independent tasks (blocks of C) claimed one at a time from a shared counter.
-//
-// Why this shape: with 2 cores and another process busy on one of them, a thread of ours
-// runs only part of the time. (1) A fixed split (schedule(static)) makes the product as
-// slow as that thread's share at its reduced speed; claiming small tasks dynamically lets
-// the unhindered thread take over the rest. (2) There is no barrier inside the product
-// (each task packs its own panels), so nobody waits at every K block for a descheduled
-// partner. (3) The one wait left, at the end, is the trap: libgomp's barrier spins for
-// up to ~300k iterations (milliseconds) by default, and a spinning thread keeps its core
-// busy, so the scheduler never moves the descheduled partner onto it. OMP_WAIT_POLICY /
-// GOMP_SPINCOUNT are read once when libgomp loads, too early for us to set, so instead a
-// thread out of tasks waits here: spins ~20 us, then blocks on a condition variable,
-// leaving its core idle for the straggler. When everyone reaches libgomp's barrier the
-// work is done and the barrier is passed at once.
+// Independent tasks (blocks of C) claimed one at a time from a shared counter; see above.
 class TaskQueue {
    public:
     explicit TaskQueue(int64_t count) : count_(count) {}
@@ -358,16 +392,19 @@ class TaskQueue {
         }
     }
 
-    void wait_all() {
-        const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+    // Blocks until every task is done: spins briefly, then sleeps. Returns the time waited.
+    int64_t wait_all() {
+        if (finished()) return 0;
+        const int64_t start = now_ns(), spin_until = start + 20'000;
         for (int i = 0; !finished(); ++i) {
             cpu_relax();
-            if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) {
+            if ((i & 63) == 63 && now_ns() > spin_until) {
                 std::unique_lock<std::mutex> lock(mutex_);
                 all_done_.wait(lock, [this] { return finished(); });
-                return;
+                break;
             }
         }
+        return now_ns() - start;
     }
 
    private:
@@ -379,12 +416,14 @@ class TaskQueue {
     std::condition_variable all_done_;
 };
 
-// Threads worth using: no fork for products too small to repay it, none when nested.
+// Threads worth using: no fork for products too small to repay it, none when nested,
+// none while another process was recently found competing for the cores.
 int threads_for(const Problem& pr) {
-    if (omp_in_parallel()) return 1;
     const int64_t macs = pr.m * pr.n * pr.k;
-    const int64_t useful = std::max<int64_t>(macs / kMinMacsPerThread, 1);
-    return int(std::min<int64_t>(omp_get_max_threads(), useful));
+    if (macs < 2 * kMinMacsPerThread || omp_in_parallel()) return 1;
+    const int64_t useful = macs / kMinMacsPerThread;
+    const int threads = int(std::min<int64_t>(omp_get_max_threads(), useful));
+    return threads > 1 && contended_recently() ? 1 : threads;
 }
 
 // Splits C into tm x tn tasks. Each task packs its own A rows (so A is packed tn times)
@@ -429,14 +468,20 @@ void packed_product(const Problem& pr, const MicroKernel& uk, const Blocking& bl
         return;
     }
     TaskQueue queue(tasks);
+    std::atomic<int64_t> longest_wait{0};
+    const int64_t start = now_ns();
 #pragma omp parallel num_threads(threads)
     {
         for (int64_t t = queue.claim(); t >= 0; t = queue.claim()) {
             run(t);
             queue.finish();
         }
-        queue.wait_all();
+        const int64_t waited = queue.wait_all();
+        int64_t prev = longest_wait.load(std::memory_order_relaxed);
+        while (waited > prev && !longest_wait.compare_exchange_weak(prev, waited)) {
+        }
     }
+    note_parallel_run(longest_wait.load(), now_ns() - start);
 }
 
 }  // namespace

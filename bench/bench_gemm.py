@@ -1,0 +1,96 @@
+"""seqnet's sgemm against numpy's BLAS (OpenBLAS in numpy's wheels), in the same run.
+
+    python bench/bench_gemm.py                  # default shapes, 1 and 2 threads
+    python bench/bench_gemm.py --threads 2 --shapes 1024 128x64x64:nt
+
+A shape is MxKxN (op(A) is M x K, op(B) is K x N) or S for SxSxS; ':tn' etc. picks the
+transposes of A and B. Both libraries write into a preallocated C (numpy through
+``matmul(..., out=c)``, transposes as views), so the timings are of the product and the
+call, not of allocation. Each thread count runs in a fresh process, because OpenBLAS
+reads OPENBLAS_NUM_THREADS only when numpy is imported.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+DEFAULT_SHAPES = [
+    # The Dense layers of training (batch x features) and their backward products:
+    # forward X W, dX = dY W^T (':nt'), dW = X^T dY (':tn').
+    "128x20x64", "128x64x64", "128x64x10",
+    "128x64x20:nt", "128x64x64:nt", "128x10x64:nt",
+    "20x128x64:tn", "64x128x64:tn", "64x128x10:tn",
+    "256", "512", "1024", "2048",
+]
+
+
+def parse(shape):
+    dims, _, trans = shape.partition(":")
+    parts = [int(x) for x in dims.split("x")]
+    m, k, n = parts if len(parts) == 3 else parts * 3
+    return m, k, n, trans[:1] == "t", trans[1:2] == "t"
+
+
+def best_seconds(fn, budget=0.3, samples=7):
+    """Best per-call time over `samples` batches of about budget / samples seconds."""
+    fn()
+    t0 = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - t0, 1e-7)
+    reps = max(1, int(budget / samples / once))
+    best = float("inf")
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return best
+
+
+def run(shapes, threads):
+    import numpy as np
+    from seqnet import _engine
+
+    _engine.set_num_threads(threads)
+    kernel = _engine.gemm_kernel_name() if hasattr(_engine, "gemm_kernel_name") else _engine.active_isa()
+    rng = np.random.default_rng(0)
+    for shape in shapes:
+        m, k, n, ta, tb = parse(shape)
+        a = rng.standard_normal((k, m) if ta else (m, k), dtype=np.float32)
+        b = rng.standard_normal((n, k) if tb else (k, n), dtype=np.float32)
+        c = np.empty((m, n), np.float32)
+        a_op, b_op = (a.T if ta else a), (b.T if tb else b)
+        flops = 2.0 * m * n * k
+        budget = 0.3 if flops < 1e9 else 1.0
+        # A pause before each library: the other's worker threads spin for a while after
+        # their last call (OpenBLAS, libgomp) and would steal a core from this one.
+        time.sleep(0.2)
+        ours = best_seconds(lambda: _engine.sgemm(a, b, c, ta, tb), budget)
+        time.sleep(0.2)
+        theirs = best_seconds(lambda: np.matmul(a_op, b_op, out=c), budget)
+        print(f"{shape:<14} {kernel:<14} {threads:>7} {flops / ours / 1e9:>9.1f} {flops / theirs / 1e9:>9.1f} "
+              f"{theirs / ours:>6.2f} {ours * 1e6:>10.2f} {theirs * 1e6:>10.2f}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shapes", nargs="*", default=DEFAULT_SHAPES)
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run(args.shapes, args.threads[0])
+        return
+    print(f"{'shape':<14} {'kernel':<14} {'threads':>7} {'seqnet':>9} {'numpy':>9} {'ratio':>6} "
+          f"{'seqnet us':>10} {'numpy us':>10}")
+    print(f"{'(MxKxN)':<14} {'':<14} {'':>7} {'GFLOP/s':>9} {'GFLOP/s':>9} {'':>6}")
+    for t in args.threads:
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(t), OMP_NUM_THREADS=str(t))
+        subprocess.run([sys.executable, __file__, "--child", "--threads", str(t), "--shapes", *args.shapes],
+                       env=env, check=True)
+
+
+if __name__ == "__main__":
+    main()

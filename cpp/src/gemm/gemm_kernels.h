@@ -1,0 +1,62 @@
+// Internal to the GEMM: the microkernel contract and the packing routines shared by every
+// instruction set. The driver (gemm.cpp) owns the loops; an instruction set adds only a
+// microkernel (microkernel_<isa>.cpp).
+#pragma once
+#include <cstdint>
+
+// For the short copy loops at tile edges (a few to 64 floats): gcc otherwise turns them
+// into memcpy / memset calls that cost more than the copy.
+#if defined(__GNUC__) && !defined(__clang__)
+#define SEQNET_INLINE_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define SEQNET_INLINE_COPIES
+#endif
+
+namespace seqnet {
+namespace gemm {
+
+// Computes one tile of R x (V * vec) elements: C = alpha * A B + beta * C, summing
+// p = 0..k-1 in order (every element sees the same operations whatever the tile shape,
+// so edge tiles round exactly like full ones).
+//   A element (i, p) is a[i * a_rs + p * a_cs]  (packed panel: a_rs = 1, a_cs = MR;
+//                                                 row-major A in place: a_rs = lda, a_cs = 1)
+//   B element (p, j) is b[p * b_rs + j], the columns of a row contiguous
+//                                                (packed panel: b_rs = NR; B in place: ldb)
+//   C element (i, j) is c[i * ldc + j]. When beta == 0, C is only written.
+// Kernels read exactly R rows of A. A kernel with masked_columns touches only the first
+// `cols` (> (V - 1) * vec) columns of B and C, with masked loads and stores; any other
+// kernel is always called with cols = V * vec, and the driver routes a narrower tile
+// through a zero-padded B panel and a scratch C tile. Either way kernels have no edge loops.
+using MicroKernelFn = void (*)(int64_t k, const float* a, int64_t a_rs, int64_t a_cs,
+                               const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha,
+                               float beta, int64_t cols);
+
+constexpr int kMaxMR = 16;  // largest main tile of any kernel: rows...
+constexpr int kMaxNV = 4;   // ...and vectors per row
+
+struct MicroKernel {
+    const char* name;  // e.g. "avx512 14x32"
+    int mr, nr;        // main tile; nr = nv * vec
+    int vec;           // floats per vector register
+    bool masked_columns;
+    // variant[r - 1][v - 1]: the tile of r <= mr rows and v <= nr / vec vectors.
+    MicroKernelFn variant[kMaxMR][kMaxNV];
+};
+
+// Each returns nullptr when the instruction set is not compiled in (e.g. on ARM).
+const MicroKernel* microkernel_avx512();
+const MicroKernel* microkernel_avx2();
+const MicroKernel* microkernel_generic();
+
+// Packs rows [0, m) and columns [0, k) of op(A) into ceil(m / mr) panels of k x mr,
+// element (i, p) of panel r at dst[r * k * mr + p * mr + i]; rows past m are zeros.
+// op(A)(i, p) is a[i * lda + p], or a[p * lda + i] when trans.
+void pack_a(bool trans, const float* a, int64_t lda, int64_t m, int64_t k, int mr, float* dst);
+
+// Packs rows [0, k) and columns [0, n) of op(B) into ceil(n / nr) panels of k x nr,
+// element (p, j) of panel s at dst[s * k * nr + p * nr + j]; columns past n are zeros.
+// op(B)(p, j) is b[p * ldb + j], or b[j * ldb + p] when trans.
+void pack_b(bool trans, const float* b, int64_t ldb, int64_t k, int64_t n, int nr, float* dst);
+
+}  // namespace gemm
+}  // namespace seqnet

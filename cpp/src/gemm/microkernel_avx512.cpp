@@ -1,0 +1,107 @@
+// AVX-512 microkernel: an MR x NR tile of C held in zmm registers, NR/16 vectors per row.
+// Compiled with -mavx512f...; reached only through run-time dispatch (gemm.cpp).
+#include "gemm_kernels.h"
+
+#if defined(__x86_64__) && defined(__AVX512F__)
+#include <immintrin.h>
+
+namespace seqnet {
+namespace gemm {
+namespace {
+
+// Columns past `cols` are masked off in the last vector (free on full tiles: all-ones
+// mask), so ragged edges need neither a padded copy of B nor a scratch tile.
+//
+// 14 x 32: 28 accumulators + 2 B vectors + 1 broadcast of the 32 zmm registers. Per step
+// of k: 28 FMAs against 2 loads and 14 broadcasts, so the FMA pipes, not the loads, bound it.
+constexpr int kMR = 14;
+constexpr int kNV = 2;  // zmm vectors per row: NR = 32
+
+// acc += A B over k steps. kPackedA: A's MR values of a step are adjacent (a packed panel,
+// or transposed A in place), so the broadcasts use constant offsets; otherwise A is
+// row-major in place (the small path) and each row is its own stream.
+template <int MR, int NV, bool kPackedA>
+inline __attribute__((always_inline)) void accumulate(int64_t k, const float* a, int64_t a_rs,
+                                                      int64_t a_cs, const float* b, int64_t b_rs,
+                                                      __mmask16 last, __m512 (&acc)[MR][NV]) {
+    for (int64_t p = 0; p < k; ++p, a += a_cs, b += b_rs) {
+        __m512 bv[NV];
+#pragma GCC unroll 8
+        for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+        bv[NV - 1] = _mm512_maskz_loadu_ps(last, b + 16 * (NV - 1));
+#pragma GCC unroll 64
+        for (int i = 0; i < MR; ++i) {
+            const __m512 ai = _mm512_set1_ps(kPackedA ? a[i] : a[i * a_rs]);
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+        }
+    }
+}
+
+template <int MR, int NV>
+void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
+            float* c, int64_t ldc, float alpha, float beta, int64_t cols) {
+    const int64_t tail = cols - 16 * (NV - 1);  // 1..16 columns in the last vector
+    const __mmask16 last = tail >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << tail) - 1);
+    __m512 acc[MR][NV];
+#pragma GCC unroll 64
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+    if (a_rs == 1) accumulate<MR, NV, true>(k, a, 1, a_cs, b, b_rs, last, acc);
+    else accumulate<MR, NV, false>(k, a, a_rs, a_cs, b, b_rs, last, acc);
+
+    const __m512 va = _mm512_set1_ps(alpha);
+    auto mask = [&](int v) { return v == NV - 1 ? last : __mmask16(0xFFFF); };
+    if (beta == 0.f) {
+#pragma GCC unroll 64
+        for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v)
+                _mm512_mask_storeu_ps(c + i * ldc + 16 * v, mask(v), _mm512_mul_ps(acc[i][v], va));
+    } else {
+        const __m512 vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 64
+        for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v) {
+                float* cp = c + i * ldc + 16 * v;
+                const __m512 old = _mm512_maskz_loadu_ps(mask(v), cp);
+                _mm512_mask_storeu_ps(cp, mask(v), _mm512_fmadd_ps(vb, old, _mm512_mul_ps(acc[i][v], va)));
+            }
+    }
+}
+
+// Every variant up to kMR x kNV, for edge tiles.
+template <int R>
+void add_variants(MicroKernel& mk) {
+    mk.variant[R - 1][0] = &kernel<R, 1>;
+    mk.variant[R - 1][1] = &kernel<R, 2>;
+    if constexpr (R > 1) add_variants<R - 1>(mk);
+}
+
+MicroKernel make_kernel() {
+    MicroKernel mk{"avx512 14x32", kMR, 16 * kNV, 16, true, {}};
+    add_variants<kMR>(mk);
+    return mk;
+}
+
+}  // namespace
+
+const MicroKernel* microkernel_avx512() {
+    static const MicroKernel mk = make_kernel();
+    return &mk;
+}
+
+}  // namespace gemm
+}  // namespace seqnet
+
+#else
+
+namespace seqnet {
+namespace gemm {
+const MicroKernel* microkernel_avx512() { return nullptr; }
+}  // namespace gemm
+}  // namespace seqnet
+
+#endif

@@ -1,0 +1,68 @@
+// Portable microkernel: plain C++ that any compiler vectorizes for its baseline (SSE2 on
+// x86-64, NEON on ARM). The fallback for CPUs without AVX2 and the reference the
+// intrinsics kernels are tested against.
+#include <cmath>
+
+#include "gemm_kernels.h"
+
+namespace seqnet {
+namespace gemm {
+namespace {
+
+// 4 x 8: 32 accumulators fit the 16 xmm registers of baseline x86-64 as 8 vectors.
+constexpr int kMR = 4;
+constexpr int kVec = 4;  // an SSE / NEON register of floats
+constexpr int kNV = 2;   // NR = 8
+
+template <int R, int V>
+void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
+            float* c, int64_t ldc, float alpha, float beta, int64_t /*cols*/) {
+    constexpr int W = V * kVec;
+    float acc[R][W] = {};
+    for (int64_t p = 0; p < k; ++p, a += a_cs, b += b_rs) {
+        for (int i = 0; i < R; ++i) {
+            const float ai = a[i * a_rs];
+            for (int j = 0; j < W; ++j) acc[i][j] += ai * b[j];
+        }
+    }
+    // t = alpha * acc rounded on its own, then beta * c + t with one rounding: exactly what
+    // the driver does with a scratch tile. The barrier stops the compiler from fusing the
+    // two (it may, where FMA is baseline, e.g. ARM), which would change the bits.
+    for (int i = 0; i < R; ++i)
+        for (int j = 0; j < W; ++j) acc[i][j] *= alpha;
+#if defined(__GNUC__)
+    asm("" : "+m"(acc));
+#endif
+    for (int i = 0; i < R; ++i) {
+        float* ci = c + i * ldc;
+        if (beta == 0.f)
+            for (int j = 0; j < W; ++j) ci[j] = acc[i][j];
+        else if (beta == 1.f)
+            for (int j = 0; j < W; ++j) ci[j] += acc[i][j];
+        else
+            for (int j = 0; j < W; ++j) ci[j] = std::fma(beta, ci[j], acc[i][j]);
+    }
+}
+
+template <int R>
+void add_variants(MicroKernel& mk) {
+    mk.variant[R - 1][0] = &kernel<R, 1>;
+    mk.variant[R - 1][1] = &kernel<R, 2>;
+    if constexpr (R > 1) add_variants<R - 1>(mk);
+}
+
+MicroKernel make_kernel() {
+    MicroKernel mk{"generic 4x8", kMR, kVec * kNV, kVec, false, {}};
+    add_variants<kMR>(mk);
+    return mk;
+}
+
+}  // namespace
+
+const MicroKernel* microkernel_generic() {
+    static const MicroKernel mk = make_kernel();
+    return &mk;
+}
+
+}  // namespace gemm
+}  // namespace seqnet

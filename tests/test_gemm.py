@@ -1,0 +1,119 @@
+"""seqnet._engine.sgemm / matmul against NumPy float64: shapes around the microkernel
+and block edges, all four transposes, alpha/beta (beta = 0 with NaN in C), bias, every
+microkernel this CPU can run, and bit-identical results for 1 and 2 threads."""
+
+import numpy as np
+import pytest
+
+from seqnet import _engine
+
+ISAS = [isa for isa in ("generic", "avx2", "avx512")
+        if ["generic", "avx2", "avx512"].index(isa) <= ["generic", "avx2", "avx512"].index(_engine.detected_isa())]
+EPS = np.finfo(np.float32).eps
+
+# M x K x N of op(A) @ op(B): 1, primes, sizes around MR (4, 6, 14), NR (8, 16, 32) and
+# kc (512 on most CPUs), and the Dense shapes of training.
+SHAPES = [
+    (1, 1, 1), (1, 7, 1), (3, 1, 5), (13, 17, 31), (14, 33, 32), (15, 2, 33), (29, 64, 47),
+    (97, 101, 89), (128, 20, 64), (128, 64, 10), (20, 128, 64), (64, 513, 70), (131, 1030, 37),
+]
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    before = _engine.active_isa()
+    _engine.set_isa(request.param)
+    yield request.param
+    _engine.set_isa(before)
+
+
+def operands(rng, m, k, n, ta, tb):
+    a = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(np.float32)
+    return a, b
+
+
+def reference(a, b, ta, tb):
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    a64, b64 = (a64.T if ta else a64), (b64.T if tb else b64)
+    return a64 @ b64, np.abs(a64) @ np.abs(b64)
+
+
+def assert_close(got, want, magnitude, k, extra=0.0):
+    tol = (k + 4) * EPS * magnitude + extra + 4 * EPS
+    err = np.abs(got.astype(np.float64) - want)
+    assert np.all(np.isfinite(got)), "non-finite values in C"
+    worst = np.unravel_index(np.argmax(err - tol), err.shape)
+    assert np.all(err <= tol), f"C{worst} = {got[worst]!r}, want {want[worst]!r} (tol {tol[worst]:.3g})"
+
+
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_matmul_matches_float64(isa, shape, ta, tb):
+    m, k, n = shape
+    rng = np.random.default_rng(m * 1000 + k * 10 + n)
+    a, b = operands(rng, m, k, n, ta, tb)
+    want, mag = reference(a, b, ta, tb)
+    assert_close(_engine.matmul(a, b, ta, tb), want, mag, k)
+
+
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (1.0, 1.0), (-0.5, 0.75), (2.0, -1.0), (0.0, 0.5)])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_sgemm_alpha_beta_bias(isa, alpha, beta, ta, tb):
+    rng = np.random.default_rng(7)
+    for m, k, n in [(37, 45, 53), (128, 64, 10), (200, 600, 70)]:
+        a, b = operands(rng, m, k, n, ta, tb)
+        bias = rng.uniform(-1, 1, n).astype(np.float32)
+        c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
+        if beta == 0.0:
+            c0[:] = np.nan  # must not be read
+        c = c0.copy()
+        _engine.sgemm(a, b, c, ta, tb, alpha, beta, bias)
+        prod, mag = reference(a, b, ta, tb)
+        cin = np.zeros_like(prod) if beta == 0.0 else c0.astype(np.float64)
+        want = alpha * prod + beta * cin + bias
+        assert_close(c, want, abs(alpha) * mag, k, extra=(k + 4) * EPS * (np.abs(beta * cin) + np.abs(want)))
+
+
+def test_empty_and_degenerate():
+    a = np.ones((0, 5), np.float32)
+    b = np.ones((5, 3), np.float32)
+    assert _engine.matmul(a, b).shape == (0, 3)
+    # k == 0: C = beta * C (+ bias), and A, B are never touched.
+    a, b = np.ones((4, 0), np.float32), np.ones((0, 3), np.float32)
+    c = np.full((4, 3), 2.0, np.float32)
+    _engine.sgemm(a, b, c, False, False, 1.0, 0.5, np.arange(3, dtype=np.float32))
+    np.testing.assert_array_equal(c, np.tile([1.0, 2.0, 3.0], (4, 1)).astype(np.float32))
+
+
+@pytest.mark.parametrize("shape", [(301, 700, 257), (128, 64, 64), (64, 128, 10), (517, 300, 96)],
+                         ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, True), (False, True)])
+def test_one_and_two_threads_bit_identical(isa, shape, ta, tb):
+    m, k, n = shape
+    rng = np.random.default_rng(3)
+    a, b = operands(rng, m, k, n, ta, tb)
+    bias = rng.uniform(-1, 1, n).astype(np.float32)
+    c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
+    threads = _engine.get_num_threads()
+    results = []
+    try:
+        for t in (1, 2):
+            _engine.set_num_threads(t)
+            c = c0.copy()
+            _engine.sgemm(a, b, c, ta, tb, 0.75, 0.5, bias)
+            results.append(c)
+    finally:
+        _engine.set_num_threads(threads)
+    assert results[0].tobytes() == results[1].tobytes()
+
+
+def test_kernel_name_follows_isa():
+    before = _engine.active_isa()
+    try:
+        for isa in ISAS:
+            _engine.set_isa(isa)
+            assert _engine.gemm_kernel_name().startswith(isa)
+    finally:
+        _engine.set_isa(before)
