@@ -2,7 +2,17 @@
 
 ``import seqnet as keras`` and a Keras 2 script runs unchanged.
 """
-from seqnet import _engine
+import os as _os
+
+# libgomp's idle threads spin for ~300k iterations after each parallel region, burning the
+# other core while Python runs between kernels and starving any competing process. A
+# short spin keeps parallel regions as fast and makes a 2-thread product degrade to
+# 1-thread speed under contention (bench: gemm_bench --busy). Set before libgomp loads
+# (it reads the environment once); the user's own OMP_WAIT_POLICY/GOMP_SPINCOUNT win.
+if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
+    _os.environ["GOMP_SPINCOUNT"] = "1000"
+
+from seqnet import _engine  # noqa: E402
 from seqnet import backend
 from seqnet import activations, initializers, losses, metrics, optimizers, callbacks, utils
 from seqnet import layers, models, datasets
