@@ -56,6 +56,8 @@ class Layer:
     # The activation a fused loss may differentiate through (see the contract, point 5).
     output_activation = None
     logits = None
+    # A penalty on the layer's output (Keras 2.2.4: summed over the batch), or None.
+    activity_regularizer = None
 
     def __init__(self, **kwargs):
         unknown = set(kwargs) - _ALLOWED_KWARGS

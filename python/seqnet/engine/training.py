@@ -87,7 +87,10 @@ class Model:
     def _finish_compile(self):
         """The parts of compile that need the output layer: loss fusion and accuracy resolution."""
         output_shape = self._output_shape_nobatch()
-        self._compiled_loss.attach(self._run_layers[-1].output_activation if self._run_layers else None)
+        last = self._run_layers[-1] if self._run_layers else None
+        # An activity penalty on the output needs dL/d(output), so no fusion with its activation.
+        fusable = last is not None and last.activity_regularizer is None
+        self._compiled_loss.attach(last.output_activation if fusable else None)
         self._metrics = [CompiledMetric(m, self._compiled_loss, output_shape) for m in self._metric_ids]
         self._metrics_ready = True
 
@@ -101,6 +104,22 @@ class Model:
         weights = [w for layer in self._run_layers for w in layer.trainable_weights]
         if self._store is None or self._store.signature != signature_of(weights):
             self._store = ParameterStore(weights)
+        self._regularized = [w for w in weights if w.regularizer is not None]
+        self._constrained = [w for w in weights if w.constraint is not None]
+
+    def _penalties(self, outputs):
+        """Regularization added to the loss: weight penalties and, given the layers'
+        outputs, activity penalties."""
+        total = 0.0
+        for layer in self._run_layers:
+            for w in layer.trainable_weights:
+                if w.regularizer is not None:
+                    total += w.regularizer(w.value)
+        if outputs is not None:
+            for layer, out in zip(self._run_layers, outputs):
+                if layer.activity_regularizer is not None:
+                    total += layer.activity_regularizer(out)
+        return total
 
     # ---- data ------------------------------------------------------------------------
     def _standardize_x(self, x, what="x"):
@@ -132,16 +151,24 @@ class Model:
         return buf[:shape[0]]
 
     # ---- one batch -------------------------------------------------------------------
-    def _forward(self, x, training):
+    def _forward(self, x, training, outputs=None):
         for layer in self._run_layers:
             x = layer.forward(x, training)
+            if outputs is not None:
+                outputs.append(x)
         return x
+
+    def _has_activity_regularizers(self):
+        return any(layer.activity_regularizer is not None for layer in self._run_layers)
 
     def _train_batch(self, xb, yb, wb):
         """One step on one batch: returns [loss, metric values...] before the update."""
-        out = self._forward(xb, True)
+        outputs = [] if self._has_activity_regularizers() else None
+        out = self._forward(xb, True, outputs)
         grad = self._buffer("grad", out.shape)
         loss = self._compiled_loss(yb, out, wb, grad, self._run_layers[-1].logits)
+        if self._regularized or outputs is not None:
+            loss += self._penalties(outputs)
         values = [loss]
         for m in self._metrics:
             values.append(m(yb, out))
@@ -150,15 +177,23 @@ class Model:
         fused = self._compiled_loss.fused
         g = grad
         for i in range(last, -1, -1):
+            if outputs is not None and layers[i].activity_regularizer is not None:
+                layers[i].activity_regularizer.add_gradient(outputs[i], g)
             g = layers[i].backward(g, i > 0, fused and i == last)
+        for w in self._regularized:
+            w.regularizer.add_gradient(w.value, w.grad)
         store = self._store
         if store.params.size:
             self.optimizer.apply_gradients_flat(store.params, store.grads, store.segments)
+        for w in self._constrained:
+            w.value[...] = w.constraint(w.value)
         return values
 
     def _test_batch(self, xb, yb, wb):
-        out = self._forward(xb, False)
+        outputs = [] if self._has_activity_regularizers() else None
+        out = self._forward(xb, False, outputs)
         loss = self._compiled_loss(yb, out, wb, None, self._run_layers[-1].logits)
+        loss += self._penalties(outputs)
         return [loss] + [m(yb, out) for m in self._metrics]
 
     @staticmethod

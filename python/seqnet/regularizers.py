@@ -1,0 +1,99 @@
+"""Weight regularizers (``seqnet.regularizers``): penalties added to the loss, Keras 2 formulas.
+
+A regularizer maps a weight (or a layer's output, for activity regularization) to a
+scalar penalty, ``penalty = l1 * sum(|x|) + l2 * sum(x^2)``, and adds that penalty's
+gradient into a gradient buffer. The training loop adds every penalty to the reported loss,
+as Keras does.
+"""
+import numpy as np
+
+__all__ = ["Regularizer", "L1L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
+
+
+class Regularizer:
+    """Base class: ``__call__(x)`` is the penalty; ``add_gradient(x, grad)`` adds d penalty/dx."""
+
+    def __call__(self, x):
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__")
+
+    def add_gradient(self, x, grad):
+        raise NotImplementedError(f"{type(self).__name__} must implement add_gradient")
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class L1L2(Regularizer):
+    def __init__(self, l1=0.0, l2=0.0):
+        for name, value in (("l1", l1), ("l2", l2)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or value < 0:
+                raise ValueError(f"L1L2: {name} must be a non-negative number, got {value!r}")
+        self.l1 = float(l1)
+        self.l2 = float(l2)
+
+    def __call__(self, x):
+        x = np.asarray(x, dtype=np.float32)
+        penalty = 0.0
+        if self.l1:
+            penalty += self.l1 * float(np.sum(np.abs(x)))
+        if self.l2:
+            penalty += self.l2 * float(np.sum(np.square(x)))
+        return penalty
+
+    def add_gradient(self, x, grad):
+        if self.l1:
+            grad += np.float32(self.l1) * np.sign(x)
+        if self.l2:
+            grad += np.float32(2.0 * self.l2) * x
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+def l1(l=0.01):  # noqa: E741 (Keras' argument name)
+    return L1L2(l1=l)
+
+
+def l2(l=0.01):  # noqa: E741
+    return L1L2(l2=l)
+
+
+def l1_l2(l1=0.01, l2=0.01):  # noqa: F811
+    return L1L2(l1=l1, l2=l2)
+
+
+_BY_NAME = {"l1": l1, "l2": l2, "l1_l2": l1_l2, "L1L2": L1L2}
+
+
+def get(identifier):
+    """A regularizer from None, a name ('l1', 'l2', 'l1_l2'), a config dict or an instance."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier not in _BY_NAME:
+            raise ValueError(f"Unknown regularizer: '{identifier}'. Expected one of {sorted(_BY_NAME)}.")
+        return _BY_NAME[identifier]()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r} (a callable regularizer "
+                     "must subclass seqnet.regularizers.Regularizer and define add_gradient)")
+
+
+def serialize(regularizer):
+    if regularizer is None:
+        return None
+    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+
+
+def deserialize(config):
+    name = config.get("class_name")
+    cls = {"L1L2": L1L2}.get(name)
+    if cls is None:
+        raise ValueError(f"Unknown regularizer: {name!r}")
+    return cls(**config.get("config", {}))
