@@ -22,6 +22,11 @@ DEFAULT_SHAPES = [
     "128x20x64", "128x64x64", "128x64x10",
     "128x64x20:nt", "128x64x64:nt", "128x10x64:nt",
     "20x128x64:tn", "64x128x64:tn", "64x128x10:tn",
+    # The VGG-like seed model (100x100x3 input, 3x3 convolutions 32-32-64-64, Dense 256) as
+    # im2col products for one image: (output pixels) x (3*3*channels in) x (filters), and
+    # its Dense layer on a batch of 32 with the backward products.
+    "9604x27x32", "9216x288x32", "2025x288x64", "1849x576x64",
+    "32x28224x256", "32x256x28224:nt", "28224x32x256:tn",
     "256", "512", "1024", "2048",
 ]
 

@@ -16,6 +16,8 @@ EPS = np.finfo(np.float32).eps
 SHAPES = [
     (1, 1, 1), (1, 7, 1), (3, 1, 5), (13, 17, 31), (14, 33, 32), (15, 2, 33), (29, 64, 47),
     (97, 101, 89), (128, 20, 64), (128, 64, 10), (20, 128, 64), (64, 513, 70), (131, 1030, 37),
+    # large enough for the threaded in-place paths (rows, cols, C^T) and several K blocks
+    (40, 1100, 300), (700, 600, 13), (1200, 530, 40), (30, 2000, 700),
 ]
 
 
@@ -87,9 +89,14 @@ def test_empty_and_degenerate():
     np.testing.assert_array_equal(c, np.tile([1.0, 2.0, 3.0], (4, 1)).astype(np.float32))
 
 
-@pytest.mark.parametrize("shape", [(301, 700, 257), (128, 64, 64), (64, 128, 10), (517, 300, 96)],
+# Besides the packed path, shapes that take the threaded in-place paths: rows (convolution
+# im2col, K over several blocks), cols (few rows, long K: a Dense layer on a small batch)
+# and C^T (few rows with B transposed; narrow C with A transposed).
+@pytest.mark.parametrize("shape", [(301, 700, 257), (128, 64, 64), (64, 128, 10), (517, 300, 96),
+                                   (1849, 576, 64), (9604, 27, 32), (32, 1500, 2000), (20, 1030, 777),
+                                   (2000, 700, 10), (3528, 32, 256)],
                          ids=lambda s: "x".join(map(str, s)))
-@pytest.mark.parametrize("ta,tb", [(False, False), (True, True), (False, True)])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, True), (False, True), (True, False)])
 def test_one_and_two_threads_bit_identical(isa, shape, ta, tb):
     m, k, n = shape
     rng = np.random.default_rng(3)

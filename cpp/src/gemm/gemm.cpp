@@ -5,15 +5,21 @@
 //   packed path   jc (nc columns) > pc (kc of K) > ic (mc rows) > jr (NR) > ir (MR):
 //                 op(B) block kc x nc packed once per (jc, pc) and kept in L3/L2, op(A)
 //                 block mc x kc packed per ic and kept in L2, one microkernel per tile.
-//   small path    k <= kc and B fits in L2 (the Dense layers of training: batch x a few
-//                 hundred): A and B read in place (B packed when transposed), one
-//                 thread, no OpenMP fork, no allocation after the first call. For narrow
-//                 C (n short of whole vectors, e.g. 10 classes) with A transposed, the
-//                 same computed as C^T = op(B)^T op(A)^T, so the m rows fill the lanes.
+//   in-place paths (no copy of the large operand; each splits C between threads as well):
+//     rows        op(B) fits in L2 (im2col convolutions, Dense layers of training, dW): A
+//                 read in place, row tiles > K blocks > column tiles; B packed only when
+//                 transposed (or a ragged last column tile for kernels without masks).
+//     cols        few rows (<= 4 MR) and a large op(B) (a Dense forward on a batch): A read
+//                 in place, each kb x chunk block of B packed once and reused by all the
+//                 row tiles, which have nearly equal heights (32 rows: 11 + 11 + 10).
+//     transposed  C^T = op(B)^T op(A)^T, so the m rows fill the vector lanes: narrow C
+//                 (e.g. 10 classes) with A transposed, or few rows with B transposed and
+//                 too large to pack (dX = dY W^T): op(B) read in place.
 //
-// Determinism: every tile of C sits on a fixed MR x NR grid from the origin and sums K in
-// the same fixed kc blocks whichever path, task or thread computes it, so the result is
-// bit-identical for any number of threads. Threads split C, never K.
+// Determinism: every element of C sums K in the same fixed kc blocks (k_block), with the
+// same operations (an fma chain per block, then alpha and beta as the kernels store),
+// whichever path, tile shape, task or thread computes it, so the result is bit-identical
+// for any number of threads. Threads split C, never K.
 #include "seqnet/gemm.h"
 
 #include <omp.h>
@@ -41,7 +47,7 @@ constexpr int64_t kMinMacsPerThread = int64_t(1) << 20;
 // by another process hands its share to the others (see "Contention" below).
 constexpr int64_t kTasksPerThread = 4;
 // ...but no task smaller than this, since each packs its own panels of A and B.
-constexpr int64_t kMinMacsPerTask = int64_t(1) << 21;
+constexpr int64_t kMinMacsPerTask = int64_t(1) << 22;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -194,97 +200,160 @@ void scale_only(const Problem& pr) {
     apply_epilogue(pr, 0, pr.m, 0, pr.n);
 }
 
-// ---------------------------------------------------------------- small path
-
-// k <= kc, so there is one block of K, and the tiles are those of the packed path (NR
-// wide from column 0, MR high from row 0), so the sums are too. A is read in place; so is
-// B unless transposed, except, for kernels without masked columns, a last tile whose width
-// is not a whole number of vectors (a zero-padded copy, so no kernel reads past column n). Row blocks of MR outer: the MR x k
-// slice of A stays in L1 while B (in L2) streams past, and each finished MR x n strip of C
-// gets its epilogue while still in L1.
-void small_product(const Problem& pr, const MicroKernel& uk) {
-    const int64_t mr = uk.mr, nr = uk.nr, m = pr.m, n = pr.n, k = pr.k;
-    const int64_t last_j0 = (n - 1) / nr * nr;  // the last, possibly narrower, column tile
-    const bool ragged = (n - last_j0) % uk.vec != 0 && !uk.masked_columns;
-    int64_t ragged_width = 0;
-    float* b_packed = nullptr;
-    if (pr.trans_b) {
-        b_packed = thread_workspace().b.get(k * round_up(n, nr));
-        gemm::pack_b(true, pr.b, pr.ldb, k, n, uk.nr, b_packed);
-    } else if (ragged) {  // packed only as wide as the whole vectors the kernel reads
-        ragged_width = round_up(n - last_j0, uk.vec);
-        b_packed = thread_workspace().b.get(k * ragged_width);
-        gemm::pack_b(false, pr.b + last_j0, pr.ldb, k, n - last_j0, int(ragged_width), b_packed);
-    }
-    const int64_t a_rs = pr.trans_a ? 1 : pr.lda, a_cs = pr.trans_a ? pr.lda : 1;
-    for (int64_t i0 = 0; i0 < m; i0 += mr) {
-        const int64_t rows = std::min(mr, m - i0);
-        const float* a = pr.a_at(i0, 0);
-        for (int64_t j0 = 0; j0 < n; j0 += nr) {
-            const float* b = pr.b + j0;
-            int64_t b_rs = pr.ldb;
-            if (pr.trans_b) b = b_packed + j0 * k, b_rs = nr;
-            else if (ragged && j0 == last_j0) b = b_packed, b_rs = ragged_width;
-            run_tile(uk, k, a, a_rs, a_cs, b, b_rs, pr.c + i0 * pr.ldc + j0, pr.ldc, rows,
-                     std::min(nr, n - j0), pr.alpha, pr.beta);
-        }
-        apply_epilogue(pr, i0, rows, 0, n);
-    }
-}
-
-// The small product computed as C^T = op(B)^T op(A)^T, for narrow C (n well short of a
-// whole number of vectors, e.g. the 10 classes of an output layer) over many rows: the m
-// rows then fill the vector lanes instead of n. Each tile is MR columns x NR rows of C,
-// computed into scratch and stored transposed. Column tiles of C^T outer, so each block of
-// NR finished rows of C gets its epilogue at once. Every element sees the same operations
-// as in small_product (a * b == b * a), so the bits are the same.
-void small_product_transposed(const Problem& pr, const MicroKernel& uk) {
-    const int64_t mr = uk.mr, nr = uk.nr, k = pr.k, m = pr.m, n = pr.n;
-    // A' = op(B)^T (n x k), read in place: element (j, p) is op(B)(p, j).
-    const int64_t a_rs = pr.trans_b ? pr.ldb : 1, a_cs = pr.trans_b ? 1 : pr.ldb;
-    // B' = op(A)^T (k x m): its rows are contiguous in A when A is transposed (the caller
-    // makes sure; packing it otherwise is a transpose as costly as the product).
-    const int64_t last_i0 = (m - 1) / nr * nr;
-    const bool ragged = (m - last_i0) % uk.vec != 0 && !uk.masked_columns;
-    int64_t ragged_width = 0;
-    float* b_packed = nullptr;
-    if (!pr.trans_a) {
-        b_packed = thread_workspace().b.get(k * round_up(m, nr));
-        gemm::pack_b(true, pr.a, pr.lda, k, m, uk.nr, b_packed);
-    } else if (ragged) {
-        ragged_width = round_up(m - last_i0, uk.vec);
-        b_packed = thread_workspace().b.get(k * ragged_width);
-        gemm::pack_b(false, pr.a + last_i0, pr.lda, k, m - last_i0, int(ragged_width), b_packed);
-    }
-    alignas(64) float tile[gemm::kMaxMR * gemm::kMaxNV * 16], row[gemm::kMaxMR];
-    for (int64_t i0 = 0; i0 < m; i0 += nr) {  // NR rows of C
-        const int64_t rows = std::min(nr, m - i0), nv = ceil_div(rows, uk.vec), width = nv * uk.vec;
-        const float* b = pr.a + i0;
-        int64_t b_rs = pr.lda;
-        if (!pr.trans_a) b = b_packed + i0 * k, b_rs = nr;
-        else if (ragged && i0 == last_i0) b = b_packed, b_rs = ragged_width;
-        for (int64_t j0 = 0; j0 < n; j0 += mr) {  // MR columns of C
-            const int64_t cols = std::min(mr, n - j0);
-            const float* a = pr.trans_b ? pr.b + j0 * pr.ldb : pr.b + j0;
-            uk.variant[cols - 1][nv - 1](k, a, a_rs, a_cs, b, b_rs, tile, width, pr.alpha, 0.f,
-                                         uk.masked_columns ? rows : width);
-            for (int64_t i = 0; i < rows; ++i) {
-                for (int64_t j = 0; j < cols; ++j) row[j] = tile[j * width + i];
-                merge_row(pr.c + (i0 + i) * pr.ldc + j0, row, cols, pr.beta);
-            }
-        }
-        apply_epilogue(pr, i0, rows, 0, n);
-    }
-}
-
-// ---------------------------------------------------------------- packed path
+// ---------------------------------------------------------------- in-place paths
 
 // The K blocks: ceil(k / kc) blocks of nearly equal size (a multiple of 8 where possible),
-// a function of k and kc only, so every task and thread count sums in the same order.
+// a function of k and kc only, so every path, task and thread count sums in the same order.
 int64_t k_block(int64_t k, int64_t kc) {
     const int64_t blocks = ceil_div(k, kc);
     return std::min(kc, round_up(ceil_div(k, blocks), 8));
 }
+
+// Rows [r0, r1) as the fewest tiles of at most mr rows, of nearly equal heights (32 rows
+// are 11 + 11 + 10, not 14 + 14 + 4: a thin tile runs far below the kernel's peak). The
+// tile shape never changes the result: every element sees the same operations.
+template <class F>
+inline void for_row_tiles(int64_t r0, int64_t r1, int64_t mr, F&& f) {
+    const int64_t tiles = ceil_div(r1 - r0, mr), base = (r1 - r0) / tiles, extra = (r1 - r0) % tiles;
+    for (int64_t t = 0, i0 = r0; t < tiles; ++t) {
+        const int64_t rows = base + (t < extra ? 1 : 0);
+        f(i0, rows);
+        i0 += rows;
+    }
+}
+
+// op(B) as the in-place paths read it: in place (row stride ldb), except when transposed
+// (then packed whole, once, into panels of k x NR) and, for kernels without masked
+// columns, in a last column tile whose width is not a whole number of vectors (a
+// zero-padded copy k x ragged_width, so no kernel reads past column n). The copies live in
+// the calling thread's workspace and are only read by the tasks.
+struct BOperand {
+    const float* packed = nullptr;
+    int64_t ragged_width = 0, last_j0 = 0;
+};
+
+BOperand prepare_b(const Problem& pr, const MicroKernel& uk) {
+    BOperand bo;
+    const int64_t nr = uk.nr, n = pr.n, k = pr.k;
+    bo.last_j0 = (n - 1) / nr * nr;
+    if (pr.trans_b) {
+        float* buf = thread_workspace().b.get(k * round_up(n, nr));
+        gemm::pack_b(true, pr.b, pr.ldb, k, n, uk.nr, buf);
+        bo.packed = buf;
+    } else if ((n - bo.last_j0) % uk.vec != 0 && !uk.masked_columns) {
+        bo.ragged_width = round_up(n - bo.last_j0, uk.vec);
+        float* buf = thread_workspace().b.get(k * bo.ragged_width);
+        gemm::pack_b(false, pr.b + bo.last_j0, pr.ldb, k, n - bo.last_j0, int(bo.ragged_width), buf);
+        bo.packed = buf;
+    }
+    return bo;
+}
+
+// op(B)(p, j0...) of the column tile at j0 (on the NR grid from column 0), and its row stride.
+inline const float* b_tile(const Problem& pr, const MicroKernel& uk, const BOperand& bo, int64_t p,
+                           int64_t j0, int64_t& b_rs) {
+    if (pr.trans_b) {
+        b_rs = uk.nr;
+        return bo.packed + j0 * pr.k + p * uk.nr;
+    }
+    if (bo.ragged_width && j0 == bo.last_j0) {
+        b_rs = bo.ragged_width;
+        return bo.packed + p * bo.ragged_width;
+    }
+    b_rs = pr.ldb;
+    return pr.b + p * pr.ldb + j0;
+}
+
+// Rows [m0, m1) of C, all columns, for op(B) small enough to stay in L2 (the convolutions
+// as im2col products, the Dense layers of training, dW): A read in place. Row tiles
+// outer, then the K blocks, then the column tiles: the tile's slice of A stays in L1
+// while B streams past from L2, and each finished strip of C gets its epilogue while still
+// in L1. K blocks after the first accumulate into C, as in the packed path.
+void rows_product(const Problem& pr, const MicroKernel& uk, const BOperand& bo, int64_t kb,
+                  int64_t m0, int64_t m1) {
+    const int64_t nr = uk.nr, n = pr.n, k = pr.k;
+    const int64_t a_rs = pr.trans_a ? 1 : pr.lda, a_cs = pr.trans_a ? pr.lda : 1;
+    for_row_tiles(m0, m1, uk.mr, [&](int64_t i0, int64_t rows) {
+        for (int64_t pc = 0; pc < k; pc += kb) {
+            const int64_t kcur = std::min(kb, k - pc);
+            const float beta = pc == 0 ? pr.beta : 1.f;
+            const float* a = pr.a_at(i0, pc);
+            for (int64_t j0 = 0; j0 < n; j0 += nr) {
+                int64_t b_rs;
+                const float* b = b_tile(pr, uk, bo, pc, j0, b_rs);
+                run_tile(uk, kcur, a, a_rs, a_cs, b, b_rs, pr.c + i0 * pr.ldc + j0, pr.ldc, rows,
+                         std::min(nr, n - j0), pr.alpha, beta);
+            }
+        }
+        apply_epilogue(pr, i0, rows, 0, n);
+    });
+}
+
+// Columns [n0, n1) of C, all rows, for few rows and a large op(B) (a Dense layer's forward
+// product on a batch: M = 32, K x N = the weights). As the packed path, but A read in
+// place (it is small) and row tiles of nearly equal heights: column chunks whose kb x
+// chunk block of B fits in L2, then the K blocks (the chunk's block of B packed), then row
+// tiles, then column tiles, so each block of B comes from memory once and is reused from
+// L2 by the other row tiles.
+void cols_product(const Problem& pr, const MicroKernel& uk, int64_t kb, int64_t n0, int64_t n1) {
+    const int64_t nr = uk.nr, m = pr.m, k = pr.k;
+    const int64_t a_rs = pr.trans_a ? 1 : pr.lda, a_cs = pr.trans_a ? pr.lda : 1;
+    const int64_t chunk = std::max<int64_t>(1, cache_sizes().l2 / 2 / (4 * kb * nr)) * nr;
+    float* b_packed = thread_workspace().b.get(kb * std::min(chunk, round_up(n1 - n0, nr)));
+    for (int64_t jc = n0; jc < n1; jc += chunk) {
+        const int64_t nb = std::min(chunk, n1 - jc);
+        for (int64_t pc = 0; pc < k; pc += kb) {
+            const int64_t kcur = std::min(kb, k - pc);
+            const float beta = pc == 0 ? pr.beta : 1.f;
+            gemm::pack_b(pr.trans_b, pr.b_at(pc, jc), pr.ldb, kcur, nb, uk.nr, b_packed);
+            for_row_tiles(0, m, uk.mr, [&](int64_t i0, int64_t rows) {
+                const float* a = pr.a_at(i0, pc);
+                for (int64_t jr = 0; jr < nb; jr += nr)
+                    run_tile(uk, kcur, a, a_rs, a_cs, b_packed + jr * kcur, nr, pr.c + i0 * pr.ldc + jc + jr,
+                             pr.ldc, rows, std::min(nr, nb - jr), pr.alpha, beta);
+            });
+        }
+        apply_epilogue(pr, 0, m, jc, nb);
+    }
+}
+
+// The product C^T = op(B)^T op(A)^T, for narrow C (n well short of a whole number of
+// vectors, e.g. the 10 classes of an output layer) over many rows, or few rows and a
+// transposed op(B) too large to pack (dX = dY W^T on a batch): the m rows then fill the
+// vector lanes instead of n. `tp` is the transposed problem (A' = op(B)^T, B' = op(A)^T;
+// its C is unused) and `bo` its B' operand. Rows [m0, m1) (m0 on the NR grid) and columns
+// [n0, n1) of C, as tiles of NR rows x at most MR columns computed into scratch, which
+// the K blocks accumulate into (preloaded with C^T when beta != 0, so each element sees
+// the operations it would see in C), then stored transposed. Every element sees the same
+// operations as in rows_product (a * b == b * a), so the bits are the same.
+void transposed_product(const Problem& pr, const Problem& tp, const MicroKernel& uk, const BOperand& bo,
+                        int64_t kb, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    const int64_t nr = uk.nr, k = pr.k;
+    const int64_t a_rs = tp.trans_a ? 1 : tp.lda, a_cs = tp.trans_a ? tp.lda : 1;
+    alignas(64) float tile[gemm::kMaxMR * gemm::kMaxNV * 16];
+    for (int64_t i0 = m0; i0 < m1; i0 += nr) {  // NR rows of C: a column tile of C^T
+        const int64_t rows = std::min(nr, m1 - i0), nv = ceil_div(rows, uk.vec), width = nv * uk.vec;
+        for_row_tiles(n0, n1, uk.mr, [&](int64_t j0, int64_t cols) {  // columns of C: rows of C^T
+            float* c = pr.c + i0 * pr.ldc + j0;
+            if (pr.beta != 0.f)
+                for (int64_t i = 0; i < rows; ++i)
+                    for (int64_t j = 0; j < cols; ++j) tile[j * width + i] = c[i * pr.ldc + j];
+            for (int64_t pc = 0; pc < k; pc += kb) {
+                const int64_t kcur = std::min(kb, k - pc);
+                const float beta = pc == 0 ? pr.beta : 1.f;
+                int64_t b_rs;
+                const float* b = b_tile(tp, uk, bo, pc, i0, b_rs);
+                uk.variant[cols - 1][nv - 1](kcur, tp.a_at(j0, pc), a_rs, a_cs, b, b_rs, tile, width,
+                                             pr.alpha, beta, uk.masked_columns ? rows : width);
+            }
+            for (int64_t i = 0; i < rows; ++i)
+                for (int64_t j = 0; j < cols; ++j) c[i * pr.ldc + j] = tile[j * width + i];
+        });
+        apply_epilogue(pr, i0, rows, n0, n1 - n0);
+    }
+}
+
+// ---------------------------------------------------------------- packed path
 
 // C[m0:m1, n0:n1] with the five BLIS loops, on the calling thread.
 void packed_block(const Problem& pr, const MicroKernel& uk, const Blocking& bl, int64_t m0,
@@ -332,7 +401,7 @@ void packed_block(const Problem& pr, const MicroKernel& uk, const Blocking& bl, 
 //  3. The wait at the end. libgomp's barrier spins for milliseconds by default, which keeps
 //     the core busy, so the scheduler never moves the straggler onto it; OMP_WAIT_POLICY
 //     and GOMP_SPINCOUNT are read when libgomp loads, too late for us. So a thread out of
-//     tasks spins ~20 us, then sleeps on a condition variable; the others reach libgomp's
+//     tasks spins ~100 us, then sleeps on a condition variable; the others reach libgomp's
 //     barrier only when all work is done. Even so, a partner that claimed a task just
 //     before being descheduled costs a scheduler slice (milliseconds; Linux leaves a
 //     just-run thread where it is), which dwarfs a 0.2 ms product. So a thread that waited
@@ -395,7 +464,7 @@ class TaskQueue {
     // Blocks until every task is done: spins briefly, then sleeps. Returns the time waited.
     int64_t wait_all() {
         if (finished()) return 0;
-        const int64_t start = now_ns(), spin_until = start + 20'000;
+        const int64_t start = now_ns(), spin_until = start + 100'000;
         for (int i = 0; !finished(); ++i) {
             cpu_relax();
             if ((i & 63) == 63 && now_ns() > spin_until) {
@@ -447,27 +516,19 @@ TaskGrid task_grid(const Problem& pr, const MicroKernel& uk, int64_t tasks) {
     return {m_step, n_step, ceil_div(pr.m, m_step), ceil_div(pr.n, n_step)};
 }
 
-void packed_product(const Problem& pr, const MicroKernel& uk, const Blocking& bl, int threads) {
-    if (threads <= 1) {
-        packed_block(pr, uk, bl, 0, pr.m, 0, pr.n);
+// Runs tasks 0..count-1 through run(t) on `threads` threads; see "Contention" above.
+template <class F>
+void run_tasks(int threads, int64_t count, const F& run) {
+    if (threads <= 1 || count <= 1) {
+        for (int64_t t = 0; t < count; ++t) run(t);
         return;
     }
-    const bool static_split = g_static_split.load(std::memory_order_relaxed);
-    int64_t tasks = static_split ? threads
-                                 : std::clamp<int64_t>(pr.m * pr.n * pr.k / kMinMacsPerTask, threads,
-                                                       kTasksPerThread * threads);
-    const TaskGrid grid = task_grid(pr, uk, tasks);
-    tasks = grid.tm * grid.tn;
-    auto run = [&](int64_t t) {
-        const int64_t m0 = t / grid.tn * grid.m_step, n0 = t % grid.tn * grid.n_step;
-        packed_block(pr, uk, bl, m0, std::min(pr.m, m0 + grid.m_step), n0, std::min(pr.n, n0 + grid.n_step));
-    };
-    if (static_split) {
+    if (g_static_split.load(std::memory_order_relaxed)) {
 #pragma omp parallel for schedule(static) num_threads(threads)
-        for (int64_t t = 0; t < tasks; ++t) run(t);
+        for (int64_t t = 0; t < count; ++t) run(t);
         return;
     }
-    TaskQueue queue(tasks);
+    TaskQueue queue(count);
     std::atomic<int64_t> longest_wait{0};
     const int64_t start = now_ns();
 #pragma omp parallel num_threads(threads)
@@ -482,6 +543,72 @@ void packed_product(const Problem& pr, const MicroKernel& uk, const Blocking& bl
         }
     }
     note_parallel_run(longest_wait.load(), now_ns() - start);
+}
+
+// How many tasks to split a product into: one per thread with the static split, else
+// several per thread, but none below kMinMacsPerTask.
+int64_t task_count(const Problem& pr, int threads) {
+    if (threads <= 1) return 1;
+    if (g_static_split.load(std::memory_order_relaxed)) return threads;
+    return std::clamp<int64_t>(pr.m * pr.n * pr.k / kMinMacsPerTask, threads, kTasksPerThread * threads);
+}
+
+// [0, extent) as at most `tasks` ranges, whole multiples of `unit` but the last. Returns
+// the step.
+int64_t task_step(int64_t extent, int64_t unit, int64_t& tasks) {
+    const int64_t step = ceil_div(ceil_div(extent, unit), std::max<int64_t>(tasks, 1)) * unit;
+    tasks = ceil_div(extent, step);
+    return step;
+}
+
+void packed_product(const Problem& pr, const MicroKernel& uk, const Blocking& bl, int threads) {
+    if (threads <= 1) {
+        packed_block(pr, uk, bl, 0, pr.m, 0, pr.n);
+        return;
+    }
+    const TaskGrid grid = task_grid(pr, uk, task_count(pr, threads));
+    run_tasks(threads, grid.tm * grid.tn, [&](int64_t t) {
+        const int64_t m0 = t / grid.tn * grid.m_step, n0 = t % grid.tn * grid.n_step;
+        packed_block(pr, uk, bl, m0, std::min(pr.m, m0 + grid.m_step), n0, std::min(pr.n, n0 + grid.n_step));
+    });
+}
+
+// Row ranges of C as tasks (rows_product).
+void rows_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int threads) {
+    const BOperand bo = prepare_b(pr, uk);
+    int64_t tasks = task_count(pr, threads);
+    const int64_t step = task_step(pr.m, uk.mr, tasks);
+    run_tasks(threads, tasks, [&](int64_t t) {
+        rows_product(pr, uk, bo, kb, t * step, std::min(pr.m, (t + 1) * step));
+    });
+}
+
+// Column ranges of C as tasks (cols_product).
+void cols_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int threads) {
+    int64_t tasks = task_count(pr, threads);
+    const int64_t step = task_step(pr.n, uk.nr, tasks);
+    run_tasks(threads, tasks, [&](int64_t t) {
+        cols_product(pr, uk, kb, t * step, std::min(pr.n, (t + 1) * step));
+    });
+}
+
+// Ranges of C as tasks (transposed_product), split along whichever side has more tiles.
+void transposed_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int threads) {
+    const Problem tp{!pr.trans_b, !pr.trans_a, pr.n, pr.m, pr.k, pr.alpha, pr.b, pr.ldb, pr.a, pr.lda,
+                     pr.beta, nullptr, 0, nullptr};
+    const BOperand bo = prepare_b(tp, uk);
+    int64_t tasks = task_count(pr, threads);
+    if (ceil_div(pr.m, uk.nr) >= ceil_div(pr.n, uk.mr)) {
+        const int64_t step = task_step(pr.m, uk.nr, tasks);
+        run_tasks(threads, tasks, [&](int64_t t) {
+            transposed_product(pr, tp, uk, bo, kb, t * step, std::min(pr.m, (t + 1) * step), 0, pr.n);
+        });
+    } else {
+        const int64_t step = task_step(pr.n, uk.mr, tasks);
+        run_tasks(threads, tasks, [&](int64_t t) {
+            transposed_product(pr, tp, uk, bo, kb, 0, pr.m, t * step, std::min(pr.n, (t + 1) * step));
+        });
+    }
 }
 
 }  // namespace
@@ -500,22 +627,20 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     const MicroKernel& uk = kernel_for(active_isa());
     const Blocking bl = blocking_for(uk);
     const int threads = threads_for(pr);
-    // The small paths give the same bits as the packed path (one K block, the same
-    // operations per element), so the choice may depend on the thread count.
-    if (threads == 1 && k <= bl.kc) {
-        // Which way round fills the vector lanes better: n across them, or m (C^T)?
-        const double fill_n = double(n) / double(round_up(n, uk.vec));
-        const double fill_m = double(m) / double(round_up(m, uk.vec));
-        const bool transpose = trans_a && fill_m > 1.2 * fill_n;
-        // The operand that streams past each row block (op(B), or op(A) when transposed)
-        // must stay in L2.
-        const int64_t streamed = k * round_up(transpose ? m : n, uk.nr) * int64_t(sizeof(float));
-        if (streamed <= cache_sizes().l2 / 2) {
-            if (transpose) small_product_transposed(pr, uk);
-            else small_product(pr, uk);
-            return;
-        }
-    }
+    const int64_t kb = k_block(k, bl.kc);
+    // Every path sums the same K blocks with the same operations per element, so the
+    // choice may depend on anything, the thread count included.
+    // Which way round fills the vector lanes better: n across them, or m (C^T)?
+    const double fill_n = double(n) / double(round_up(n, uk.vec));
+    const double fill_m = double(m) / double(round_up(m, uk.vec));
+    // The operand that streams past each row tile (op(B), or op(A)^T for C^T) must stay in L2.
+    auto fits_l2 = [&](int64_t side) { return k * round_up(side, uk.nr) * int64_t(sizeof(float)) <= cache_sizes().l2 / 2; };
+    if (trans_a && fill_m > 1.2 * fill_n && fits_l2(m)) return transposed_tasks(pr, uk, kb, threads);
+    if (fits_l2(n)) return rows_tasks(pr, uk, kb, threads);
+    // Few rows and a large op(B): read B in place rather than copy all of it for a few
+    // row tiles; when B is transposed, as C^T, whose tiles read its rows in place.
+    if (m <= 4 * uk.mr && !trans_b) return cols_tasks(pr, uk, kb, threads);
+    if (m <= 2 * uk.nr && trans_b && fits_l2(m)) return transposed_tasks(pr, uk, kb, threads);
     packed_product(pr, uk, bl, threads);
 }
 

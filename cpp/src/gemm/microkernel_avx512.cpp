@@ -43,6 +43,14 @@ void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* 
             float* c, int64_t ldc, float alpha, float beta, int64_t cols) {
     const int64_t tail = cols - 16 * (NV - 1);  // 1..16 columns in the last vector
     const __mmask16 last = tail >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << tail) - 1);
+    // The C tile is written only after the k loop: ask for its lines now (for writing), so
+    // a C far larger than the caches (k short, C many megabytes) does not stall the stores
+    // on their misses. Free when the tile is already cached.
+#pragma GCC unroll 64
+    for (int i = 0; i < MR; ++i) {
+        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_ET0);
+        if (NV > 1) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * NV - 1), _MM_HINT_ET0);
+    }
     __m512 acc[MR][NV];
 #pragma GCC unroll 64
     for (int i = 0; i < MR; ++i)

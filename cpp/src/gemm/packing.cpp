@@ -81,7 +81,25 @@ void pack_a_all(bool trans, const float* a, int64_t lda, int64_t m, int64_t k, f
 }
 
 template <int NR>
-void pack_b_all(bool trans, const float* b, int64_t ldb, int64_t k, int64_t n, float* dst) {
+SEQNET_INLINE_COPIES void pack_b_all(bool trans, const float* b, int64_t ldb, int64_t k, int64_t n, float* dst) {
+    if (!trans) {
+        // Row by row of op(B) across all panels: each row of b is read sequentially from
+        // start to end, which memory (a B much larger than the caches) streams far better
+        // than a column of NR-wide pieces a row apart.
+        const int64_t full = n / NR, rest = n - full * NR;
+        for (int64_t p = 0; p < k; ++p) {
+            const float* src = b + p * ldb;
+            float* d = dst + p * NR;
+            for (int64_t s = 0; s < full; ++s) std::memcpy(d + s * k * NR, src + s * NR, NR * sizeof(float));
+            if (rest) {
+                float* dr = d + full * k * NR;
+                const float* sr = src + full * NR;
+                for (int64_t j = 0; j < rest; ++j) dr[j] = sr[j];
+                for (int64_t j = rest; j < NR; ++j) dr[j] = 0.f;
+            }
+        }
+        return;
+    }
     for (int64_t j = 0; j < n; j += NR, dst += k * NR) {
         const float* src = trans ? b + j * ldb : b + j;
         pack_b_panel<NR>(trans, src, ldb, std::min<int64_t>(NR, n - j), k, dst);
