@@ -487,3 +487,20 @@ def test_default_initializers_are_glorot_uniform_and_zeros_and_seeded():
     c = Dense(300, input_dim=200)
     Sequential([c])
     assert not np.array_equal(c.get_weights()[0], kernel)
+
+
+def test_weighted_metrics_use_sample_weights_as_keras():
+    x, y = data(n=12)
+    model = small_model()
+    model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"], weighted_metrics=["accuracy", "mse"])
+    assert model.metrics_names == ["loss", "accuracy", "weighted_accuracy", "weighted_mse"]
+    p = model.predict(x).astype(np.float64)
+    hits = (np.argmax(p, 1) == np.argmax(y, 1)).astype(np.float64)
+    mse = np.mean((p - y) ** 2, axis=1)
+    w = np.array([0, 1, 2, 0, 1, 1, 3, 0, 1, 2, 1, 1], dtype=np.float64)
+    loss, acc, wacc, wmse = model.test_on_batch(x, y, sample_weight=w)
+    assert acc == pytest.approx(hits.mean())
+    assert wacc == pytest.approx(np.sum(w * hits) / np.count_nonzero(w))
+    assert wmse == pytest.approx(np.sum(w * mse) / np.count_nonzero(w), rel=1e-5)
+    _, acc, wacc, _ = model.test_on_batch(x, y)
+    assert wacc == acc

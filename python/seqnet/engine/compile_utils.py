@@ -59,10 +59,13 @@ class CompiledLoss:
 
 class CompiledMetric:
     """One metric: an accuracy or built-in loss run as a C++ kernel, or a user function
-    evaluated on the batch's arrays; each returns the batch mean."""
+    evaluated on the batch's arrays; each returns the batch mean. A weighted metric
+    (compile's weighted_metrics, named 'weighted_<name>') takes the sample weights into
+    its mean as Keras 2.2.4 does: sum_i w_i m_i / count(w_i != 0)."""
 
-    def __init__(self, identifier, loss, output_shape):
-        self.name = identifier if isinstance(identifier, str) else getattr(identifier, "__name__", "metric")
+    def __init__(self, identifier, loss, output_shape, weighted=False):
+        self.weighted = weighted
+        self.name = metric_name(identifier, weighted)
         self.accuracy = None
         self.loss_code = None
         self.fn = None
@@ -87,7 +90,9 @@ class CompiledMetric:
             self.fn = fn
         self.sparse_targets = loss.sparse
 
-    def __call__(self, y_true, y_pred):
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if self.weighted and sample_weight is not None:
+            return self._weighted(y_true, y_pred, sample_weight)
         if self.accuracy is not None:
             if self.accuracy == _ACC_SPARSE:
                 return _engine.accuracy_sum(self.accuracy, y_true, y_pred) / y_pred.shape[0]
@@ -97,3 +102,27 @@ class CompiledMetric:
         if self.loss_code is not None and (self.loss_code == _SCCE) == (y_true.shape != y_pred.shape):
             return float(_engine.loss(self.loss_code, y_true, y_pred, None, None, None, None))
         return float(np.mean(self.fn(y_true, y_pred)))
+
+    def _weighted(self, y_true, y_pred, w):
+        rows = y_pred.shape[0]
+        nonzero = max(int(np.count_nonzero(w)), 1)
+        if self.accuracy is not None:
+            fn = (metrics_module.binary_accuracy, metrics_module.categorical_accuracy,
+                  metrics_module.sparse_categorical_accuracy)[self.accuracy]
+            if self.accuracy == _ACC_CATEGORICAL and y_true.shape != y_pred.shape:
+                fn = metrics_module.sparse_categorical_accuracy
+            values = np.asarray(fn(y_true, y_pred), dtype=np.float64)
+        elif self.loss_code is not None and (self.loss_code == _SCCE) == (y_true.shape != y_pred.shape):
+            values = np.empty(rows, dtype=np.float32)
+            _engine.loss(self.loss_code, y_true, y_pred, None, None, None, values)
+        else:
+            values = np.asarray(self.fn(y_true, y_pred), dtype=np.float64)
+        if values.ndim == 0:
+            return float(values) * float(np.sum(w)) / nonzero
+        per_sample = values.reshape(rows, -1).mean(axis=1)
+        return float(np.dot(w, per_sample) / nonzero)
+
+
+def metric_name(identifier, weighted=False):
+    name = identifier if isinstance(identifier, str) else getattr(identifier, "__name__", "metric")
+    return "weighted_" + name if weighted else name

@@ -11,7 +11,7 @@ import numpy as np
 from seqnet import _engine, optimizers
 from seqnet.callbacks import BaseLogger, CallbackList, History, ProgbarLogger
 from seqnet.engine import data as data_utils
-from seqnet.engine.compile_utils import CompiledLoss, CompiledMetric
+from seqnet.engine.compile_utils import CompiledLoss, CompiledMetric, metric_name
 from seqnet.engine.parameters import ParameterStore, signature_of
 from seqnet.utils.generic_utils import Progbar
 
@@ -71,14 +71,18 @@ class Model:
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self._compiled_loss = CompiledLoss(loss)
-        self._metric_ids = list(metrics or []) + list(weighted_metrics or [])
-        for m in self._metric_ids:  # validate names now: unknown strings fail at compile, as in Keras
+        if isinstance(weighted_metrics, dict):
+            weighted_metrics = [m for v in weighted_metrics.values()
+                                for m in (v if isinstance(v, (list, tuple)) else [v])]
+        if weighted_metrics is not None and not isinstance(weighted_metrics, (list, tuple)):
+            raise TypeError(f"compile: weighted_metrics must be a list, got {weighted_metrics!r}")
+        self._metric_ids = [(m, False) for m in metrics or []] + [(m, True) for m in weighted_metrics or []]
+        for m, _ in self._metric_ids:  # validate names now: unknown strings fail at compile, as in Keras
             if m not in ("accuracy", "acc"):
                 from seqnet import metrics as metrics_module
                 metrics_module.get(m)
-        self.metrics_names = ["loss"] + [m if isinstance(m, str) else getattr(m, "__name__", "metric")
-                                         for m in self._metric_ids]
-        self.metrics = self._metric_ids
+        self.metrics_names = ["loss"] + [metric_name(m, weighted) for m, weighted in self._metric_ids]
+        self.metrics = list(metrics or [])
         self._metrics = []
         self._metrics_ready = False
         if self._is_built():
@@ -91,7 +95,8 @@ class Model:
         # An activity penalty on the output needs dL/d(output), so no fusion with its activation.
         fusable = last is not None and last.activity_regularizer is None
         self._compiled_loss.attach(last.output_activation if fusable else None)
-        self._metrics = [CompiledMetric(m, self._compiled_loss, output_shape) for m in self._metric_ids]
+        self._metrics = [CompiledMetric(m, self._compiled_loss, output_shape, weighted)
+                         for m, weighted in self._metric_ids]
         self._metrics_ready = True
 
     def _require_compiled(self):
@@ -171,7 +176,7 @@ class Model:
             loss += self._penalties(outputs)
         values = [loss]
         for m in self._metrics:
-            values.append(m(yb, out))
+            values.append(m(yb, out, wb))
         layers = self._run_layers
         last = len(layers) - 1
         fused = self._compiled_loss.fused
@@ -194,7 +199,7 @@ class Model:
         out = self._forward(xb, False, outputs)
         loss = self._compiled_loss(yb, out, wb, None, self._run_layers[-1].logits)
         loss += self._penalties(outputs)
-        return [loss] + [m(yb, out) for m in self._metrics]
+        return [loss] + [m(yb, out, wb) for m in self._metrics]
 
     @staticmethod
     def _batch_slices(n, batch_size):
