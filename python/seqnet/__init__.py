@@ -32,5 +32,6 @@ def get_num_threads():
     return _engine.get_num_threads()
 
 
-__all__ = ["Sequential", "Model", "activations", "backend", "callbacks", "constraints", "datasets", "initializers",
+__all__ = ["Sequential", "Model", "activations", "backend", "callbacks", "constraints", "datasets",
+           "initializers",
            "layers", "losses", "regularizers", "metrics", "models", "optimizers", "utils", "set_num_threads", "get_num_threads"]

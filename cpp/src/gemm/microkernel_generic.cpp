@@ -2,6 +2,7 @@
 // x86-64, NEON on ARM). The fallback for CPUs without AVX2 and the reference the
 // intrinsics kernels are tested against.
 #include <cmath>
+#include <cstring>
 
 #include "gemm_kernels.h"
 
@@ -14,33 +15,53 @@ constexpr int kMR = 4;
 constexpr int kVec = 4;  // an SSE / NEON register of floats
 constexpr int kNV = 2;   // NR = 8
 
+// GCC/Clang vector extensions: plain C++ that maps to SSE on x86-64 and NEON on ARM. (Scalar
+// loops here were vectorised along k with gathers by GCC, at a tenth of this speed.)
+typedef float vfloat __attribute__((vector_size(16)));
+
+inline vfloat load(const float* p) {
+    vfloat v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
 template <int R, int V>
 void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
             float* c, int64_t ldc, float alpha, float beta, int64_t /*cols*/) {
     constexpr int W = V * kVec;
-    float acc[R][W] = {};
+    vfloat vacc[R][V];
+    for (int i = 0; i < R; ++i)
+        for (int v = 0; v < V; ++v) vacc[i][v] = vfloat{0.f, 0.f, 0.f, 0.f};
     for (int64_t p = 0; p < k; ++p, a += a_cs, b += b_rs) {
+        vfloat bv[V];
+        for (int v = 0; v < V; ++v) bv[v] = load(b + v * kVec);
         for (int i = 0; i < R; ++i) {
             const float ai = a[i * a_rs];
-            for (int j = 0; j < W; ++j) acc[i][j] += ai * b[j];
+            const vfloat av = {ai, ai, ai, ai};
+            for (int v = 0; v < V; ++v) vacc[i][v] += av * bv[v];
         }
     }
+    float acc[R][W];
+    for (int i = 0; i < R; ++i)
+        for (int v = 0; v < V; ++v) std::memcpy(&acc[i][v * kVec], &vacc[i][v], sizeof(vfloat));
     // t = alpha * acc rounded on its own, then beta * c + t with one rounding: exactly what
     // the driver does with a scratch tile. The barrier stops the compiler from fusing the
     // two (it may, where FMA is baseline, e.g. ARM), which would change the bits.
+    // (The barrier is on a copy: taking acc's address would keep it out of registers.)
+    float t[R][W];
     for (int i = 0; i < R; ++i)
-        for (int j = 0; j < W; ++j) acc[i][j] *= alpha;
+        for (int j = 0; j < W; ++j) t[i][j] = acc[i][j] * alpha;
 #if defined(__GNUC__)
-    asm("" : "+m"(acc));
+    asm("" : "+m"(t));
 #endif
     for (int i = 0; i < R; ++i) {
         float* ci = c + i * ldc;
         if (beta == 0.f)
-            for (int j = 0; j < W; ++j) ci[j] = acc[i][j];
+            for (int j = 0; j < W; ++j) ci[j] = t[i][j];
         else if (beta == 1.f)
-            for (int j = 0; j < W; ++j) ci[j] += acc[i][j];
+            for (int j = 0; j < W; ++j) ci[j] += t[i][j];
         else
-            for (int j = 0; j < W; ++j) ci[j] = std::fma(beta, ci[j], acc[i][j]);
+            for (int j = 0; j < W; ++j) ci[j] = std::fma(beta, ci[j], t[i][j]);
     }
 }
 
