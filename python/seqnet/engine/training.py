@@ -111,6 +111,7 @@ class Model:
             self._store = ParameterStore(weights)
         self._regularized = [w for w in weights if w.regularizer is not None]
         self._constrained = [w for w in weights if w.constraint is not None]
+        self._activity = self._has_activity_regularizers()
 
     def _penalties(self, outputs):
         """Regularization added to the loss: weight penalties and, given the layers'
@@ -168,7 +169,7 @@ class Model:
 
     def _train_batch(self, xb, yb, wb):
         """One step on one batch: returns [loss, metric values...] before the update."""
-        outputs = [] if self._has_activity_regularizers() else None
+        outputs = [] if self._activity else None
         out = self._forward(xb, True, outputs)
         grad = self._buffer("grad", out.shape)
         loss = self._compiled_loss(yb, out, wb, grad, self._run_layers[-1].logits)
