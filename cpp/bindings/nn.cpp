@@ -228,6 +228,79 @@ void rmsprop(const py::handle& p_obj, const py::handle& g_obj, const py::handle&
     rmsprop_update(pp, gp, ap, momp, mgp, p.size(), lr, rho, momentum, epsilon);
 }
 
+// A required optimizer slot: float32, C-contiguous, the shape of params, writable.
+float* slot(const py::handle& obj, const py::array& params, const char* what) {
+    FArray a = checked(obj, what);
+    same_shape(params, a, what);
+    writable(a, what);
+    return a.mutable_data();
+}
+
+// params (writable) and grads of the same shape, the two arguments every update takes.
+struct Update {
+    FArray p, g;
+    Update(const py::handle& p_obj, const py::handle& g_obj, const std::string& fn)
+        : p(checked(p_obj, (fn + ": params").c_str())), g(checked(g_obj, (fn + ": grads").c_str())) {
+        same_shape(p, g, (fn + ": grads").c_str());
+        writable(p, (fn + ": params").c_str());
+    }
+};
+
+void adagrad(const py::handle& p_obj, const py::handle& g_obj, const py::handle& a_obj, float lr, float epsilon) {
+    Update u(p_obj, g_obj, "adagrad_update");
+    float* ap = slot(a_obj, u.p, "adagrad_update: accumulators");
+    float* pp = u.p.mutable_data();
+    const float* gp = u.g.data();
+    py::gil_scoped_release release;
+    adagrad_update(pp, gp, ap, u.p.size(), lr, epsilon);
+}
+
+void adadelta(const py::handle& p_obj, const py::handle& g_obj, const py::handle& a_obj, const py::handle& d_obj,
+              float lr, float rho, float epsilon) {
+    Update u(p_obj, g_obj, "adadelta_update");
+    float* ap = slot(a_obj, u.p, "adadelta_update: accumulators");
+    float* dp = slot(d_obj, u.p, "adadelta_update: delta_accumulators");
+    float* pp = u.p.mutable_data();
+    const float* gp = u.g.data();
+    py::gil_scoped_release release;
+    adadelta_update(pp, gp, ap, dp, u.p.size(), lr, rho, epsilon);
+}
+
+void adam(const py::handle& p_obj, const py::handle& g_obj, const py::handle& m_obj, const py::handle& v_obj,
+          const py::object& vhat_obj, float lr_t, float beta_1, float beta_2, float epsilon) {
+    Update u(p_obj, g_obj, "adam_update");
+    float* mp = slot(m_obj, u.p, "adam_update: m");
+    float* vp = slot(v_obj, u.p, "adam_update: v");
+    float* vhatp = optional_out(vhat_obj, u.p, "adam_update: vhat");
+    float* pp = u.p.mutable_data();
+    const float* gp = u.g.data();
+    py::gil_scoped_release release;
+    adam_update(pp, gp, mp, vp, vhatp, u.p.size(), lr_t, beta_1, beta_2, epsilon);
+}
+
+void adamax(const py::handle& p_obj, const py::handle& g_obj, const py::handle& m_obj, const py::handle& u_obj,
+            float lr_t, float beta_1, float beta_2, float epsilon) {
+    Update u(p_obj, g_obj, "adamax_update");
+    float* mp = slot(m_obj, u.p, "adamax_update: m");
+    float* up = slot(u_obj, u.p, "adamax_update: u");
+    float* pp = u.p.mutable_data();
+    const float* gp = u.g.data();
+    py::gil_scoped_release release;
+    adamax_update(pp, gp, mp, up, u.p.size(), lr_t, beta_1, beta_2, epsilon);
+}
+
+void nadam(const py::handle& p_obj, const py::handle& g_obj, const py::handle& m_obj, const py::handle& v_obj,
+           float lr, float beta_1, float beta_2, float epsilon, float grad_coef, float moment_coef,
+           float v_correction) {
+    Update u(p_obj, g_obj, "nadam_update");
+    float* mp = slot(m_obj, u.p, "nadam_update: m");
+    float* vp = slot(v_obj, u.p, "nadam_update: v");
+    float* pp = u.p.mutable_data();
+    const float* gp = u.g.data();
+    py::gil_scoped_release release;
+    nadam_update(pp, gp, mp, vp, u.p.size(), lr, beta_1, beta_2, epsilon, grad_coef, moment_coef, v_correction);
+}
+
 using U8Array = py::array_t<uint8_t, py::array::c_style>;
 
 U8Array checked_mask(const py::handle& obj, const py::array& like, const char* what) {
@@ -313,6 +386,15 @@ void bind_nn(py::module_& m) {
     m.def("sgd_update", &sgd, arg("params"), arg("grads"), arg("moments"), arg("lr"), arg("momentum"), arg("nesterov"));
     m.def("rmsprop_update", &rmsprop, arg("params"), arg("grads"), arg("accumulators"), arg("moments"),
           arg("mean_grads"), arg("lr"), arg("rho"), arg("momentum"), arg("epsilon"));
+    m.def("adagrad_update", &adagrad, arg("params"), arg("grads"), arg("accumulators"), arg("lr"), arg("epsilon"));
+    m.def("adadelta_update", &adadelta, arg("params"), arg("grads"), arg("accumulators"), arg("delta_accumulators"),
+          arg("lr"), arg("rho"), arg("epsilon"));
+    m.def("adam_update", &adam, arg("params"), arg("grads"), arg("m"), arg("v"), arg("vhat"), arg("lr_t"),
+          arg("beta_1"), arg("beta_2"), arg("epsilon"));
+    m.def("adamax_update", &adamax, arg("params"), arg("grads"), arg("m"), arg("u"), arg("lr_t"), arg("beta_1"),
+          arg("beta_2"), arg("epsilon"));
+    m.def("nadam_update", &nadam, arg("params"), arg("grads"), arg("m"), arg("v"), arg("lr"), arg("beta_1"),
+          arg("beta_2"), arg("epsilon"), arg("grad_coef"), arg("moment_coef"), arg("v_correction"));
     m.def("dropout_forward", &dropout_fwd, arg("x"), arg("y"), arg("mask"), arg("rate"), arg("key"), arg("stream"));
     m.def("dropout_backward", &dropout_bwd, arg("dy"), arg("mask"), arg("dx"), arg("rate"));
     m.def("random_uniform", &fill<random_uniform>, arg("out"), arg("low"), arg("high"), arg("key"), arg("stream"));

@@ -15,4 +15,31 @@ void sgd_update(float* p, const float* g, float* v, int64_t n, float lr, float m
 void rmsprop_update(float* p, const float* g, float* a, float* mom, float* mg, int64_t n, float lr,
                     float rho, float momentum, float epsilon);
 
+// The adaptive optimizers, Keras 2.2.4 rules. Every buffer holds n floats; the caller passes
+// the learning rate with time-based decay applied and the step-dependent scalars, so the
+// update is elementwise. eps is added outside the square root unless stated otherwise.
+
+// a += g^2;  p -= lr g / (sqrt(a) + eps).   (Keras 2.2.4 starts a at 0.)
+void adagrad_update(float* p, const float* g, float* a, int64_t n, float lr, float epsilon);
+
+// a = rho a + (1 - rho) g^2;  u = g sqrt(d + eps) / sqrt(a + eps);  p -= lr u;
+// d = rho d + (1 - rho) u^2   (eps inside both roots).
+void adadelta_update(float* p, const float* g, float* a, float* d, int64_t n, float lr, float rho, float epsilon);
+
+// m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr_t m / (sqrt(v) + eps), or with
+// amsgrad (vhat not null) vhat = max(vhat, v) in place of v. lr_t = lr sqrt(1 - b2^t) / (1 - b1^t).
+void adam_update(float* p, const float* g, float* m, float* v, float* vhat, int64_t n, float lr_t, float beta_1,
+                 float beta_2, float epsilon);
+
+// m = b1 m + (1 - b1) g;  u = max(b2 u, |g|);  p -= lr_t m / (u + eps), lr_t = lr / (1 - b1^t).
+void adamax_update(float* p, const float* g, float* m, float* u, int64_t n, float lr_t, float beta_1, float beta_2,
+                   float epsilon);
+
+// m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+// p -= lr (grad_coef g + moment_coef m) / (sqrt(v / v_correction) + eps), where with the
+// momentum schedule mu_t = b1 (1 - 0.5 * 0.96^(t schedule_decay)) and S_t = mu_1 ... mu_t:
+// grad_coef = (1 - mu_t) / (1 - S_t), moment_coef = mu_{t+1} / (1 - S_{t+1}), v_correction = 1 - b2^t.
+void nadam_update(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta_1, float beta_2,
+                  float epsilon, float grad_coef, float moment_coef, float v_correction);
+
 }  // namespace seqnet

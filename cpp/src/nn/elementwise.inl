@@ -254,6 +254,115 @@ static void rmsprop(float* p, const float* g, float* a, float* mom, float* mg, i
     }
 }
 
+// The adaptive optimizers below take their step-dependent scalars (bias corrections, Nadam's
+// momentum schedule, the decayed learning rate) from the caller, so each is a pure
+// elementwise update; chunks of 4096 keep every element's arithmetic independent of threads.
+
+// a += g^2;  p -= lr g / (sqrt(a) + eps).
+static void adagrad(float* p, const float* g, float* a, int64_t n, float lr, float eps) {
+#pragma omp parallel for if (worth_threads(n)) schedule(static)
+    for (int64_t s = 0; s < n; s += 4096) {
+        int64_t e = s + 4096 < n ? s + 4096 : n;
+#pragma omp simd
+        for (int64_t i = s; i < e; ++i) {
+            float ai = a[i] + g[i] * g[i];
+            a[i] = ai;
+            p[i] -= lr * g[i] / (__builtin_sqrtf(ai) + eps);
+        }
+    }
+}
+
+// a = rho a + (1 - rho) g^2;  u = g sqrt(d + eps) / sqrt(a + eps);  p -= lr u;
+// d = rho d + (1 - rho) u^2.
+static void adadelta(float* p, const float* g, float* a, float* d, int64_t n, float lr, float rho, float eps) {
+    const float one_minus_rho = 1.0f - rho;
+#pragma omp parallel for if (worth_threads(n)) schedule(static)
+    for (int64_t s = 0; s < n; s += 4096) {
+        int64_t e = s + 4096 < n ? s + 4096 : n;
+#pragma omp simd
+        for (int64_t i = s; i < e; ++i) {
+            float ai = rho * a[i] + one_minus_rho * g[i] * g[i];
+            a[i] = ai;
+            float u = g[i] * __builtin_sqrtf(d[i] + eps) / __builtin_sqrtf(ai + eps);
+            p[i] -= lr * u;
+            d[i] = rho * d[i] + one_minus_rho * u * u;
+        }
+    }
+}
+
+// m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  vhat = max(vhat, v) when amsgrad (vhat not null);
+// p -= lr_t m / (sqrt(amsgrad ? vhat : v) + eps).
+static void adam(float* p, const float* g, float* m, float* v, float* vhat, int64_t n, float lr_t, float beta_1,
+                 float beta_2, float eps) {
+    const float one_minus_b1 = 1.0f - beta_1, one_minus_b2 = 1.0f - beta_2;
+#pragma omp parallel for if (worth_threads(n)) schedule(static)
+    for (int64_t s = 0; s < n; s += 4096) {
+        int64_t e = s + 4096 < n ? s + 4096 : n;
+        if (vhat) {
+#pragma omp simd
+            for (int64_t i = s; i < e; ++i) {
+                float mi = beta_1 * m[i] + one_minus_b1 * g[i];
+                float vi = beta_2 * v[i] + one_minus_b2 * g[i] * g[i];
+                float hi = vhat[i] > vi ? vhat[i] : vi;
+                m[i] = mi;
+                v[i] = vi;
+                vhat[i] = hi;
+                p[i] -= lr_t * mi / (__builtin_sqrtf(hi) + eps);
+            }
+        } else {
+#pragma omp simd
+            for (int64_t i = s; i < e; ++i) {
+                float mi = beta_1 * m[i] + one_minus_b1 * g[i];
+                float vi = beta_2 * v[i] + one_minus_b2 * g[i] * g[i];
+                m[i] = mi;
+                v[i] = vi;
+                p[i] -= lr_t * mi / (__builtin_sqrtf(vi) + eps);
+            }
+        }
+    }
+}
+
+// m = b1 m + (1 - b1) g;  u = max(b2 u, |g|);  p -= lr_t m / (u + eps).
+static void adamax(float* p, const float* g, float* m, float* u, int64_t n, float lr_t, float beta_1, float beta_2,
+                   float eps) {
+    const float one_minus_b1 = 1.0f - beta_1;
+#pragma omp parallel for if (worth_threads(n)) schedule(static)
+    for (int64_t s = 0; s < n; s += 4096) {
+        int64_t e = s + 4096 < n ? s + 4096 : n;
+#pragma omp simd
+        for (int64_t i = s; i < e; ++i) {
+            float mi = beta_1 * m[i] + one_minus_b1 * g[i];
+            float bu = beta_2 * u[i], ag = g[i] < 0.0f ? -g[i] : g[i];
+            float ui = bu > ag ? bu : ag;
+            m[i] = mi;
+            u[i] = ui;
+            p[i] -= lr_t * mi / (ui + eps);
+        }
+    }
+}
+
+// m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+// p -= lr (grad_coef g + moment_coef m) / (sqrt(v / v_correction) + eps),
+// with grad_coef = (1 - mu_t) / (1 - prod mu_1..t), moment_coef = mu_t+1 / (1 - prod mu_1..t+1),
+// v_correction = 1 - b2^t (Keras 2.2.4's g', m', v' folded into two coefficients).
+static void nadam(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta_1, float beta_2,
+                  float eps, float grad_coef, float moment_coef, float v_correction) {
+    const float one_minus_b1 = 1.0f - beta_1, one_minus_b2 = 1.0f - beta_2;
+#pragma omp parallel for if (worth_threads(n)) schedule(static)
+    for (int64_t s = 0; s < n; s += 4096) {
+        int64_t e = s + 4096 < n ? s + 4096 : n;
+#pragma omp simd
+        for (int64_t i = s; i < e; ++i) {
+            float mi = beta_1 * m[i] + one_minus_b1 * g[i];
+            float vi = beta_2 * v[i] + one_minus_b2 * g[i] * g[i];
+            m[i] = mi;
+            v[i] = vi;
+            float m_bar = grad_coef * g[i] + moment_coef * mi;
+            p[i] -= lr * m_bar / (__builtin_sqrtf(vi / v_correction) + eps);
+        }
+    }
+}
+
 // Dropout: positions are taken in chunks of 4096; element l of chunk c uses word l / 1024 of
 // Philox block c * 1024 + l % 1024 (key, stream), so each word array is contiguous and the
 // generator vectorises. An element is kept, with probability 1 - rate, when the top 24 bits
@@ -312,4 +421,5 @@ static void dropout_bwd(const float* dy, const uint8_t* mask, float* dx, int64_t
     }
 }
 
-static const ElementwiseKernels table = {act_forward, act_backward, sgd, rmsprop, dropout_fwd, dropout_bwd};
+static const ElementwiseKernels table = {act_forward, act_backward, sgd,         rmsprop, adagrad, adadelta,
+                                         adam,        adamax,       nadam,       dropout_fwd, dropout_bwd};

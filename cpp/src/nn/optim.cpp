@@ -13,4 +13,27 @@ void rmsprop_update(float* p, const float* g, float* a, float* mom, float* mg, i
     elementwise_kernels().rmsprop(p, g, a, mom, mg, n, lr, rho, momentum, epsilon);
 }
 
+void adagrad_update(float* p, const float* g, float* a, int64_t n, float lr, float epsilon) {
+    elementwise_kernels().adagrad(p, g, a, n, lr, epsilon);
+}
+
+void adadelta_update(float* p, const float* g, float* a, float* d, int64_t n, float lr, float rho, float epsilon) {
+    elementwise_kernels().adadelta(p, g, a, d, n, lr, rho, epsilon);
+}
+
+void adam_update(float* p, const float* g, float* m, float* v, float* vhat, int64_t n, float lr_t, float beta_1,
+                 float beta_2, float epsilon) {
+    elementwise_kernels().adam(p, g, m, v, vhat, n, lr_t, beta_1, beta_2, epsilon);
+}
+
+void adamax_update(float* p, const float* g, float* m, float* u, int64_t n, float lr_t, float beta_1, float beta_2,
+                   float epsilon) {
+    elementwise_kernels().adamax(p, g, m, u, n, lr_t, beta_1, beta_2, epsilon);
+}
+
+void nadam_update(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta_1, float beta_2,
+                  float epsilon, float grad_coef, float moment_coef, float v_correction) {
+    elementwise_kernels().nadam(p, g, m, v, n, lr, beta_1, beta_2, epsilon, grad_coef, moment_coef, v_correction);
+}
+
 }  // namespace seqnet

@@ -95,3 +95,20 @@ class Optimizer:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def check_range(owner, name, value, low, high, high_inclusive=True):
+    """`value` as a float, or ValueError unless low <= value <= high (< high if not inclusive)."""
+    ok = (not isinstance(value, bool) and isinstance(value, (int, float, np.floating)) and low <= value
+          and (value <= high if high_inclusive else value < high))
+    if not ok:
+        bracket = "]" if high_inclusive else ")"
+        raise ValueError(f"{owner}: {name} must be a number in [{low}, {high}{bracket}, got {value!r}")
+    return float(value)
+
+
+def check_epsilon(owner, epsilon):
+    """Keras 2.2.4: epsilon=None means K.epsilon() (1e-7)."""
+    if epsilon is None:
+        return 1e-7
+    return check_range(owner, "epsilon", epsilon, 0.0, float("inf"))
