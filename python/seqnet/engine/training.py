@@ -11,6 +11,7 @@ import numpy as np
 from seqnet import _engine, optimizers
 from seqnet.callbacks import BaseLogger, CallbackList, History, ProgbarLogger
 from seqnet.engine import data as data_utils
+from seqnet.engine import training_generator
 from seqnet.engine.compile_utils import CompiledLoss, CompiledMetric, metric_name
 from seqnet.engine.parameters import ParameterStore, signature_of
 from seqnet.utils.generic_utils import Progbar
@@ -209,10 +210,19 @@ class Model:
     # ---- fit -------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None, **kwargs):
-        """Trains for `epochs` epochs (Keras 2 semantics; see the seed documentation)."""
+            steps_per_epoch=None, validation_steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
+            **kwargs):
+        """Trains for `epochs` epochs (Keras 2 semantics; see the seed documentation). `x` may
+        also be a generator or a seqnet.utils.Sequence yielding (x, y[, sample_weight])."""
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
+        if training_generator.is_data_source(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError("fit: `y` and `sample_weight` are not supported when x is a generator or a "
+                                 "Sequence (it yields the targets)")
+            return self.fit_generator(x, steps_per_epoch, epochs, verbose, callbacks, validation_data,
+                                      validation_steps, class_weight, max_queue_size, workers,
+                                      use_multiprocessing, shuffle, initial_epoch)
         self._require_compiled()
         batch_size = _check_batch_size(batch_size)
         _check_int("epochs", epochs, minimum=0)
@@ -245,15 +255,8 @@ class Model:
         self._prepare_training()
 
         out_labels = list(self.metrics_names)
-        callback_metrics = out_labels + (["val_" + n for n in out_labels] if val is not None else [])
-        self.history = History()
-        cbs = [BaseLogger()] + ([ProgbarLogger(count_mode="samples")] if verbose else [])
-        cbs += list(callbacks or []) + [self.history]
-        cbk = CallbackList(cbs)
-        cbk.set_model(self)
-        cbk.set_params({"batch_size": batch_size, "epochs": epochs, "steps": None, "samples": len(x),
-                        "verbose": verbose, "do_validation": val is not None, "metrics": callback_metrics})
-        self.stop_training = False
+        cbk = self._training_callbacks(callbacks, verbose, "samples", val is not None, batch_size=batch_size,
+                                       epochs=epochs, steps=None, samples=len(x))
         cbk.call("on_train_begin", {})
         n = len(x)
         slices = self._batch_slices(n, batch_size)
@@ -294,6 +297,40 @@ class Model:
         cbk.call("on_train_end", {})
         return self.history
 
+    def _training_callbacks(self, callbacks, verbose, count_mode, do_validation, **params):
+        """The callbacks of a fit: BaseLogger, the progress bar, the user's, then History."""
+        out_labels = list(self.metrics_names)
+        self.history = History()
+        cbs = [BaseLogger()] + ([ProgbarLogger(count_mode=count_mode)] if verbose else [])
+        cbs += list(callbacks or []) + [self.history]
+        cbk = CallbackList(cbs)
+        cbk.set_model(self)
+        cbk.set_params(dict(params, verbose=verbose, do_validation=do_validation,
+                            metrics=out_labels + (["val_" + n for n in out_labels] if do_validation else [])))
+        self.stop_training = False
+        return cbk
+
+    # ---- generators (engine/training_generator.py) -----------------------------------------
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, class_weight=None, max_queue_size=10,
+                      workers=1, use_multiprocessing=False, shuffle=True, initial_epoch=0):
+        """Trains on batches from a generator or a seqnet.utils.Sequence (Keras 2 semantics)."""
+        return training_generator.fit_generator(
+            self, generator, steps_per_epoch, epochs, verbose, callbacks, validation_data, validation_steps,
+            class_weight, max_queue_size, workers, use_multiprocessing, shuffle, initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
+                           verbose=0, callbacks=None):
+        """Loss and metrics over `steps` batches of a generator or Sequence, averaged over samples."""
+        return training_generator.evaluate_generator(self, generator, steps, max_queue_size, workers,
+                                                     use_multiprocessing, verbose, callbacks)
+
+    def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
+                          verbose=0, callbacks=None):
+        """The outputs for `steps` batches of inputs from a generator or Sequence, concatenated."""
+        return training_generator.predict_generator(self, generator, steps, max_queue_size, workers,
+                                                    use_multiprocessing, verbose, callbacks)
+
     # ---- evaluate / predict --------------------------------------------------------------
     def _test_loop(self, x, y, w, batch_size, verbose=0, callbacks=None):
         totals = np.zeros(len(self.metrics_names))
@@ -311,10 +348,17 @@ class Model:
         return [float(v) for v in totals / max(len(x), 1)]
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None,
-                 callbacks=None, **kwargs):
-        """The loss and metrics on (x, y), averaged over samples: a scalar without metrics."""
+                 callbacks=None, max_queue_size=10, workers=1, use_multiprocessing=False, **kwargs):
+        """The loss and metrics on (x, y), averaged over samples: a scalar without metrics.
+        `x` may also be a generator or a Sequence (then `steps` batches are used)."""
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
+        if training_generator.is_data_source(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError("evaluate: `y` and `sample_weight` are not supported when x is a generator or "
+                                 "a Sequence")
+            return self.evaluate_generator(x, steps, max_queue_size, workers, use_multiprocessing, verbose,
+                                           callbacks)
         self._require_compiled()
         batch_size = _check_batch_size(batch_size)
         if steps is not None:
@@ -329,8 +373,12 @@ class Model:
         cbk.call("on_test_end", {})
         return result[0] if len(result) == 1 else result
 
-    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
-        """The model's outputs for x, computed in batches."""
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, max_queue_size=10, workers=1,
+                use_multiprocessing=False):
+        """The model's outputs for x, computed in batches (x may be a generator or Sequence)."""
+        if training_generator.is_data_source(x):
+            return self.predict_generator(x, steps, max_queue_size, workers, use_multiprocessing, verbose,
+                                          callbacks)
         batch_size = _check_batch_size(batch_size)
         if steps is not None:
             raise ValueError("predict: steps with array data is not supported yet; use batch_size")
