@@ -1,5 +1,6 @@
 """Models (``seqnet.models``)."""
 from seqnet.engine.training import Model
 from seqnet.models.sequential import Sequential
+from seqnet.saving import load_model, model_from_config, model_from_json, save_model
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model", "save_model", "model_from_config", "model_from_json"]

@@ -211,6 +211,39 @@ class Sequential(Model):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
     def get_config(self):
-        return {"name": self.name,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self._layers]}
+        """Keras 2's Sequential config: {'name': ..., 'layers': [{'class_name', 'config'}, ...]}."""
+        layers = [{"class_name": type(layer).__name__, "config": layer.get_config()} for layer in self._layers]
+        # The input shape travels in the first layer's config (Keras 2.2.4), also when the
+        # model was built from data or from an Input.
+        if layers and self._input_layer is not None and "batch_input_shape" not in layers[0]["config"]:
+            layers[0]["config"]["batch_input_shape"] = tuple(self._input_layer.batch_input_shape)
+        return {"name": self.name, "layers": layers}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A new model from `get_config()` output (seqnet's, Keras 2's or tf-keras')."""
+        from seqnet.saving.model_config import sequential_from_config
+        return sequential_from_config(cls, config, custom_objects)
+
+    def to_json(self, **kwargs):
+        """The architecture as Keras' JSON; `seqnet.models.model_from_json` rebuilds it."""
+        from seqnet.saving.model_config import model_to_json
+        return model_to_json(self, **kwargs)
+
+    # ---- saving --------------------------------------------------------------------------
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Saves architecture, weights, compile arguments and optimizer state to an HDF5
+        file in Keras 2's layout (`seqnet.models.load_model` and tf-keras read it)."""
+        from seqnet.saving import save_model
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights to an HDF5 file in Keras 2's weights-only layout."""
+        from seqnet.saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
+        """Loads weights from `save_weights` or `save` files (seqnet's or Keras'), in layer
+        order or, with `by_name`, into layers of the same name. On error nothing changes."""
+        from seqnet.saving import load_weights
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)

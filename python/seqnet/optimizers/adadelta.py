@@ -26,6 +26,9 @@ class Adadelta(Optimizer):
         self.accumulators = np.zeros(size, dtype=np.float32)
         self.delta_accumulators = np.zeros(size, dtype=np.float32)
 
+    def _slot_buffers(self):
+        return [("accum_grad", self.accumulators), ("accum_var", self.delta_accumulators)]
+
     def _update(self, params, grads, lr):
         _engine.adadelta_update(params, grads, self.accumulators, self.delta_accumulators, lr, self.rho, self.epsilon)
 

@@ -23,6 +23,9 @@ class Adagrad(Optimizer):
     def _create_slots(self, size):
         self.accumulators = np.full(size, self.initial_accumulator_value, dtype=np.float32)
 
+    def _slot_buffers(self):
+        return [("accumulator", self.accumulators)]
+
     def _update(self, params, grads, lr):
         _engine.adagrad_update(params, grads, self.accumulators, lr, self.epsilon)
 

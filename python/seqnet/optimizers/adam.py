@@ -33,6 +33,9 @@ class Adam(Optimizer):
         self.v = np.zeros(size, dtype=np.float32)
         self.vhat = np.zeros(size, dtype=np.float32) if self.amsgrad else None
 
+    def _slot_buffers(self):
+        return [("m", self.m), ("v", self.v)] + ([("vhat", self.vhat)] if self.vhat is not None else [])
+
     def _update(self, params, grads, lr):
         t = int(K.get_value(self.iterations)) + 1
         lr_t = lr * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)

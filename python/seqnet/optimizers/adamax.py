@@ -28,6 +28,9 @@ class Adamax(Optimizer):
         self.m = np.zeros(size, dtype=np.float32)
         self.u = np.zeros(size, dtype=np.float32)
 
+    def _slot_buffers(self):
+        return [("m", self.m), ("v", self.u)]
+
     def _update(self, params, grads, lr):
         t = int(K.get_value(self.iterations)) + 1
         lr_t = lr / (1.0 - self.beta_1 ** t)

@@ -39,6 +39,16 @@ class Nadam(Optimizer):
         self.m = np.zeros(size, dtype=np.float32)
         self.v = np.zeros(size, dtype=np.float32)
 
+    def _slot_buffers(self):
+        return [("m", self.m), ("v", self.v)]
+
+    def _scalar_state(self):
+        # tf_keras.optimizers.legacy.Nadam's momentum_cache is this running product.
+        return [("momentum_cache", self.m_schedule)]
+
+    def _set_scalar_state(self, values):
+        self.m_schedule = values[0]
+
     def _update(self, params, grads, lr):
         t = int(K.get_value(self.iterations)) + 1
         mu_t = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t * self.schedule_decay))

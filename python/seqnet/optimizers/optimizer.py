@@ -67,6 +67,7 @@ class Optimizer:
         if self._slot_size != params.size:
             self._create_slots(params.size)
             self._slot_size = params.size
+        self._segments = segments
         if self.clipnorm is not None:
             for start, size in segments:
                 g = grads[start:start + size]
@@ -80,6 +81,83 @@ class Optimizer:
 
     def _create_slots(self, size):
         pass
+
+    # ---- state (Keras' legacy optimizer weights) -------------------------------------------
+    def _slot_buffers(self):
+        """(Keras name, flat buffer) of each slot that exists, in tf_keras.optimizers.legacy's order."""
+        return []
+
+    def _scalar_state(self):
+        """(Keras name, value) of scalar state saved after `iterations` (Nadam's momentum cache)."""
+        return []
+
+    def _set_scalar_state(self, values):
+        pass
+
+    def get_weights(self):
+        """The state in Keras' legacy order: `iterations`, any scalar state, then each slot
+        for every weight in model order (one flat float32 array per weight: reshape it with
+        the weight's shape). Empty before the first update, as in Keras."""
+        if self._slot_size < 0:
+            return []
+        state = [np.asarray(K.get_value(self.iterations), dtype=np.int64)]
+        state += [np.asarray(value, dtype=np.float64) for _, value in self._scalar_state()]
+        for _, buf in self._slot_buffers():
+            state += [buf[offset:offset + size].copy() for offset, size in self._segments]
+        return state
+
+    def set_weights(self, weights, segments=None):
+        """Restores state given in `get_weights`' order. `segments` are the (offset, size) of
+        each trainable weight in the model's flat buffer (default: those of the last update).
+        Checks everything first: on a ValueError the optimizer is unchanged."""
+        segments = segments if segments is not None else getattr(self, "_segments", None)
+        if segments is None:
+            raise ValueError(f"{type(self).__name__}.set_weights: the optimizer has not updated a model yet, "
+                             "so the weights' segments must be given")
+        segments = [(int(offset), int(size)) for offset, size in segments]
+        total = sum(size for _, size in segments)
+        arrays = [np.asarray(w) for w in weights]
+        before = dict(self.__dict__)
+        if self._slot_size != total:
+            self._create_slots(total)  # replaces the slot attributes; restored below on error
+        try:
+            self._check_state(arrays, segments)
+        except ValueError:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        K.set_value(self.iterations, int(arrays[0]))
+        scalars = len(self._scalar_state())
+        self._set_scalar_state([float(a) for a in arrays[1:1 + scalars]])
+        position = 1 + scalars
+        for _, buf in self._slot_buffers():
+            for offset, size in segments:
+                buf[offset:offset + size] = arrays[position].reshape(-1)
+                position += 1
+        self._slot_size = total
+        self._segments = segments
+
+    def _check_state(self, arrays, segments):
+        owner = type(self).__name__
+        slots = self._slot_buffers()
+        scalars = len(self._scalar_state())
+        expected = 1 + scalars + len(slots) * len(segments)
+        if len(arrays) != expected:
+            raise ValueError(f"{owner}.set_weights: expected {expected} arrays (iterations, {scalars} scalar(s), "
+                             f"slots {[name for name, _ in slots]} for {len(segments)} weights), got {len(arrays)}")
+        for i, array in enumerate(arrays[:1 + scalars]):
+            if array.size != 1 or array.dtype.kind not in "iuf" or not np.isfinite(array).all():
+                raise ValueError(f"{owner}.set_weights: array {i} must be a finite number, got {array!r}")
+        if float(arrays[0]) < 0 or float(arrays[0]) != int(arrays[0]):
+            raise ValueError(f"{owner}.set_weights: iterations must be a non-negative integer, got {arrays[0]!r}")
+        position = 1 + scalars
+        for name, _ in slots:
+            for index, (_, size) in enumerate(segments):
+                array = arrays[position]
+                if array.size != size or array.dtype.kind not in "iuf":
+                    raise ValueError(f"{owner}.set_weights: slot '{name}' of weight {index} needs {size} numbers, "
+                                     f"got an array of shape {array.shape} and dtype {array.dtype}")
+                position += 1
 
     def _update(self, params, grads, lr):
         raise NotImplementedError(f"{type(self).__name__} must implement _update")

@@ -28,6 +28,10 @@ class RMSprop(Optimizer):
         self.moments = np.zeros(size, dtype=np.float32) if self.momentum > 0 else None
         self.mean_grads = np.zeros(size, dtype=np.float32) if self.centered else None
 
+    def _slot_buffers(self):
+        return [(name, buf) for name, buf in (("rms", self.accumulators), ("momentum", self.moments),
+                                              ("mg", self.mean_grads)) if buf is not None]
+
     def _update(self, params, grads, lr):
         _engine.rmsprop_update(params, grads, self.accumulators, self.moments, self.mean_grads, lr, self.rho,
                                self.momentum, self.epsilon)

@@ -18,6 +18,9 @@ class SGD(Optimizer):
     def _create_slots(self, size):
         self.moments = np.zeros(size, dtype=np.float32) if self.momentum > 0 else None
 
+    def _slot_buffers(self):
+        return [] if self.moments is None else [("momentum", self.moments)]
+
     def _update(self, params, grads, lr):
         _engine.sgd_update(params, grads, self.moments, lr, self.momentum, self.nesterov)
 

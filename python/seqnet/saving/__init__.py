@@ -1,0 +1,7 @@
+"""Saving and loading models: Keras 2's HDF5 files and JSON configurations (``seqnet.saving``)."""
+from seqnet.saving.errors import SavingError
+from seqnet.saving.hdf5_format import load_model, load_weights, save_model, save_weights
+from seqnet.saving.model_config import model_from_config, model_from_json
+
+__all__ = ["SavingError", "save_model", "load_model", "save_weights", "load_weights", "model_from_config",
+           "model_from_json"]
