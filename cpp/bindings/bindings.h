@@ -31,5 +31,7 @@ std::string shape_str(const py::array& a);
 
 void bind_gemm(py::module_& m);
 void bind_nn(py::module_& m);
+void bind_conv(py::module_& m);  // conv.cpp: convolution and pooling
+void bind_rnn(py::module_& m);   // rnn.cpp: recurrent layers and embeddings
 
 }  // namespace seqnet

@@ -24,4 +24,6 @@ PYBIND11_MODULE(_engine, m) {
     }, py::arg("name"));
     seqnet::bind_gemm(m);
     seqnet::bind_nn(m);
+    seqnet::bind_conv(m);
+    seqnet::bind_rnn(m);
 }

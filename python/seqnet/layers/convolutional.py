@@ -1,0 +1,3 @@
+"""Convolutional layers (``seqnet.layers.convolutional``, the Keras 2.2 module path)."""
+
+__all__ = []

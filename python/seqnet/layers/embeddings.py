@@ -1,0 +1,3 @@
+"""Embeddings layers (``seqnet.layers.embeddings``, the Keras 2.2 module path)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Pooling layers (``seqnet.layers.pooling``, the Keras 2.2 module path)."""
+
+__all__ = []
