@@ -15,7 +15,7 @@ if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
 from seqnet import _engine  # noqa: E402
 from seqnet import backend
 from seqnet import activations, constraints, initializers, losses, metrics, optimizers, regularizers, callbacks, utils
-from seqnet import layers, models, datasets
+from seqnet import layers, models, datasets, preprocessing
 from seqnet.models import Sequential, Model
 
 __version__ = "0.1.0"
@@ -34,4 +34,4 @@ def get_num_threads():
 
 __all__ = ["Sequential", "Model", "activations", "backend", "callbacks", "constraints", "datasets",
            "initializers",
-           "layers", "losses", "regularizers", "metrics", "models", "optimizers", "utils", "set_num_threads", "get_num_threads"]
+           "layers", "losses", "preprocessing", "regularizers", "metrics", "models", "optimizers", "utils", "set_num_threads", "get_num_threads"]
