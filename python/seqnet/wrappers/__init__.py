@@ -1,0 +1,1 @@
+"""Wrappers for other libraries (``seqnet.wrappers``)."""
