@@ -87,7 +87,8 @@ def check_sequential_add(out, n_epochs_subs):
 
 def check_input_shape_equivalents(out, n_epochs_subs):
     shapes = [ast.literal_eval(line.split("->", 1)[1].strip()) for line in out.splitlines() if "->" in line]
-    assert shapes == [(None, 784), (None, 784), (32, 6, 8), (32, 6, 8)], out
+    assert shapes == [(None, 784), (None, 784), (32, 6, 8), (32, 6, 8),
+                      (None, 10, 64), (None, 10, 64), (None, 10, 64)], out
 
 
 def check_compile_examples(out, n_epochs_subs):
@@ -141,6 +142,49 @@ def check_mlp_binary(out, n_epochs_subs):
     assert loss < 5.0  # chance is ln(2) ~ 0.69
 
 
+def check_vgg_like_convnet(out, n_epochs_subs):
+    assert n_epochs_subs == 1
+    check_fit_progress(out, metrics=("loss",))
+    assert "100/100" in out
+    loss = ast.literal_eval(out.strip().splitlines()[-1])  # compiled without metrics: a scalar
+    assert_finite(float(loss), "loss")
+    assert loss < 20.0  # 10 classes: chance is ln(10) ~ 2.3
+
+
+def check_conv1d_sequence_classification(out, n_epochs_subs):
+    assert n_epochs_subs == 1
+    check_fit_progress(out)
+    assert "256/256" in out
+    loss, _ = check_evaluate_score(out)
+    assert loss < 5.0  # chance is ln(2) ~ 0.69
+
+
+def check_lstm_sequence_classification(out, n_epochs_subs):
+    assert n_epochs_subs == 1
+    check_fit_progress(out)
+    assert "200/200" in out
+    # parameters by hand: embeddings 1000 x 256; LSTM 4 gates x 128 x (256 inputs + 128 recurrent + 1 bias)
+    embedding, lstm, dense = 1000 * 256, 4 * 128 * (256 + 128 + 1), 128 + 1
+    check_summary(out, [("embedding_1 (Embedding)", "(None, None, 256)", embedding),
+                        ("lstm_1 (LSTM)", "(None, 128)", lstm),
+                        ("dropout_1 (Dropout)", "(None, 128)", 0),
+                        ("dense_1 (Dense)", "(None, 1)", dense)], embedding + lstm + dense)
+    loss, _ = check_evaluate_score(out)
+    assert loss < 10.0
+
+
+def check_stacked_lstm(out, n_epochs_subs):
+    assert n_epochs_subs == 1
+    check_fit_progress(out, metrics=("loss", "acc(?:uracy)?", "val_loss"))
+    assert "1000/1000" in out
+
+
+def check_stateful_stacked_lstm(out, n_epochs_subs):
+    assert n_epochs_subs == 1
+    check_fit_progress(out, metrics=("loss", "acc(?:uracy)?", "val_loss"))
+    assert "320/320" in out  # batch_size * 10 samples in batches of exactly 32
+
+
 CHECKS = {
     "sequential_from_list.py": check_sequential_from_list,
     "sequential_add.py": check_sequential_add,
@@ -150,6 +194,11 @@ CHECKS = {
     "multiclass_classification.py": check_multiclass_classification,
     "mlp_softmax.py": check_mlp_softmax,
     "mlp_binary.py": check_mlp_binary,
+    "lstm_sequence_classification.py": check_lstm_sequence_classification,
+    "stacked_lstm.py": check_stacked_lstm,
+    "stateful_stacked_lstm.py": check_stateful_stacked_lstm,
+    "vgg_like_convnet.py": check_vgg_like_convnet,
+    "conv1d_sequence_classification.py": check_conv1d_sequence_classification,
 }
 
 

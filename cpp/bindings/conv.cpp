@@ -1,8 +1,332 @@
-// Bindings of the convolution and pooling kernels.
+// Bindings of the convolution and pooling kernels. Every shape, dtype and workspace size is
+// checked here (ValueError naming the argument and the shapes), then the GIL is released
+// for the one kernel call.
+#include <string>
+#include <utility>
+
 #include "bindings.h"
+#include "seqnet/activation.h"
+#include "seqnet/conv.h"
+#include "seqnet/pool.h"
 
 namespace seqnet {
+namespace {
 
-void bind_conv(py::module_& m) { (void)m; }
+using IArray = py::array_t<int32_t, py::array::c_style>;
+using Pair = std::pair<int64_t, int64_t>;
+
+[[noreturn]] void fail(const std::string& msg) { throw py::value_error(msg); }
+
+std::string pair_str(const Pair& p) { return "(" + std::to_string(p.first) + ", " + std::to_string(p.second) + ")"; }
+
+void writable(const py::array& a, const std::string& what) {
+    if (!a.writeable()) fail(what + " is read-only");
+}
+
+void same_shape(const py::array& like, const py::array& a, const std::string& what) {
+    bool ok = like.ndim() == a.ndim();
+    for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = like.shape(i) == a.shape(i);
+    if (!ok) fail(what + ": expected shape " + shape_str(like) + ", got " + shape_str(a));
+}
+
+FArray farray(const py::handle& obj, const std::string& what, int ndim) { return checked(obj, what.c_str(), ndim); }
+
+IArray iarray(const py::handle& obj, const std::string& what) {
+    if (!IArray::check_(obj)) {
+        auto arr = py::array::ensure(obj);
+        std::string got = arr ? std::string(py::str(arr.dtype())) : std::string(py::str(obj.get_type()));
+        fail(what + ": expected a C-contiguous int32 array, got " + got);
+    }
+    return py::reinterpret_borrow<IArray>(obj);
+}
+
+void positive(const Pair& p, const std::string& what) {
+    if (p.first < 1 || p.second < 1) fail(what + " must be positive, got " + pair_str(p));
+}
+
+void non_negative(const Pair& p, const std::string& what) {
+    if (p.first < 0 || p.second < 0) fail(what + " must be non-negative, got " + pair_str(p));
+}
+
+Activation activation_from(int code) {
+    if (code < 0 || code >= static_cast<int>(Activation::Count)) fail("unknown activation code " + std::to_string(code));
+    return static_cast<Activation>(code);
+}
+
+// The geometry of x (n, h, w, c), kernel (kh, kw, c, f) and y (n, oh, ow, f).
+ConvShape conv_shape(const FArray& x, const FArray& w, const FArray& y, const Pair& strides, const Pair& dilation,
+                     const Pair& pads, const std::string& fn) {
+    positive(strides, fn + ": strides");
+    positive(dilation, fn + ": dilation_rate");
+    non_negative(pads, fn + ": padding");
+    if (w.shape(2) != x.shape(3))
+        fail(fn + ": kernel " + shape_str(w) + " expects " + std::to_string(w.shape(2)) + " input channels, x has shape " +
+             shape_str(x));
+    if (y.shape(0) != x.shape(0) || y.shape(3) != w.shape(3))
+        fail(fn + ": y has shape " + shape_str(y) + ", inconsistent with x " + shape_str(x) + " and kernel " + shape_str(w));
+    ConvShape s;
+    s.n = x.shape(0), s.h = x.shape(1), s.w = x.shape(2), s.c = x.shape(3);
+    s.oh = y.shape(1), s.ow = y.shape(2), s.f = y.shape(3);
+    s.kh = w.shape(0), s.kw = w.shape(1);
+    s.sh = strides.first, s.sw = strides.second;
+    s.dh = dilation.first, s.dw = dilation.second;
+    s.pad_top = pads.first, s.pad_left = pads.second;
+    return s;
+}
+
+// The im2col workspace: (rows, kh*kw*c) with room for one image's patches, or None when
+// the convolution is pointwise.
+std::pair<float*, int64_t> conv_col(const py::object& col_obj, const ConvShape& s, const std::string& fn) {
+    if (col_obj.is_none()) {
+        if (!s.pointwise() && s.n > 0) fail(fn + ": col workspace is required unless the kernel is 1x1, stride 1, unpadded");
+        return {nullptr, 0};
+    }
+    FArray col = farray(col_obj, fn + ": col", 2);
+    if (col.shape(1) != s.patch() || col.shape(0) < s.out_pixels())
+        fail(fn + ": col must have shape (k >= " + std::to_string(s.out_pixels()) + ", " + std::to_string(s.patch()) +
+             "), got " + shape_str(col));
+    writable(col, fn + ": col");
+    return {col.mutable_data(), static_cast<int64_t>(col.shape(0))};
+}
+
+const float* bias_of(const py::object& b_obj, const FArray& w, const std::string& what) {
+    if (b_obj.is_none()) return nullptr;
+    FArray b = farray(b_obj, what, 1);
+    if (b.shape(0) != w.shape(3)) fail(what + " has shape " + shape_str(b) + ", kernel " + shape_str(w));
+    return b.data();
+}
+
+void conv_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& b_obj, const py::object& z_obj,
+              const py::handle& y_obj, const py::object& col_obj, Pair strides, Pair dilation, Pair pads, int code) {
+    const std::string fn = "conv_forward";
+    Activation act = activation_from(code);
+    FArray x = farray(x_obj, fn + ": x", 4), w = farray(w_obj, fn + ": kernel", 4), y = farray(y_obj, fn + ": y", 4);
+    ConvShape s = conv_shape(x, w, y, strides, dilation, pads, fn);
+    writable(y, fn + ": y");
+    const float* bp = bias_of(b_obj, w, fn + ": bias");
+    float* zp = nullptr;
+    if (!z_obj.is_none()) {
+        FArray z = farray(z_obj, fn + ": z", 4);
+        same_shape(y, z, fn + ": z");
+        writable(z, fn + ": z");
+        zp = z.mutable_data();
+    }
+    auto col = conv_col(col_obj, s, fn);
+    const float *xp = x.data(), *wp = w.data();
+    float* yp = y.mutable_data();
+    py::gil_scoped_release release;
+    conv_forward(s, xp, wp, bp, zp, yp, col.first, col.second, act);
+}
+
+void conv_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& z_obj, const py::handle& y_obj,
+              const py::handle& dy_obj, const py::object& dx_obj, const py::handle& dw_obj, const py::object& db_obj,
+              const py::object& col_obj, const py::object& partials_obj, Pair strides, Pair dilation, Pair pads, int code,
+              bool dy_is_preactivation) {
+    const std::string fn = "conv_backward";
+    Activation act = activation_from(code);
+    FArray x = farray(x_obj, fn + ": x", 4), w = farray(w_obj, fn + ": kernel", 4), y = farray(y_obj, fn + ": y", 4),
+           dy = farray(dy_obj, fn + ": dy", 4), dw = farray(dw_obj, fn + ": dkernel", 4);
+    ConvShape s = conv_shape(x, w, y, strides, dilation, pads, fn);
+    same_shape(y, dy, fn + ": dy");
+    same_shape(w, dw, fn + ": dkernel");
+    writable(dy, fn + ": dy");
+    writable(dw, fn + ": dkernel");
+    const float* zp = nullptr;
+    if (!z_obj.is_none()) {
+        FArray z = farray(z_obj, fn + ": z", 4);
+        same_shape(y, z, fn + ": z");
+        zp = z.data();
+    }
+    if (!zp && !dy_is_preactivation && activation_backward_needs_input(act))
+        fail(fn + ": this activation needs the pre-activation z");
+    float* dxp = nullptr;
+    if (!dx_obj.is_none()) {
+        FArray dx = farray(dx_obj, fn + ": dx", 4);
+        same_shape(x, dx, fn + ": dx");
+        writable(dx, fn + ": dx");
+        dxp = dx.mutable_data();
+    }
+    float* dbp = nullptr;
+    if (!db_obj.is_none()) {
+        FArray db = farray(db_obj, fn + ": dbias", 1);
+        if (db.shape(0) != w.shape(3)) fail(fn + ": dbias has shape " + shape_str(db) + ", kernel " + shape_str(w));
+        writable(db, fn + ": dbias");
+        dbp = db.mutable_data();
+    }
+    auto col = conv_col(col_obj, s, fn);
+    float* pp = nullptr;
+    if (col.first) {
+        const int64_t need = conv_dw_partials_size(s, col.second);
+        if (partials_obj.is_none()) fail(fn + ": dw_partials workspace of " + std::to_string(need) + " floats is required");
+        FArray partials = farray(partials_obj, fn + ": dw_partials", 1);
+        if (partials.shape(0) < need)
+            fail(fn + ": dw_partials must hold at least " + std::to_string(need) + " floats, got " + shape_str(partials));
+        writable(partials, fn + ": dw_partials");
+        pp = partials.mutable_data();
+    }
+    const float *xp = x.data(), *wp = w.data(), *yp = y.data();
+    float *dyp = dy.mutable_data(), *dwp = dw.mutable_data();
+    py::gil_scoped_release release;
+    conv_backward(s, xp, wp, zp, yp, dyp, dxp, dwp, dbp, col.first, col.second, pp, act, dy_is_preactivation);
+}
+
+// x (n, h, w, c) and y (n, oh, ow, c).
+PoolShape pool_shape(const FArray& x, const FArray& y, const Pair& pool, const Pair& strides, const Pair& pads,
+                     const std::string& fn, const char* xname, const char* yname) {
+    positive(pool, fn + ": pool_size");
+    positive(strides, fn + ": strides");
+    non_negative(pads, fn + ": padding");
+    if (x.shape(0) != y.shape(0) || x.shape(3) != y.shape(3))
+        fail(fn + ": " + yname + " has shape " + shape_str(y) + ", inconsistent with " + xname + " " + shape_str(x));
+    if (x.shape(1) * x.shape(2) > INT32_MAX) fail(fn + ": " + xname + " " + shape_str(x) + " is too large");
+    PoolShape s;
+    s.n = x.shape(0), s.h = x.shape(1), s.w = x.shape(2), s.c = x.shape(3);
+    s.oh = y.shape(1), s.ow = y.shape(2);
+    s.ph = pool.first, s.pw = pool.second;
+    s.sh = strides.first, s.sw = strides.second;
+    s.pad_top = pads.first, s.pad_left = pads.second;
+    return s;
+}
+
+void max_pool_fwd(const py::handle& x_obj, const py::handle& y_obj, const py::handle& a_obj, Pair pool, Pair strides,
+                  Pair pads) {
+    const std::string fn = "max_pool_forward";
+    FArray x = farray(x_obj, fn + ": x", 4), y = farray(y_obj, fn + ": y", 4);
+    PoolShape s = pool_shape(x, y, pool, strides, pads, fn, "x", "y");
+    IArray a = iarray(a_obj, fn + ": argmax");
+    same_shape(y, a, fn + ": argmax");
+    writable(y, fn + ": y");
+    writable(a, fn + ": argmax");
+    const float* xp = x.data();
+    float* yp = y.mutable_data();
+    int32_t* ap = a.mutable_data();
+    py::gil_scoped_release release;
+    max_pool_forward(s, xp, yp, ap);
+}
+
+void max_pool_bwd(const py::handle& dy_obj, const py::handle& a_obj, const py::handle& dx_obj, Pair pool, Pair strides,
+                  Pair pads) {
+    const std::string fn = "max_pool_backward";
+    FArray dy = farray(dy_obj, fn + ": dy", 4), dx = farray(dx_obj, fn + ": dx", 4);
+    PoolShape s = pool_shape(dx, dy, pool, strides, pads, fn, "dx", "dy");
+    IArray a = iarray(a_obj, fn + ": argmax");
+    same_shape(dy, a, fn + ": argmax");
+    writable(dx, fn + ": dx");
+    const float* dyp = dy.data();
+    const int32_t* ap = a.data();
+    float* dxp = dx.mutable_data();
+    py::gil_scoped_release release;
+    max_pool_backward(s, dyp, ap, dxp);
+}
+
+void avg_pool_fwd(const py::handle& x_obj, const py::handle& y_obj, Pair pool, Pair strides, Pair pads) {
+    const std::string fn = "avg_pool_forward";
+    FArray x = farray(x_obj, fn + ": x", 4), y = farray(y_obj, fn + ": y", 4);
+    PoolShape s = pool_shape(x, y, pool, strides, pads, fn, "x", "y");
+    writable(y, fn + ": y");
+    const float* xp = x.data();
+    float* yp = y.mutable_data();
+    py::gil_scoped_release release;
+    avg_pool_forward(s, xp, yp);
+}
+
+void avg_pool_bwd(const py::handle& dy_obj, const py::handle& dx_obj, Pair pool, Pair strides, Pair pads) {
+    const std::string fn = "avg_pool_backward";
+    FArray dy = farray(dy_obj, fn + ": dy", 4), dx = farray(dx_obj, fn + ": dx", 4);
+    PoolShape s = pool_shape(dx, dy, pool, strides, pads, fn, "dx", "dy");
+    writable(dx, fn + ": dx");
+    const float* dyp = dy.data();
+    float* dxp = dx.mutable_data();
+    py::gil_scoped_release release;
+    avg_pool_backward(s, dyp, dxp);
+}
+
+// x (n, l, c) and y (n, c).
+void global_shapes(const FArray& x, const FArray& y, const std::string& fn, const char* xname, const char* yname) {
+    if (y.shape(0) != x.shape(0) || y.shape(1) != x.shape(2))
+        fail(fn + ": " + yname + " must have shape (" + std::to_string(x.shape(0)) + ", " + std::to_string(x.shape(2)) +
+             "), got " + shape_str(y) + " for " + xname + " " + shape_str(x));
+    if (x.shape(1) > INT32_MAX) fail(fn + ": " + xname + " " + shape_str(x) + " is too large");
+}
+
+void gap_fwd(const py::handle& x_obj, const py::handle& y_obj) {
+    const std::string fn = "global_avg_pool_forward";
+    FArray x = farray(x_obj, fn + ": x", 3), y = farray(y_obj, fn + ": y", 2);
+    global_shapes(x, y, fn, "x", "y");
+    writable(y, fn + ": y");
+    const float* xp = x.data();
+    float* yp = y.mutable_data();
+    int64_t n = x.shape(0), l = x.shape(1), c = x.shape(2);
+    py::gil_scoped_release release;
+    global_avg_pool_forward(xp, yp, n, l, c);
+}
+
+void gap_bwd(const py::handle& dy_obj, const py::handle& dx_obj) {
+    const std::string fn = "global_avg_pool_backward";
+    FArray dy = farray(dy_obj, fn + ": dy", 2), dx = farray(dx_obj, fn + ": dx", 3);
+    global_shapes(dx, dy, fn, "dx", "dy");
+    writable(dx, fn + ": dx");
+    const float* dyp = dy.data();
+    float* dxp = dx.mutable_data();
+    int64_t n = dx.shape(0), l = dx.shape(1), c = dx.shape(2);
+    py::gil_scoped_release release;
+    global_avg_pool_backward(dyp, dxp, n, l, c);
+}
+
+void gmp_fwd(const py::handle& x_obj, const py::handle& y_obj, const py::handle& a_obj) {
+    const std::string fn = "global_max_pool_forward";
+    FArray x = farray(x_obj, fn + ": x", 3), y = farray(y_obj, fn + ": y", 2);
+    global_shapes(x, y, fn, "x", "y");
+    IArray a = iarray(a_obj, fn + ": argmax");
+    same_shape(y, a, fn + ": argmax");
+    writable(y, fn + ": y");
+    writable(a, fn + ": argmax");
+    const float* xp = x.data();
+    float* yp = y.mutable_data();
+    int32_t* ap = a.mutable_data();
+    int64_t n = x.shape(0), l = x.shape(1), c = x.shape(2);
+    py::gil_scoped_release release;
+    global_max_pool_forward(xp, yp, ap, n, l, c);
+}
+
+void gmp_bwd(const py::handle& dy_obj, const py::handle& a_obj, const py::handle& dx_obj) {
+    const std::string fn = "global_max_pool_backward";
+    FArray dy = farray(dy_obj, fn + ": dy", 2), dx = farray(dx_obj, fn + ": dx", 3);
+    global_shapes(dx, dy, fn, "dx", "dy");
+    IArray a = iarray(a_obj, fn + ": argmax");
+    same_shape(dy, a, fn + ": argmax");
+    writable(dx, fn + ": dx");
+    const float* dyp = dy.data();
+    const int32_t* ap = a.data();
+    float* dxp = dx.mutable_data();
+    int64_t n = dx.shape(0), l = dx.shape(1), c = dx.shape(2);
+    py::gil_scoped_release release;
+    global_max_pool_backward(dyp, ap, dxp, n, l, c);
+}
+
+}  // namespace
+
+void bind_conv(py::module_& m) {
+    m.def("conv_forward", &conv_fwd, py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("z"), py::arg("y"),
+          py::arg("col"), py::arg("strides"), py::arg("dilation_rate"), py::arg("pads"), py::arg("activation"),
+          "y (n, oh, ow, f) = act(conv(x (n, h, w, c), kernel (kh, kw, c, f)) + bias); pads = (top, left); col is the "
+          "im2col workspace (rows >= oh*ow, kh*kw*c), None only for a 1x1 unpadded stride-1 kernel.");
+    m.def("conv_backward", &conv_bwd, py::arg("x"), py::arg("kernel"), py::arg("z"), py::arg("y"), py::arg("dy"),
+          py::arg("dx"), py::arg("dkernel"), py::arg("dbias"), py::arg("col"), py::arg("dw_partials"), py::arg("strides"),
+          py::arg("dilation_rate"), py::arg("pads"), py::arg("activation"), py::arg("dy_is_preactivation"));
+    m.attr("conv_dw_block_rows") = kConvDwBlockRows;
+    m.def("max_pool_forward", &max_pool_fwd, py::arg("x"), py::arg("y"), py::arg("argmax"), py::arg("pool_size"),
+          py::arg("strides"), py::arg("pads"));
+    m.def("max_pool_backward", &max_pool_bwd, py::arg("dy"), py::arg("argmax"), py::arg("dx"), py::arg("pool_size"),
+          py::arg("strides"), py::arg("pads"));
+    m.def("avg_pool_forward", &avg_pool_fwd, py::arg("x"), py::arg("y"), py::arg("pool_size"), py::arg("strides"),
+          py::arg("pads"));
+    m.def("avg_pool_backward", &avg_pool_bwd, py::arg("dy"), py::arg("dx"), py::arg("pool_size"), py::arg("strides"),
+          py::arg("pads"));
+    m.def("global_avg_pool_forward", &gap_fwd, py::arg("x"), py::arg("y"));
+    m.def("global_avg_pool_backward", &gap_bwd, py::arg("dy"), py::arg("dx"));
+    m.def("global_max_pool_forward", &gmp_fwd, py::arg("x"), py::arg("y"), py::arg("argmax"));
+    m.def("global_max_pool_backward", &gmp_bwd, py::arg("dy"), py::arg("argmax"), py::arg("dx"));
+}
 
 }  // namespace seqnet

@@ -1,3 +1,4 @@
 """Embeddings layers (``seqnet.layers.embeddings``, the Keras 2.2 module path)."""
+from seqnet.layers.rnn import Embedding
 
-__all__ = []
+__all__ = ["Embedding"]

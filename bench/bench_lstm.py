@@ -1,0 +1,211 @@
+"""Time a training epoch of the seed LSTM models in seqnet, tf-keras and PyTorch (CPU).
+
+Models (the Keras 2 guide's examples):
+
+  stacked:   x (1000, 8, 16) random, y (1000, 10) random;
+             LSTM(32, return_sequences) - LSTM(32, return_sequences) - LSTM(32) -
+             Dense(10, softmax); rmsprop, categorical_crossentropy, batch 64
+  embedding: x (1024, 80) word ids < 5000, y (1024, 1) in {0, 1};
+             Embedding(5000, 256) - LSTM(128) - Dropout(0.5) - Dense(1, sigmoid);
+             rmsprop, binary_crossentropy, batch 16 (the seed's batch size)
+
+seqnet and tf-keras run the same Keras code (tf-keras with recurrent_activation=
+'hard_sigmoid' stated, the Keras 2.2.4 default seqnet uses, and legacy RMSprop); PyTorch
+runs the loop a user writes by hand with nn.LSTM (sigmoid gates: fine for timing),
+RMSprop(alpha=0.9, eps=1e-7). Each framework runs in its own interpreter: seqnet in this
+one, tf-keras and PyTorch in --peers-python (default /work/peers/bin/python) when they
+import there. Each: one warm-up epoch, then --repeats epochs; the number reported is the
+median ms per epoch, with ratios to seqnet (above 1: seqnet is faster).
+
+    python bench/bench_lstm.py
+    python bench/bench_lstm.py --models stacked --only seqnet --repeats 3
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+
+MODELS = {
+    "stacked": dict(n=1000, steps=8, dim=16, classes=10, units=32, batch=64),
+    "embedding": dict(n=1024, steps=80, vocab=5000, emb=256, units=128, batch=16),
+}
+
+
+def make_data(model, seed=0):
+    rng = np.random.RandomState(seed)
+    m = MODELS[model]
+    if model == "stacked":
+        x = rng.random_sample((m["n"], m["steps"], m["dim"])).astype(np.float32)
+        y = rng.random_sample((m["n"], m["classes"])).astype(np.float32)
+    else:
+        x = rng.randint(m["vocab"], size=(m["n"], m["steps"])).astype(np.float32)
+        y = rng.randint(2, size=(m["n"], 1)).astype(np.float32)
+    return x, y
+
+
+def keras_model(keras, model, rmsprop, **rnn_kw):
+    L = keras.layers
+    m = MODELS[model]
+    net = keras.models.Sequential()
+    if model == "stacked":
+        net.add(L.LSTM(m["units"], return_sequences=True, input_shape=(m["steps"], m["dim"]), **rnn_kw))
+        net.add(L.LSTM(m["units"], return_sequences=True, **rnn_kw))
+        net.add(L.LSTM(m["units"], **rnn_kw))
+        net.add(L.Dense(m["classes"], activation="softmax"))
+        net.compile(loss="categorical_crossentropy", optimizer=rmsprop, metrics=["accuracy"])
+    else:
+        net.add(L.Embedding(m["vocab"], m["emb"], input_length=m["steps"]))
+        net.add(L.LSTM(m["units"], **rnn_kw))
+        net.add(L.Dropout(0.5))
+        net.add(L.Dense(1, activation="sigmoid"))
+        net.compile(loss="binary_crossentropy", optimizer=rmsprop, metrics=["accuracy"])
+    return net
+
+
+def time_keras(net, x, y, batch, repeats):
+    net.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        hist = net.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        times.append(time.perf_counter() - t0)
+    return times, float(hist.history["loss"][-1])
+
+
+def worker_seqnet(model, repeats):
+    import seqnet as keras
+    x, y = make_data(model)
+    net = keras_model(keras, model, keras.optimizers.RMSprop(lr=0.001))
+    return "seqnet %s" % getattr(keras, "__version__", "?"), time_keras(net, x, y, MODELS[model]["batch"], repeats)
+
+
+def worker_tf_keras(model, repeats):
+    import tensorflow as tf
+    import tf_keras as keras
+    tf.random.set_seed(0)
+    x, y = make_data(model)
+    net = keras_model(keras, model, keras.optimizers.legacy.RMSprop(learning_rate=0.001),
+                      recurrent_activation="hard_sigmoid")
+    return ("tf_keras %s (tensorflow %s)" % (keras.__version__, tf.__version__),
+            time_keras(net, x, y, MODELS[model]["batch"], repeats))
+
+
+def worker_torch(model, repeats):
+    import torch
+    from torch import nn
+    torch.manual_seed(0)
+    m = MODELS[model]
+    x, y = make_data(model)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            if model == "stacked":
+                self.rnn = nn.LSTM(m["dim"], m["units"], num_layers=3, batch_first=True)
+                self.out = nn.Linear(m["units"], m["classes"])
+            else:
+                self.emb = nn.Embedding(m["vocab"], m["emb"])
+                self.rnn = nn.LSTM(m["emb"], m["units"], batch_first=True)
+                self.drop = nn.Dropout(0.5)
+                self.out = nn.Linear(m["units"], 1)
+
+        def forward(self, xb):
+            if model == "stacked":
+                h, _ = self.rnn(xb)
+                return self.out(h[:, -1])
+            h, _ = self.rnn(self.emb(xb))
+            return self.out(self.drop(h[:, -1]))
+
+    net = Net()
+    opt = torch.optim.RMSprop(net.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
+    xt = torch.from_numpy(x) if model == "stacked" else torch.from_numpy(x.astype(np.int64))
+    yt = torch.from_numpy(y)
+
+    def loss_fn(logits, target):
+        if model == "stacked":  # categorical cross-entropy with soft targets, as Keras
+            return -(target * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+        return nn.functional.binary_cross_entropy_with_logits(logits, target)
+
+    def epoch():
+        net.train()
+        perm = torch.randperm(len(xt))
+        last = 0.0
+        for i in range(0, len(xt), m["batch"]):
+            idx = perm[i:i + m["batch"]]
+            opt.zero_grad()
+            loss = loss_fn(net(xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+            last = loss.item()
+        return last
+
+    epoch()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        last = epoch()
+        times.append(time.perf_counter() - t0)
+    return "torch %s (threads %d)" % (torch.__version__, torch.get_num_threads()), (times, last)
+
+
+WORKERS = {"seqnet": worker_seqnet, "tf_keras": worker_tf_keras, "torch": worker_torch}
+
+
+def run_worker(python, name, model, repeats):
+    cmd = [python, os.path.abspath(__file__), "--worker", name, "--models", model, "--repeats", str(repeats)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, err
+    return json.loads(lines[-1]), None
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default="stacked,embedding")
+    ap.add_argument("--only", default="seqnet,tf_keras,torch")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--peers-python", default="/work/peers/bin/python")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        version, (times, loss) = WORKERS[args.worker](args.models, args.repeats)
+        print(json.dumps(dict(version=version, times=times, loss=loss)))
+        return 0
+    wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+    print("seed LSTM models, one epoch each, median of %d (+1 warm-up); python %s on %s, %s CPUs"
+          % (args.repeats, platform.python_version(), platform.machine(), os.cpu_count()))
+    for model in [m.strip() for m in args.models.split(",") if m.strip()]:
+        results = {}
+        for name in wanted:
+            python = sys.executable if name == "seqnet" else args.peers_python
+            res, err = run_worker(python, name, model, args.repeats)
+            if res is None:
+                print("skip %-8s (%s): %s" % (name, model, err))
+                continue
+            results[name] = res
+        print()
+        print("model %s: %s" % (model, MODELS[model]))
+        print("| framework | ms/epoch (median) | min | last loss | ratio to seqnet |")
+        print("|---|---:|---:|---:|---:|")
+        base = statistics.median(results["seqnet"]["times"]) if "seqnet" in results else None
+        for name, r in results.items():
+            med = statistics.median(r["times"])
+            ratio = "%.2f" % (med / base) if base else "n/a"
+            print("| %s | %.1f | %.1f | %.4f | %s |" % (r["version"], 1000 * med, 1000 * min(r["times"]),
+                                                        r["loss"], ratio))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+// LSTM over a whole sequence: forward and backward through time (Keras gate order i, f, c, o).
+#include <cstring>
+
+#include "rnn_cell_kernels.h"
+#include "rnn_common.h"
+#include "seqnet/rnn.h"
+
+namespace seqnet {
+
+using namespace rnn_detail;
+
+void lstm_forward(const float* x, const float* w, const float* u, const float* b, const float* h0,
+                  const float* c0, const float* in_mask, const float* rec_mask, float* gates, float* hs,
+                  float* cs, float* scratch, const RnnDims& d, const RnnOptions& o) {
+    const int64_t G = 4, un = d.units, ldg = d.steps * G * un;
+    const Scratch s = carve(scratch, d);
+    const RnnCellKernels& k = rnn_cell_kernels();
+    input_projection(x, w, b, in_mask, gates, s, d, G);
+    for (int64_t step = 0; step < d.steps; ++step) {
+        const int64_t t = time_of(step, d, o.go_backwards);
+        float* g_t = gates + t * G * un;
+        const float* hp = step == 0 ? h0 : hs + (step - 1) * un;
+        recurrent_product(hp, step == 0 ? un : d.steps * un, u, rec_mask, g_t, ldg, s, d, G, 0, G);
+#pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
+        for (int64_t bi = 0; bi < d.batch; ++bi) {
+            const int64_t row = (bi * d.steps + step) * un;
+            k.lstm_cell(g_t + bi * ldg, state_row(c0, cs, step, bi, d), cs + row, hs + row, un, o.activation,
+                        o.recurrent_activation);
+        }
+    }
+}
+
+void lstm_backward(const float* x, const float* w, const float* u, const float* h0, const float* c0,
+                   const float* in_mask, const float* rec_mask, float* gates, const float* hs,
+                   const float* cs, const float* dhs, const float* dh_last, const float* dc_last, float* dx,
+                   float* dw, float* du, float* db, float* dh0, float* dc0, float* scratch,
+                   const RnnDims& d, const RnnOptions& o) {
+    const int64_t G = 4, un = d.units, ldg = d.steps * G * un, bu = d.batch * un;
+    const Scratch s = carve(scratch, d);
+    const RnnCellKernels& k = rnn_cell_kernels();
+    copy_or_zero(dh_last, s.dh, bu);
+    copy_or_zero(dc_last, s.dc, bu);
+    for (int64_t step = d.steps - 1; step >= 0; --step) {
+        const int64_t t = time_of(step, d, o.go_backwards);
+        float* g_t = gates + t * G * un;
+        add_step_grad(dhs, step, s.dh, d);
+#pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
+        for (int64_t bi = 0; bi < d.batch; ++bi) {
+            const int64_t row = (bi * d.steps + step) * un;
+            k.lstm_cell_backward(g_t + bi * ldg, state_row(c0, cs, step, bi, d), cs + row, s.dh + bi * un,
+                                 s.dc + bi * un, s.cell + bi * 8 * un, un, o.activation, o.recurrent_activation);
+        }
+        std::memset(s.dh, 0, sizeof(float) * bu);
+        recurrent_product_backward(g_t, ldg, u, rec_mask, s.dh, s, d, G, 0, G);
+    }
+    if (dh0) std::memcpy(dh0, s.dh, sizeof(float) * bu);
+    if (dc0) std::memcpy(dc0, s.dc, sizeof(float) * bu);
+    gather_hprev(h0, hs, s.hprev, d, o.go_backwards);
+    recurrent_weight_grad(s.hprev, rec_mask, gates, du, s, d, G, 0, G);
+    input_backward(x, w, in_mask, gates, dw, db, dx, s, d, G);
+}
+
+}  // namespace seqnet

@@ -1,0 +1,36 @@
+// Run-time dispatch of the recurrent cell kernels, and the sizes shared by every cell.
+#include "rnn_cell_kernels.h"
+
+#include "seqnet/cpu.h"
+#include "seqnet/rnn.h"
+
+namespace seqnet {
+
+const RnnCellKernels& rnn_cell_kernels() {
+    switch (active_isa()) {
+        case Isa::Avx512: return avx512::rnn_cell_kernels();
+        case Isa::Avx2: return avx2::rnn_cell_kernels();
+        default: return generic::rnn_cell_kernels();
+    }
+}
+
+int64_t rnn_gate_count(RnnCell cell) {
+    switch (cell) {
+        case RnnCell::LSTM: return 4;
+        case RnnCell::GRU: return 3;
+        default: return 1;
+    }
+}
+
+bool rnn_activation_supported(Activation act) {
+    return act == Activation::Linear || act == Activation::Relu || act == Activation::Sigmoid ||
+           act == Activation::HardSigmoid || act == Activation::Tanh || act == Activation::Softsign;
+}
+
+int64_t rnn_scratch_floats(RnnCell cell, const RnnDims& d) {
+    (void)cell;  // one layout serves every cell (see rnn_common.h)
+    const int64_t bt = d.batch * d.steps;
+    return 2 * bt * d.input + 2 * bt * d.units + 12 * d.batch * d.units;
+}
+
+}  // namespace seqnet

@@ -1,0 +1,16 @@
+// Recurrent cell kernels built for the avx512 instruction set; see rnn_cells.inl.
+#include <cmath>
+#include <cstdint>
+
+#include "../nn/vecmath.h"
+#include "rnn_cell_kernels.h"
+
+namespace seqnet {
+namespace avx512 {
+
+#include "rnn_cells.inl"
+
+const RnnCellKernels& rnn_cell_kernels() { return table; }
+
+}  // namespace avx512
+}  // namespace seqnet

@@ -1,0 +1,69 @@
+// Internal: the pieces every recurrent cell shares — the input projection of all time
+// steps, the recurrent product of one step, and the weight and input gradients — plus the
+// layout of the caller's scratch buffer.
+#pragma once
+#include <cstdint>
+
+#include "seqnet/rnn.h"
+
+namespace seqnet {
+namespace rnn_detail {
+
+// Elementwise work per step is split over batch rows only when it is this large.
+inline bool rows_worth_threads(int64_t floats) { return floats >= 16384; }
+
+inline int64_t time_of(int64_t s, const RnnDims& d, bool back) { return back ? d.steps - 1 - s : s; }
+
+// The caller's scratch (rnn_scratch_floats floats), carved into fixed parts.
+struct Scratch {
+    float* xm;      // (batch*steps, input): masked inputs
+    float* xtmp;    // (batch*steps, input): one gate's share of dx
+    float* hprev;   // (batch, steps, units) time order: the state each step started from
+    float* hm;      // (batch, steps, units): masked hprev
+    float* dh;      // (batch, units) x2: dL/dh carried between steps, and the next one
+    float* dh2;
+    float* dc;      // (batch, units)
+    float* rtmp;    // (batch, units): one gate's recurrent product
+    float* cell;    // (batch, 8*units): per-row temporaries of the cell kernels
+};
+Scratch carve(float* scratch, const RnnDims& d);
+
+// State at the start of step s for batch row b: h0 or the previous step's output.
+inline const float* state_row(const float* init, const float* seq, int64_t s, int64_t b, const RnnDims& d) {
+    return s == 0 ? init + b * d.units : seq + (b * d.steps + s - 1) * d.units;
+}
+
+// gx (batch*steps, G*u) = for each gate g: (x * in_mask_g) W_g + b_g.
+void input_projection(const float* x, const float* w, const float* b, const float* in_mask, float* gx,
+                      const Scratch& s, const RnnDims& d, int64_t G);
+
+// gx_t (rows of stride ldg) += (h * rec_mask_g) U_g for the gates g in [lo, hi); h is
+// (batch, units) with row stride ldh.
+void recurrent_product(const float* h, int64_t ldh, const float* u, const float* rec_mask, float* gx_t,
+                       int64_t ldg, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo, int64_t hi);
+
+// dh (batch, units) += sum over gates g in [lo, hi) of (dg_g U_g^T) * rec_mask_g.
+void recurrent_product_backward(const float* dg_t, int64_t ldg, const float* u, const float* rec_mask,
+                                float* dh, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo,
+                                int64_t hi);
+
+// du[:, gates lo..hi) = sum over time of (src * rec_mask_g)^T dgx_g; src (batch, steps, units).
+void recurrent_weight_grad(const float* src, const float* rec_mask, const float* dgx, float* du,
+                           const Scratch& s, const RnnDims& d, int64_t G, int64_t lo, int64_t hi);
+
+// dw, db (optional) and dx (optional) from dgx (batch*steps, G*u), the gradients of the
+// gate pre-activations.
+void input_backward(const float* x, const float* w, const float* in_mask, const float* dgx, float* dw,
+                    float* db, float* dx, const Scratch& s, const RnnDims& d, int64_t G);
+
+// hprev (time order) from the initial state and the step-ordered outputs hs.
+void gather_hprev(const float* h0, const float* hs, float* hprev, const RnnDims& d, bool back);
+
+// dh (batch, units) += dhs[:, s] when dhs is given.
+void add_step_grad(const float* dhs, int64_t s, float* dh, const RnnDims& d);
+
+// dst (batch, units) = src, or zeros when src is null.
+void copy_or_zero(const float* src, float* dst, int64_t n);
+
+}  // namespace rnn_detail
+}  // namespace seqnet

@@ -1,0 +1,13 @@
+"""AveragePooling1D: average pooling over 1-D windows (TensorFlow's rule for 'same': padded positions are ignored)."""
+from seqnet.layers.conv._base import Pooling
+
+
+class AveragePooling1D(Pooling):
+    rank = 1
+    mode = "avg"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format="channels_last", **kwargs):
+        super().__init__(pool_size, strides=strides, padding=padding, data_format=data_format, **kwargs)
+
+
+AvgPool1D = AveragePooling1D

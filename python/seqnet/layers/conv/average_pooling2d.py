@@ -1,0 +1,13 @@
+"""AveragePooling2D: average pooling over 2-D windows (TensorFlow's rule for 'same': padded positions are ignored)."""
+from seqnet.layers.conv._base import Pooling
+
+
+class AveragePooling2D(Pooling):
+    rank = 2
+    mode = "avg"
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides=strides, padding=padding, data_format=data_format, **kwargs)
+
+
+AvgPool2D = AveragePooling2D

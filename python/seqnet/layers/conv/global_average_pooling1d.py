@@ -1,0 +1,13 @@
+"""GlobalAveragePooling1D: the average over every position of a 1-D input, (batch, ..., channels) -> (batch, channels)."""
+from seqnet.layers.conv._base import GlobalPooling
+
+
+class GlobalAveragePooling1D(GlobalPooling):
+    rank = 1
+    mode = "avg"
+
+    def __init__(self, data_format="channels_last", keepdims=False, **kwargs):
+        super().__init__(data_format=data_format, keepdims=keepdims, **kwargs)
+
+
+GlobalAvgPool1D = GlobalAveragePooling1D

@@ -1,0 +1,13 @@
+"""GlobalMaxPooling2D: the max over every position of a 2-D input, (batch, ..., channels) -> (batch, channels)."""
+from seqnet.layers.conv._base import GlobalPooling
+
+
+class GlobalMaxPooling2D(GlobalPooling):
+    rank = 2
+    mode = "max"
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(data_format=data_format, keepdims=keepdims, **kwargs)
+
+
+GlobalMaxPool2D = GlobalMaxPooling2D

@@ -1,0 +1,233 @@
+"""BaseRNN: what LSTM, GRU and SimpleRNN share — arguments, states, dropout masks, and one
+engine call per direction over the whole sequence (``_engine.rnn_forward`` /
+``rnn_backward``)."""
+import numpy as np
+
+from seqnet import _engine, activations, constraints, initializers, regularizers
+from seqnet.engine.base_layer import Layer
+from seqnet.random_state import new_key
+
+# Cell codes of the engine (seqnet/rnn.h).
+SIMPLE_RNN, GRU_CELL, LSTM_CELL = 0, 1, 2
+# Activations the recurrent kernels implement: linear, relu, sigmoid, hard_sigmoid, tanh, softsign.
+_SUPPORTED = {0, 1, 2, 3, 4, 7}
+
+
+class BaseRNN(Layer):
+    """A recurrent layer over inputs of shape (batch, timesteps, input_dim).
+
+    Subclasses set ``_cell`` (engine code), ``_gates`` (4, 3 or 1) and create their weights
+    in ``build`` with ``_add_rnn_weights``. States, when ``stateful``, live in
+    ``self.states`` (one (batch, units) array each) and carry over between batches until
+    ``reset_states()``.
+    """
+
+    _cell = SIMPLE_RNN
+    _gates = 1
+    _n_states = 1
+
+    def __init__(self, units, activation="tanh", recurrent_activation="hard_sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
+                 return_sequences=False, return_state=False, go_backwards=False, stateful=False,
+                 unroll=False, implementation=1, time_major=False, **kwargs):
+        # A recurrent layer's input_dim alone means (timesteps unknown, input_dim).
+        if kwargs.get("input_dim") is not None and "input_length" not in kwargs:
+            kwargs["input_length"] = None
+        super().__init__(**kwargs)
+        kind = type(self).__name__
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"{kind}: units must be a positive integer, got {units!r}")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self._act = _engine_activation(self.activation, kind, "activation")
+        self._rec_act = _engine_activation(self.recurrent_activation, kind, "recurrent_activation")
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
+                raise ValueError(f"{kind}: {what} must be a number in [0, 1), got {rate!r}")
+        # Keras 2.2.4 clips the rates to [0, 1]; a rate of 1 would zero everything.
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)  # accepted; the engine's loop is already one call
+        if time_major:  # tf-keras writes time_major=False into its configs
+            raise ValueError(f"{kind}: time_major=True is not supported by seqnet (inputs are batch-major)")
+        self.implementation = implementation
+        self.states = None
+        self._key = new_key()
+        self._step = 0
+
+    # ---- building -----------------------------------------------------------------------
+    def _add_rnn_weights(self, input_shape, bias_shape, bias_initializer):
+        kind = type(self).__name__
+        if len(input_shape) != 3:
+            raise ValueError(f"Layer '{self.name}' ({kind}) expects inputs of shape (batch, timesteps, "
+                             f"input_dim), got {tuple(input_shape)}")
+        if input_shape[-1] is None:
+            raise ValueError(f"Layer '{self.name}': the last axis of the input must be defined, got "
+                             f"{tuple(input_shape)}")
+        if self.return_state:
+            raise ValueError(f"Layer '{self.name}' ({kind}): return_state=True gives several outputs (the "
+                             "output and the final states), which a Sequential model cannot pass on; use "
+                             "return_state=False")
+        if self.stateful and input_shape[0] is None:
+            raise ValueError(f"Layer '{self.name}': if a RNN is stateful, it needs to know its batch size. "
+                             "Specify the batch size of your input tensors: pass `batch_input_shape=(batch, "
+                             "timesteps, input_dim)` (or `batch_size=`) to the first layer of a Sequential "
+                             "model.")
+        n = self._gates * self.units
+        self.kernel = self.add_weight("kernel", (input_shape[-1], n), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, n), self.recurrent_initializer,
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", bias_shape, bias_initializer, regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+        if self.stateful:
+            self.states = [np.zeros((input_shape[0], self.units), np.float32) for _ in range(self._n_states)]
+
+    def compute_output_shape(self, input_shape):
+        if self.return_sequences:
+            return (input_shape[0], input_shape[1], self.units)
+        return (input_shape[0], self.units)
+
+    def reset_states(self, states=None):
+        """Zeroes the states of a stateful layer (or sets them to `states`)."""
+        if not self.stateful:
+            raise AttributeError("Layer must be stateful.")
+        if self.states is None:
+            return
+        if states is None:
+            for s in self.states:
+                s.fill(0.0)
+            return
+        states = states if isinstance(states, (list, tuple)) else [states]
+        if len(states) != len(self.states):
+            raise ValueError(f"Layer '{self.name}' expects {len(self.states)} states, got {len(states)}")
+        for s, new in zip(self.states, states):
+            new = np.asarray(new, dtype=np.float32)
+            if new.shape != s.shape:
+                raise ValueError(f"Layer '{self.name}': state should have shape {s.shape}, got {new.shape}")
+            s[...] = new
+
+    # ---- running ----------------------------------------------------------------------------
+    def forward(self, x, training):
+        batch, steps, dim = x.shape
+        u = self.units
+        if self.stateful and batch != self.states[0].shape[0]:
+            raise ValueError(f"Layer '{self.name}' is stateful with batch size {self.states[0].shape[0]} "
+                             f"(from batch_input_shape), but got a batch of {batch} samples; pass "
+                             "batch_size= to fit/predict and use a sample count divisible by it")
+        init = []
+        for i in range(self._n_states):
+            s0 = self._workspace(f"s0_{i}", (batch, u))
+            if self.stateful:
+                s0[...] = self.states[i]
+            else:
+                s0.fill(0.0)
+            init.append(s0)
+        gates = self._workspace("gates", (batch, steps, self._gates * u))
+        hs = self._workspace("hs", (batch, steps, u))
+        aux = self._workspace("aux", (batch, steps, u)) if self._cell != SIMPLE_RNN else None
+        size = _engine.rnn_scratch_size(self._cell, batch, steps, dim, u)
+        scratch = self._workspace("scratch", (size,))
+        in_mask = self._mask("in_mask", self.dropout, (self._gates, batch, dim)) if training else None
+        rec_mask = self._mask("rec_mask", self.recurrent_dropout, (self._gates, batch, u)) if training else None
+        _engine.rnn_forward(self._cell, x, self.kernel.value, self.recurrent_kernel.value,
+                            self.bias.value if self.bias is not None else None, init[0],
+                            init[1] if self._n_states > 1 else None, in_mask, rec_mask, gates, hs, aux, scratch,
+                            self._act, self._rec_act, self.go_backwards)
+        if training:
+            self._step += 1
+        if self.stateful:
+            self.states[0][...] = hs[:, -1]
+            if self._n_states > 1:
+                self.states[1][...] = aux[:, -1]
+        self._saved = (x, init, in_mask, rec_mask, gates, hs, aux, scratch)
+        if self.return_sequences:
+            return hs
+        y = self._workspace("y", (batch, u))
+        y[...] = hs[:, -1]
+        return y
+
+    def backward(self, dy, need_dx=True, dy_is_preactivation=False):
+        x, init, in_mask, rec_mask, gates, hs, aux, scratch = self._saved
+        dhs, dh_last = (dy, None) if self.return_sequences else (None, dy)
+        dx = self._workspace("dx", x.shape) if need_dx else None
+        dkernel = self.kernel.grad if self.kernel.grad is not None else self._workspace("dk", self.kernel.shape)
+        drec = (self.recurrent_kernel.grad if self.recurrent_kernel.grad is not None
+                else self._workspace("dr", self.recurrent_kernel.shape))
+        dbias = self.bias.grad if self.bias is not None else None
+        _engine.rnn_backward(self._cell, x, self.kernel.value, self.recurrent_kernel.value, init[0],
+                             init[1] if self._n_states > 1 else None, in_mask, rec_mask, gates, hs, aux, dhs,
+                             dh_last, None, dx, dkernel, drec, dbias, None, None, scratch, self._act,
+                             self._rec_act, self.go_backwards)
+        return dx
+
+    def _mask(self, key, rate, shape):
+        """Inverted-dropout multipliers (0 or 1/(1-rate)), one per gate, sample and feature,
+        fixed across the time steps of a batch as Keras; None when rate is 0."""
+        if rate <= 0.0:
+            return None
+        n = int(np.prod(shape))
+        ones = self._workspace(key + "_ones", (n,))
+        ones.fill(1.0)
+        out = self._workspace(key, (n,))
+        bits = self._workspace(key + "_bits", (n,), np.uint8)
+        stream = 2 * self._step + (1 if key == "rec_mask" else 0)
+        _engine.dropout_forward(ones, out, bits, rate, self._key, stream)
+        return out.reshape(shape)
+
+    # ---- configuration ------------------------------------------------------------------------
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            return_sequences=self.return_sequences, return_state=self.return_state,
+            go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll, units=self.units,
+            activation=_serialize_activation(self.activation), use_bias=self.use_bias,
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            activity_regularizer=regularizers.serialize(self.activity_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            recurrent_constraint=constraints.serialize(self.recurrent_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
+            dropout=self.dropout, recurrent_dropout=self.recurrent_dropout)
+        return config
+
+
+def _engine_activation(fn, kind, what):
+    code = activations.engine_code(fn)
+    if code not in _SUPPORTED:
+        raise ValueError(f"{kind}: {what}={getattr(fn, '__name__', fn)!r} is not supported by seqnet's recurrent "
+                         "layers yet (supported: linear, relu, sigmoid, hard_sigmoid, tanh, softsign)")
+    return code
+
+
+def _serialize_activation(fn):
+    try:
+        return activations.serialize(fn)
+    except ValueError:
+        return getattr(fn, "__name__", repr(fn))

@@ -1,0 +1,64 @@
+"""Embedding: turns integer indices (batch, input_length) into dense vectors
+(batch, input_length, output_dim) by looking up rows of `embeddings` (input_dim, output_dim)."""
+from seqnet import _engine, constraints, initializers, regularizers
+from seqnet.engine.base_layer import Layer
+
+
+class Embedding(Layer):
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 activity_regularizer=None, embeddings_constraint=None, mask_zero=False, input_length=None,
+                 **kwargs):
+        for what, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"Embedding: {what} must be a positive integer, got {value!r}")
+        if mask_zero:
+            raise ValueError("Embedding: mask_zero=True is not supported yet by seqnet (no layer consumes masks)")
+        # input_length is the sequence length: the layer's input shape is (input_length,).
+        if "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
+            if isinstance(input_length, (list, tuple)):
+                kwargs["input_shape"] = tuple(input_length)
+            else:
+                kwargs["input_shape"] = (input_length,)
+        super().__init__(**kwargs)
+        self.input_dim = input_dim
+        self.output_dim = output_dim
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.mask_zero = False
+        self.input_length = input_length
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                                          self.embeddings_initializer, regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def forward(self, x, training):
+        y = self._workspace("y", x.shape + (self.output_dim,))
+        _engine.embedding_forward(x, self.embeddings.value, y)  # ValueError on a bad index
+        self._x = x
+        return y
+
+    def backward(self, dy, need_dx=True, dy_is_preactivation=False):
+        if self.embeddings.grad is not None:
+            _engine.embedding_backward(self._x, dy, self.embeddings.grad)
+        if not need_dx:
+            return None
+        dx = self._workspace("dx", self._x.shape)  # indices are not differentiable
+        dx.fill(0.0)
+        return dx
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(input_dim=self.input_dim, output_dim=self.output_dim,
+                      embeddings_initializer=initializers.serialize(self.embeddings_initializer),
+                      embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+                      activity_regularizer=regularizers.serialize(self.activity_regularizer),
+                      embeddings_constraint=constraints.serialize(self.embeddings_constraint),
+                      mask_zero=self.mask_zero, input_length=self.input_length)
+        return config
