@@ -1,4 +1,5 @@
-"""Data sets (``seqnet.datasets``)."""
-from seqnet.datasets import digits
+"""Data sets (``seqnet.datasets``): Keras' loaders (downloaded once into ~/.keras/datasets,
+an existing copy reused) and the handwritten digits shipped with seqnet for offline use."""
+from seqnet.datasets import boston_housing, cifar10, digits, fashion_mnist, imdb, mnist, reuters
 
-__all__ = ["digits"]
+__all__ = ["boston_housing", "cifar10", "digits", "fashion_mnist", "imdb", "mnist", "reuters"]

@@ -14,7 +14,9 @@ import threading
 import traceback
 import warnings
 
-__all__ = ["Sequence", "OrderedEnqueuer", "GeneratorEnqueuer", "iter_batches"]
+from seqnet.utils.file_utils import get_file  # noqa: F401,E402 (Keras 2.2 path: utils.data_utils.get_file)
+
+__all__ = ["Sequence", "OrderedEnqueuer", "GeneratorEnqueuer", "iter_batches", "get_file"]
 
 
 class Sequence:
