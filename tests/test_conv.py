@@ -253,6 +253,66 @@ def test_large_batch_uses_several_im2col_chunks(monkeypatch):
     np.testing.assert_allclose(dx, whole.backward(g.copy()), rtol=1e-6, atol=1e-7)
 
 
+def ref_conv2d_grads(x, w, g, strides, padding, dilation):
+    """dL/dx and dL/dw of sum(ref_conv2d(x, w) * g), float64 (the adjoint of ref_conv2d)."""
+    x, w, g = x.astype(np.float64), w.astype(np.float64), g.astype(np.float64)
+    n, h, wd, c = x.shape
+    kh, kw = w.shape[:2]
+    oh, pt, pb = same_pads(h, kh, strides[0], dilation[0], padding)
+    ow, pl, pr = same_pads(wd, kw, strides[1], dilation[1], padding)
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    for i in range(kh):
+        for j in range(kw):
+            r0, c0 = i * dilation[0], j * dilation[1]
+            sl = (slice(None), slice(r0, r0 + (oh - 1) * strides[0] + 1, strides[0]),
+                  slice(c0, c0 + (ow - 1) * strides[1] + 1, strides[1]))
+            dw[i, j] = np.einsum("nhwc,nhwf->cf", xp[sl], g)
+            dxp[sl] += np.einsum("nhwf,cf->nhwc", g, w[i, j])
+    return dxp[:, pt:pt + h, pl:pl + wd], dw
+
+
+BLOCKED_CASES = [  # (x shape, filters, kernel, strides, padding, dilation): several im2col blocks, several dW
+    ((6, 40, 37, 5), 7, (3, 3), (1, 1), "valid", (1, 1)),   # partials, dx as a convolution with the flipped kernel
+    ((5, 33, 30, 3), 6, (3, 2), (1, 1), "same", (2, 1)),    # padded + dilated flipped kernel
+    ((4, 41, 39, 4), 5, (3, 3), (2, 2), "same", (1, 1)),    # stride 2: dx by GEMM + col2im
+    ((3, 30, 28, 1), 40, (3, 3), (1, 1), "valid", (1, 1)),  # the flipped kernel's patches outgrow col: col2im
+]
+
+
+@pytest.mark.parametrize("case", BLOCKED_CASES)
+def test_blocked_paths_match_reference_and_are_thread_independent(case, monkeypatch):
+    from seqnet.layers.conv import _base
+    shape, f, k, st, p, d = case
+    r = rng(21)
+    x = f32(r.standard_normal(shape))
+    if f == 40:  # a col of one image, too small for dx as a convolution of dz
+        monkeypatch.setattr(_base, "_COL_BUDGET", 1)
+    results = []
+    saved = E.get_num_threads()
+    try:
+        for t in (1, 2):
+            E.set_num_threads(t)
+            np.random.seed(3)
+            layer = Conv2D(f, k, strides=st, padding=p, dilation_rate=d, bias_initializer="glorot_uniform")
+            y = run_layer(layer, x).copy()
+            g = f32(rng(22).standard_normal(y.shape))
+            dx = layer.backward(g.copy(), need_dx=True).copy()
+            results.append((y, dx, layer.kernel.grad.copy(), layer.bias.grad.copy()))
+    finally:
+        E.set_num_threads(saved)
+    kernel, bias = layer.get_weights()
+    assert E.conv_dw_partials_size(*y.shape[:3], *kernel.shape) > 2 * kernel.size  # several dW blocks
+    for a, b in zip(*results):
+        assert a.tobytes() == b.tobytes()
+    y, dx, dw, db = results[0]
+    np.testing.assert_allclose(y, ref_conv2d(x, kernel, bias, st, p, d), rtol=1e-4, atol=1e-4)
+    dx_ref, dw_ref = ref_conv2d_grads(x, kernel, g, st, p, d)
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dw, dw_ref, rtol=1e-4, atol=2e-3)
+    np.testing.assert_allclose(db, g.astype(np.float64).sum(axis=(0, 1, 2)), rtol=1e-4, atol=2e-3)
+
+
 # ---- pooling ---------------------------------------------------------------------------
 POOL2D_CASES = [  # (h, w, pool, strides, padding)
     (6, 7, (2, 2), None, "valid"),

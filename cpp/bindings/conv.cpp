@@ -315,6 +315,17 @@ void bind_conv(py::module_& m) {
           py::arg("dx"), py::arg("dkernel"), py::arg("dbias"), py::arg("col"), py::arg("dw_partials"), py::arg("strides"),
           py::arg("dilation_rate"), py::arg("pads"), py::arg("activation"), py::arg("dy_is_preactivation"));
     m.attr("conv_dw_block_rows") = kConvDwBlockRows;
+    m.def(
+        "conv_dw_partials_size",
+        [](int64_t n, int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t c, int64_t f) {
+            if (n < 0 || oh < 0 || ow < 0 || kh < 1 || kw < 1 || c < 0 || f < 0)
+                fail("conv_dw_partials_size: sizes must be non-negative (kernel sizes positive)");
+            ConvShape s{};
+            s.n = n, s.oh = oh, s.ow = ow, s.kh = kh, s.kw = kw, s.c = c, s.f = f;
+            return conv_dw_partials_size(s);
+        },
+        py::arg("n"), py::arg("oh"), py::arg("ow"), py::arg("kh"), py::arg("kw"), py::arg("c"), py::arg("f"),
+        "Floats of the dw_partials workspace conv_backward needs for these sizes.");
     m.def("max_pool_forward", &max_pool_fwd, py::arg("x"), py::arg("y"), py::arg("argmax"), py::arg("pool_size"),
           py::arg("strides"), py::arg("pads"));
     m.def("max_pool_backward", &max_pool_bwd, py::arg("dy"), py::arg("argmax"), py::arg("dx"), py::arg("pool_size"),

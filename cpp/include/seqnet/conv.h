@@ -1,6 +1,7 @@
 // Convolution by im2col + GEMM, channels_last (NHWC). A 1-D convolution is the 2-D one
 // with H = 1 and a kernel height of 1.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "seqnet/activation.h"
@@ -41,12 +42,19 @@ void col2im(const ConvShape& s, const float* dcol, int64_t first, int64_t images
 void conv_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* z, float* y,
                   float* col, int64_t col_rows, Activation act);
 
-// dW is reduced over fixed blocks of this many im2col rows, one product per block (in
-// parallel), then summed in block order: parallel and independent of the thread count.
+// dW and db are reduced over fixed blocks of about this many im2col rows (whole output rows),
+// one partial per block (blocks in parallel), then summed in block order: parallel and
+// independent of the thread count.
 constexpr int64_t kConvDwBlockRows = 2048;
-// Floats of the dW partials workspace conv_backward needs for a col of col_rows rows.
-inline int64_t conv_dw_partials_size(const ConvShape& s, int64_t col_rows) {
-    return (col_rows + kConvDwBlockRows - 1) / kConvDwBlockRows * s.patch() * s.f;
+inline int64_t conv_dw_block_units(const ConvShape& s) {
+    return std::max<int64_t>(1, kConvDwBlockRows / std::max<int64_t>(s.ow, 1));
+}
+// Floats of the partials workspace conv_backward needs: a dW and a db partial per block, and
+// the flipped kernel. Depends on n, oh, ow, patch() and f only (col_rows is not used).
+inline int64_t conv_dw_partials_size(const ConvShape& s, int64_t col_rows = 0) {
+    (void)col_rows;
+    const int64_t blocks = (s.n * s.oh + conv_dw_block_units(s) - 1) / conv_dw_block_units(s);
+    return blocks * (s.patch() * s.f + s.f) + s.patch() * s.f;
 }
 
 // Given dy (n, oh, ow, f), overwritten with dL/dz unless dy_is_preactivation; writes

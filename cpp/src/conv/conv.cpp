@@ -1,8 +1,11 @@
-// Convolution as im2col + one GEMM per chunk of images, with the bias and the activation
-// fused into the GEMM's epilogue (as Dense). Backward: dW = colᵀ dz accumulated over the
-// chunks in order, db = column sums in row order, dx = col2im(dz Wᵀ) as a gather. Threads
-// split only independent outputs (patch rows, input rows), and every sum runs in a fixed
-// order, so the results are bit-identical for any number of threads.
+// Convolution as im2col + GEMM, one block of output rows at a time: each thread writes the
+// patches of a few output rows into its own slice of the col workspace (small enough to stay
+// in L2) and multiplies them at once, with the bias and the activation fused into the GEMM's
+// epilogue (as Dense). Backward: dz (the activation's gradient) and dW = colᵀ dz, db = column
+// sums over fixed blocks of output rows, one partial per block, the partials summed in block
+// order; dx, for stride 1, is the convolution of dz with the flipped kernel (same blocked
+// product, no col2im), otherwise col2im(dz Wᵀ) as a gather. Threads split only independent
+// outputs (blocks of rows, partials), so the results are bit-identical for any number of threads.
 #include "seqnet/conv.h"
 
 #include <omp.h>
@@ -17,6 +20,8 @@ namespace {
 
 // Below this many floats moved, a fork costs more than it saves.
 constexpr int64_t kMinParallelWork = 1 << 15;
+// An im2col block of about this many floats (256 KB) stays in L2 with the GEMM's packed copy.
+constexpr int64_t kBlockFloats = 1 << 16;
 
 void activation_row(float* c, int64_t len, const void* ctx) {
     activation_forward(*static_cast<const Activation*>(ctx), c, c, 1, len);
@@ -29,6 +34,72 @@ void column_sums(const float* dz, float* db, int64_t rows, int64_t cols) {
         const float* row = dz + r * cols;
 #pragma omp simd
         for (int64_t j = 0; j < cols; ++j) db[j] += row[j];
+    }
+}
+
+// Output rows of ow pixels per im2col block: about kBlockFloats floats, at least one, at most
+// one image's (the col workspace always holds one image).
+int64_t block_units(const ConvShape& s) {
+    const int64_t row = std::max<int64_t>(s.ow * s.patch(), 1);
+    return std::clamp<int64_t>(kBlockFloats / row, 1, std::max<int64_t>(s.oh, 1));
+}
+
+// Patches of output rows [r0, r0+units) of the batch (row r is image r / oh, row r % oh).
+void im2col_rows(const ConvShape& s, const float* x, int64_t r0, int64_t units, float* col) {
+    const int64_t K = s.patch(), C = s.c;
+    const size_t cbytes = size_t(C) * sizeof(float);
+    for (int64_t r = r0; r < r0 + units; ++r) {
+        const int64_t img = r / s.oh, oh = r % s.oh;
+        const float* xi = x + img * s.h * s.w * C;
+        float* out = col + (r - r0) * s.ow * K;
+        for (int64_t ow = 0; ow < s.ow; ++ow, out += K) {
+            const int64_t iw0 = ow * s.sw - s.pad_left;
+            float* o = out;
+            for (int64_t i = 0; i < s.kh; ++i) {
+                const int64_t ih = oh * s.sh - s.pad_top + i * s.dh;
+                if (ih < 0 || ih >= s.h) {
+                    std::memset(o, 0, size_t(s.kw) * cbytes);
+                    o += s.kw * C;
+                    continue;
+                }
+                const float* xr = xi + ih * s.w * C;
+                if (s.dw == 1 && iw0 >= 0 && iw0 + s.kw <= s.w) {
+                    std::memcpy(o, xr + iw0 * C, size_t(s.kw) * cbytes);
+                    o += s.kw * C;
+                    continue;
+                }
+                for (int64_t j = 0; j < s.kw; ++j, o += C) {
+                    const int64_t iw = iw0 + j * s.dw;
+                    if (iw < 0 || iw >= s.w) std::memset(o, 0, cbytes);
+                    else std::memcpy(o, xr + iw * C, cbytes);
+                }
+            }
+        }
+    }
+}
+
+// Threads for blocks of `per` floats of scratch each: as many as the scratch holds.
+int scratch_threads(int64_t per, int64_t scratch_floats, int64_t blocks) {
+    if (omp_in_parallel()) return 1;
+    const int64_t fit = std::max<int64_t>(scratch_floats / std::max<int64_t>(per, 1), 1);
+    return int(std::max<int64_t>(1, std::min<int64_t>({int64_t(omp_get_max_threads()), fit, blocks})));
+}
+
+// out (n*oh*ow, f) = im2col(x) w (+ epilogue), block by block; blocks write disjoint rows.
+void blocked_conv(const ConvShape& s, const float* x, const float* w, float* out, const GemmEpilogue* ep,
+                  float* scratch, int64_t scratch_floats) {
+    const int64_t K = s.patch(), units = s.n * s.oh, u = block_units(s), per = u * s.ow * K;
+    const int64_t blocks = (units + u - 1) / u;
+    const int threads = scratch_threads(per, scratch_floats, blocks);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        float* mine = scratch + omp_get_thread_num() * per;
+#pragma omp for schedule(dynamic)
+        for (int64_t b = 0; b < blocks; ++b) {
+            const int64_t r0 = b * u, nr = std::min(u, units - r0);
+            im2col_rows(s, x, r0, nr, mine);
+            sgemm(false, false, nr * s.ow, s.f, K, 1.0f, mine, K, w, s.f, 0.0f, out + r0 * s.ow * s.f, s.f, ep);
+        }
     }
 }
 
@@ -117,60 +188,123 @@ void conv_forward(const ConvShape& s, const float* x, const float* w, const floa
         ep.ctx = &act;
     }
     const GemmEpilogue* epp = (ep.bias || ep.row_fn) ? &ep : nullptr;
-    if (s.pointwise()) {
-        sgemm(false, false, s.n * P, F, K, 1.0f, x, K, w, F, 0.0f, out, F, epp);
-    } else {
-        const int64_t chunk = chunk_images(s, col_rows);
-        for (int64_t first = 0; first < s.n; first += chunk) {
-            const int64_t imgs = std::min(chunk, s.n - first);
-            im2col(s, x, first, imgs, col);
-            sgemm(false, false, imgs * P, F, K, 1.0f, col, K, w, F, 0.0f, out + first * P * F, F, epp);
-        }
-    }
+    if (s.pointwise()) sgemm(false, false, s.n * P, F, K, 1.0f, x, K, w, F, 0.0f, out, F, epp);
+    else if (s.n > 0) blocked_conv(s, x, w, out, epp, col, col_rows * K);
     if (z) activation_forward(act, z, y, s.n * P, F);
     else if (act == Activation::Softmax) activation_forward(act, y, y, s.n * P, F);
 }
+
+namespace {
+
+// dW and db over fixed blocks of dw_block_units(s) output rows: block b's partial (K*F floats
+// of dW, then F of db) is computed by one thread, its rows im2col'ed a few at a time into the
+// thread's scratch; dz (the activation's gradient) is formed on the way. Then the partials are
+// summed in block order.
+void conv_dw_db(const ConvShape& s, const float* x, const float* z, const float* y, float* dy, float* dw,
+                float* db, float* scratch, int64_t scratch_floats, float* partials, Activation act, bool act_bwd) {
+    const int64_t K = s.patch(), F = s.f, KF = K * F, stride = KF + F, units = s.n * s.oh;
+    const int64_t D = conv_dw_block_units(s), blocks = (units + D - 1) / D;
+    const int64_t u = block_units(s), per = u * s.ow * K;
+    const int threads = scratch_threads(per, scratch_floats, blocks);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        float* mine = scratch + omp_get_thread_num() * per;
+#pragma omp for schedule(dynamic)
+        for (int64_t bi = 0; bi < blocks; ++bi) {
+            float* pw = partials + bi * stride;
+            float* pb = pw + KF;
+            for (int64_t j = 0; j < F; ++j) pb[j] = 0.0f;
+            const int64_t r1 = std::min(units, (bi + 1) * D);
+            for (int64_t r = bi * D; r < r1; r += u) {
+                const int64_t nr = std::min(u, r1 - r), rows = nr * s.ow, off = r * s.ow * F;
+                float* dz = dy + off;
+                if (act_bwd) activation_backward(act, z ? z + off : nullptr, y + off, dz, dz, rows, F);
+                im2col_rows(s, x, r, nr, mine);
+                sgemm(true, false, K, F, rows, 1.0f, mine, K, dz, F, r == bi * D ? 0.0f : 1.0f, pw, F);
+                for (int64_t q = 0; q < rows; ++q) {
+                    const float* row = dz + q * F;
+#pragma omp simd
+                    for (int64_t j = 0; j < F; ++j) pb[j] += row[j];
+                }
+            }
+        }
+    }
+    const bool par = stride * blocks > kMinParallelWork && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t e0 = 0; e0 < stride; e0 += 256) {
+        const int64_t e1 = std::min(stride, e0 + 256);
+        float acc[256];
+        for (int64_t e = e0; e < e1; ++e) acc[e - e0] = 0.0f;
+        for (int64_t bi = 0; bi < blocks; ++bi) {
+            const float* pb = partials + bi * stride;
+#pragma omp simd
+            for (int64_t e = e0; e < e1; ++e) acc[e - e0] += pb[e];
+        }
+        for (int64_t e = e0; e < e1; ++e) {
+            if (e < KF) dw[e] = acc[e - e0];
+            else if (db) db[e - KF] = acc[e - e0];
+        }
+    }
+}
+
+// The shape of dx = conv(dz, flipped kernel) for a stride-1 convolution: dx row ih gathers
+// dz rows oh = ih + pad_top - i*dh, i.e. the kernel rows reversed with padding
+// (kh-1)*dh - pad_top (positions outside dz read as zero).
+ConvShape transposed_shape(const ConvShape& s) {
+    ConvShape t = s;
+    t.h = s.oh, t.w = s.ow, t.c = s.f;
+    t.oh = s.h, t.ow = s.w, t.f = s.c;
+    t.pad_top = (s.kh - 1) * s.dh - s.pad_top;
+    t.pad_left = (s.kw - 1) * s.dw - s.pad_left;
+    return t;
+}
+
+// wt (kh, kw, f, c)[i, j] = w (kh, kw, c, f)[kh-1-i, kw-1-j] transposed.
+void flip_kernel(const ConvShape& s, const float* w, float* wt) {
+    const int64_t C = s.c, F = s.f;
+    for (int64_t i = 0; i < s.kh; ++i)
+        for (int64_t j = 0; j < s.kw; ++j) {
+            const float* src = w + ((s.kh - 1 - i) * s.kw + (s.kw - 1 - j)) * C * F;
+            float* dst = wt + (i * s.kw + j) * F * C;
+            for (int64_t c = 0; c < C; ++c)
+                for (int64_t f = 0; f < F; ++f) dst[f * C + c] = src[c * F + f];
+        }
+}
+
+}  // namespace
 
 void conv_backward(const ConvShape& s, const float* x, const float* w, const float* z, const float* y,
                    float* dy, float* dx, float* dw, float* db, float* col, int64_t col_rows, float* partials,
                    Activation act, bool dy_is_preactivation) {
     const int64_t K = s.patch(), F = s.f, P = s.out_pixels(), KF = K * F;
-    if (!dy_is_preactivation && act != Activation::Linear) activation_backward(act, z, y, dy, dy, s.n * P, F);
-    if (db) column_sums(dy, db, s.n * P, F);
+    const bool act_bwd = !dy_is_preactivation && act != Activation::Linear;
     if (s.pointwise()) {
+        if (act_bwd) activation_backward(act, z, y, dy, dy, s.n * P, F);
+        if (db) column_sums(dy, db, s.n * P, F);
         sgemm(true, false, K, F, s.n * P, 1.0f, x, K, dy, F, 0.0f, dw, F);
         if (dx) sgemm(false, true, s.n * P, K, F, 1.0f, dy, F, w, F, 0.0f, dx, K);
         return;
     }
-    std::fill(dw, dw + KF, 0.0f);
-    if (s.n == 0) return;
+    if (s.n == 0) {
+        std::fill(dw, dw + KF, 0.0f);
+        if (db) std::fill(db, db + F, 0.0f);
+        return;
+    }
+    const int64_t col_floats = col_rows * K;
+    conv_dw_db(s, x, z, y, dy, dw, db, col, col_floats, partials, act, act_bwd);
+    if (!dx) return;
+    const ConvShape t = transposed_shape(s);
+    if (s.sh == 1 && s.sw == 1 && block_units(t) * t.ow * t.patch() <= col_floats) {
+        float* wt = partials + conv_dw_partials_size(s, col_rows) - KF;
+        flip_kernel(s, w, wt);
+        blocked_conv(t, dy, wt, dx, nullptr, col, col_floats);
+        return;
+    }
     const int64_t chunk = chunk_images(s, col_rows);
     for (int64_t first = 0; first < s.n; first += chunk) {
         const int64_t imgs = std::min(chunk, s.n - first), rows = imgs * P;
-        const float* dyc = dy + first * P * F;
-        im2col(s, x, first, imgs, col);
-        // dW: one single-threaded product per block of rows, blocks in parallel, then the
-        // partials summed in block order.
-        const int64_t blocks = (rows + kConvDwBlockRows - 1) / kConvDwBlockRows;
-#pragma omp parallel for schedule(dynamic) if (blocks > 1 && !omp_in_parallel())
-        for (int64_t bi = 0; bi < blocks; ++bi) {
-            const int64_t r0 = bi * kConvDwBlockRows, nr = std::min(kConvDwBlockRows, rows - r0);
-            sgemm(true, false, K, F, nr, 1.0f, col + r0 * K, K, dyc + r0 * F, F, 0.0f, partials + bi * KF, F);
-        }
-        const bool par = KF * blocks > kMinParallelWork && !omp_in_parallel();
-#pragma omp parallel for schedule(static) if (par)
-        for (int64_t e0 = 0; e0 < KF; e0 += 256) {
-            const int64_t e1 = std::min(KF, e0 + 256);
-            for (int64_t bi = 0; bi < blocks; ++bi) {
-                const float* pb = partials + bi * KF;
-#pragma omp simd
-                for (int64_t e = e0; e < e1; ++e) dw[e] += pb[e];
-            }
-        }
-        if (dx) {
-            sgemm(false, true, rows, K, F, 1.0f, dyc, F, w, F, 0.0f, col, K);
-            col2im(s, col, first, imgs, dx);
-        }
+        sgemm(false, true, rows, K, F, 1.0f, dy + first * P * F, F, w, F, 0.0f, col, K);
+        col2im(s, col, first, imgs, dx);
     }
 }
 

@@ -43,16 +43,20 @@ void max_pool_forward(const PoolShape& s, const float* x, float* y, int32_t* arg
             }
             const int32_t p0 = int32_t(win.h0 * s.w + win.w0);
             const float* x0 = xi + int64_t(p0) * C;
+#pragma omp simd
             for (int64_t ch = 0; ch < C; ++ch) yo[ch] = x0[ch], ao[ch] = p0;
             for (int64_t ih = win.h0; ih < win.h1; ++ih) {
                 for (int64_t iw = win.w0; iw < win.w1; ++iw) {
                     const int32_t p = int32_t(ih * s.w + iw);
                     if (p == p0) continue;
                     const float* xp = xi + int64_t(p) * C;
+#pragma omp simd
                     for (int64_t ch = 0; ch < C; ++ch) {
-                        const bool more = xp[ch] > yo[ch];
-                        yo[ch] = more ? xp[ch] : yo[ch];
-                        ao[ch] = more ? p : ao[ch];
+                        // Branch-free (a mask), so that the loop vectorises on any instruction set.
+                        const float v = xp[ch], cur = yo[ch];
+                        const int32_t more = -int32_t(v > cur);
+                        yo[ch] = v > cur ? v : cur;
+                        ao[ch] = (p & more) | (ao[ch] & ~more);
                     }
                 }
             }

@@ -247,7 +247,7 @@ class Conv(Layer):
                 y = ChannelsMover.to_first(self, "y_first", y)
             z = None if z4 is None else self._unview(z4)
             self._z_arg = z4
-        self._x4, self._y_out, self._col_ws = x4, y, col
+        self._x4, self._y_out, self._col_ws, self._y4_shape = x4, y, col, y4_shape
         self._y4 = None if self._split_act or first else y4
         self.logits = z if self._keep_z else None
         if self._custom is not None:
@@ -276,8 +276,10 @@ class Conv(Layer):
         bias_grad = self.bias.grad if self.bias is not None else None
         partials = None
         if self._col_ws is not None:
-            blocks = -(-self._col_ws.shape[0] // _engine.conv_dw_block_rows)
-            partials = self._workspace("dw_partials", (blocks * self.kernel.value.size,))
+            n, oh, ow, f = self._y4_shape
+            kh, kw, c, _ = self._kernel4().shape
+            size = _engine.conv_dw_partials_size(n, oh, ow, kh, kw, c, f)
+            partials = self._workspace("dw_partials", (size,))
         kgrad = self.kernel.grad
         kgrad4 = kgrad.reshape((1,) + kgrad.shape) if self.rank == 1 else kgrad
         _engine.conv_backward(self._x4, self._kernel4(), self._z_arg if not first else None, y4, dy4, dx4, kgrad4,
