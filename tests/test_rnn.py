@@ -147,11 +147,11 @@ def test_backward_matches_finite_differences(cell, back, masks, sequences):
         np.testing.assert_allclose(got[name], num, rtol=1e-3, atol=1e-4, err_msg=f"{cell} d{name}")
 
 
-def _train_step_grads(cell_cls, **kw):
+def _train_step_grads(cell_cls, units=32, shape=(16, 12, 24), **kw):
     np.random.seed(3)
-    layer = cell_cls(32, return_sequences=True, **kw)
-    layer.build((16, 12, 24))
-    x = np.random.normal(size=(16, 12, 24)).astype(np.float32)
+    layer = cell_cls(units, return_sequences=True, **kw)
+    layer.build(shape)
+    x = np.random.normal(size=shape).astype(np.float32)
     y = layer.forward(x, training=True).copy()
     dx = layer.backward(np.ones_like(y) * 0.1, need_dx=True).copy()
     return [y, dx] + [w.grad.copy() for w in layer.trainable_weights]
@@ -169,6 +169,37 @@ def test_bit_identical_for_1_and_2_threads(cls):
         _engine.set_num_threads(before)
     for a, b in zip(one, two):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(dropout=0.2, recurrent_dropout=0.2, go_backwards=True)])
+def test_lstm_split_over_batch_rows_is_bit_identical(kw):
+    # Large enough that each thread runs the whole recurrence of its own batch rows (9 rows:
+    # 5 + 4); the rows must come out as the one-thread loop computes them.
+    before = _engine.get_num_threads()
+    try:
+        _engine.set_num_threads(1)
+        one = _train_step_grads(LSTM, units=64, shape=(9, 30, 8), **kw)
+        _engine.set_num_threads(2)
+        two = _train_step_grads(LSTM, units=64, shape=(9, 30, 8), **kw)
+    finally:
+        _engine.set_num_threads(before)
+    for a, b in zip(one, two):
+        assert np.array_equal(a, b)
+
+
+def test_lstm_split_over_batch_rows_matches_reference():
+    c = make_case("lstm", batch=9, steps=30, dim=8, n=64, seed=4, scale=0.3, masks=True)
+    before = _engine.get_num_threads()
+    try:
+        _engine.set_num_threads(2)
+        _, hs, cs, _ = engine_forward("lstm", c["x"], c["w"], c["u"], c["b"], c["h0"], c["c0"], c["in_mask"],
+                                      c["rec_mask"], TANH, HARD_SIGMOID, False)
+    finally:
+        _engine.set_num_threads(before)
+    ref_hs, _, ref_c = reference("lstm", c["x"], c["w"], c["u"], c["b"], c["h0"], c["c0"], c["in_mask"],
+                                 c["rec_mask"], TANH, HARD_SIGMOID, False)
+    np.testing.assert_allclose(hs, ref_hs, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(cs[:, -1], ref_c, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("isa", ["generic", "avx2", "avx512"])

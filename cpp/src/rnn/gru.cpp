@@ -62,6 +62,7 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
     const RnnCellKernels& k = rnn_cell_kernels();
     const float* mh = rec_mask ? rec_mask + 2 * d.batch * un : nullptr;
     float *dh = s.dh, *dhp = s.dh2, *drh = s.rtmp;
+    transpose_recurrent(u, s.ut, d, G);
     copy_or_zero(dh_last, dh, bu);
     for (int64_t step = d.steps - 1; step >= 0; --step) {
         const int64_t t = time_of(step, d, o.go_backwards);
@@ -84,7 +85,7 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
             k.act_grad(o.activation, g + 2 * un, dhh, g + 2 * un, un);
         }
         // d(r * h_masked) = dhh_pre Uh^T
-        sgemm(false, true, d.batch, un, un, 1.0f, g_t + 2 * un, ldg, u + 2 * un, G * un, 0.0f, drh, un);
+        sgemm(false, false, d.batch, un, un, 1.0f, g_t + 2 * un, ldg, s.ut + 2 * un * un, un, 0.0f, drh, un);
 #pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
         for (int64_t bi = 0; bi < d.batch; ++bi) {
             float* g = g_t + bi * ldg;
@@ -108,7 +109,7 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
             }
             k.act_grad(o.recurrent_activation, g + un, dr, g + un, un);
         }
-        recurrent_product_backward(g_t, ldg, u, rec_mask, dhp, s, d, G, 0, 2);
+        recurrent_product_backward(g_t, ldg, s.ut, rec_mask, dhp, s, d, G, 0, 2);
         float* tmp = dh;
         dh = dhp;
         dhp = tmp;

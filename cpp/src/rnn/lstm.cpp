@@ -1,4 +1,6 @@
 // LSTM over a whole sequence: forward and backward through time (Keras gate order i, f, c, o).
+#include <omp.h>
+
 #include <cstring>
 
 #include "rnn_cell_kernels.h"
@@ -15,17 +17,23 @@ void lstm_forward(const float* x, const float* w, const float* u, const float* b
     const int64_t G = 4, un = d.units, ldg = d.steps * G * un;
     const Scratch s = carve(scratch, d);
     const RnnCellKernels& k = rnn_cell_kernels();
-    input_projection(x, w, b, in_mask, gates, s, d, G);
-    for (int64_t step = 0; step < d.steps; ++step) {
-        const int64_t t = time_of(step, d, o.go_backwards);
-        float* g_t = gates + t * G * un;
-        const float* hp = step == 0 ? h0 : hs + (step - 1) * un;
-        recurrent_product(hp, step == 0 ? un : d.steps * un, u, rec_mask, g_t, ldg, s, d, G, 0, G);
-#pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
-        for (int64_t bi = 0; bi < d.batch; ++bi) {
-            const int64_t row = (bi * d.steps + step) * un;
-            k.lstm_cell(g_t + bi * ldg, state_row(c0, cs, step, bi, d), cs + row, hs + row, un, o.activation,
-                        o.recurrent_activation);
+    const int threads = recurrence_threads(d, G);
+    if (threads == 1) input_projection(x, w, b, in_mask, gates, s, d, G);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        const Rows r = thread_rows(d, threads > 1 ? omp_get_thread_num() : 0, threads);
+        // Each thread projects its own rows: no wait between the projection and the loop.
+        if (threads > 1) input_projection(x, w, b, in_mask, gates, s, d, G, r);
+        for (int64_t step = 0; step < d.steps; ++step) {
+            const int64_t t = time_of(step, d, o.go_backwards);
+            float* g_t = gates + t * G * un;
+            const float* hp = step == 0 ? h0 : hs + (step - 1) * un;
+            recurrent_product(hp, step == 0 ? un : d.steps * un, u, rec_mask, g_t, ldg, s, d, G, 0, G, r);
+            for (int64_t bi = r.b0; bi < r.b0 + r.n; ++bi) {
+                const int64_t row = (bi * d.steps + step) * un;
+                k.lstm_cell(g_t + bi * ldg, state_row(c0, cs, step, bi, d), cs + row, hs + row, un, o.activation,
+                            o.recurrent_activation);
+            }
         }
     }
 }
@@ -38,26 +46,35 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
     const int64_t G = 4, un = d.units, ldg = d.steps * G * un, bu = d.batch * un;
     const Scratch s = carve(scratch, d);
     const RnnCellKernels& k = rnn_cell_kernels();
+    transpose_recurrent(u, s.ut, d, G);
     copy_or_zero(dh_last, s.dh, bu);
     copy_or_zero(dc_last, s.dc, bu);
-    for (int64_t step = d.steps - 1; step >= 0; --step) {
-        const int64_t t = time_of(step, d, o.go_backwards);
-        float* g_t = gates + t * G * un;
-        add_step_grad(dhs, step, s.dh, d);
-#pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
-        for (int64_t bi = 0; bi < d.batch; ++bi) {
-            const int64_t row = (bi * d.steps + step) * un;
-            k.lstm_cell_backward(g_t + bi * ldg, state_row(c0, cs, step, bi, d), cs + row, s.dh + bi * un,
-                                 s.dc + bi * un, s.cell + bi * 8 * un, un, o.activation, o.recurrent_activation);
+    const int threads = recurrence_threads(d, G);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        const Rows r = thread_rows(d, threads > 1 ? omp_get_thread_num() : 0, threads);
+        for (int64_t step = d.steps - 1; step >= 0; --step) {
+            const int64_t t = time_of(step, d, o.go_backwards);
+            float* g_t = gates + t * G * un;
+            add_step_grad(dhs, step, s.dh, d, r);
+            for (int64_t bi = r.b0; bi < r.b0 + r.n; ++bi) {
+                const int64_t row = (bi * d.steps + step) * un;
+                k.lstm_cell_backward(g_t + bi * ldg, state_row(c0, cs, step, bi, d), cs + row, s.dh + bi * un,
+                                     s.dc + bi * un, s.cell + bi * 8 * un, un, o.activation,
+                                     o.recurrent_activation);
+            }
+            std::memset(s.dh + r.b0 * un, 0, sizeof(float) * r.n * un);
+            recurrent_product_backward(g_t, ldg, s.ut, rec_mask, s.dh, s, d, G, 0, G, r);
         }
-        std::memset(s.dh, 0, sizeof(float) * bu);
-        recurrent_product_backward(g_t, ldg, u, rec_mask, s.dh, s, d, G, 0, G);
+        // Each thread's rows of dx depend on its rows of the gate gradients only.
+        if (dx && threads > 1) input_grad(w, in_mask, gates, dx, s, d, G, r);
     }
     if (dh0) std::memcpy(dh0, s.dh, sizeof(float) * bu);
     if (dc0) std::memcpy(dc0, s.dc, sizeof(float) * bu);
     gather_hprev(h0, hs, s.hprev, d, o.go_backwards);
     recurrent_weight_grad(s.hprev, rec_mask, gates, du, s, d, G, 0, G);
-    input_backward(x, w, in_mask, gates, dw, db, dx, s, d, G);
+    input_weight_grad(x, in_mask, gates, dw, db, s, d, G);
+    if (dx && threads == 1) input_grad(w, in_mask, gates, dx, s, d, G);
 }
 
 }  // namespace seqnet

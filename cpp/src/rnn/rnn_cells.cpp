@@ -28,9 +28,9 @@ bool rnn_activation_supported(Activation act) {
 }
 
 int64_t rnn_scratch_floats(RnnCell cell, const RnnDims& d) {
-    (void)cell;  // one layout serves every cell (see rnn_common.h)
+    // one layout serves every cell (see rnn_common.h); U^T comes last
     const int64_t bt = d.batch * d.steps;
-    return 2 * bt * d.input + 2 * bt * d.units + 12 * d.batch * d.units;
+    return 2 * bt * d.input + 2 * bt * d.units + 12 * d.batch * d.units + rnn_gate_count(cell) * d.units * d.units;
 }
 
 }  // namespace seqnet

@@ -1,6 +1,9 @@
 // The pieces every recurrent cell shares (see rnn_common.h).
 #include "rnn_common.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstring>
 
 #include "seqnet/gemm.h"
@@ -54,57 +57,73 @@ Scratch carve(float* scratch, const RnnDims& d) {
     s.dc = s.dh2 + bu;
     s.rtmp = s.dc + bu;
     s.cell = s.rtmp + bu;
+    s.ut = s.cell + 8 * bu;
     return s;
 }
 
 void input_projection(const float* x, const float* w, const float* b, const float* in_mask, float* gx,
-                      const Scratch& s, const RnnDims& d, int64_t G) {
-    const int64_t rows = d.batch * d.steps, u = d.units, n = G * u;
+                      const Scratch& s, const RnnDims& d, int64_t G, const Rows& r) {
+    const int64_t nb = r.count(d), rows = nb * d.steps, u = d.units, n = G * u, in = d.input;
+    x += r.b0 * d.steps * in;
+    gx += r.b0 * d.steps * n;
     GemmEpilogue ep;
     if (!in_mask) {
         ep.bias = b;
-        sgemm(false, false, rows, n, d.input, 1.0f, x, d.input, w, n, 0.0f, gx, n, b ? &ep : nullptr);
+        sgemm(false, false, rows, n, in, 1.0f, x, in, w, n, 0.0f, gx, n, b ? &ep : nullptr);
         return;
     }
+    float* xm = s.xm + r.b0 * d.steps * in;
     for (int64_t g = 0; g < G; ++g) {
-        scale_rows(x, in_mask + g * d.batch * d.input, s.xm, d.batch, d.steps, d.input, false);
+        scale_rows(x, in_mask + (g * d.batch + r.b0) * in, xm, nb, d.steps, in, false);
         ep.bias = b ? b + g * u : nullptr;
-        sgemm(false, false, rows, u, d.input, 1.0f, s.xm, d.input, w + g * u, n, 0.0f, gx + g * u, n,
-              b ? &ep : nullptr);
+        sgemm(false, false, rows, u, in, 1.0f, xm, in, w + g * u, n, 0.0f, gx + g * u, n, b ? &ep : nullptr);
     }
 }
 
 void recurrent_product(const float* h, int64_t ldh, const float* u, const float* rec_mask, float* gx_t,
-                       int64_t ldg, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo, int64_t hi) {
-    const int64_t un = d.units, n = G * un;
+                       int64_t ldg, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo, int64_t hi,
+                       const Rows& r) {
+    const int64_t un = d.units, n = G * un, nb = r.count(d);
+    h += r.b0 * ldh;
+    gx_t += r.b0 * ldg;
     if (!rec_mask) {
-        sgemm(false, false, d.batch, (hi - lo) * un, un, 1.0f, h, ldh, u + lo * un, n, 1.0f, gx_t + lo * un,
-              ldg);
+        sgemm(false, false, nb, (hi - lo) * un, un, 1.0f, h, ldh, u + lo * un, n, 1.0f, gx_t + lo * un, ldg);
         return;
     }
+    float* tmp = s.rtmp + r.b0 * un;
     for (int64_t g = lo; g < hi; ++g) {
-        const float* m = rec_mask + g * d.batch * un;
-        for (int64_t b = 0; b < d.batch; ++b) {
+        const float* m = rec_mask + (g * d.batch + r.b0) * un;
+        for (int64_t b = 0; b < nb; ++b) {
             const float* hr = h + b * ldh;
-            float* tr = s.rtmp + b * un;
+            float* tr = tmp + b * un;
 #pragma omp simd
             for (int64_t j = 0; j < un; ++j) tr[j] = hr[j] * m[b * un + j];
         }
-        sgemm(false, false, d.batch, un, un, 1.0f, s.rtmp, un, u + g * un, n, 1.0f, gx_t + g * un, ldg);
+        sgemm(false, false, nb, un, un, 1.0f, tmp, un, u + g * un, n, 1.0f, gx_t + g * un, ldg);
     }
 }
 
-void recurrent_product_backward(const float* dg_t, int64_t ldg, const float* u, const float* rec_mask,
-                                float* dh, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo,
-                                int64_t hi) {
+void transpose_recurrent(const float* u, float* ut, const RnnDims& d, int64_t G) {
     const int64_t un = d.units, n = G * un;
+    for (int64_t i = 0; i < un; ++i)
+        for (int64_t j = 0; j < n; ++j) ut[j * un + i] = u[i * n + j];
+}
+
+void recurrent_product_backward(const float* dg_t, int64_t ldg, const float* ut, const float* rec_mask,
+                                float* dh, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo,
+                                int64_t hi, const Rows& r) {
+    (void)G;
+    const int64_t un = d.units, nb = r.count(d);
+    dg_t += r.b0 * ldg;
+    dh += r.b0 * un;
     if (!rec_mask) {
-        sgemm(false, true, d.batch, un, (hi - lo) * un, 1.0f, dg_t + lo * un, ldg, u + lo * un, n, 1.0f, dh, un);
+        sgemm(false, false, nb, un, (hi - lo) * un, 1.0f, dg_t + lo * un, ldg, ut + lo * un * un, un, 1.0f, dh, un);
         return;
     }
+    float* tmp = s.rtmp + r.b0 * un;
     for (int64_t g = lo; g < hi; ++g) {
-        sgemm(false, true, d.batch, un, un, 1.0f, dg_t + g * un, ldg, u + g * un, n, 0.0f, s.rtmp, un);
-        scale_rows(s.rtmp, rec_mask + g * d.batch * un, dh, d.batch, 1, un, true);
+        sgemm(false, false, nb, un, un, 1.0f, dg_t + g * un, ldg, ut + g * un * un, un, 0.0f, tmp, un);
+        scale_rows(tmp, rec_mask + (g * d.batch + r.b0) * un, dh, nb, 1, un, true);
     }
 }
 
@@ -123,20 +142,37 @@ void recurrent_weight_grad(const float* src, const float* rec_mask, const float*
 
 void input_backward(const float* x, const float* w, const float* in_mask, const float* dgx, float* dw,
                     float* db, float* dx, const Scratch& s, const RnnDims& d, int64_t G) {
+    input_weight_grad(x, in_mask, dgx, dw, db, s, d, G);
+    if (dx) input_grad(w, in_mask, dgx, dx, s, d, G);
+}
+
+void input_weight_grad(const float* x, const float* in_mask, const float* dgx, float* dw, float* db,
+                       const Scratch& s, const RnnDims& d, int64_t G) {
     const int64_t rows = d.batch * d.steps, u = d.units, n = G * u, in = d.input;
     if (db) column_sums(dgx, db, rows, n);
     if (!in_mask) {
         sgemm(true, false, in, n, rows, 1.0f, x, in, dgx, n, 0.0f, dw, n);
-        if (dx) sgemm(false, true, rows, in, n, 1.0f, dgx, n, w, n, 0.0f, dx, in);
         return;
     }
     for (int64_t g = 0; g < G; ++g) {
-        const float* m = in_mask + g * d.batch * in;
-        scale_rows(x, m, s.xm, d.batch, d.steps, in, false);
+        scale_rows(x, in_mask + g * d.batch * in, s.xm, d.batch, d.steps, in, false);
         sgemm(true, false, in, u, rows, 1.0f, s.xm, in, dgx + g * u, n, 0.0f, dw + g * u, n);
-        if (!dx) continue;
-        sgemm(false, true, rows, in, u, 1.0f, dgx + g * u, n, w + g * u, n, 0.0f, s.xtmp, in);
-        scale_rows(s.xtmp, m, dx, d.batch, d.steps, in, g > 0);
+    }
+}
+
+void input_grad(const float* w, const float* in_mask, const float* dgx, float* dx, const Scratch& s,
+                const RnnDims& d, int64_t G, const Rows& r) {
+    const int64_t nb = r.count(d), rows = nb * d.steps, u = d.units, n = G * u, in = d.input;
+    dgx += r.b0 * d.steps * n;
+    dx += r.b0 * d.steps * in;
+    if (!in_mask) {
+        sgemm(false, true, rows, in, n, 1.0f, dgx, n, w, n, 0.0f, dx, in);
+        return;
+    }
+    float* xtmp = s.xtmp + r.b0 * d.steps * in;
+    for (int64_t g = 0; g < G; ++g) {
+        sgemm(false, true, rows, in, u, 1.0f, dgx + g * u, n, w + g * u, n, 0.0f, xtmp, in);
+        scale_rows(xtmp, in_mask + (g * d.batch + r.b0) * in, dx, nb, d.steps, in, g > 0);
     }
 }
 
@@ -149,15 +185,33 @@ void gather_hprev(const float* h0, const float* hs, float* hprev, const RnnDims&
                         sizeof(float) * u);
 }
 
-void add_step_grad(const float* dhs, int64_t s, float* dh, const RnnDims& d) {
+void add_step_grad(const float* dhs, int64_t s, float* dh, const RnnDims& d, const Rows& r) {
     if (!dhs) return;
-    const int64_t u = d.units;
-    for (int64_t b = 0; b < d.batch; ++b) {
+    const int64_t u = d.units, end = r.b0 + r.count(d);
+    for (int64_t b = r.b0; b < end; ++b) {
         const float* src = dhs + (b * d.steps + s) * u;
         float* dst = dh + b * u;
 #pragma omp simd
         for (int64_t j = 0; j < u; ++j) dst[j] += src[j];
     }
+}
+
+int recurrence_threads(const RnnDims& d, int64_t G) {
+    // A fork per sequence costs a few microseconds; below a few million multiply-adds of
+    // recurrent products (the stacked seed model's layers) one thread is as fast. Each
+    // thread keeps at least 4 rows so its per-step products still fill a microkernel.
+    const int64_t macs = d.batch * d.steps * G * d.units * d.units;
+    if (macs < (int64_t(4) << 20) || omp_in_parallel()) return 1;
+    const int64_t by_rows = d.batch / 4;
+    return int(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), by_rows)));
+}
+
+Rows thread_rows(const RnnDims& d, int i, int threads) {
+    const int64_t base = d.batch / threads, extra = d.batch % threads;
+    Rows r;
+    r.b0 = i * base + std::min<int64_t>(i, extra);
+    r.n = base + (i < extra ? 1 : 0);
+    return r;
 }
 
 void copy_or_zero(const float* src, float* dst, int64_t n) {

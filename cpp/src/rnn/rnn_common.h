@@ -25,8 +25,21 @@ struct Scratch {
     float* dc;      // (batch, units)
     float* rtmp;    // (batch, units): one gate's recurrent product
     float* cell;    // (batch, 8*units): per-row temporaries of the cell kernels
+    float* ut;      // (G*units, units): U transposed, for the backward recurrent products
 };
 Scratch carve(float* scratch, const RnnDims& d);
+
+// A range of batch rows [b0, b0 + n); n < 0: every row. Rows are independent through
+// time, so threads may each run the whole recurrence of their own rows.
+struct Rows {
+    int64_t b0 = 0, n = -1;
+    int64_t count(const RnnDims& d) const { return n < 0 ? d.batch : n; }
+};
+
+// Threads worth running an LSTM recurrence on, each over its own batch rows (1: no fork).
+int recurrence_threads(const RnnDims& d, int64_t G);
+// The rows of thread `i` of `threads` (contiguous, sizes differ by at most one).
+Rows thread_rows(const RnnDims& d, int i, int threads);
 
 // State at the start of step s for batch row b: h0 or the previous step's output.
 inline const float* state_row(const float* init, const float* seq, int64_t s, int64_t b, const RnnDims& d) {
@@ -34,18 +47,25 @@ inline const float* state_row(const float* init, const float* seq, int64_t s, in
 }
 
 // gx (batch*steps, G*u) = for each gate g: (x * in_mask_g) W_g + b_g.
+// Only the batch rows `r` (x, gx: the full arrays).
 void input_projection(const float* x, const float* w, const float* b, const float* in_mask, float* gx,
-                      const Scratch& s, const RnnDims& d, int64_t G);
+                      const Scratch& s, const RnnDims& d, int64_t G, const Rows& r = Rows());
 
 // gx_t (rows of stride ldg) += (h * rec_mask_g) U_g for the gates g in [lo, hi); h is
-// (batch, units) with row stride ldh.
+// (batch, units) with row stride ldh. Only the batch rows `r` (h, gx_t: the full arrays).
 void recurrent_product(const float* h, int64_t ldh, const float* u, const float* rec_mask, float* gx_t,
-                       int64_t ldg, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo, int64_t hi);
+                       int64_t ldg, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo, int64_t hi,
+                       const Rows& r = Rows());
 
-// dh (batch, units) += sum over gates g in [lo, hi) of (dg_g U_g^T) * rec_mask_g.
-void recurrent_product_backward(const float* dg_t, int64_t ldg, const float* u, const float* rec_mask,
+// ut (G*units, units) = U^T, so that the per-step backward products read it in place: a
+// transposed operand would be repacked by every one of them.
+void transpose_recurrent(const float* u, float* ut, const RnnDims& d, int64_t G);
+
+// dh (batch, units) += sum over gates g in [lo, hi) of (dg_g U_g^T) * rec_mask_g; ut from
+// transpose_recurrent.
+void recurrent_product_backward(const float* dg_t, int64_t ldg, const float* ut, const float* rec_mask,
                                 float* dh, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo,
-                                int64_t hi);
+                                int64_t hi, const Rows& r = Rows());
 
 // du[:, gates lo..hi) = sum over time of (src * rec_mask_g)^T dgx_g; src (batch, steps, units).
 void recurrent_weight_grad(const float* src, const float* rec_mask, const float* dgx, float* du,
@@ -55,12 +75,17 @@ void recurrent_weight_grad(const float* src, const float* rec_mask, const float*
 // gate pre-activations.
 void input_backward(const float* x, const float* w, const float* in_mask, const float* dgx, float* dw,
                     float* db, float* dx, const Scratch& s, const RnnDims& d, int64_t G);
+// The two halves of input_backward: dw, db (optional) from every row; dx for the batch rows `r`.
+void input_weight_grad(const float* x, const float* in_mask, const float* dgx, float* dw, float* db,
+                       const Scratch& s, const RnnDims& d, int64_t G);
+void input_grad(const float* w, const float* in_mask, const float* dgx, float* dx, const Scratch& s,
+                const RnnDims& d, int64_t G, const Rows& r = Rows());
 
 // hprev (time order) from the initial state and the step-ordered outputs hs.
 void gather_hprev(const float* h0, const float* hs, float* hprev, const RnnDims& d, bool back);
 
-// dh (batch, units) += dhs[:, s] when dhs is given.
-void add_step_grad(const float* dhs, int64_t s, float* dh, const RnnDims& d);
+// dh (batch, units) += dhs[:, s] when dhs is given (batch rows `r` only).
+void add_step_grad(const float* dhs, int64_t s, float* dh, const RnnDims& d, const Rows& r = Rows());
 
 // dst (batch, units) = src, or zeros when src is null.
 void copy_or_zero(const float* src, float* dst, int64_t n);

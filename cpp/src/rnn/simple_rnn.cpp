@@ -37,6 +37,7 @@ void simple_rnn_backward(const float* x, const float* w, const float* u, const f
     const int64_t un = d.units, ldg = d.steps * un, bu = d.batch * un;
     const Scratch s = carve(scratch, d);
     const RnnCellKernels& k = rnn_cell_kernels();
+    transpose_recurrent(u, s.ut, d, 1);
     copy_or_zero(dh_last, s.dh, bu);
     for (int64_t step = d.steps - 1; step >= 0; --step) {
         const int64_t t = time_of(step, d, o.go_backwards);
@@ -45,7 +46,7 @@ void simple_rnn_backward(const float* x, const float* w, const float* u, const f
         for (int64_t bi = 0; bi < d.batch; ++bi)
             k.act_grad(o.activation, g_t + bi * ldg, s.dh + bi * un, g_t + bi * ldg, un);
         std::memset(s.dh, 0, sizeof(float) * bu);
-        recurrent_product_backward(g_t, ldg, u, rec_mask, s.dh, s, d, 1, 0, 1);
+        recurrent_product_backward(g_t, ldg, s.ut, rec_mask, s.dh, s, d, 1, 0, 1);
     }
     if (dh0) std::memcpy(dh0, s.dh, sizeof(float) * bu);
     gather_hprev(h0, hs, s.hprev, d, o.go_backwards);
