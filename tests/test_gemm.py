@@ -7,8 +7,6 @@ import pytest
 
 from seqnet import _engine
 
-ISAS = [isa for isa in ("generic", "avx2", "avx512")
-        if ["generic", "avx2", "avx512"].index(isa) <= ["generic", "avx2", "avx512"].index(_engine.detected_isa())]
 EPS = np.finfo(np.float32).eps
 
 # M x K x N of op(A) @ op(B): 1, primes, sizes around MR (4, 6, 14), NR (8, 16, 32) and
@@ -19,14 +17,6 @@ SHAPES = [
     # large enough for the threaded in-place paths (rows, cols, C^T) and several K blocks
     (40, 1100, 300), (700, 600, 13), (1200, 530, 40), (30, 2000, 700),
 ]
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    before = _engine.active_isa()
-    _engine.set_isa(request.param)
-    yield request.param
-    _engine.set_isa(before)
 
 
 def operands(rng, m, k, n, ta, tb):

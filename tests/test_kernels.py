@@ -9,55 +9,11 @@ import os
 import numpy as np
 import pytest
 
+from numeric_helpers import AVAILABLE_ISAS, assert_close, bits, rng
 from seqnet import _engine as E
 
 F32 = np.float32
-ISAS = ["generic", "avx2", "avx512"]
-AVAILABLE_ISAS = ISAS[:ISAS.index(E.detected_isa()) + 1]
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
-
-
-@pytest.fixture(params=AVAILABLE_ISAS)
-def isa(request):
-    """Runs the test under each instruction set this CPU has, then restores."""
-    saved = E.active_isa()
-    assert E.set_isa(request.param) == request.param
-    yield request.param
-    E.set_isa(saved)
-
-
-@pytest.fixture
-def restore_isa():
-    saved = E.active_isa()
-    yield
-    E.set_isa(saved)
-
-
-@pytest.fixture
-def restore_threads():
-    saved = E.get_num_threads()
-    yield
-    E.set_num_threads(saved)
-
-
-def rng(seed):
-    return np.random.default_rng(seed)
-
-
-def bits(a):
-    return np.ascontiguousarray(a).view(np.uint32)
-
-
-def assert_close(got, want, rtol, atol, what=""):
-    """|got - want| <= atol + rtol |want| elementwise (atol may be an array)."""
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    assert got.shape == want.shape, (what, got.shape, want.shape)
-    err = np.abs(got - want)
-    bad = ~(err <= atol + rtol * np.abs(want))
-    if bad.any():
-        i = np.flatnonzero(bad.ravel())[:5]
-        raise AssertionError("%s: %d of %d differ; got %s want %s" % (
-            what, bad.sum(), bad.size, got.ravel()[i], want.ravel()[i]))
 
 
 # ---------------------------------------------------------------------------

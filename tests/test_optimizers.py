@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import seqnet as keras
+from numeric_helpers import AVAILABLE_ISAS, assert_close, bits, rng
 from seqnet import _engine as E
 from seqnet import backend as K
 from seqnet import optimizers
@@ -17,44 +18,8 @@ from seqnet.layers import Dense
 from seqnet.models import Sequential
 
 F32 = np.float32
-ISAS = ["generic", "avx2", "avx512"]
-AVAILABLE_ISAS = ISAS[:ISAS.index(E.detected_isa()) + 1]
 SIZES = [37, 70001]  # neither a multiple of 8 or 16; the second takes the threaded path
 GRAD_SCALES = [1.0, 2.0, 0.3, 0.1, 1.0]  # falling gradients make Adam's v fall (amsgrad matters)
-
-
-@pytest.fixture(params=AVAILABLE_ISAS)
-def isa(request):
-    saved = E.active_isa()
-    assert E.set_isa(request.param) == request.param
-    yield request.param
-    E.set_isa(saved)
-
-
-@pytest.fixture
-def restore_threads():
-    saved = E.get_num_threads()
-    yield
-    E.set_num_threads(saved)
-
-
-def rng(seed):
-    return np.random.default_rng(seed)
-
-
-def bits(a):
-    return np.ascontiguousarray(a).view(np.uint32)
-
-
-def assert_close(got, want, rtol, atol, what=""):
-    """|got - want| <= atol + rtol |want| elementwise."""
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    assert got.shape == want.shape, (what, got.shape, want.shape)
-    bad = ~(np.abs(got - want) <= atol + rtol * np.abs(want))
-    if bad.any():
-        i = np.flatnonzero(bad.ravel())[:5]
-        raise AssertionError("%s: %d of %d differ; got %s want %s" % (
-            what, bad.sum(), bad.size, got.ravel()[i], want.ravel()[i]))
 
 
 def grads_for_steps(n, seed=50):
