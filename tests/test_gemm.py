@@ -5,6 +5,7 @@ microkernel this CPU can run, and bit-identical results for 1 and 2 threads."""
 import numpy as np
 import pytest
 
+from numeric_helpers import AVAILABLE_ISAS as ISAS
 from seqnet import _engine
 
 EPS = np.finfo(np.float32).eps
