@@ -1,4 +1,6 @@
 """Dense: the fully connected layer, y = activation(x @ kernel + bias), on the last axis."""
+import numbers
+
 from seqnet import _engine, activations, constraints, initializers, regularizers
 from seqnet.engine.base_layer import Layer
 from seqnet.layers.core.activation import CallableActivation
@@ -12,14 +14,14 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self.units = units
+        self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)

@@ -1,5 +1,7 @@
 """Embedding: turns integer indices (batch, input_length) into dense vectors
 (batch, input_length, output_dim) by looking up rows of `embeddings` (input_dim, output_dim)."""
+import numbers
+
 from seqnet import _engine, constraints, initializers, regularizers
 from seqnet.engine.base_layer import Layer
 
@@ -9,7 +11,7 @@ class Embedding(Layer):
                  activity_regularizer=None, embeddings_constraint=None, mask_zero=False, input_length=None,
                  **kwargs):
         for what, value in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
                 raise ValueError(f"Embedding: {what} must be a positive integer, got {value!r}")
         if mask_zero:
             raise ValueError("Embedding: mask_zero=True is not supported yet by seqnet (no layer consumes masks)")
@@ -20,8 +22,8 @@ class Embedding(Layer):
             else:
                 kwargs["input_shape"] = (input_length,)
         super().__init__(**kwargs)
-        self.input_dim = input_dim
-        self.output_dim = output_dim
+        self.input_dim = int(input_dim)
+        self.output_dim = int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
