@@ -131,12 +131,13 @@ def test_cifar10_batches_and_hostile_pickles(keras_home, tmp_path):
     folder = keras_home / "datasets" / "cifar-10-batches-py"
     folder.mkdir(parents=True)
     rng = np.random.RandomState(2)
-    for name, n in [(f"data_batch_{i}", 10000) for i in range(1, 6)] + [("test_batch", 10000)]:
+    for name, n in [(f"data_batch_{i}", 20) for i in range(1, 6)] + [("test_batch", 30)]:
         batch = {b"data": rng.randint(0, 256, (n, 3072)).astype(np.uint8), b"labels": [i % 10 for i in range(n)]}
         with open(folder / name, "wb") as f:
             pickle.dump(batch, f)
     (x_train, y_train), (x_test, y_test) = cifar10.load_data()
-    assert x_train.shape == (50000, 32, 32, 3) and y_train.shape == (50000, 1) and y_test[3, 0] == 3
+    assert x_train.shape == (100, 32, 32, 3) and y_train.shape == (100, 1) and y_test.shape == (30, 1)
+    assert y_test[3, 0] == 3 and y_train[25, 0] == 5  # batch 2 starts at row 20, labels i % 10
 
     class Evil:
         def __reduce__(self):

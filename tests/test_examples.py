@@ -4,6 +4,7 @@ they print: the epochs asked for, a finite test loss, an accuracy in [0, 1], par
 counts computed by hand, and generated text of the asked length drawn from the corpus."""
 import math
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -108,3 +109,28 @@ def test_lstm_text_generation_example_reads_the_cached_corpus(tmp_path):
         generated = block.split(f'seed: "{seed}"\n', 1)[1].split("\n", 1)[0]
         assert seed in text and generated[:40] == seed
         assert len(generated) == 40 + 25 and set(generated) <= set(text), generated
+
+
+# ---- cifar10_cnn.py -------------------------------------------------------------------------
+def write_cifar10_standin(keras_home, seed=0):
+    """The extracted CIFAR-10 cache that cifar10.load_data() reuses
+    ($KERAS_HOME/datasets/cifar-10-batches-py/: data_batch_1..5 and test_batch, pickled dicts
+    {b'data': uint8 (n, 3072), b'labels': [...]}) filled with 80 random images per file."""
+    folder = keras_home / "datasets" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {b"data": rng.integers(0, 256, (80, 3072), dtype=np.uint8),
+                 b"labels": rng.integers(0, 10, 80).tolist()}
+        with open(folder / name, "wb") as f:
+            pickle.dump(batch, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def test_cifar10_cnn_example_trains_with_augmentation(tmp_path):
+    write_cifar10_standin(tmp_path / "keras")
+    out = run_classic_example("cifar10_cnn.py", tmp_path, "--epochs", 2, "--limit", 64)
+    assert "x_train shape: (64, 32, 32, 3)" in out and "64 train samples" in out and "64 test samples" in out
+    assert "Using real-time data augmentation." in out
+    assert re.search(rf"\bval_acc(?:uracy)?: ({FLOAT})", out.split("Epoch 2/2", 1)[1]), out
+    assert (tmp_path / "saved_models" / "keras_cifar10_trained_model.h5").is_file()
+    check_trained_and_scored(out, 2, "Test loss:")

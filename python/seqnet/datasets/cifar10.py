@@ -24,12 +24,9 @@ def load_data():
     """(x_train, y_train), (x_test, y_test): uint8 images (n, 32, 32, 3) (channels_last) and
     labels (n, 1)."""
     path = get_file("cifar-10-batches-py", origin=ORIGIN, untar=True, file_hash=SHA256)
-    x_train = np.empty((50000, 3, 32, 32), dtype="uint8")
-    y_train = np.empty((50000,), dtype="uint8")
-    for i in range(1, 6):
-        data, labels = load_batch(os.path.join(path, "data_batch_" + str(i)))
-        x_train[(i - 1) * 10000:i * 10000] = data
-        y_train[(i - 1) * 10000:i * 10000] = labels
+    batches = [load_batch(os.path.join(path, "data_batch_" + str(i))) for i in range(1, 6)]
+    x_train = np.concatenate([data for data, _ in batches]).astype("uint8")
+    y_train = np.concatenate([np.asarray(labels, dtype="uint8") for _, labels in batches])
     x_test, y_test = load_batch(os.path.join(path, "test_batch"))
     y_train = np.reshape(y_train, (len(y_train), 1))
     y_test = np.reshape(np.asarray(y_test, dtype="uint8"), (len(y_test), 1))

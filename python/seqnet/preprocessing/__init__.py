@@ -1,4 +1,5 @@
-"""Data preprocessing (``seqnet.preprocessing``): sequence padding and text tokenisation."""
-from seqnet.preprocessing import sequence, text
+"""Data preprocessing (``seqnet.preprocessing``): sequence padding, text tokenisation and
+real-time image augmentation."""
+from seqnet.preprocessing import image, sequence, text
 
-__all__ = ["sequence", "text"]
+__all__ = ["image", "sequence", "text"]
