@@ -100,6 +100,13 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def __call__(self, inputs, **kwargs):
+        """Applies the layer to a symbolic tensor (or a list of them) of the functional API."""
+        if kwargs:
+            raise TypeError(f"Layer '{self.name}': unexpected keyword argument(s) {sorted(kwargs)} in the call")
+        from seqnet.engine.keras_tensor import call_layer
+        return call_layer(self, inputs)
+
     # ---- running ----------------------------------------------------------------------
     def forward(self, x, training):
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")

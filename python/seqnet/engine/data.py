@@ -20,6 +20,18 @@ def as_float32(data, what):
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
+def n_samples(data):
+    """The number of samples of an array or of a list of arrays (a multi-input model's)."""
+    return len(data[0]) if isinstance(data, list) else len(data)
+
+
+def take(data, start, end):
+    """Rows start:end of an array, of each array of a list, or None for None."""
+    if isinstance(data, list):
+        return [None if a is None else a[start:end] for a in data]
+    return None if data is None else data[start:end]
+
+
 def check_input(x, expected_shape, input_name):
     """expected_shape excludes the batch axis; None entries match anything."""
     if x.ndim == 1 and len(expected_shape) == 1 and expected_shape[0] == 1:

@@ -25,8 +25,14 @@ class InputLayer(Layer):
 
 
 def Input(shape=None, batch_shape=None, name=None, dtype=None, sparse=False, tensor=None, batch_size=None):
-    """The input of a model: Input(shape=(20,)) in a Sequential list fixes its input shape."""
+    """A model input: the symbolic tensor of a new InputLayer, for `Model(inputs, outputs)`;
+    as the first entry of a Sequential list it fixes the input shape."""
+    from seqnet.engine.keras_tensor import KerasTensor, Node
     if tensor is not None:
         raise ValueError("Input: tensor= is not supported by seqnet")
-    return InputLayer(input_shape=shape, batch_input_shape=batch_shape, batch_size=batch_size,
-                      name=name, dtype=dtype, sparse=sparse)
+    layer = InputLayer(input_shape=shape, batch_input_shape=batch_shape, batch_size=batch_size,
+                       name=name, dtype=dtype, sparse=sparse)
+    node = Node(layer, [], False)
+    node.output = KerasTensor(layer.batch_input_shape, node)
+    layer._inbound_nodes = [node]
+    return node.output

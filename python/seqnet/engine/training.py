@@ -1,6 +1,6 @@
-"""Model: compile, fit, evaluate, predict and the batch methods, over a chain of layers.
+"""TrainingModel: compile, fit, evaluate, predict and the batch methods, over a chain of layers.
 
-A subclass provides the layers: ``_run_layers`` (in order), ``_ensure_built(shape)``,
+A subclass (Sequential, functional.Model) provides the layers: ``_run_layers`` (in order), ``_ensure_built(shape)``,
 ``_input_shape_nobatch()``, ``_output_shape_nobatch()``, ``_input_name`` and
 ``_output_name``. A training step is: gather the batch into reused buffers, one forward
 call per layer, one fused loss-and-gradient call, one backward call per layer, and one
@@ -19,8 +19,11 @@ from seqnet.utils.generic_utils import Progbar
 _NOT_COMPILED = "You must compile your model before training/testing. Use `model.compile(optimizer, loss)`."
 
 
-class Model:
-    """The training API shared by Sequential (and later functional) models."""
+class TrainingModel:
+    """The training API shared by Sequential and functional models.
+
+    Data may be one array or, for a functional model with several inputs (outputs), a
+    list of arrays; ``data_utils.n_samples``/``take`` and ``_gather`` handle both."""
 
     def __init__(self, name=None):
         from seqnet.engine.base_layer import _unique_name
@@ -150,6 +153,16 @@ class Model:
         w = data_utils.sample_weights(y, sample_weight, class_weight, loss.sparse)
         return x, y, w
 
+    def _gather(self, key, data, ids):
+        """The rows `ids` of an array (or of each array of a list) in reused buffers."""
+        if data is None:
+            return None
+        if isinstance(data, list):
+            return [self._gather(f"{key}{i}", a, ids) for i, a in enumerate(data)]
+        buf = self._buffer(key, (len(ids),) + data.shape[1:])
+        _engine.gather_rows(data, ids, buf)
+        return buf
+
     def _buffer(self, key, shape, dtype=np.float32):
         buf = self._buffers.get(key)
         if buf is None or buf.shape[1:] != tuple(shape[1:]) or buf.shape[0] < shape[0]:
@@ -234,7 +247,7 @@ class Model:
         if steps_per_epoch is not None:
             raise ValueError("fit: steps_per_epoch with array data is not supported yet; use batch_size")
         x, y, w = self._standardize_xy(x, y, sample_weight, class_weight)
-        if len(x) == 0:
+        if data_utils.n_samples(x) == 0:
             raise ValueError("fit: x and y contain no samples")
         val = None
         if validation_data is not None:
@@ -246,19 +259,21 @@ class Model:
         elif validation_split:
             if not 0.0 < validation_split < 1.0:
                 raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
-            split_at = int(len(x) * (1.0 - validation_split))
-            if split_at == 0 or split_at == len(x):
-                raise ValueError(f"fit: validation_split={validation_split} of {len(x)} samples leaves an empty "
+            n = data_utils.n_samples(x)
+            split_at = int(n * (1.0 - validation_split))
+            if split_at == 0 or split_at == n:
+                raise ValueError(f"fit: validation_split={validation_split} of {n} samples leaves an empty "
                                  "training or validation set")
-            val = (x[split_at:], y[split_at:], None if w is None else w[split_at:])
-            x, y, w = x[:split_at], y[:split_at], None if w is None else w[:split_at]
+            take = data_utils.take
+            val = (take(x, split_at, n), take(y, split_at, n), take(w, split_at, n))
+            x, y, w = take(x, 0, split_at), take(y, 0, split_at), take(w, 0, split_at)
         self._prepare_training()
 
         out_labels = list(self.metrics_names)
         cbk = self._training_callbacks(callbacks, verbose, "samples", val is not None, batch_size=batch_size,
-                                       epochs=epochs, steps=None, samples=len(x))
+                                       epochs=epochs, steps=None, samples=data_utils.n_samples(x))
         cbk.call("on_train_begin", {})
-        n = len(x)
+        n = data_utils.n_samples(x)
         slices = self._batch_slices(n, batch_size)
         wants_begin = cbk.wants("on_train_batch_begin")
         for epoch in range(initial_epoch, epochs):
@@ -267,18 +282,11 @@ class Model:
             index = _epoch_order(n, batch_size, shuffle)
             for batch_index, (start, end) in enumerate(slices):
                 if index is None:  # in order: batches are views, no copy
-                    xb, yb = x[start:end], y[start:end]
-                    wb = None if w is None else w[start:end]
+                    take = data_utils.take
+                    xb, yb, wb = take(x, start, end), take(y, start, end), take(w, start, end)
                 else:
                     ids = index[start:end]
-                    xb = self._buffer("x", (end - start,) + x.shape[1:])
-                    yb = self._buffer("y", (end - start,) + y.shape[1:])
-                    _engine.gather_rows(x, ids, xb)
-                    _engine.gather_rows(y, ids, yb)
-                    wb = None
-                    if w is not None:
-                        wb = self._buffer("w", (end - start,))
-                        _engine.gather_rows(w, ids, wb)
+                    xb, yb, wb = self._gather("x", x, ids), self._gather("y", y, ids), self._gather("w", w, ids)
                 logs = {"batch": batch_index, "size": end - start}
                 if wants_begin:
                     cbk.call("on_train_batch_begin", batch_index, logs)
@@ -334,18 +342,19 @@ class Model:
     # ---- evaluate / predict --------------------------------------------------------------
     def _test_loop(self, x, y, w, batch_size, verbose=0, callbacks=None):
         totals = np.zeros(len(self.metrics_names))
-        progbar = Progbar(len(x), verbose=verbose) if verbose == 1 else None
-        for batch_index, (start, end) in enumerate(self._batch_slices(len(x), batch_size)):
+        n, take = data_utils.n_samples(x), data_utils.take
+        progbar = Progbar(n, verbose=verbose) if verbose == 1 else None
+        for batch_index, (start, end) in enumerate(self._batch_slices(n, batch_size)):
             if callbacks is not None:
                 callbacks.call("on_test_batch_begin", batch_index, {"batch": batch_index, "size": end - start})
-            values = self._test_batch(x[start:end], y[start:end], None if w is None else w[start:end])
+            values = self._test_batch(take(x, start, end), take(y, start, end), take(w, start, end))
             totals += np.asarray(values) * (end - start)
             if callbacks is not None:
                 callbacks.call("on_test_batch_end", batch_index,
                                dict(zip(self.metrics_names, values), batch=batch_index, size=end - start))
             if progbar is not None:
                 progbar.update(end, list(zip(self.metrics_names, values)))
-        return [float(v) for v in totals / max(len(x), 1)]
+        return [float(v) for v in totals / max(n, 1)]
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None,
                  callbacks=None, max_queue_size=10, workers=1, use_multiprocessing=False, **kwargs):
@@ -384,23 +393,33 @@ class Model:
             raise ValueError("predict: steps with array data is not supported yet; use batch_size")
         x = self._standardize_x(x)
         out = None
-        progbar = Progbar(len(x), verbose=verbose) if verbose == 1 else None
+        n = data_utils.n_samples(x)
+        progbar = Progbar(n, verbose=verbose) if verbose == 1 else None
         cbk = CallbackList(callbacks)
         cbk.set_model(self)
         cbk.call("on_predict_begin", {})
-        for batch_index, (start, end) in enumerate(self._batch_slices(len(x), batch_size)):
+        for batch_index, (start, end) in enumerate(self._batch_slices(n, batch_size)):
             cbk.call("on_predict_batch_begin", batch_index, {"batch": batch_index, "size": end - start})
-            yb = self._forward(x[start:end], False)
-            if out is None:
-                out = np.empty((len(x),) + yb.shape[1:], dtype=np.float32)
-            out[start:end] = yb
+            yb = self._forward(data_utils.take(x, start, end), False)
+            if isinstance(yb, list):  # several outputs
+                if out is None:
+                    out = [np.empty((n,) + a.shape[1:], dtype=np.float32) for a in yb]
+                for o, a in zip(out, yb):
+                    o[start:end] = a
+            else:
+                if out is None:
+                    out = np.empty((n,) + yb.shape[1:], dtype=np.float32)
+                out[start:end] = yb
             cbk.call("on_predict_batch_end", batch_index, {"batch": batch_index, "size": end - start})
             if progbar is not None:
                 progbar.update(end)
         cbk.call("on_predict_end", {})
         if out is None:
-            out = np.empty((0,) + tuple(self._output_shape_nobatch()), dtype=np.float32)
+            out = self._empty_prediction()
         return out
+
+    def _empty_prediction(self):
+        return np.empty((0,) + tuple(self._output_shape_nobatch()), dtype=np.float32)
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, reset_metrics=True):
         """One gradient update on one batch; returns the loss (and metrics) before it."""

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from seqnet.callbacks import CallbackList
+from seqnet.engine.data import n_samples
 from seqnet.utils.data_utils import Sequence, iter_batches
 from seqnet.utils.generic_utils import Progbar
 
@@ -98,7 +99,7 @@ def fit_generator(model, generator, steps_per_epoch, epochs, verbose, callbacks,
                 if not prepared:  # after the first batch: an unbuilt model is built from it
                     model._prepare_training()
                     prepared = True
-                logs = {"batch": step, "size": len(x)}
+                logs = {"batch": step, "size": n_samples(x)}
                 cbk.call("on_train_batch_begin", step, logs)
                 for label, value in zip(labels, model._train_batch(x, y, w)):
                     logs[label] = value
@@ -136,14 +137,15 @@ def _evaluate_batches(model, batches, steps, what, progbar=None, callbacks=None)
             _ran_out(what, step, steps)
             break
         x, y, w = model._standardize_xy(*unpack(item, what))
+        size = n_samples(x)
         if callbacks is not None:
-            callbacks.call("on_test_batch_begin", step, {"batch": step, "size": len(x)})
+            callbacks.call("on_test_batch_begin", step, {"batch": step, "size": size})
         values = np.asarray(model._test_batch(x, y, w), dtype=np.float64)
-        totals = values * len(x) if totals is None else totals + values * len(x)
-        seen += len(x)
+        totals = values * size if totals is None else totals + values * size
+        seen += size
         if callbacks is not None:
             callbacks.call("on_test_batch_end", step, dict(zip(model.metrics_names, values.tolist()),
-                                                           batch=step, size=len(x)))
+                                                           batch=step, size=size))
         if progbar is not None:
             progbar.update(step + 1, list(zip(model.metrics_names, values.tolist())))
     if not seen:
@@ -203,9 +205,11 @@ def predict_generator(model, generator, steps, max_queue_size, workers, use_mult
                 break
             x = item[0] if isinstance(item, tuple) and len(item) in (1, 2, 3) else item
             x = model._standardize_x(x)
-            cbk.call("on_predict_batch_begin", step, {"batch": step, "size": len(x)})
-            outputs.append(model._forward(x, False).copy())
-            cbk.call("on_predict_batch_end", step, {"batch": step, "size": len(x)})
+            size = n_samples(x)
+            cbk.call("on_predict_batch_begin", step, {"batch": step, "size": size})
+            out = model._forward(x, False)
+            outputs.append([a.copy() for a in out] if isinstance(out, list) else out.copy())
+            cbk.call("on_predict_batch_end", step, {"batch": step, "size": size})
             if progbar is not None:
                 progbar.update(step + 1)
         cbk.call("on_predict_end", {})
@@ -214,4 +218,6 @@ def predict_generator(model, generator, steps, max_queue_size, workers, use_mult
             enqueuer.stop()
     if not outputs:
         raise ValueError("predict_generator: the generator produced no batches")
+    if isinstance(outputs[0], list):  # several outputs
+        return [np.concatenate(parts) for parts in zip(*outputs)]
     return np.concatenate(outputs)

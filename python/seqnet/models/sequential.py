@@ -3,10 +3,10 @@ import numpy as np
 
 from seqnet.engine.base_layer import Layer
 from seqnet.engine.input_layer import InputLayer
-from seqnet.engine.training import Model
+from seqnet.engine.training import TrainingModel
 
 
-class Sequential(Model):
+class Sequential(TrainingModel):
     """A model made of layers applied one after another.
 
     ``Sequential([Dense(32, input_shape=(784,)), Activation('relu')])`` or ``.add()`` one
@@ -34,6 +34,9 @@ class Sequential(Model):
 
     def add(self, layer):
         """Adds a layer on top of the stack (builds it now when the input shape is known)."""
+        from seqnet.engine.keras_tensor import KerasTensor
+        if isinstance(layer, KerasTensor) and isinstance(layer.node.layer, InputLayer):
+            layer = layer.node.layer  # Sequential([Input(shape=...), ...])
         if not isinstance(layer, Layer):
             raise TypeError(f"The added layer must be an instance of class Layer. Found: {layer!r}")
         if isinstance(layer, InputLayer):

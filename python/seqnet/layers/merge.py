@@ -1,0 +1,191 @@
+"""Merge layers: combine a list of tensors into one (Keras 2's keras.layers.merge).
+
+They are called on a list, ``Add()([a, b])``; ``forward`` takes the list of input arrays
+and ``backward`` returns one gradient per input, each in its own buffer (a consumer may
+overwrite the gradient it gets)."""
+import numpy as np
+
+from seqnet.engine.base_layer import Layer
+
+__all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"]
+
+
+class _Merge(Layer):
+    """Element-wise merges of inputs of one shape."""
+    _min_inputs, _max_inputs = 2, None
+
+    def build(self, input_shape):
+        if not isinstance(input_shape, list) or len(input_shape) < self._min_inputs or (
+                self._max_inputs is not None and len(input_shape) > self._max_inputs):
+            count = f"exactly {self._max_inputs}" if self._max_inputs == self._min_inputs else \
+                f"at least {self._min_inputs}"
+            raise ValueError(f"A `{type(self).__name__}` layer should be called on a list of {count} inputs; "
+                             f"got {input_shape!r}")
+        self._check_shapes(input_shape)
+        super().build(input_shape)
+
+    def _check_shapes(self, shapes):
+        if len({tuple(s[1:]) for s in shapes}) != 1:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): all inputs must have the same shape; "
+                             f"got inputs with shapes {[tuple(s) for s in shapes]}")
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    def forward(self, xs, training):
+        self._xs = xs
+        y = self._workspace("y", xs[0].shape)
+        self._merge(xs, y)
+        return y
+
+    def backward(self, dy, need_dx=True, dy_is_preactivation=False):
+        if not need_dx:
+            return None
+        return [self._grad(i, dy) for i in range(len(self._xs))]
+
+    def _dx(self, i, dy):
+        return self._workspace(f"dx{i}", dy.shape)
+
+
+class Add(_Merge):
+    def _merge(self, xs, y):
+        np.add(xs[0], xs[1], out=y)
+        for x in xs[2:]:
+            np.add(y, x, out=y)
+
+    def _grad(self, i, dy):
+        dx = self._dx(i, dy)
+        dx[...] = dy
+        return dx
+
+
+class Subtract(_Merge):
+    _max_inputs = 2
+
+    def _merge(self, xs, y):
+        np.subtract(xs[0], xs[1], out=y)
+
+    def _grad(self, i, dy):
+        dx = self._dx(i, dy)
+        if i == 0:
+            dx[...] = dy
+        else:
+            np.negative(dy, out=dx)
+        return dx
+
+
+class Multiply(_Merge):
+    def _merge(self, xs, y):
+        np.multiply(xs[0], xs[1], out=y)
+        for x in xs[2:]:
+            np.multiply(y, x, out=y)
+
+    def _grad(self, i, dy):
+        dx = self._dx(i, dy)
+        dx[...] = dy
+        for j, x in enumerate(self._xs):
+            if j != i:
+                np.multiply(dx, x, out=dx)
+        return dx
+
+
+class Average(_Merge):
+    def _merge(self, xs, y):
+        Add._merge(self, xs, y)
+        y *= np.float32(1.0 / len(xs))
+
+    def _grad(self, i, dy):
+        return np.multiply(dy, np.float32(1.0 / len(self._xs)), out=self._dx(i, dy))
+
+
+class Maximum(_Merge):
+    _pick = staticmethod(np.maximum)
+
+    def _merge(self, xs, y):
+        self._pick(xs[0], xs[1], out=y)
+        for x in xs[2:]:
+            self._pick(y, x, out=y)
+
+    def _grad(self, i, dy):
+        # The gradient goes to the first input holding the extreme value (as tf's argmax does).
+        winner = self._workspace("winner", dy.shape, np.int64)
+        if i == 0:
+            winner.fill(len(self._xs) - 1)
+            for j in range(len(self._xs) - 2, -1, -1):
+                winner[self._xs[j] == self._y_ref()] = j
+        return np.multiply(dy, winner == i, out=self._dx(i, dy))
+
+    def _y_ref(self):
+        return self._workspaces["y"][:self._xs[0].shape[0]]
+
+
+class Minimum(Maximum):
+    _pick = staticmethod(np.minimum)
+
+
+class Concatenate(Layer):
+    """Concatenates a list of inputs along `axis` (the other axes must match)."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def build(self, input_shape):
+        if not isinstance(input_shape, list) or len(input_shape) < 2:
+            raise ValueError("A `Concatenate` layer should be called on a list of at least 2 inputs; "
+                             f"got {input_shape!r}")
+        ranks = {len(s) for s in input_shape}
+        axis = self.axis % len(input_shape[0]) if len(ranks) == 1 else None
+        if axis == 0 or len(ranks) != 1 or len({tuple(s[1:axis]) + tuple(s[axis + 1:]) for s in input_shape}) != 1:
+            raise ValueError("A `Concatenate` layer requires inputs with matching shapes except for the concat "
+                             f"axis. Got inputs shapes: {[tuple(s) for s in input_shape]}")
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        axis = self.axis % len(input_shape[0])
+        sizes = [s[axis] for s in input_shape]
+        out = list(input_shape[0])
+        out[axis] = None if None in sizes else sum(sizes)
+        return tuple(out)
+
+    def forward(self, xs, training):
+        axis = self.axis % xs[0].ndim
+        shape = list(xs[0].shape)
+        shape[axis] = sum(x.shape[axis] for x in xs)
+        y = self._workspace("y", tuple(shape))
+        np.concatenate(xs, axis=axis, out=y)
+        self._sizes, self._ndim = [x.shape[axis] for x in xs], xs[0].ndim
+        return y
+
+    def backward(self, dy, need_dx=True, dy_is_preactivation=False):
+        if not need_dx:
+            return None
+        axis = self.axis % self._ndim
+        dxs, start = [], 0
+        index = [slice(None)] * self._ndim
+        for i, size in enumerate(self._sizes):
+            index[axis] = slice(start, start + size)
+            part = dy[tuple(index)]
+            dx = self._workspace(f"dx{i}", part.shape)
+            dx[...] = part
+            dxs.append(dx)
+            start += size
+        return dxs
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self.axis
+        return config
+
+
+def _functional(cls):
+    def merge(inputs, **kwargs):
+        return cls(**kwargs)(inputs)
+    merge.__name__ = cls.__name__.lower()
+    merge.__doc__ = f"Functional interface to the `{cls.__name__}` layer."
+    return merge
+
+
+add, subtract, multiply, average = (_functional(c) for c in (Add, Subtract, Multiply, Average))
+maximum, minimum, concatenate = (_functional(c) for c in (Maximum, Minimum, Concatenate))
