@@ -3,8 +3,8 @@
     python examples/digits_mlp.py
 
 The same code runs on Keras 2 with `import keras` instead of `import seqnet as keras`
-(and keras.datasets replaced by the data). Reaches about 97% test accuracy in a
-couple of seconds on two cores.
+(and keras.datasets replaced by the data). Reaches about 97% test accuracy in about a
+second on two cores (20 epochs).
 """
 import sys
 
