@@ -167,8 +167,6 @@ def test_input_errors_name_the_input():
         model.predict([x1])
     with pytest.raises(ValueError, match="output"):
         model.train_on_batch([x1, x2], np.zeros((4, 2)))
-    with pytest.raises(ValueError, match="not supported yet"):
-        model.to_json()
     with pytest.raises(ValueError, match="Graph disconnected"):
         Model(Input(shape=(3,)), Dense(2)(Input(shape=(3,))))
 

@@ -218,6 +218,8 @@ class Model(TrainingModel, metaclass=ABCMeta):
             return [list(ms or [])] * len(self.output_names)
 
         per_metrics, per_weighted = metric_lists(metrics, "metrics"), metric_lists(weighted_metrics, "metrics")
+        # the arguments as given, for the saved training_config
+        self._compile_args = {"metrics": metrics, "weighted_metrics": weighted_metrics}
         self._compiled_losses = [CompiledLoss(l) for l in per_loss]
         self._loss_weights = [float(w) for w in weights]
         self._output_metric_ids = [[(m, False) for m in ms] + [(m, True) for m in ws]
@@ -419,12 +421,45 @@ class Model(TrainingModel, metaclass=ABCMeta):
         from seqnet.utils.layer_utils import print_functional_summary
         print_functional_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
-    # ---- saving (not yet) -----------------------------------------------------------------
-    def _no_saving(self, *args, **kwargs):
-        raise ValueError("saving functional models is not supported yet (get_config, to_json, save); "
-                         "save_weights/load_weights work")
+    # ---- saving ------------------------------------------------------------------------------
+    def get_config(self):
+        """Keras 2's functional config: {'name', 'layers': [{'name', 'class_name', 'config',
+        'inbound_nodes'}], 'input_layers': [[name, 0, 0], ...], 'output_layers': [...]}.
+        Every layer has one node (seqnet shares no layers), so node and tensor indices are 0."""
+        layers = []
+        for layer in self.layers:
+            if isinstance(layer, InputLayer):
+                # Keras 2.2.4's InputLayer config (tf-keras refuses other keys, e.g. 'trainable')
+                config = {"batch_input_shape": tuple(layer.batch_input_shape), "dtype": layer.dtype,
+                          "sparse": False, "name": layer.name}
+                inbound = []
+            else:
+                config = layer.get_config()
+                node = layer._inbound_nodes[0]
+                inbound = [[[t.node.layer.name, 0, 0, {}] for t in node.input_tensors]]
+            layers.append({"name": layer.name, "class_name": type(layer).__name__, "config": config,
+                           "inbound_nodes": inbound})
+        return {"name": self.name, "layers": layers,
+                "input_layers": [[name, 0, 0] for name in self.input_names],
+                "output_layers": [[name, 0, 0] for name in self.output_names]}
 
-    get_config = to_json = to_yaml = save = _no_saving
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A new model from `get_config()` output (seqnet's, Keras 2's or tf-keras'); layer
+        classes come from seqnet.layers and `custom_objects` only."""
+        from seqnet.saving.model_config import functional_from_config
+        return functional_from_config(cls, config, custom_objects)
+
+    def to_json(self, **kwargs):
+        """The architecture as Keras' JSON; `seqnet.models.model_from_json` rebuilds it."""
+        from seqnet.saving.model_config import model_to_json
+        return model_to_json(self, **kwargs)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Saves architecture, weights, compile arguments and optimizer state to an HDF5
+        file in Keras 2's layout (`seqnet.models.load_model` and tf-keras read it)."""
+        from seqnet.saving import save_model
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
         from seqnet.saving import save_weights

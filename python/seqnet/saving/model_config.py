@@ -1,4 +1,5 @@
-"""Model architecture as Keras 2 configuration: dicts and JSON, to and from Sequential.
+"""Model architecture as Keras 2 configuration: dicts and JSON, to and from Sequential
+and functional models (class_name 'Model', which tf-keras writes as 'Functional').
 
 Layers are found by class name in seqnet's own layers (plus the user's
 ``custom_objects``); nothing named in a file is ever imported or evaluated, so a
@@ -19,6 +20,7 @@ _INPUT_LAYER_DEFAULTS = {"ragged": False, "optional": False}
 # A hostile configuration must not make us allocate the world: no dimension, and no
 # Dense kernel, larger than this many elements (8 GiB of float32).
 _MAX_ELEMENTS = 2 ** 31
+FUNCTIONAL_CLASS_NAMES = ("Model", "Functional")  # Keras 2.2.4 writes 'Model', tf-keras 'Functional'
 
 
 def model_to_dict(model):
@@ -37,14 +39,22 @@ def model_from_json(json_string, custom_objects=None):
 
 
 def model_from_config(config, custom_objects=None):
-    """A new model from {"class_name": "Sequential", "config": {...}}."""
+    """A new model from {"class_name": "Sequential" | "Model" | "Functional", "config": {...}}
+    (a bare config with 'input_layers' is a functional model's)."""
     if not isinstance(config, dict):
         raise SavingError(f"model config must be a dict with 'class_name' and 'config', got {type(config).__name__}")
-    if isinstance(config.get("config"), dict) and "class_name" in config:
+    class_name = "Sequential"
+    if isinstance(config.get("config"), (dict, list)) and "class_name" in config:
         class_name = config["class_name"]
-        if class_name != "Sequential":
-            raise SavingError(f"model config: seqnet loads Sequential models only, this one is {class_name!r}")
+        if class_name not in ("Sequential",) + FUNCTIONAL_CLASS_NAMES:
+            raise SavingError(f"model config: seqnet loads Sequential and functional models ('Model', "
+                              f"'Functional'), this one is {_short(class_name)}")
         config = config["config"]
+    elif "input_layers" in config:
+        class_name = "Model"
+    if class_name in FUNCTIONAL_CLASS_NAMES:
+        from seqnet.engine.functional import Model
+        return functional_from_config(Model, config, custom_objects)
     from seqnet.models.sequential import Sequential
     return sequential_from_config(Sequential, config, custom_objects)
 
@@ -71,6 +81,144 @@ def sequential_from_config(cls, config, custom_objects=None):
         except (TypeError, ValueError) as err:
             raise SavingError(f"Sequential config: cannot add layer '{layer.name}': {err}") from None
     return model
+
+
+def functional_from_config(cls, config, custom_objects=None):
+    """`cls` (functional Model) from Keras 2's {'name', 'layers': [{'name', 'class_name',
+    'config', 'inbound_nodes'}], 'input_layers', 'output_layers'} (tf-keras' too). Layers
+    are called in dependency order; unknown names, cycles, shared layers (several nodes)
+    and indices other than 0 are refused with a ValueError."""
+    from seqnet.engine.input_layer import InputLayer
+    from seqnet.engine.keras_tensor import KerasTensor, Node, call_layer
+    if not isinstance(config, dict):
+        raise SavingError(f"functional config must be a dict, got {type(config).__name__}")
+    name, layer_configs = config.get("name"), config.get("layers")
+    if name is not None and not isinstance(name, str):
+        raise SavingError(f"functional config: 'name' must be a string, got {_short(name)}")
+    if not isinstance(layer_configs, list) or not layer_configs:
+        raise SavingError(f"functional config: 'layers' must be a non-empty list, got {_short(layer_configs)}")
+    layers, inbound = {}, {}
+    for index, entry in enumerate(layer_configs):
+        layer = layer_from_config(entry, index, custom_objects)
+        if entry.get("name", layer.name) != layer.name:
+            raise SavingError(f"functional config: layer {index} is named {_short(entry.get('name'))}, but its "
+                              f"config names it {layer.name!r}")
+        if layer.name in layers:
+            raise SavingError(f"functional config: the layer name {layer.name!r} is used twice")
+        layers[layer.name] = layer
+        inbound[layer.name] = _inbound_layer_names(entry.get("inbound_nodes", []), layer, isinstance(
+            layer, InputLayer))
+    for layer_name, sources in inbound.items():
+        for source in sources or ():
+            if source not in layers:
+                raise SavingError(f"functional config: layer {layer_name!r} takes its input from an unknown "
+                                  f"layer {_short(source)}")
+    input_names = _endpoint_names(config.get("input_layers"), "input_layers", layers)
+    output_names = _endpoint_names(config.get("output_layers"), "output_layers", layers)
+    _check_sizes([layer for layer in layers.values() if isinstance(layer, InputLayer)])
+    tensors, pending = {}, list(layers)
+    while pending:  # call every layer whose inputs exist, in the config's order, until none is left
+        still = []
+        for layer_name in pending:
+            layer, sources = layers[layer_name], inbound[layer_name]
+            if sources is None:  # an InputLayer
+                if not isinstance(layer, InputLayer):
+                    raise SavingError(f"functional config: layer {layer_name!r} ({type(layer).__name__}) has no "
+                                      "inbound node; only InputLayers may have none")
+                node = Node(layer, [], False)
+                node.output = KerasTensor(layer.batch_input_shape, node)
+                layer._inbound_nodes = [node]
+                tensors[layer_name] = node.output
+            elif all(source in tensors for source in sources):
+                inputs = [tensors[source] for source in sources]
+                _check_call_sizes(layer, [t.shape for t in inputs])
+                try:
+                    tensors[layer_name] = call_layer(layer, inputs[0] if len(inputs) == 1 else inputs)
+                except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as err:
+                    raise SavingError(f"functional config: cannot call layer {layer_name!r} "
+                                      f"({type(layer).__name__}) on {sources}: {err}") from None
+            else:
+                still.append(layer_name)
+        if len(still) == len(pending):
+            raise SavingError(f"functional config: the layers {still[:10]} depend on each other in a cycle")
+        pending = still
+    for input_name in input_names:
+        if not isinstance(layers[input_name], InputLayer):
+            raise SavingError(f"functional config: input layer {input_name!r} is a "
+                              f"{type(layers[input_name]).__name__}, not an InputLayer")
+    inputs = [tensors[n] for n in input_names]
+    outputs = [tensors[n] for n in output_names]
+    try:
+        return cls(inputs=inputs[0] if len(inputs) == 1 else inputs,
+                   outputs=outputs[0] if len(outputs) == 1 else outputs, name=name)
+    except (TypeError, ValueError) as err:
+        raise SavingError(f"functional config: cannot build the model: {err}") from None
+
+
+def _inbound_layer_names(inbound_nodes, layer, is_input):
+    """The names of the layers feeding `layer`'s one node (None for an InputLayer)."""
+    if not isinstance(inbound_nodes, list):
+        raise SavingError(f"functional config: layer {layer.name!r}: 'inbound_nodes' must be a list, got "
+                          f"{_short(inbound_nodes)}")
+    if is_input:
+        if inbound_nodes:
+            raise SavingError(f"functional config: InputLayer {layer.name!r} cannot have inbound nodes")
+        return None
+    if len(inbound_nodes) != 1:
+        raise SavingError(f"functional config: layer {layer.name!r} has {len(inbound_nodes)} inbound nodes; "
+                          "seqnet needs exactly one (shared layers are not supported)")
+    node = inbound_nodes[0]
+    if isinstance(node, list) and len(node) in (3, 4) and isinstance(node[0], str):
+        node = [node]  # a single input written without its list
+    if not isinstance(node, list) or not node:
+        raise SavingError(f"functional config: layer {layer.name!r}: an inbound node must be a non-empty list "
+                          f"of [layer_name, node_index, tensor_index, kwargs], got {_short(node)}")
+    names = []
+    for item in node:
+        if not (isinstance(item, list) and len(item) in (3, 4) and isinstance(item[0], str)):
+            raise SavingError(f"functional config: layer {layer.name!r}: bad inbound entry {_short(item)}; "
+                              "expected [layer_name, node_index, tensor_index, kwargs]")
+        _check_indices(item, f"layer {layer.name!r}: inbound entry")
+        if len(item) == 4 and item[3] not in ({}, None):
+            raise SavingError(f"functional config: layer {layer.name!r}: call arguments {_short(item[3])} are "
+                              "not supported by seqnet")
+        names.append(item[0])
+    return names
+
+
+def _endpoint_names(entries, key, layers):
+    if isinstance(entries, list) and len(entries) == 3 and isinstance(entries[0], str):
+        entries = [entries]  # one endpoint written without its list
+    if not isinstance(entries, list) or not entries:
+        raise SavingError(f"functional config: {key!r} must be a non-empty list of [layer_name, 0, 0], got "
+                          f"{_short(entries)}")
+    names = []
+    for entry in entries:
+        if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)):
+            raise SavingError(f"functional config: bad {key} entry {_short(entry)}; expected [layer_name, 0, 0]")
+        _check_indices(entry, f"{key} entry")
+        if entry[0] not in layers:
+            raise SavingError(f"functional config: {key} names an unknown layer {_short(entry[0])}")
+        names.append(entry[0])
+    return names
+
+
+def _check_indices(entry, what):
+    for index in entry[1:3]:
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise SavingError(f"functional config: {what} {_short(entry)}: node and tensor indices must be "
+                              "integers")
+        if index != 0:
+            raise SavingError(f"functional config: {what} {_short(entry)}: node and tensor indices must be 0 "
+                              "(seqnet layers have one node and one output tensor)")
+
+
+def _check_call_sizes(layer, shapes):
+    """Refuses a layer call whose weights would be too large, before the layer is built."""
+    units = getattr(layer, "units", None)
+    for shape in shapes:
+        if isinstance(units, int) and shape and shape[-1] is not None and shape[-1] * units > _MAX_ELEMENTS:
+            raise SavingError(f"layer '{layer.name}': a kernel of {shape[-1]} x {units} is too large")
 
 
 def layer_from_config(entry, index=0, custom_objects=None):

@@ -7,6 +7,8 @@ Functions are found by name in seqnet or in ``custom_objects``, never imported.
 """
 import re
 
+import numpy as np
+
 from seqnet import losses, metrics as metrics_module, optimizers
 from seqnet.saving.errors import SavingError
 
@@ -17,7 +19,18 @@ _NEUTRAL_OPTIMIZER_KEYS = {"weight_decay": (None, 0, 0.0), "global_clipnorm": (N
 
 
 def training_config(model):
-    """The model's compile arguments as a JSON-able dict."""
+    """The model's compile arguments as a JSON-able dict. A functional model keeps the
+    structure it was compiled with: losses, loss_weights and metrics as a single entry,
+    a list (outputs order) or a dict keyed by output name."""
+    compile_args = getattr(model, "_compile_args", None)
+    if compile_args is not None:  # a functional model
+        weighted = _nested_names(compile_args["weighted_metrics"])
+        return {"optimizer_config": optimizers.serialize(model.optimizer),
+                "loss": _nested_names(model.loss),
+                "metrics": _nested_names(compile_args["metrics"]) or [],
+                "weighted_metrics": weighted or None,
+                "sample_weight_mode": getattr(model, "sample_weight_mode", None),
+                "loss_weights": _nested_names(getattr(model, "loss_weights", None))}
     metric_ids = getattr(model, "_metric_ids", [])
     plain = [_function_name(m) for m, weighted in metric_ids if not weighted]
     weighted = [_function_name(m) for m, weighted in metric_ids if weighted]
@@ -34,16 +47,102 @@ def compile_from_config(model, config, custom_objects=None):
     if not isinstance(config, dict):
         raise SavingError(f"training_config must be a dict, got {type(config).__name__}")
     optimizer = optimizer_from_config(config.get("optimizer_config"))
-    loss = _loss(config.get("loss"), custom_objects)
-    metrics = [_metric(m, custom_objects) for m in _flatten(config.get("metrics"))]
-    weighted = [_metric(m, custom_objects) for m in _flatten(config.get("weighted_metrics"))]
     loss_weights = config.get("loss_weights")
+    if _is_functional(model):
+        output_names = list(model.output_names)
+        loss = _per_output_loss(config.get("loss"), custom_objects, output_names)
+        metrics = _per_output_metrics(config.get("metrics"), custom_objects, output_names)
+        weighted = _per_output_metrics(config.get("weighted_metrics"), custom_objects, output_names)
+        if isinstance(loss_weights, dict):
+            loss_weights = _as_numbers(loss_weights)
+        elif isinstance(loss_weights, list):
+            loss_weights = list(_as_numbers(dict(enumerate(loss_weights))).values())
+        kwargs = {"metrics": metrics, "weighted_metrics": weighted}
+    else:
+        loss = _loss(config.get("loss"), custom_objects)
+        metrics = [_metric(m, custom_objects) for m in _flatten(config.get("metrics"))]
+        weighted = [_metric(m, custom_objects) for m in _flatten(config.get("weighted_metrics"))]
+        kwargs = {"metrics": metrics or None, "weighted_metrics": weighted or None}
     try:
-        model.compile(optimizer, loss=loss, metrics=metrics or None, weighted_metrics=weighted or None,
+        model.compile(optimizer, loss=loss, **kwargs,
                       loss_weights=loss_weights if isinstance(loss_weights, (list, tuple, dict)) else None,
                       sample_weight_mode=config.get("sample_weight_mode"))
     except (TypeError, ValueError) as err:
         raise SavingError(f"training_config: cannot compile the model: {err}") from None
+
+
+def _is_functional(model):
+    from seqnet.models.sequential import Sequential
+    return hasattr(model, "output_names") and not isinstance(model, Sequential)
+
+
+def _per_output_loss(entry, custom_objects, output_names):
+    """A functional model's loss as saved: one loss, a list (outputs order) or a dict by
+    output name (its keys must be output names)."""
+    if isinstance(entry, dict) and "class_name" not in entry:
+        unknown = sorted(str(k) for k in entry if k not in output_names)
+        if unknown:
+            raise SavingError(f"training_config: the loss names unknown outputs {unknown[:10]} (outputs: "
+                              f"{output_names})")
+        return {key: _loss(value, custom_objects) for key, value in entry.items()}
+    if isinstance(entry, list) and len(entry) != 1:
+        if len(entry) != len(output_names):
+            raise SavingError(f"training_config: {len(entry)} losses for {len(output_names)} outputs")
+        return [_loss(value, custom_objects) for value in entry]
+    return _loss(entry, custom_objects)
+
+
+def _per_output_metrics(entry, custom_objects, output_names):
+    """Metrics as compile takes them: a flat list (every output), or a dict by output name
+    (tf-keras' list of lists, one per output, becomes that dict)."""
+    if entry is None:
+        return None
+    if isinstance(entry, dict) and "class_name" not in entry:
+        unknown = sorted(str(k) for k in entry if k not in output_names)
+        if unknown:
+            raise SavingError(f"training_config: metrics name unknown outputs {unknown[:10]} (outputs: "
+                              f"{output_names})")
+        return {key: [_output_metric(m, custom_objects, key) for m in _flatten(value)]
+                for key, value in entry.items()}
+    if isinstance(entry, list) and any(isinstance(item, (list, tuple)) for item in entry):
+        if len(entry) != len(output_names):
+            raise SavingError(f"training_config: {len(entry)} metric lists for {len(output_names)} outputs")
+        return {name: [_output_metric(m, custom_objects, name) for m in _flatten(value)]
+                for name, value in zip(output_names, entry)}
+    return [_metric(m, custom_objects) for m in _flatten(entry)] or None
+
+
+def _output_metric(entry, custom_objects, output_name):
+    """tf-keras names an output's metric '<output>_accuracy': the name without the prefix
+    keeps seqnet's metric names as tf-keras' ('cls_accuracy', not 'cls_categorical_accuracy')."""
+    if isinstance(entry, dict) and isinstance(entry.get("config"), dict):
+        name = entry["config"].get("name")
+        if isinstance(name, str) and name.startswith(output_name + "_"):
+            entry = {**entry, "config": {**entry["config"], "name": name[len(output_name) + 1:]}}
+    return _metric(entry, custom_objects)
+
+
+def _as_numbers(weights):
+    for value in weights.values():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SavingError(f"training_config: loss_weights must be numbers, got {_short(weights)}")
+    return weights
+
+
+def _nested_names(value):
+    """Compile arguments with every function replaced by its name (lists and dicts kept)."""
+    if isinstance(value, dict):
+        return {key: _nested_names(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nested_names(item) for item in value]
+    if value is None or isinstance(value, (int, float, np.number)):
+        return value.item() if isinstance(value, np.number) else value
+    return _function_name(value)
+
+
+def _short(value, limit=120):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def optimizer_from_config(config):
