@@ -325,8 +325,8 @@ def test_scheduler_rate_is_the_one_the_optimizer_uses():
         np.testing.assert_array_equal(a, b)
     w0, b0 = initial
     error = (x @ w0 + b0 - y).item()
-    np.testing.assert_allclose(recorder.weights[1][0], w0 - 0.05 * 2 * error * x.T, rtol=1e-5)
-    np.testing.assert_allclose(recorder.weights[1][1], b0 - 0.05 * 2 * error, rtol=1e-5)
+    np.testing.assert_allclose(recorder.weights[1][0], w0 - 0.05 * 2 * error * x.T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(recorder.weights[1][1], b0 - 0.05 * 2 * error, rtol=1e-5, atol=1e-6)
     for a, b in zip(recorder.weights[2], recorder.weights[1]):
         np.testing.assert_array_equal(a, b)
 
