@@ -450,24 +450,6 @@ class Model(TrainingModel, metaclass=ABCMeta):
         from seqnet.saving.model_config import functional_from_config
         return functional_from_config(cls, config, custom_objects)
 
-    def to_json(self, **kwargs):
-        """The architecture as Keras' JSON; `seqnet.models.model_from_json` rebuilds it."""
-        from seqnet.saving.model_config import model_to_json
-        return model_to_json(self, **kwargs)
-
-    def save(self, filepath, overwrite=True, include_optimizer=True):
-        """Saves architecture, weights, compile arguments and optimizer state to an HDF5
-        file in Keras 2's layout (`seqnet.models.load_model` and tf-keras read it)."""
-        from seqnet.saving import save_model
-        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
-
-    def save_weights(self, filepath, overwrite=True):
-        from seqnet.saving import save_weights
-        save_weights(self, filepath, overwrite=overwrite)
-
-    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
-        from seqnet.saving import load_weights
-        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
 
 
 def _same_length(arrays, names, what):

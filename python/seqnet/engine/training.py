@@ -318,6 +318,29 @@ class TrainingModel:
         self.stop_training = False
         return cbk
 
+    # ---- saving (seqnet/saving) --------------------------------------------------------------
+    def to_json(self, **kwargs):
+        """The architecture as Keras' JSON; `seqnet.models.model_from_json` rebuilds it."""
+        from seqnet.saving.model_config import model_to_json
+        return model_to_json(self, **kwargs)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Saves architecture, weights, compile arguments and optimizer state to an HDF5
+        file in Keras 2's layout (`seqnet.models.load_model` and tf-keras read it)."""
+        from seqnet.saving import save_model
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights to an HDF5 file in Keras 2's weights-only layout."""
+        from seqnet.saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
+        """Loads weights from `save_weights` or `save` files (seqnet's or Keras'), in layer
+        order or, with `by_name`, into layers of the same name. On error nothing changes."""
+        from seqnet.saving import load_weights
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+
     # ---- generators (engine/training_generator.py) -----------------------------------------
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
                       validation_data=None, validation_steps=None, class_weight=None, max_queue_size=10,
