@@ -44,38 +44,40 @@ int64_t block_units(const ConvShape& s) {
     return std::clamp<int64_t>(kBlockFloats / row, 1, std::max<int64_t>(s.oh, 1));
 }
 
-// Patches of output rows [r0, r0+units) of the batch (row r is image r / oh, row r % oh).
-void im2col_rows(const ConvShape& s, const float* x, int64_t r0, int64_t units, float* col) {
+// Patches of output row r of the batch (image r / oh, row r % oh) into out (ow x patch).
+void im2col_row(const ConvShape& s, const float* x, int64_t r, float* out) {
     const int64_t K = s.patch(), C = s.c;
     const size_t cbytes = size_t(C) * sizeof(float);
-    for (int64_t r = r0; r < r0 + units; ++r) {
-        const int64_t img = r / s.oh, oh = r % s.oh;
-        const float* xi = x + img * s.h * s.w * C;
-        float* out = col + (r - r0) * s.ow * K;
-        for (int64_t ow = 0; ow < s.ow; ++ow, out += K) {
-            const int64_t iw0 = ow * s.sw - s.pad_left;
-            float* o = out;
-            for (int64_t i = 0; i < s.kh; ++i) {
-                const int64_t ih = oh * s.sh - s.pad_top + i * s.dh;
-                if (ih < 0 || ih >= s.h) {
-                    std::memset(o, 0, size_t(s.kw) * cbytes);
-                    o += s.kw * C;
-                    continue;
-                }
-                const float* xr = xi + ih * s.w * C;
-                if (s.dw == 1 && iw0 >= 0 && iw0 + s.kw <= s.w) {
-                    std::memcpy(o, xr + iw0 * C, size_t(s.kw) * cbytes);
-                    o += s.kw * C;
-                    continue;
-                }
-                for (int64_t j = 0; j < s.kw; ++j, o += C) {
-                    const int64_t iw = iw0 + j * s.dw;
-                    if (iw < 0 || iw >= s.w) std::memset(o, 0, cbytes);
-                    else std::memcpy(o, xr + iw * C, cbytes);
-                }
+    const int64_t img = r / s.oh, oh = r % s.oh;
+    const float* xi = x + img * s.h * s.w * C;
+    for (int64_t ow = 0; ow < s.ow; ++ow, out += K) {
+        const int64_t iw0 = ow * s.sw - s.pad_left;
+        float* o = out;
+        for (int64_t i = 0; i < s.kh; ++i) {
+            const int64_t ih = oh * s.sh - s.pad_top + i * s.dh;
+            if (ih < 0 || ih >= s.h) {
+                std::memset(o, 0, size_t(s.kw) * cbytes);
+                o += s.kw * C;
+                continue;
+            }
+            const float* xr = xi + ih * s.w * C;
+            if (s.dw == 1 && iw0 >= 0 && iw0 + s.kw <= s.w) {
+                std::memcpy(o, xr + iw0 * C, size_t(s.kw) * cbytes);
+                o += s.kw * C;
+                continue;
+            }
+            for (int64_t j = 0; j < s.kw; ++j, o += C) {
+                const int64_t iw = iw0 + j * s.dw;
+                if (iw < 0 || iw >= s.w) std::memset(o, 0, cbytes);
+                else std::memcpy(o, xr + iw * C, cbytes);
             }
         }
     }
+}
+
+// Patches of output rows [r0, r0+units) of the batch.
+void im2col_rows(const ConvShape& s, const float* x, int64_t r0, int64_t units, float* col) {
+    for (int64_t r = r0; r < r0 + units; ++r) im2col_row(s, x, r, col + (r - r0) * s.ow * s.patch());
 }
 
 // Threads for blocks of `per` floats of scratch each: as many as the scratch holds.
@@ -111,38 +113,10 @@ int64_t chunk_images(const ConvShape& s, int64_t col_rows) {
 }  // namespace
 
 void im2col(const ConvShape& s, const float* x, int64_t first, int64_t images, float* col) {
-    const int64_t K = s.patch(), C = s.c, rows = images * s.oh;
-    const size_t cbytes = size_t(C) * sizeof(float);
+    const int64_t K = s.patch(), rows = images * s.oh;
     const bool par = rows * s.ow * K > kMinParallelWork && !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (par)
-    for (int64_t r = 0; r < rows; ++r) {
-        const int64_t img = first + r / s.oh, oh = r % s.oh;
-        const float* xi = x + img * s.h * s.w * C;
-        float* out = col + r * s.ow * K;
-        for (int64_t ow = 0; ow < s.ow; ++ow, out += K) {
-            const int64_t iw0 = ow * s.sw - s.pad_left;
-            float* o = out;
-            for (int64_t i = 0; i < s.kh; ++i) {
-                const int64_t ih = oh * s.sh - s.pad_top + i * s.dh;
-                if (ih < 0 || ih >= s.h) {
-                    std::memset(o, 0, size_t(s.kw) * cbytes);
-                    o += s.kw * C;
-                    continue;
-                }
-                const float* xr = xi + ih * s.w * C;
-                if (s.dw == 1 && iw0 >= 0 && iw0 + s.kw <= s.w) {
-                    std::memcpy(o, xr + iw0 * C, size_t(s.kw) * cbytes);
-                    o += s.kw * C;
-                    continue;
-                }
-                for (int64_t j = 0; j < s.kw; ++j, o += C) {
-                    const int64_t iw = iw0 + j * s.dw;
-                    if (iw < 0 || iw >= s.w) std::memset(o, 0, cbytes);
-                    else std::memcpy(o, xr + iw * C, cbytes);
-                }
-            }
-        }
-    }
+    for (int64_t r = 0; r < rows; ++r) im2col_row(s, x, first * s.oh + r, col + r * s.ow * K);
 }
 
 void col2im(const ConvShape& s, const float* dcol, int64_t first, int64_t images, float* dx) {
