@@ -139,6 +139,14 @@ def serialize(activation):
     raise ValueError(f"Cannot serialize activation {activation!r}: not a built-in activation")
 
 
+def config_name(activation):
+    """The name a layer config stores: the built-in's name, else the function's __name__."""
+    try:
+        return serialize(activation)
+    except ValueError:
+        return getattr(activation, "__name__", repr(activation))
+
+
 def deserialize(config):
     if isinstance(config, dict):
         config = config.get("config", config).get("name", config.get("class_name"))

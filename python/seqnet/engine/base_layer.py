@@ -165,6 +165,17 @@ class Layer:
             config["batch_input_shape"] = self._batch_input_shape
         return config
 
+    def _weight_options_config(self, *prefixes):
+        """`<prefix>_initializer`, `_regularizer`, `_constraint` for each weight prefix ('kernel',
+        'bias', ...) and `activity_regularizer`, serialized in Keras' order."""
+        from seqnet import constraints, regularizers
+        config = {f"{p}_initializer": initializers.serialize(getattr(self, f"{p}_initializer")) for p in prefixes}
+        config.update({f"{p}_regularizer": regularizers.serialize(getattr(self, f"{p}_regularizer"))
+                       for p in prefixes})
+        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        config.update({f"{p}_constraint": constraints.serialize(getattr(self, f"{p}_constraint")) for p in prefixes})
+        return config
+
     @classmethod
     def from_config(cls, config):
         return cls(**config)

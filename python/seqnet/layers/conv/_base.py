@@ -109,13 +109,6 @@ def as_nhwc(x, rank):
     return x.reshape(x.shape[0], 1, x.shape[1], x.shape[2]) if rank == 1 else x
 
 
-def serialize_activation(fn):
-    try:
-        return activations.serialize(fn)
-    except ValueError:
-        return getattr(fn, "__name__", repr(fn))
-
-
 class Conv(Layer):
     """N-D convolution (rank 1 or 2) by im2col + GEMM with a fused bias + activation."""
 
@@ -295,14 +288,8 @@ class Conv(Layer):
         config = super().get_config()
         config.update(filters=self.filters, kernel_size=self.kernel_size, strides=self.strides,
                       padding=self.padding, data_format=self.data_format, dilation_rate=self.dilation_rate,
-                      activation=serialize_activation(self.activation), use_bias=self.use_bias,
-                      kernel_initializer=initializers.serialize(self.kernel_initializer),
-                      bias_initializer=initializers.serialize(self.bias_initializer),
-                      kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-                      bias_regularizer=regularizers.serialize(self.bias_regularizer),
-                      activity_regularizer=regularizers.serialize(self.activity_regularizer),
-                      kernel_constraint=constraints.serialize(self.kernel_constraint),
-                      bias_constraint=constraints.serialize(self.bias_constraint))
+                      activation=activations.config_name(self.activation), use_bias=self.use_bias,
+                      **self._weight_options_config("kernel", "bias"))
         return config
 
 

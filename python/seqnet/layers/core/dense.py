@@ -69,20 +69,6 @@ class Dense(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(units=self.units, activation=_serialize_activation(self.activation),
-                      use_bias=self.use_bias,
-                      kernel_initializer=initializers.serialize(self.kernel_initializer),
-                      bias_initializer=initializers.serialize(self.bias_initializer),
-                      kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-                      bias_regularizer=regularizers.serialize(self.bias_regularizer),
-                      activity_regularizer=regularizers.serialize(self.activity_regularizer),
-                      kernel_constraint=constraints.serialize(self.kernel_constraint),
-                      bias_constraint=constraints.serialize(self.bias_constraint))
+        config.update(units=self.units, activation=activations.config_name(self.activation),
+                      use_bias=self.use_bias, **self._weight_options_config("kernel", "bias"))
         return config
-
-
-def _serialize_activation(fn):
-    try:
-        return activations.serialize(fn)
-    except ValueError:
-        return getattr(fn, "__name__", repr(fn))

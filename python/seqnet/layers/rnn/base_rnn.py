@@ -203,17 +203,8 @@ class BaseRNN(Layer):
         config.update(
             return_sequences=self.return_sequences, return_state=self.return_state,
             go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll, units=self.units,
-            activation=_serialize_activation(self.activation), use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            activity_regularizer=regularizers.serialize(self.activity_regularizer),
-            kernel_constraint=constraints.serialize(self.kernel_constraint),
-            recurrent_constraint=constraints.serialize(self.recurrent_constraint),
-            bias_constraint=constraints.serialize(self.bias_constraint),
+            activation=activations.config_name(self.activation), use_bias=self.use_bias,
+            **self._weight_options_config("kernel", "recurrent", "bias"),
             dropout=self.dropout, recurrent_dropout=self.recurrent_dropout)
         return config
 
@@ -224,10 +215,3 @@ def _engine_activation(fn, kind, what):
         raise ValueError(f"{kind}: {what}={getattr(fn, '__name__', fn)!r} is not supported by seqnet's recurrent "
                          "layers yet (supported: linear, relu, sigmoid, hard_sigmoid, tanh, softsign)")
     return code
-
-
-def _serialize_activation(fn):
-    try:
-        return activations.serialize(fn)
-    except ValueError:
-        return getattr(fn, "__name__", repr(fn))

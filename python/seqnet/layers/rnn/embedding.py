@@ -58,9 +58,5 @@ class Embedding(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(input_dim=self.input_dim, output_dim=self.output_dim,
-                      embeddings_initializer=initializers.serialize(self.embeddings_initializer),
-                      embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
-                      activity_regularizer=regularizers.serialize(self.activity_regularizer),
-                      embeddings_constraint=constraints.serialize(self.embeddings_constraint),
-                      mask_zero=self.mask_zero, input_length=self.input_length)
+                      **self._weight_options_config("embeddings"), mask_zero=self.mask_zero, input_length=self.input_length)
         return config

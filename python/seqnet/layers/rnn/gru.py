@@ -1,7 +1,8 @@
 """GRU: gated recurrent unit (Cho 2014), Keras 2.2.4 formulation (reset_after=False: the
 reset gate applies before the recurrent product; kernel (input_dim, 3u), recurrent_kernel
 (u, 3u), bias (3u,); gates z, r, h)."""
-from seqnet.layers.rnn.base_rnn import GRU_CELL, BaseRNN, _serialize_activation
+from seqnet import activations
+from seqnet.layers.rnn.base_rnn import GRU_CELL, BaseRNN
 
 
 class GRU(BaseRNN):
@@ -22,6 +23,6 @@ class GRU(BaseRNN):
 
     def get_config(self):
         config = super().get_config()
-        config.update(recurrent_activation=_serialize_activation(self.recurrent_activation),
+        config.update(recurrent_activation=activations.config_name(self.recurrent_activation),
                       implementation=self.implementation, reset_after=self.reset_after)
         return config

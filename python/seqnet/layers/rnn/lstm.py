@@ -2,7 +2,8 @@
 (kernel (input_dim, 4u), recurrent_kernel (u, 4u), bias (4u,); gates i, f, c, o)."""
 import numpy as np
 
-from seqnet.layers.rnn.base_rnn import LSTM_CELL, BaseRNN, _serialize_activation
+from seqnet import activations
+from seqnet.layers.rnn.base_rnn import LSTM_CELL, BaseRNN
 
 
 class LSTM(BaseRNN):
@@ -32,7 +33,7 @@ class LSTM(BaseRNN):
 
     def get_config(self):
         config = super().get_config()
-        config.update(recurrent_activation=_serialize_activation(self.recurrent_activation),
+        config.update(recurrent_activation=activations.config_name(self.recurrent_activation),
                       unit_forget_bias=self.unit_forget_bias, implementation=self.implementation)
         return config
 
