@@ -237,7 +237,7 @@ def test_backward_without_dx_still_writes_grads():
 
 
 def test_large_batch_uses_several_im2col_chunks(monkeypatch):
-    from seqnet.layers.conv import _base
+    from seqnet.layers.convolutional import base_conv as _base
     x = rng(7).standard_normal((5, 8, 8, 3))
     g = f32(rng(8).standard_normal((5, 8, 8, 4)))
     whole = Conv2D(4, 3, padding="same")
@@ -282,7 +282,7 @@ BLOCKED_CASES = [  # (x shape, filters, kernel, strides, padding, dilation): sev
 
 @pytest.mark.parametrize("case", BLOCKED_CASES)
 def test_blocked_paths_match_reference_and_are_thread_independent(case, monkeypatch):
-    from seqnet.layers.conv import _base
+    from seqnet.layers.convolutional import base_conv as _base
     shape, f, k, st, p, d = case
     r = rng(21)
     x = f32(r.standard_normal(shape))

@@ -1,5 +1,5 @@
 """GlobalAveragePooling1D: the average over every position of a 1-D input, (batch, ..., channels) -> (batch, channels)."""
-from seqnet.layers.conv._base import GlobalPooling
+from seqnet.layers.pooling.base_pooling import GlobalPooling
 
 
 class GlobalAveragePooling1D(GlobalPooling):

@@ -1,5 +1,5 @@
 """MaxPooling1D: max pooling over 1-D windows (TensorFlow's rule for 'same': padded positions are ignored)."""
-from seqnet.layers.conv._base import Pooling
+from seqnet.layers.pooling.base_pooling import Pooling
 
 
 class MaxPooling1D(Pooling):

@@ -2,7 +2,7 @@
 reset gate applies before the recurrent product; kernel (input_dim, 3u), recurrent_kernel
 (u, 3u), bias (3u,); gates z, r, h)."""
 from seqnet import activations
-from seqnet.layers.rnn.base_rnn import GRU_CELL, BaseRNN
+from seqnet.layers.recurrent.base_rnn import GRU_CELL, BaseRNN
 
 
 class GRU(BaseRNN):

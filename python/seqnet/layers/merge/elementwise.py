@@ -7,9 +7,6 @@ import numpy as np
 
 from seqnet.engine.base_layer import Layer
 
-__all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"]
-
 
 class _Merge(Layer):
     """Element-wise merges of inputs of one shape."""

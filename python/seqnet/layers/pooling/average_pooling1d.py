@@ -1,5 +1,5 @@
 """AveragePooling1D: average pooling over 1-D windows (TensorFlow's rule for 'same': padded positions are ignored)."""
-from seqnet.layers.conv._base import Pooling
+from seqnet.layers.pooling.base_pooling import Pooling
 
 
 class AveragePooling1D(Pooling):

@@ -1,5 +1,5 @@
 """GlobalMaxPooling1D: the max over every position of a 1-D input, (batch, ..., channels) -> (batch, channels)."""
-from seqnet.layers.conv._base import GlobalPooling
+from seqnet.layers.pooling.base_pooling import GlobalPooling
 
 
 class GlobalMaxPooling1D(GlobalPooling):

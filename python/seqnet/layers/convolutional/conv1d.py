@@ -1,12 +1,12 @@
-"""Conv2D: spatial convolution over images, kernel (kh, kw, input_channels, filters)."""
-from seqnet.layers.conv._base import Conv
+"""Conv1D: temporal convolution, kernel (kernel_size, input_channels, filters)."""
+from seqnet.layers.convolutional.base_conv import Conv
 
 
-class Conv2D(Conv):
-    rank = 2
+class Conv1D(Conv):
+    rank = 1
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format="channels_last",
+                 dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
@@ -17,4 +17,4 @@ class Conv2D(Conv):
                          bias_constraint=bias_constraint, **kwargs)
 
 
-Convolution2D = Conv2D
+Convolution1D = Conv1D

@@ -1,6 +1,6 @@
 """SimpleRNN: h_t = activation(x_t W + h_{t-1} U + b), Keras layout (kernel (input_dim, u),
 recurrent_kernel (u, u), bias (u,))."""
-from seqnet.layers.rnn.base_rnn import SIMPLE_RNN, BaseRNN
+from seqnet.layers.recurrent.base_rnn import SIMPLE_RNN, BaseRNN
 
 
 class SimpleRNN(BaseRNN):

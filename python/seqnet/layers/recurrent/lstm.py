@@ -3,7 +3,7 @@
 import numpy as np
 
 from seqnet import activations
-from seqnet.layers.rnn.base_rnn import LSTM_CELL, BaseRNN
+from seqnet.layers.recurrent.base_rnn import LSTM_CELL, BaseRNN
 
 
 class LSTM(BaseRNN):

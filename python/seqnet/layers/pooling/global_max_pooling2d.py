@@ -1,5 +1,5 @@
 """GlobalMaxPooling2D: the max over every position of a 2-D input, (batch, ..., channels) -> (batch, channels)."""
-from seqnet.layers.conv._base import GlobalPooling
+from seqnet.layers.pooling.base_pooling import GlobalPooling
 
 
 class GlobalMaxPooling2D(GlobalPooling):

@@ -1,5 +1,5 @@
 """AveragePooling2D: average pooling over 2-D windows (TensorFlow's rule for 'same': padded positions are ignored)."""
-from seqnet.layers.conv._base import Pooling
+from seqnet.layers.pooling.base_pooling import Pooling
 
 
 class AveragePooling2D(Pooling):

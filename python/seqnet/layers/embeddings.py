@@ -1,4 +1,0 @@
-"""Embeddings layers (``seqnet.layers.embeddings``, the Keras 2.2 module path)."""
-from seqnet.layers.rnn import Embedding
-
-__all__ = ["Embedding"]

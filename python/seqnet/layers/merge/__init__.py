@@ -1,0 +1,6 @@
+"""Merge layers (``seqnet.layers.merge``, the Keras 2.2 module path) and their functional helpers."""
+from seqnet.layers.merge.elementwise import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
+                                             average, concatenate, maximum, minimum, multiply, subtract)
+
+__all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"]

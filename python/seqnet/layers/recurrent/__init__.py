@@ -1,0 +1,7 @@
+"""Recurrent layers (``seqnet.layers.recurrent``, the Keras 2.2 module path), one class per file."""
+from seqnet.layers.recurrent.base_rnn import BaseRNN
+from seqnet.layers.recurrent.gru import GRU
+from seqnet.layers.recurrent.lstm import LSTM
+from seqnet.layers.recurrent.simple_rnn import SimpleRNN
+
+__all__ = ["LSTM", "GRU", "SimpleRNN"]
