@@ -17,6 +17,7 @@ from seqnet import backend
 from seqnet import activations, constraints, initializers, losses, metrics, optimizers, regularizers, callbacks, utils
 from seqnet import layers, models, datasets, preprocessing
 from seqnet.models import Sequential, Model
+from seqnet.engine.input_layer import Input
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,6 @@ def get_num_threads():
     return _engine.get_num_threads()
 
 
-__all__ = ["Sequential", "Model", "activations", "backend", "callbacks", "constraints", "datasets",
+__all__ = ["Sequential", "Model", "Input", "activations", "backend", "callbacks", "constraints", "datasets",
            "initializers",
            "layers", "losses", "preprocessing", "regularizers", "metrics", "models", "optimizers", "utils", "set_num_threads", "get_num_threads"]

@@ -80,7 +80,30 @@ def learning_phase():
     Outside of a training step nothing is training, which is Keras' eager
     default; the training loop passes ``training`` to layers directly.
     """
-    return 0 if _LEARNING_PHASE is None else _LEARNING_PHASE
+    if _LEARNING_PHASE is not None:
+        return _LEARNING_PHASE
+    return _CALL_PHASE[-1] if _CALL_PHASE else 0
+
+
+# The phase of the layer call now running (a Keras-style layer's call() inside a training
+# step sees 1, inside predict 0); a stack, since models nest.
+_CALL_PHASE = []
+
+
+class call_phase:
+    """Context manager the engine uses around a Keras-style layer's call():
+    ``learning_phase()`` answers `value` inside unless the user fixed the phase."""
+
+    def __init__(self, value):
+        self.value = int(bool(value))
+
+    def __enter__(self):
+        _CALL_PHASE.append(self.value)
+        return self
+
+    def __exit__(self, *exc):
+        _CALL_PHASE.pop()
+        return False
 
 
 def set_learning_phase(value):

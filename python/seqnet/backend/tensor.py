@@ -167,14 +167,21 @@ def record(value, inputs, backward):
 
 
 def backpropagate(output, cotangent):
-    """Gradients of sum(output * cotangent) for every node that needs one,
-    keyed by ``id(node)``."""
-    grads = {id(output): cotangent}
-    if not output.needs_grad:
+    """Gradients of sum(output * cotangent) for every node that needs one, keyed by
+    ``id(node)``. ``output`` and ``cotangent`` may be lists (a layer with several outputs):
+    then the gradients of the sum over the pairs."""
+    outputs = list(output) if isinstance(output, (list, tuple)) else [output]
+    cotangents = list(cotangent) if isinstance(output, (list, tuple)) else [cotangent]
+    grads = {}
+    for out, cot in zip(outputs, cotangents):
+        if isinstance(out, Tensor) and cot is not None:
+            grads[id(out)] = cot if id(out) not in grads else grads[id(out)] + cot
+    roots = [o for o in outputs if isinstance(o, Tensor) and o.needs_grad]
+    if not roots:
         return grads
     # TF returns inf/nan silently where a derivative is infinite (sqrt at 0).
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for node in reversed(_topological_order(output)):
+        for node in reversed(_topological_order(roots)):
             g = grads.get(id(node))
             if g is None or node._backward is None:
                 continue
@@ -203,11 +210,11 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-def _topological_order(output):
+def _topological_order(roots):
     """Nodes that need a gradient, inputs before the nodes made from them
     (iterative, so long chains do not hit the recursion limit)."""
     order, seen = [], set()
-    stack = [(output, False)]
+    stack = [(root, False) for root in reversed(roots)]
     while stack:
         node, expanded = stack.pop()
         if expanded:

@@ -1,1 +1,8 @@
-"""The engine of the Keras API: layers' base class, the model and its training loop."""
+"""The engine of the Keras API (Keras 2.2's ``keras.engine`` path): the base Layer, Input,
+the graph (Network) and the training Model."""
+from seqnet.engine.base_layer import Layer
+from seqnet.engine.input_layer import Input, InputLayer
+from seqnet.engine.network import Network
+from seqnet.engine.training import Model
+
+__all__ = ["Layer", "Input", "InputLayer", "Network", "Model"]

@@ -26,11 +26,35 @@ class CompiledLoss:
                       or (self.code == _BCE and output_activation == "sigmoid"))
 
     def __call__(self, y_true, y_pred, sample_weight, grad, logits):
-        """The batch loss; writes dL/d(y_pred) (or dL/d(logits) when fused) into grad if given."""
+        """The batch loss; writes dL/d(y_pred) (or dL/d(logits) when fused) into grad if given.
+        `sample_weight` is None, one weight per sample, or one per element of y_pred's
+        leading axes (from element_weights: masks and temporal weights)."""
         if self.code is not None:
+            if sample_weight is not None and sample_weight.ndim > 1:
+                sample_weight = sample_weight.reshape(-1)
+            elif sample_weight is not None and y_pred.ndim > 2:  # per sample, over every timestep
+                rows = int(np.prod(y_pred.shape[1:-1]))
+                sample_weight = np.repeat(sample_weight, rows)
             return _engine.loss(self.code, y_true, y_pred, logits if self.fused else None, sample_weight, grad,
                                 None)
+        if sample_weight is not None and sample_weight.ndim > 1:
+            return self._custom_elementwise(y_true, y_pred, sample_weight, grad)
         return self._custom(y_true, y_pred, sample_weight, grad)
+
+    def _custom_elementwise(self, y_true, y_pred, weights, grad):
+        """A user loss weighted per element of the leading axes: mean(W * loss) /
+        mean(W != 0) over those elements (W already holds Keras' mask and weight scaling)."""
+        from seqnet.backend import vjp
+        value, pullback = vjp(self.fn, y_true, y_pred)
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != weights.shape:
+            raise ValueError(f"loss {self.name}: returned shape {value.shape}; with a mask or temporal sample "
+                             f"weights it must return one value per timestep, shape {weights.shape}")
+        nonzero = max(int(np.count_nonzero(weights)), 1)
+        total = float(np.sum(weights * value) / nonzero)
+        if grad is not None:
+            grad[...] = pullback(np.ascontiguousarray(weights / nonzero, dtype=np.float32))
+        return total
 
     def _custom(self, y_true, y_pred, sample_weight, grad):
         from seqnet.backend import vjp
@@ -80,6 +104,7 @@ class CompiledMetric:
                 self.accuracy = _ACC_CATEGORICAL
             return
         fn = metrics_module.get(identifier)
+        self.metric_fn = fn
         kinds = {metrics_module.binary_accuracy: _ACC_BINARY, metrics_module.categorical_accuracy: _ACC_CATEGORICAL,
                  metrics_module.sparse_categorical_accuracy: _ACC_SPARSE}
         if fn in kinds:
@@ -90,7 +115,9 @@ class CompiledMetric:
             self.fn = fn
         self.sparse_targets = loss.sparse
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
+    def __call__(self, y_true, y_pred, sample_weight=None, mask=None):
+        if mask is not None or (sample_weight is not None and sample_weight.ndim > 1):
+            return self._masked(y_true, y_pred, sample_weight if self.weighted else None, mask)
         if self.weighted and sample_weight is not None:
             return self._weighted(y_true, y_pred, sample_weight)
         if self.accuracy is not None:
@@ -102,6 +129,25 @@ class CompiledMetric:
         if self.loss_code is not None and (self.loss_code == _SCCE) == (y_true.shape != y_pred.shape):
             return float(_engine.loss(self.loss_code, y_true, y_pred, None, None, None, None))
         return float(np.mean(self.fn(y_true, y_pred)))
+
+    def _masked(self, y_true, y_pred, w, mask):
+        """Keras 2.2.4's masked metric: the per-timestep values weighted as the loss is
+        (element_weights), averaged."""
+        values = np.asarray(self._per_element(y_true, y_pred), dtype=np.float64)
+        weights = element_weights(y_pred, mask, w)
+        if values.shape != weights.shape:
+            values = values.reshape(weights.shape)
+        nonzero = max(int(np.count_nonzero(weights)), 1)
+        return float(np.sum(weights * values) / nonzero)
+
+    def _per_element(self, y_true, y_pred):
+        if self.accuracy is not None:
+            fn = (metrics_module.binary_accuracy, metrics_module.categorical_accuracy,
+                  metrics_module.sparse_categorical_accuracy)[self.accuracy]
+            if self.accuracy == _ACC_CATEGORICAL and y_true.shape != y_pred.shape:
+                fn = metrics_module.sparse_categorical_accuracy
+            return fn(y_true, y_pred)
+        return self.metric_fn(y_true, y_pred)
 
     def _weighted(self, y_true, y_pred, w):
         rows = y_pred.shape[0]
@@ -121,6 +167,28 @@ class CompiledMetric:
             return float(values) * float(np.sum(w)) / nonzero
         per_sample = values.reshape(rows, -1).mean(axis=1)
         return float(np.dot(w, per_sample) / nonzero)
+
+
+def element_weights(y_pred, mask, sample_weight):
+    """Per-element weights W over y_pred's leading axes (all but the last) such that
+    sum(W * L) / count(W != 0) is Keras 2.2.4's weighted, masked mean of the per-element
+    losses L (training_utils.weighted_masked_objective): L * mask / mean(mask), times the
+    sample weight (per sample, or per timestep with sample_weight_mode='temporal') divided
+    by mean(sample_weight != 0)."""
+    shape = y_pred.shape[:-1]
+    weights = np.ones(shape, dtype=np.float64)
+    if mask is not None:
+        m = np.asarray(mask, dtype=np.float64).reshape(shape)
+        mean = m.mean()
+        weights = m / mean if mean > 0 else np.zeros(shape)
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        nonzero = np.count_nonzero(w) / w.size if w.size else 1.0
+        w = w.reshape(w.shape + (1,) * (len(shape) - w.ndim))
+        weights = weights * (w / nonzero if nonzero > 0 else 0.0)
+    count = np.count_nonzero(weights)
+    # The loss kernel divides by count(W != 0); scale so that it returns mean(W * L).
+    return np.ascontiguousarray(weights * (count / weights.size if weights.size else 0.0), dtype=np.float32)
 
 
 def metric_name(identifier, weighted=False):

@@ -5,10 +5,6 @@ import numpy as np
 
 def as_float32(data, what):
     """A C-contiguous float32 array from an array, a list, or a one-element list of arrays."""
-    if isinstance(data, dict):
-        if len(data) != 1:
-            raise ValueError(f"{what}: a Sequential model takes one array, got a dict with keys {sorted(data)}")
-        data = next(iter(data.values()))
     if isinstance(data, (list, tuple)) and len(data) == 1 and hasattr(data[0], "shape"):
         data = data[0]
     try:
@@ -18,6 +14,70 @@ def as_float32(data, what):
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise ValueError(f"{what}: expected numeric data, got an array of dtype {arr.dtype}")
     return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def as_input_array(data, what):
+    """as_float32, except for array-likes read lazily batch by batch (HDF5Matrix)."""
+    if is_lazy_array(data):
+        return data
+    return as_float32(data, what)
+
+
+def is_lazy_array(data):
+    """An indexable array-like with a shape that is not in memory (e.g. HDF5Matrix)."""
+    return (not isinstance(data, (np.ndarray, list, tuple, dict)) and hasattr(data, "shape")
+            and hasattr(data, "__getitem__") and hasattr(data, "__len__") and hasattr(data, "ndim"))
+
+
+def arrays_for(data, names, what):
+    """A list of arrays in `names` order from one array, a list or a dict keyed by name."""
+    if isinstance(data, dict):
+        unknown = sorted(k for k in data if k not in names)
+        if unknown:
+            raise ValueError(f"Error when checking model {what}: no {what} layer is named {unknown}; the dict "
+                             f"keys must be the {what} names {names}")
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise ValueError(f"No data provided for \"{missing[0]}\". Need data for each key in: {names}")
+        return [data[n] for n in names]
+    if isinstance(data, (list, tuple)) and (len(names) > 1 or (len(data) and hasattr(data[0], "shape"))):
+        if len(data) != len(names):
+            raise ValueError(f"Error when checking model {what}: the list of Numpy arrays that you are passing "
+                             f"to your model is not the size the model expected. Expected to see {len(names)} "
+                             f"array(s) ({names}), but instead got {len(data)}")
+        return list(data)
+    if len(names) > 1:
+        raise ValueError(f"Error when checking model {what}: the model has {len(names)} {what}s ({names}); pass "
+                         f"a list or a dict of arrays, got a single {type(data).__name__}")
+    return [data]
+
+
+def per_output(value, names, what, class_weight=False):
+    """sample_weight / class_weight as one entry per output (None where not given)."""
+    if value is None:
+        return [None] * len(names)
+    if isinstance(value, dict) and (not class_weight or set(value) <= set(names)):
+        if class_weight and len(names) == 1 and not set(value) & set(names):
+            return [value]
+        unknown = sorted(k for k in value if k not in names)
+        if unknown:
+            raise ValueError(f"{what}: unknown output name(s) {unknown}; the outputs are {names}")
+        return [value.get(n) for n in names]
+    if isinstance(value, (list, tuple)) and not (len(names) == 1 and not hasattr(value[0], "__len__")):
+        if len(value) != len(names):
+            raise ValueError(f"{what}: expected one entry per output ({names}), got {len(value)}")
+        return list(value)
+    if len(names) > 1:
+        raise ValueError(f"{what}: the model has several outputs ({names}); pass a list or a dict keyed by "
+                         "output name")
+    return [value]
+
+
+def same_length(arrays, names, what):
+    lengths = [len(a) for a in arrays]
+    if len(set(lengths)) > 1:
+        raise ValueError(f"All {what} arrays (x) should have the same number of samples. Got array shapes: "
+                         f"{dict(zip(names, [tuple(a.shape) for a in arrays]))}")
 
 
 def n_samples(data):
@@ -82,14 +142,27 @@ def check_same_length(x, y, sample_weight=None):
         raise ValueError(f"sample_weight has {len(sample_weight)} entries but the data has {len(y)} samples")
 
 
-def sample_weights(y, sample_weight, class_weight, sparse):
-    """Per-sample weights (float32, 1-D) from sample_weight and class_weight, or None."""
+def sample_weights(y, sample_weight, class_weight, sparse, temporal=False):
+    """Per-sample weights (float32, 1-D), or per-timestep weights (2-D) with `temporal`
+    (compile's sample_weight_mode='temporal'), from sample_weight and class_weight; None
+    when neither is given."""
     weights = None
     if sample_weight is not None:
         weights = np.asarray(sample_weight, dtype=np.float32)
-        if weights.ndim != 1:
-            raise ValueError(f"sample_weight must be 1-D (one weight per sample), got shape {weights.shape}; "
-                             "temporal (2-D) weights need sample_weight_mode='temporal', not yet supported")
+        if temporal:
+            if weights.ndim != 2:
+                raise ValueError(f"Found a sample_weight array with shape {weights.shape}. In order to use timestep-"
+                                 "wise sample weighting, you should pass a 2D sample_weight array (samples, "
+                                 "timesteps).")
+            steps = y.shape[1] if y.ndim > (1 if sparse else 2) else None
+            if steps is not None and weights.shape[1] != steps:
+                raise ValueError(f"sample_weight has {weights.shape[1]} timesteps, but the target has {steps} "
+                                 f"(target shape {y.shape})")
+        elif weights.ndim != 1:
+            raise ValueError(f"Found a sample_weight array with shape {weights.shape}. In order to use timestep-"
+                             "wise sample weighting, you should pass a 2D sample_weight array and specify "
+                             "sample_weight_mode=\"temporal\" in compile(). If you just mean to use sample-wise "
+                             "weights, make sure your sample_weight array is 1D.")
         if len(weights) != len(y):
             raise ValueError(f"sample_weight has {len(weights)} entries but the data has {len(y)} samples")
     if class_weight:
@@ -98,6 +171,8 @@ def sample_weights(y, sample_weight, class_weight, sparse):
         labels = y.astype(np.int64) if sparse else (np.argmax(y, axis=-1) if y.shape[-1] > 1 else
                                                      np.round(y[:, 0]).astype(np.int64))
         cw = np.array([class_weight.get(int(c), 1.0) for c in labels.reshape(len(y), -1)[:, 0]], dtype=np.float32)
+        if weights is not None and weights.ndim == 2:
+            cw = cw[:, None]
         weights = cw if weights is None else weights * cw
     return None if weights is None else np.ascontiguousarray(weights)
 

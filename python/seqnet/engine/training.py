@@ -1,205 +1,285 @@
-"""TrainingModel: compile, fit, evaluate, predict and the batch methods, over a chain of layers.
+"""Model: a Network that trains — compile, fit, evaluate, predict and the batch methods.
 
-A subclass (Sequential, functional.Model) provides the layers: ``_run_layers`` (in order), ``_ensure_built(shape)``,
-``_input_shape_nobatch()``, ``_output_shape_nobatch()``, ``_input_name`` and
-``_output_name``. A training step is: gather the batch into reused buffers, one forward
-call per layer, one fused loss-and-gradient call, one backward call per layer, and one
-optimizer call over the flat parameter buffer; nothing is allocated in between.
+Everything works on lists: one array per input, one target, loss and sample weight per
+output (total loss = sum_i loss_weight_i * loss_i), so Sequential and functional models
+share every line. A training step is: forward through the plan, one fused loss-and-gradient
+call per output, backward through the plan, one optimizer call over the flat parameter
+buffer; nothing is allocated in between (see bench/bench_step_overhead.py).
 """
 import numpy as np
 
-from seqnet import _engine, optimizers
+from seqnet import optimizers
 from seqnet.callbacks import BaseLogger, CallbackList, History, ProgbarLogger
 from seqnet.engine import data as data_utils
-from seqnet.engine import training_generator
-from seqnet.engine.compile_utils import CompiledLoss, CompiledMetric, metric_name
+from seqnet.engine import training_loop
+from seqnet.engine.batch_sources import ArrayBatches, GeneratorBatches, gather_rows, is_data_source
+from seqnet.engine.compile_utils import CompiledLoss, CompiledMetric, element_weights, metric_name
+from seqnet.engine.network import Network
 from seqnet.engine.parameters import ParameterStore, signature_of
-from seqnet.utils.generic_utils import Progbar
+from seqnet.engine import saving_hooks
 
 _NOT_COMPILED = "You must compile your model before training/testing. Use `model.compile(optimizer, loss)`."
 
 
-class TrainingModel:
-    """The training API shared by Sequential and functional models.
+class Model(Network):
+    """`Model(inputs, outputs)`: inputs are `seqnet.layers.Input` tensors, outputs the
+    tensors of layers called on them (a tensor or a list each). Keras 2's functional API."""
 
-    Data may be one array or, for a functional model with several inputs (outputs), a
-    list of arrays; ``data_utils.n_samples``/``take`` and ``_gather`` handle both."""
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        inputs = kwargs.pop("input", inputs)  # Keras 2.0's spelling: Model(input=..., output=...)
+        outputs = kwargs.pop("output", outputs)
+        if kwargs:
+            raise TypeError(f"Model: unexpected keyword argument(s) {sorted(kwargs)}")
+        if inputs is None or outputs is None:
+            raise ValueError("Model: give `inputs` and `outputs` (subclassed models are not supported by seqnet)")
+        Network.__init__(self, name=name)
+        self._init_training()
+        self._init_graph(inputs, outputs)
 
-    def __init__(self, name=None):
-        from seqnet.engine.base_layer import _unique_name
-        self.name = name or _unique_name(self._name_prefix())
+    def _init_training(self):
         self.optimizer = None
         self.loss = None
-        self._compiled_loss = None
+        self.loss_weights = None
+        self._compiled_losses = None
         self._metrics = []
+        self._metrics_ready = False
         self.metrics_names = []
         self.history = History()
         self.stop_training = False
         self._store = None
         self._buffers = {}
 
-    @classmethod
-    def _name_prefix(cls):
-        from seqnet.engine.base_layer import _to_snake_case
-        return _to_snake_case(cls.__name__)
-
     # ---- compile ---------------------------------------------------------------------
     def compile(self, optimizer, loss=None, metrics=None, loss_weights=None, sample_weight_mode=None,
                 weighted_metrics=None, target_tensors=None, **kwargs):
-        """Configures training: an optimizer (name or instance), a loss (name or function)
-        and a list of metrics. Raises ValueError for anything it cannot interpret."""
+        """Configures training: an optimizer (name or instance), a loss (name or function;
+        with several outputs a list or a dict by output name), metrics (a list, or a dict by
+        output name), loss_weights, sample_weight_mode (None or 'temporal', per output too)
+        and weighted_metrics. Raises ValueError for anything it cannot interpret."""
         if kwargs:
             raise ValueError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
         if loss is None:
             raise ValueError("compile: a loss is required (a name such as 'mse' or a function)")
-        if isinstance(loss, (list, tuple)):
-            if len(loss) != 1:
-                raise ValueError(f"compile: this model has one output, but got {len(loss)} losses")
-            loss = loss[0]
-        if isinstance(loss, dict):
-            if len(loss) != 1:
-                raise ValueError(f"compile: this model has one output, but got losses for {sorted(loss)}")
-            loss = next(iter(loss.values()))
-        if sample_weight_mode not in (None, "temporal"):
-            raise ValueError(f"compile: sample_weight_mode must be None or 'temporal', got {sample_weight_mode!r}")
-        if sample_weight_mode == "temporal":
-            raise ValueError("compile: sample_weight_mode='temporal' is not supported yet by seqnet")
         if target_tensors is not None:
             raise ValueError("compile: target_tensors are not supported by seqnet (it feeds NumPy arrays)")
         if loss_weights is not None and not isinstance(loss_weights, (list, tuple, dict)):
             raise ValueError(f"compile: loss_weights must be a list or dict, got {loss_weights!r}")
-        if isinstance(metrics, dict):
-            metrics = [m for v in metrics.values() for m in (v if isinstance(v, (list, tuple)) else [v])]
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"compile: metrics must be a list (e.g. metrics=['accuracy']), got {metrics!r}")
+        per_loss = self._per_output(loss, "loss")
+        weights = self._per_output(loss_weights, "loss_weights", default=1.0)
+        for lw in weights:
+            if isinstance(lw, bool) or not isinstance(lw, (int, float, np.number)):
+                raise ValueError(f"compile: loss_weights must be numbers, got {loss_weights!r}")
+        modes = self._per_output(sample_weight_mode, "sample_weight_mode", default="none")
+        for mode in modes:
+            if mode not in ("none", None, "temporal"):
+                raise ValueError(f"compile: sample_weight_mode must be None or 'temporal', got {mode!r}")
+        per_metrics = self._metric_lists(metrics, "metrics")
+        per_weighted = self._metric_lists(weighted_metrics, "weighted_metrics")
+        # validate names now: unknown strings fail at compile, as in Keras
+        from seqnet import metrics as metrics_module
+        for m in [m for ms in per_metrics + per_weighted for m in ms]:
+            if m not in ("accuracy", "acc"):
+                metrics_module.get(m)
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
-        self._compiled_loss = CompiledLoss(loss)
-        if isinstance(weighted_metrics, dict):
-            weighted_metrics = [m for v in weighted_metrics.values()
-                                for m in (v if isinstance(v, (list, tuple)) else [v])]
-        if weighted_metrics is not None and not isinstance(weighted_metrics, (list, tuple)):
-            raise TypeError(f"compile: weighted_metrics must be a list, got {weighted_metrics!r}")
-        self._metric_ids = [(m, False) for m in metrics or []] + [(m, True) for m in weighted_metrics or []]
-        for m, _ in self._metric_ids:  # validate names now: unknown strings fail at compile, as in Keras
-            if m not in ("accuracy", "acc"):
-                from seqnet import metrics as metrics_module
-                metrics_module.get(m)
-        self.metrics_names = ["loss"] + [metric_name(m, weighted) for m, weighted in self._metric_ids]
-        self.metrics = list(metrics or [])
+        self.loss_weights = loss_weights
+        self.sample_weight_mode = sample_weight_mode
+        self.metrics = metrics if metrics is not None else []
+        self._compile_args = {"metrics": metrics, "weighted_metrics": weighted_metrics}
+        self._compiled_losses = [CompiledLoss(l) for l in per_loss]
+        self._loss_weights = [float(w) for w in weights]
+        self._temporal = [mode == "temporal" for mode in modes]
+        self._output_metric_ids = [[(m, False) for m in ms] + [(m, True) for m in ws]
+                                   for ms, ws in zip(per_metrics, per_weighted)]
+        names, multi = ["loss"], len(self._output_names()) > 1
+        if multi:
+            names += [n + "_loss" for n in self._output_names()]
+        for out_name, ids in zip(self._output_names(), self._output_metric_ids):
+            for m, weighted in ids:
+                name = metric_name(m, weighted)
+                name = f"{out_name}_{name}" if multi else name
+                base, j = name, 1
+                while name in names:  # Keras dedupes repeated names with _1, _2, ...
+                    name, j = f"{base}_{j}", j + 1
+                names.append(name)
+        self.metrics_names = names
         self._metrics = []
         self._metrics_ready = False
-        if self._is_built():
+        if self.built:
             self._finish_compile()
 
+    def _output_names(self):
+        return self.output_names
+
+    def _per_output(self, value, what, default=None):
+        """One entry per output from a single value, a list (outputs order) or a dict by output name."""
+        names = self._output_names()
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(names))
+            if unknown:
+                raise ValueError(f"compile: unknown entries in the {what} dictionary: {unknown}. Only expected "
+                                 f"the following keys: {names}")
+            missing = [n for n in names if n not in value]
+            if missing and default is None:
+                raise ValueError(f"compile: output {missing[0]!r} is missing from the {what} dictionary "
+                                 f"(keys: {sorted(value)}); seqnet trains every output")
+            return [value.get(n, default) for n in names]
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(names):
+                raise ValueError(f"compile: when passing a list as {what}, it should have one entry per model "
+                                 f"output. The model has {len(names)} outputs ({names}), but you passed "
+                                 f"{what}={value!r}")
+            return list(value)
+        return [default if value is None else value] * len(names)
+
+    def _metric_lists(self, ms, what):
+        if ms is not None and not isinstance(ms, (list, tuple, dict)):
+            raise TypeError(f"compile: {what} must be a list (e.g. metrics=['accuracy']) or a dict, got {ms!r}")
+        if isinstance(ms, dict):
+            return [list(m) if isinstance(m, (list, tuple)) else [m]
+                    for m in self._per_output(ms, what, default=[])]
+        return [list(ms or [])] * len(self._output_names())
+
     def _finish_compile(self):
-        """The parts of compile that need the output layer: loss fusion and accuracy resolution."""
-        output_shape = self._output_shape_nobatch()
-        last = self._run_layers[-1] if self._run_layers else None
-        # An activity penalty on the output needs dL/d(output), so no fusion with its activation.
-        fusable = last is not None and last.activity_regularizer is None
-        self._compiled_loss.attach(last.output_activation if fusable else None)
-        self._metrics = [CompiledMetric(m, self._compiled_loss, output_shape, weighted)
-                         for m, weighted in self._metric_ids]
+        """The parts of compile that need the graph: loss fusion and accuracy resolution."""
+        for step in self._steps:
+            step.fused = False
+        self._metrics = []
+        self._fused_steps = []
+        for i, (slot, t, loss) in enumerate(zip(self._output_slots, self.outputs, self._compiled_losses)):
+            step = self._output_runner(i)
+            # Fuse the loss with the output's activation only where nothing else needs dL/d(output).
+            fusable = (step is not None and not step.returns_list and step.layer.activity_regularizer is None
+                       and not self._consumers.get(slot) and self._output_slots.count(slot) == 1)
+            loss.attach(step.runner.output_activation if fusable else None)
+            if loss.fused:
+                step.fused = True
+            self._fused_steps.append(step if loss.fused else None)
+            self._metrics += [(i, CompiledMetric(m, loss, t.shape[1:], weighted))
+                              for m, weighted in self._output_metric_ids[i]]
         self._metrics_ready = True
 
     def _require_compiled(self):
-        if self._compiled_loss is None:
+        if self._compiled_losses is None:
             raise RuntimeError(_NOT_COMPILED)
 
     def _prepare_training(self):
         if not self._metrics_ready:
             self._finish_compile()
-        weights = [w for layer in self._run_layers for w in layer.trainable_weights]
+        weights = self.trainable_weights
         if self._store is None or self._store.signature != signature_of(weights):
             self._store = ParameterStore(weights)
         self._regularized = [w for w in weights if w.regularizer is not None]
         self._constrained = [w for w in weights if w.constraint is not None]
         self._activity = self._has_activity_regularizers()
 
-    def _penalties(self, outputs):
-        """Regularization added to the loss: weight penalties and, given the layers'
-        outputs, activity penalties."""
+    def _has_activity_regularizers(self):
+        return any(layer.activity_regularizer is not None for layer in self._run_layers)
+
+    def _penalties(self, with_activity):
+        """Regularization added to the loss: weight penalties and, after a forward pass,
+        activity penalties on the layers' outputs."""
         total = 0.0
-        for layer in self._run_layers:
-            for w in layer.trainable_weights:
-                if w.regularizer is not None:
-                    total += w.regularizer(w.value)
-        if outputs is not None:
-            for layer, out in zip(self._run_layers, outputs):
-                if layer.activity_regularizer is not None:
-                    total += layer.activity_regularizer(out)
+        for w in self.trainable_weights:
+            if w.regularizer is not None:
+                total += w.regularizer(w.value)
+        if with_activity:
+            for step in self._steps:
+                reg = step.layer.activity_regularizer
+                if reg is not None and not step.returns_list:
+                    total += reg(self._values[step.out_slots[0]])
         return total
 
     # ---- data ------------------------------------------------------------------------
     def _standardize_x(self, x, what="x"):
         if x is None:
             raise ValueError(f"{what}: no input data given")
-        x = data_utils.as_float32(x, what)
-        if not self._is_built():
-            if x.ndim < 2:
-                raise ValueError(f"{what}: expected a batch of samples (at least 2 dimensions), got shape {x.shape}")
-            self._ensure_built((None,) + x.shape[1:])
-        return data_utils.check_input(x, self._input_shape_nobatch(), self._input_name)
+        if not self.built:
+            self._build_from_data(x)
+        arrays = data_utils.arrays_for(x, self.input_names, "input")
+        out = []
+        for a, t, name in zip(arrays, self.inputs, self.input_names):
+            a = data_utils.as_input_array(a, f"input '{name}'")
+            out.append(data_utils.check_input(a, t.shape[1:], name))
+        data_utils.same_length(out, self.input_names, "input")
+        return out
+
+    def _build_from_data(self, x):
+        raise ValueError("This model has not yet been built.")
 
     def _standardize_xy(self, x, y, sample_weight=None, class_weight=None):
-        x = self._standardize_x(x)
+        xs = self._standardize_x(x)
         if y is None:
             raise ValueError("y: no target data given")
-        y = data_utils.as_float32(y, "y")
-        data_utils.check_same_length(x, y)
-        loss = self._compiled_loss
-        y = data_utils.check_target(y, self._output_shape_nobatch(), self._output_name, loss.name, loss.sparse)
-        w = data_utils.sample_weights(y, sample_weight, class_weight, loss.sparse)
-        return x, y, w
+        if not self._metrics_ready:
+            self._finish_compile()
+        ys = data_utils.arrays_for(y, self.output_names, "target")
+        sws = data_utils.per_output(sample_weight, self.output_names, "sample_weight")
+        cws = data_utils.per_output(class_weight, self.output_names, "class_weight", class_weight=True)
+        out_y, out_w = [], []
+        for a, t, name, loss, sw, cw, temporal in zip(ys, self.outputs, self.output_names, self._compiled_losses,
+                                                      sws, cws, self._temporal):
+            a = data_utils.as_float32(a, f"target '{name}'")
+            a = data_utils.check_target(a, t.shape[1:], name, loss.name, loss.sparse)
+            out_y.append(a)
+            out_w.append(data_utils.sample_weights(a, sw, cw, loss.sparse, temporal))
+        data_utils.check_same_length(xs[0], out_y[0])
+        data_utils.same_length(out_y, self.output_names, "target")
+        return xs, out_y, None if all(w is None for w in out_w) else out_w
 
     def _gather(self, key, data, ids):
-        """The rows `ids` of an array (or of each array of a list) in reused buffers."""
-        if data is None:
-            return None
-        if isinstance(data, list):
-            return [self._gather(f"{key}{i}", a, ids) for i, a in enumerate(data)]
-        buf = self._buffer(key, (len(ids),) + data.shape[1:])
-        _engine.gather_rows(data, ids, buf)
-        return buf
+        """The rows `ids` of an array in a reused buffer."""
+        buf = self._buffers.get(key)
+        shape = (len(ids),) + tuple(data.shape[1:])
+        if buf is None or buf.shape[1:] != shape[1:] or buf.shape[0] < shape[0]:
+            buf = np.empty(shape, dtype=np.float32)
+            self._buffers[key] = buf
+        return gather_rows(data, ids, buf[:shape[0]])
 
-    def _buffer(self, key, shape, dtype=np.float32):
+    def _buffer(self, key, shape):
         buf = self._buffers.get(key)
         if buf is None or buf.shape[1:] != tuple(shape[1:]) or buf.shape[0] < shape[0]:
-            buf = np.empty(shape, dtype=dtype)
+            buf = np.empty(shape, dtype=np.float32)
             self._buffers[key] = buf
         return buf[:shape[0]]
 
     # ---- one batch -------------------------------------------------------------------
-    def _forward(self, x, training, outputs=None):
-        for layer in self._run_layers:
-            x = layer.forward(x, training)
-            if outputs is not None:
-                outputs.append(x)
-        return x
+    def _losses(self, ys, outs, ws, training):
+        """(total loss, per-output losses, output gradients (with training))."""
+        grads, per_output, total = [], [], 0.0
+        masks = self._output_masks()
+        for i, (loss, lw, y, out) in enumerate(zip(self._compiled_losses, self._loss_weights, ys, outs)):
+            g = self._buffer(f"grad{i}", out.shape) if training else None
+            w = None if ws is None else ws[i]
+            if masks[i] is not None or (w is not None and (w.ndim > 1 or out.ndim > 2)):
+                w = element_weights(out, masks[i], w)
+            step = self._fused_steps[i]
+            value = loss(y, out, w, g, step.runner.logits if step is not None else None)
+            if training and lw != 1.0:
+                g *= np.float32(lw)
+            per_output.append(value)
+            grads.append(g)
+            total += lw * value
+        return total, per_output, grads
 
-    def _has_activity_regularizers(self):
-        return any(layer.activity_regularizer is not None for layer in self._run_layers)
+    def _values_of(self, total, per_output, ys, outs, ws):
+        values = [total] + (per_output if len(self.outputs) > 1 else [])
+        masks = self._output_masks()
+        for i, m in self._metrics:
+            values.append(m(ys[i], outs[i], None if ws is None else ws[i], masks[i]))
+        return values
 
-    def _train_batch(self, xb, yb, wb):
+    def _train_batch(self, xs, ys, ws):
         """One step on one batch: returns [loss, metric values...] before the update."""
-        outputs = [] if self._activity else None
-        out = self._forward(xb, True, outputs)
-        grad = self._buffer("grad", out.shape)
-        loss = self._compiled_loss(yb, out, wb, grad, self._run_layers[-1].logits)
-        if self._regularized or outputs is not None:
-            loss += self._penalties(outputs)
-        values = [loss]
-        for m in self._metrics:
-            values.append(m(yb, out, wb))
-        layers = self._run_layers
-        last = len(layers) - 1
-        fused = self._compiled_loss.fused
-        g = grad
-        for i in range(last, -1, -1):
-            if outputs is not None and layers[i].activity_regularizer is not None:
-                layers[i].activity_regularizer.add_gradient(outputs[i], g)
-            g = layers[i].backward(g, i > 0, fused and i == last)
+        if not isinstance(xs, list):  # a single-input model's arrays (bench and tests call this)
+            xs, ys = [xs], [ys]
+            ws = None if ws is None else [ws]
+        outs = self._run(xs, True)
+        total, per_output, grads = self._losses(ys, outs, ws, True)
+        if self._regularized or self._activity:
+            total += self._penalties(self._activity)
+        values = self._values_of(total, per_output, ys, outs, ws)
+        self._backward(grads)
         for w in self._regularized:
             w.regularizer.add_gradient(w.value, w.grad)
         store = self._store
@@ -209,101 +289,76 @@ class TrainingModel:
             w.value[...] = w.constraint(w.value)
         return values
 
-    def _test_batch(self, xb, yb, wb):
-        outputs = [] if self._has_activity_regularizers() else None
-        out = self._forward(xb, False, outputs)
-        loss = self._compiled_loss(yb, out, wb, None, self._run_layers[-1].logits)
-        loss += self._penalties(outputs)
-        return [loss] + [m(yb, out, wb) for m in self._metrics]
+    def _test_batch(self, xs, ys, ws):
+        outs = self._run(xs, False)
+        total, per_output, _ = self._losses(ys, outs, ws, False)
+        total += self._penalties(self._has_activity_regularizers())
+        return self._values_of(total, per_output, ys, outs, ws)
 
-    @staticmethod
-    def _batch_slices(n, batch_size):
-        return [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
-
-    # ---- fit -------------------------------------------------------------------------
+    # ---- fit / evaluate / predict ----------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
             **kwargs):
         """Trains for `epochs` epochs (Keras 2 semantics; see the seed documentation). `x` may
-        also be a generator or a seqnet.utils.Sequence yielding (x, y[, sample_weight])."""
+        also be a generator or a seqnet.utils.Sequence yielding (x, y[, sample_weight]);
+        validation_data may be arrays, a generator or a Sequence."""
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
-        if training_generator.is_data_source(x):
-            if y is not None or sample_weight is not None:
-                raise ValueError("fit: `y` and `sample_weight` are not supported when x is a generator or a "
-                                 "Sequence (it yields the targets)")
-            return self.fit_generator(x, steps_per_epoch, epochs, verbose, callbacks, validation_data,
-                                      validation_steps, class_weight, max_queue_size, workers,
-                                      use_multiprocessing, shuffle, initial_epoch)
         self._require_compiled()
-        batch_size = _check_batch_size(batch_size)
         _check_int("epochs", epochs, minimum=0)
         _check_int("initial_epoch", initial_epoch, minimum=0)
         if verbose not in (0, 1, 2):
             raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
         if shuffle not in (True, False, "batch"):
             raise ValueError(f"fit: shuffle must be True, False or 'batch', got {shuffle!r}")
-        if steps_per_epoch is not None:
-            raise ValueError("fit: steps_per_epoch with array data is not supported yet; use batch_size")
-        x, y, w = self._standardize_xy(x, y, sample_weight, class_weight)
-        if data_utils.n_samples(x) == 0:
-            raise ValueError("fit: x and y contain no samples")
-        val = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                                 f"val_sample_weights), got {type(validation_data).__name__}")
-            val = self._standardize_xy(*validation_data[:2],
-                                       sample_weight=validation_data[2] if len(validation_data) == 3 else None)
-        elif validation_split:
-            if not 0.0 < validation_split < 1.0:
-                raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
-            n = data_utils.n_samples(x)
-            split_at = int(n * (1.0 - validation_split))
-            if split_at == 0 or split_at == n:
-                raise ValueError(f"fit: validation_split={validation_split} of {n} samples leaves an empty "
-                                 "training or validation set")
-            take = data_utils.take
-            val = (take(x, split_at, n), take(y, split_at, n), take(w, split_at, n))
-            x, y, w = take(x, 0, split_at), take(y, 0, split_at), take(w, 0, split_at)
-        self._prepare_training()
+        gen = dict(workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
+        if is_data_source(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError("fit: `y` and `sample_weight` are not supported when x is a generator or a "
+                                 "Sequence (it yields the targets)")
+            train = GeneratorBatches(self, x, steps_per_epoch, "train", "fit", shuffle=shuffle,
+                                     class_weight=class_weight, **gen)
+            val = None
+        else:
+            batch_size = _check_batch_size(batch_size)
+            if steps_per_epoch is not None:
+                _check_int("steps_per_epoch", steps_per_epoch, minimum=1)
+            xs, ys, ws = self._standardize_xy(x, y, sample_weight, class_weight)
+            if len(xs[0]) == 0:
+                raise ValueError("fit: x and y contain no samples")
+            val = None
+            if validation_split and validation_data is None:
+                if not 0.0 < validation_split < 1.0:
+                    raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
+                n = len(xs[0])
+                split_at = int(n * (1.0 - validation_split))
+                if split_at == 0 or split_at == n:
+                    raise ValueError(f"fit: validation_split={validation_split} of {n} samples leaves an empty "
+                                     "training or validation set")
+                val = ArrayBatches(self, *_split(xs, ys, ws, split_at, n), batch_size,
+                                   steps=validation_steps if steps_per_epoch is not None else None)
+                xs, ys, ws = _split(xs, ys, ws, 0, split_at)
+            train = ArrayBatches(self, xs, ys, ws, batch_size, shuffle, steps_per_epoch)
+        try:
+            if validation_data is not None:
+                val = self._validation_source(validation_data, validation_steps, batch_size or 32, gen,
+                                              steps_per_epoch is not None)
+        except BaseException:
+            train.stop()
+            raise
+        return training_loop.fit_loop(self, train, val, epochs, initial_epoch, callbacks, verbose)
 
-        out_labels = list(self.metrics_names)
-        cbk = self._training_callbacks(callbacks, verbose, "samples", val is not None, batch_size=batch_size,
-                                       epochs=epochs, steps=None, samples=data_utils.n_samples(x))
-        cbk.call("on_train_begin", {})
-        n = data_utils.n_samples(x)
-        slices = self._batch_slices(n, batch_size)
-        wants_begin = cbk.wants("on_train_batch_begin")
-        for epoch in range(initial_epoch, epochs):
-            cbk.call("on_epoch_begin", epoch, {})
-            epoch_logs = {}
-            index = _epoch_order(n, batch_size, shuffle)
-            for batch_index, (start, end) in enumerate(slices):
-                if index is None:  # in order: batches are views, no copy
-                    take = data_utils.take
-                    xb, yb, wb = take(x, start, end), take(y, start, end), take(w, start, end)
-                else:
-                    ids = index[start:end]
-                    xb, yb, wb = self._gather("x", x, ids), self._gather("y", y, ids), self._gather("w", w, ids)
-                logs = {"batch": batch_index, "size": end - start}
-                if wants_begin:
-                    cbk.call("on_train_batch_begin", batch_index, logs)
-                for label, value in zip(out_labels, self._train_batch(xb, yb, wb)):
-                    logs[label] = value
-                cbk.call("on_train_batch_end", batch_index, logs)
-                if self.stop_training:
-                    break
-            # Validate unless training stopped before the epoch's last batch (as Keras).
-            if val is not None and (not self.stop_training or batch_index == len(slices) - 1):
-                for label, value in zip(out_labels, self._test_loop(*val, batch_size=batch_size)):
-                    epoch_logs["val_" + label] = value
-            cbk.call("on_epoch_end", epoch, epoch_logs)
-            if self.stop_training:
-                break
-        cbk.call("on_train_end", {})
-        return self.history
+    def _validation_source(self, data, steps, batch_size, gen, array_steps):
+        if is_data_source(data):
+            return GeneratorBatches(self, data, steps, "test", "validation_data", **gen)
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise ValueError("fit: validation_data must be a generator, a Sequence, or a tuple (x_val, y_val) or "
+                             f"(x_val, y_val, val_sample_weights), got {type(data).__name__}")
+        xs, ys, ws = self._standardize_xy(data[0], data[1], sample_weight=data[2] if len(data) == 3 else None)
+        if array_steps and steps is not None:
+            _check_int("validation_steps", steps, minimum=1)
+        return ArrayBatches(self, xs, ys, ws, batch_size, steps=steps if array_steps else None)
 
     def _training_callbacks(self, callbacks, verbose, count_mode, do_validation, **params):
         """The callbacks of a fit: BaseLogger, the progress bar, the user's, then History."""
@@ -318,151 +373,124 @@ class TrainingModel:
         self.stop_training = False
         return cbk
 
-    # ---- saving (seqnet/saving) --------------------------------------------------------------
-    def to_json(self, **kwargs):
-        """The architecture as Keras' JSON; `seqnet.models.model_from_json` rebuilds it."""
-        from seqnet.saving.model_config import model_to_json
-        return model_to_json(self, **kwargs)
-
-    def save(self, filepath, overwrite=True, include_optimizer=True):
-        """Saves architecture, weights, compile arguments and optimizer state to an HDF5
-        file in Keras 2's layout (`seqnet.models.load_model` and tf-keras read it)."""
-        from seqnet.saving import save_model
-        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
-
-    def save_weights(self, filepath, overwrite=True):
-        """Saves the weights to an HDF5 file in Keras 2's weights-only layout."""
-        from seqnet.saving import save_weights
-        save_weights(self, filepath, overwrite=overwrite)
-
-    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
-        """Loads weights from `save_weights` or `save` files (seqnet's or Keras'), in layer
-        order or, with `by_name`, into layers of the same name. On error nothing changes."""
-        from seqnet.saving import load_weights
-        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
-
-    # ---- generators (engine/training_generator.py) -----------------------------------------
-    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
-                      validation_data=None, validation_steps=None, class_weight=None, max_queue_size=10,
-                      workers=1, use_multiprocessing=False, shuffle=True, initial_epoch=0):
-        """Trains on batches from a generator or a seqnet.utils.Sequence (Keras 2 semantics)."""
-        return training_generator.fit_generator(
-            self, generator, steps_per_epoch, epochs, verbose, callbacks, validation_data, validation_steps,
-            class_weight, max_queue_size, workers, use_multiprocessing, shuffle, initial_epoch)
-
-    def evaluate_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
-                           verbose=0, callbacks=None):
-        """Loss and metrics over `steps` batches of a generator or Sequence, averaged over samples."""
-        return training_generator.evaluate_generator(self, generator, steps, max_queue_size, workers,
-                                                     use_multiprocessing, verbose, callbacks)
-
-    def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
-                          verbose=0, callbacks=None):
-        """The outputs for `steps` batches of inputs from a generator or Sequence, concatenated."""
-        return training_generator.predict_generator(self, generator, steps, max_queue_size, workers,
-                                                    use_multiprocessing, verbose, callbacks)
-
-    # ---- evaluate / predict --------------------------------------------------------------
-    def _test_loop(self, x, y, w, batch_size, verbose=0, callbacks=None):
-        totals = np.zeros(len(self.metrics_names))
-        n, take = data_utils.n_samples(x), data_utils.take
-        progbar = Progbar(n, verbose=verbose) if verbose == 1 else None
-        for batch_index, (start, end) in enumerate(self._batch_slices(n, batch_size)):
-            if callbacks is not None:
-                callbacks.call("on_test_batch_begin", batch_index, {"batch": batch_index, "size": end - start})
-            values = self._test_batch(take(x, start, end), take(y, start, end), take(w, start, end))
-            totals += np.asarray(values) * (end - start)
-            if callbacks is not None:
-                callbacks.call("on_test_batch_end", batch_index,
-                               dict(zip(self.metrics_names, values), batch=batch_index, size=end - start))
-            if progbar is not None:
-                progbar.update(end, list(zip(self.metrics_names, values)))
-        return [float(v) for v in totals / max(n, 1)]
-
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None,
                  callbacks=None, max_queue_size=10, workers=1, use_multiprocessing=False, **kwargs):
         """The loss and metrics on (x, y), averaged over samples: a scalar without metrics.
         `x` may also be a generator or a Sequence (then `steps` batches are used)."""
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
-        if training_generator.is_data_source(x):
+        self._require_compiled()
+        if is_data_source(x):
             if y is not None or sample_weight is not None:
                 raise ValueError("evaluate: `y` and `sample_weight` are not supported when x is a generator or "
                                  "a Sequence")
-            return self.evaluate_generator(x, steps, max_queue_size, workers, use_multiprocessing, verbose,
-                                           callbacks)
-        self._require_compiled()
-        batch_size = _check_batch_size(batch_size)
-        if steps is not None:
-            raise ValueError("evaluate: steps with array data is not supported yet; use batch_size")
-        x, y, w = self._standardize_xy(x, y, sample_weight)
-        if not self._metrics_ready:
-            self._finish_compile()
+            source = GeneratorBatches(self, x, steps, "test", "evaluate", workers=workers,
+                                      use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
+        else:
+            batch_size = _check_batch_size(batch_size)
+            if steps is not None:
+                _check_int("steps", steps, minimum=1)
+            source = ArrayBatches(self, *self._standardize_xy(x, y, sample_weight), batch_size, steps=steps)
         cbk = CallbackList(callbacks)
         cbk.set_model(self)
-        cbk.call("on_test_begin", {})
-        result = self._test_loop(x, y, w, batch_size, verbose=verbose, callbacks=cbk)
-        cbk.call("on_test_end", {})
+        try:
+            cbk.call("on_test_begin", {})
+            result = training_loop.test_loop(self, source, verbose=verbose, callbacks=cbk)
+            cbk.call("on_test_end", {})
+        finally:
+            source.stop()
         return result[0] if len(result) == 1 else result
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, max_queue_size=10, workers=1,
                 use_multiprocessing=False):
         """The model's outputs for x, computed in batches (x may be a generator or Sequence)."""
-        if training_generator.is_data_source(x):
-            return self.predict_generator(x, steps, max_queue_size, workers, use_multiprocessing, verbose,
-                                          callbacks)
-        batch_size = _check_batch_size(batch_size)
-        if steps is not None:
-            raise ValueError("predict: steps with array data is not supported yet; use batch_size")
-        x = self._standardize_x(x)
-        out = None
-        n = data_utils.n_samples(x)
-        progbar = Progbar(n, verbose=verbose) if verbose == 1 else None
-        cbk = CallbackList(callbacks)
-        cbk.set_model(self)
-        cbk.call("on_predict_begin", {})
-        for batch_index, (start, end) in enumerate(self._batch_slices(n, batch_size)):
-            cbk.call("on_predict_batch_begin", batch_index, {"batch": batch_index, "size": end - start})
-            yb = self._forward(data_utils.take(x, start, end), False)
-            if isinstance(yb, list):  # several outputs
-                if out is None:
-                    out = [np.empty((n,) + a.shape[1:], dtype=np.float32) for a in yb]
-                for o, a in zip(out, yb):
-                    o[start:end] = a
-            else:
-                if out is None:
-                    out = np.empty((n,) + yb.shape[1:], dtype=np.float32)
-                out[start:end] = yb
-            cbk.call("on_predict_batch_end", batch_index, {"batch": batch_index, "size": end - start})
-            if progbar is not None:
-                progbar.update(end)
-        cbk.call("on_predict_end", {})
-        if out is None:
-            out = self._empty_prediction()
-        return out
+        if is_data_source(x):
+            source = GeneratorBatches(self, x, steps, "predict", "predict", workers=workers,
+                                      use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
+        else:
+            batch_size = _check_batch_size(batch_size)
+            if steps is not None:
+                _check_int("steps", steps, minimum=1)
+            source = ArrayBatches(self, self._standardize_x(x), None, None, batch_size)
+        return training_loop.predict_loop(self, source, verbose=verbose, callbacks=callbacks)
 
-    def _empty_prediction(self):
-        return np.empty((0,) + tuple(self._output_shape_nobatch()), dtype=np.float32)
+    # The seed-era generator methods: the same loops.
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, class_weight=None, max_queue_size=10,
+                      workers=1, use_multiprocessing=False, shuffle=True, initial_epoch=0):
+        """Trains on batches from a generator or a seqnet.utils.Sequence (Keras 2 semantics)."""
+        if not is_data_source(generator):
+            raise ValueError(f"fit_generator: expected a generator or a seqnet.utils.Sequence, got "
+                             f"{type(generator).__name__}")
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
+                        class_weight=class_weight, max_queue_size=max_queue_size, workers=workers,
+                        use_multiprocessing=use_multiprocessing, shuffle=shuffle, initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
+                           verbose=0, callbacks=None):
+        """Loss and metrics over `steps` batches of a generator or Sequence, averaged over samples."""
+        if not is_data_source(generator):
+            raise ValueError(f"evaluate_generator: expected a generator or a seqnet.utils.Sequence, got "
+                             f"{type(generator).__name__}")
+        return self.evaluate(generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
+                             use_multiprocessing=use_multiprocessing, verbose=verbose, callbacks=callbacks)
+
+    def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
+                          verbose=0, callbacks=None):
+        """The outputs for `steps` batches of inputs from a generator or Sequence, concatenated."""
+        if not is_data_source(generator):
+            raise ValueError(f"predict_generator: expected a generator or a seqnet.utils.Sequence, got "
+                             f"{type(generator).__name__}")
+        return self.predict(generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
+                            use_multiprocessing=use_multiprocessing, verbose=verbose, callbacks=callbacks)
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, reset_metrics=True):
         """One gradient update on one batch; returns the loss (and metrics) before it."""
         self._require_compiled()
-        x, y, w = self._standardize_xy(x, y, sample_weight, class_weight)
+        xs, ys, ws = self._standardize_xy(x, y, sample_weight, class_weight)
         self._prepare_training()
-        values = self._train_batch(x, y, w)
+        values = self._train_batch(xs, ys, ws)
         return values[0] if len(values) == 1 else values
 
     def test_on_batch(self, x, y, sample_weight=None, reset_metrics=True):
         self._require_compiled()
-        x, y, w = self._standardize_xy(x, y, sample_weight)
-        if not self._metrics_ready:
-            self._finish_compile()
-        values = self._test_batch(x, y, w)
+        values = self._test_batch(*self._standardize_xy(x, y, sample_weight))
         return values[0] if len(values) == 1 else values
 
     def predict_on_batch(self, x):
-        x = self._standardize_x(x)
-        return self._forward(x, False).copy()
+        outs = [a.copy() for a in self._run(self._standardize_x(x), False)]
+        return outs[0] if len(outs) == 1 else outs
+
+    # ---- saving: implemented by seqnet.saving (engine/saving_hooks.py) ----------------------
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Saves architecture, weights, compile arguments and optimizer state to an HDF5
+        file in Keras 2's layout (`seqnet.models.load_model` and tf-keras read it)."""
+        saving_hooks.get().save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights to an HDF5 file in Keras 2's weights-only layout."""
+        saving_hooks.get().save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
+        """Loads weights from `save_weights` or `save` files (seqnet's or Keras'), in layer
+        order or, with `by_name`, into layers of the same name. On error nothing changes."""
+        saving_hooks.get().load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs):
+        """The architecture as Keras' JSON; `seqnet.models.model_from_json` rebuilds it."""
+        return saving_hooks.get().model_to_json(self, **kwargs)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A new model from `get_config()` output (seqnet's, Keras 2's or tf-keras'); layer
+        classes come from seqnet.layers and `custom_objects` only."""
+        return saving_hooks.get().functional_from_config(cls, config, custom_objects)
+
+
+def _split(xs, ys, ws, start, end):
+    return ([a[start:end] for a in xs], [a[start:end] for a in ys],
+            None if ws is None else [None if w is None else w[start:end] for w in ws])
 
 
 def _check_batch_size(batch_size):
@@ -475,16 +503,3 @@ def _check_batch_size(batch_size):
 def _check_int(name, value, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _epoch_order(n, batch_size, shuffle):
-    """The sample order of an epoch (None: in order), drawn from NumPy's global generator."""
-    if not shuffle:
-        return None
-    if shuffle == "batch":  # shuffle whole batches, then within each batch (Keras' batch_shuffle)
-        batch_count = n // batch_size
-        index = np.arange(n, dtype=np.int64)
-        head = index[:batch_count * batch_size].reshape(batch_count, batch_size)
-        np.random.shuffle(head)
-        return np.concatenate([head.ravel(), index[batch_count * batch_size:]])
-    return np.random.permutation(n).astype(np.int64)

@@ -96,7 +96,7 @@ def _load_model_from_group(f, custom_objects, compile, path):
     if not _is_group(f, "model_weights"):
         raise SavingError(f"{path}: the file has no 'model_weights' group")
     weights_group = f["model_weights"]
-    if not model._is_built() and _saved_layer_names(weights_group, path, with_weights=True):
+    if not model.built and _saved_layer_names(weights_group, path, with_weights=True):
         raise SavingError(f"{path}: the model config gives no input shape, so its weights cannot be restored")
     for weight, array in _match_in_order(weights_group, model, path):
         weight.value[...] = array

@@ -53,7 +53,7 @@ def model_from_config(config, custom_objects=None):
     elif "input_layers" in config:
         class_name = "Model"
     if class_name in FUNCTIONAL_CLASS_NAMES:
-        from seqnet.engine.functional import Model
+        from seqnet.engine.training import Model
         return functional_from_config(Model, config, custom_objects)
     from seqnet.models.sequential import Sequential
     return sequential_from_config(Sequential, config, custom_objects)
@@ -85,11 +85,11 @@ def sequential_from_config(cls, config, custom_objects=None):
 
 def functional_from_config(cls, config, custom_objects=None):
     """`cls` (functional Model) from Keras 2's {'name', 'layers': [{'name', 'class_name',
-    'config', 'inbound_nodes'}], 'input_layers', 'output_layers'} (tf-keras' too). Layers
-    are called in dependency order; unknown names, cycles, shared layers (several nodes)
-    and indices other than 0 are refused with a ValueError."""
+    'config', 'inbound_nodes'}], 'input_layers', 'output_layers'} (tf-keras' too). Every
+    node of every layer is called once its inputs exist (Keras 2.2.4's algorithm), so shared
+    layers (several nodes) and nested models load; node and tensor indices are checked,
+    unknown names and cycles refused with a ValueError."""
     from seqnet.engine.input_layer import InputLayer
-    from seqnet.engine.keras_tensor import KerasTensor, Node, call_layer
     if not isinstance(config, dict):
         raise SavingError(f"functional config must be a dict, got {type(config).__name__}")
     name, layer_configs = config.get("name"), config.get("layers")
@@ -97,7 +97,7 @@ def functional_from_config(cls, config, custom_objects=None):
         raise SavingError(f"functional config: 'name' must be a string, got {_short(name)}")
     if not isinstance(layer_configs, list) or not layer_configs:
         raise SavingError(f"functional config: 'layers' must be a non-empty list, got {_short(layer_configs)}")
-    layers, inbound = {}, {}
+    layers, pending = {}, {}
     for index, entry in enumerate(layer_configs):
         layer = layer_from_config(entry, index, custom_objects)
         if entry.get("name", layer.name) != layer.name:
@@ -106,48 +106,31 @@ def functional_from_config(cls, config, custom_objects=None):
         if layer.name in layers:
             raise SavingError(f"functional config: the layer name {layer.name!r} is used twice")
         layers[layer.name] = layer
-        inbound[layer.name] = _inbound_layer_names(entry.get("inbound_nodes", []), layer, isinstance(
-            layer, InputLayer))
-    for layer_name, sources in inbound.items():
-        for source in sources or ():
-            if source not in layers:
-                raise SavingError(f"functional config: layer {layer_name!r} takes its input from an unknown "
-                                  f"layer {_short(source)}")
-    input_names = _endpoint_names(config.get("input_layers"), "input_layers", layers)
-    output_names = _endpoint_names(config.get("output_layers"), "output_layers", layers)
+        pending[layer.name] = _inbound_nodes_of(entry.get("inbound_nodes", []), layer,
+                                                isinstance(layer, InputLayer))
+    for layer_name, nodes in pending.items():
+        for node in nodes:
+            for source, *_ in node:
+                if source not in layers:
+                    raise SavingError(f"functional config: layer {layer_name!r} takes its input from an unknown "
+                                      f"layer {_short(source)}")
     _check_sizes([layer for layer in layers.values() if isinstance(layer, InputLayer)])
-    tensors, pending = {}, list(layers)
-    while pending:  # call every layer whose inputs exist, in the config's order, until none is left
-        still = []
-        for layer_name in pending:
-            layer, sources = layers[layer_name], inbound[layer_name]
-            if sources is None:  # an InputLayer
-                if not isinstance(layer, InputLayer):
-                    raise SavingError(f"functional config: layer {layer_name!r} ({type(layer).__name__}) has no "
-                                      "inbound node; only InputLayers may have none")
-                node = Node(layer, [], False)
-                node.output = KerasTensor(layer.batch_input_shape, node)
-                layer._inbound_nodes = [node]
-                tensors[layer_name] = node.output
-            elif all(source in tensors for source in sources):
-                inputs = [tensors[source] for source in sources]
-                _check_call_sizes(layer, [t.shape for t in inputs])
-                try:
-                    tensors[layer_name] = call_layer(layer, inputs[0] if len(inputs) == 1 else inputs)
-                except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as err:
-                    raise SavingError(f"functional config: cannot call layer {layer_name!r} "
-                                      f"({type(layer).__name__}) on {sources}: {err}") from None
-            else:
-                still.append(layer_name)
-        if len(still) == len(pending):
-            raise SavingError(f"functional config: the layers {still[:10]} depend on each other in a cycle")
-        pending = still
-    for input_name in input_names:
-        if not isinstance(layers[input_name], InputLayer):
-            raise SavingError(f"functional config: input layer {input_name!r} is a "
-                              f"{type(layers[input_name]).__name__}, not an InputLayer")
-    inputs = [tensors[n] for n in input_names]
-    outputs = [tensors[n] for n in output_names]
+    while any(pending.values()):  # call every node whose inputs exist, in the config's order
+        progress = False
+        for layer_name, nodes in pending.items():
+            while nodes and _call_node(layers[layer_name], nodes[0], layers):
+                nodes.pop(0)
+                progress = True
+        if not progress:
+            stuck = [n for n, nodes in pending.items() if nodes]
+            raise SavingError(f"functional config: the layers {stuck[:10]} depend on each other in a cycle or on "
+                              "nodes that do not exist")
+    inputs = _endpoints(config.get("input_layers"), "input_layers", layers)
+    outputs = _endpoints(config.get("output_layers"), "output_layers", layers)
+    for t in inputs:
+        if not isinstance(t.node.layer, InputLayer):
+            raise SavingError(f"functional config: input layer {t.node.layer.name!r} is a "
+                              f"{type(t.node.layer).__name__}, not an InputLayer")
     try:
         return cls(inputs=inputs[0] if len(inputs) == 1 else inputs,
                    outputs=outputs[0] if len(outputs) == 1 else outputs, name=name)
@@ -155,62 +138,91 @@ def functional_from_config(cls, config, custom_objects=None):
         raise SavingError(f"functional config: cannot build the model: {err}") from None
 
 
-def _inbound_layer_names(inbound_nodes, layer, is_input):
-    """The names of the layers feeding `layer`'s one node (None for an InputLayer)."""
+def _call_node(layer, node, layers):
+    """Calls `layer` on the tensors a node's entries name; False while one does not exist yet."""
+    tensors = []
+    for source, node_index, tensor_index, _ in node:
+        source_nodes = layers[source]._inbound_nodes
+        if node_index >= len(source_nodes):
+            return False
+        outputs = source_nodes[node_index].output_tensors
+        if tensor_index >= len(outputs):
+            raise SavingError(f"functional config: layer {layer.name!r} asks for output {tensor_index} of layer "
+                              f"{source!r}, which has {len(outputs)}")
+        tensors.append(outputs[tensor_index])
+    kwargs = node[0][3]
+    _check_call_sizes(layer, [t.shape for t in tensors])
+    try:
+        layer(tensors[0] if len(tensors) == 1 else tensors, **kwargs)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as err:
+        raise SavingError(f"functional config: cannot call layer {layer.name!r} ({type(layer).__name__}) on "
+                          f"{[t.node.layer.name for t in tensors]}: {err}") from None
+    return True
+
+
+def _inbound_nodes_of(inbound_nodes, layer, is_input):
+    """A layer's nodes as lists of (layer_name, node_index, tensor_index, kwargs)."""
     if not isinstance(inbound_nodes, list):
         raise SavingError(f"functional config: layer {layer.name!r}: 'inbound_nodes' must be a list, got "
                           f"{_short(inbound_nodes)}")
     if is_input:
         if inbound_nodes:
             raise SavingError(f"functional config: InputLayer {layer.name!r} cannot have inbound nodes")
-        return None
-    if len(inbound_nodes) != 1:
-        raise SavingError(f"functional config: layer {layer.name!r} has {len(inbound_nodes)} inbound nodes; "
-                          "seqnet needs exactly one (shared layers are not supported)")
-    node = inbound_nodes[0]
-    if isinstance(node, list) and len(node) in (3, 4) and isinstance(node[0], str):
-        node = [node]  # a single input written without its list
-    if not isinstance(node, list) or not node:
-        raise SavingError(f"functional config: layer {layer.name!r}: an inbound node must be a non-empty list "
-                          f"of [layer_name, node_index, tensor_index, kwargs], got {_short(node)}")
-    names = []
-    for item in node:
-        if not (isinstance(item, list) and len(item) in (3, 4) and isinstance(item[0], str)):
-            raise SavingError(f"functional config: layer {layer.name!r}: bad inbound entry {_short(item)}; "
-                              "expected [layer_name, node_index, tensor_index, kwargs]")
-        _check_indices(item, f"layer {layer.name!r}: inbound entry")
-        if len(item) == 4 and item[3] not in ({}, None):
-            raise SavingError(f"functional config: layer {layer.name!r}: call arguments {_short(item[3])} are "
-                              "not supported by seqnet")
-        names.append(item[0])
-    return names
+        return []
+    if not inbound_nodes:
+        raise SavingError(f"functional config: layer {layer.name!r} ({type(layer).__name__}) has no inbound node; "
+                          "only InputLayers may have none")
+    nodes = []
+    for node in inbound_nodes:
+        if isinstance(node, dict) and "args" in node:
+            raise SavingError(f"functional config: layer {layer.name!r}: the Keras 3 node format is not supported")
+        if isinstance(node, list) and len(node) in (3, 4) and isinstance(node[0], str):
+            node = [node]  # a single input written without its list
+        if not isinstance(node, list) or not node:
+            raise SavingError(f"functional config: layer {layer.name!r}: an inbound node must be a non-empty "
+                              f"list of [layer_name, node_index, tensor_index, kwargs], got {_short(node)}")
+        entries = []
+        for item in node:
+            if not (isinstance(item, list) and len(item) in (3, 4) and isinstance(item[0], str)):
+                raise SavingError(f"functional config: layer {layer.name!r}: bad inbound entry {_short(item)}; "
+                                  "expected [layer_name, node_index, tensor_index, kwargs]")
+            _check_indices(item, f"layer {layer.name!r}: inbound entry")
+            kwargs = item[3] if len(item) == 4 and item[3] is not None else {}
+            if not isinstance(kwargs, dict) or set(kwargs) - {"training", "mask"}:
+                raise SavingError(f"functional config: layer {layer.name!r}: call arguments {_short(kwargs)} are "
+                                  "not supported by seqnet")
+            entries.append((item[0], item[1], item[2], {k: v for k, v in kwargs.items() if k == "training"}))
+        nodes.append(entries)
+    return nodes
 
 
-def _endpoint_names(entries, key, layers):
+def _endpoints(entries, key, layers):
     if isinstance(entries, list) and len(entries) == 3 and isinstance(entries[0], str):
         entries = [entries]  # one endpoint written without its list
     if not isinstance(entries, list) or not entries:
-        raise SavingError(f"functional config: {key!r} must be a non-empty list of [layer_name, 0, 0], got "
-                          f"{_short(entries)}")
-    names = []
+        raise SavingError(f"functional config: {key!r} must be a non-empty list of [layer_name, node, tensor], "
+                          f"got {_short(entries)}")
+    tensors = []
     for entry in entries:
         if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)):
-            raise SavingError(f"functional config: bad {key} entry {_short(entry)}; expected [layer_name, 0, 0]")
+            raise SavingError(f"functional config: bad {key} entry {_short(entry)}; expected [layer_name, node, "
+                              "tensor]")
         _check_indices(entry, f"{key} entry")
         if entry[0] not in layers:
             raise SavingError(f"functional config: {key} names an unknown layer {_short(entry[0])}")
-        names.append(entry[0])
-    return names
+        nodes = layers[entry[0]]._inbound_nodes
+        if entry[1] >= len(nodes) or entry[2] >= len(nodes[entry[1]].output_tensors):
+            raise SavingError(f"functional config: {key} entry {_short(entry)} names a node or tensor that does "
+                              "not exist")
+        tensors.append(nodes[entry[1]].output_tensors[entry[2]])
+    return tensors
 
 
 def _check_indices(entry, what):
     for index in entry[1:3]:
-        if isinstance(index, bool) or not isinstance(index, int):
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 1024:
             raise SavingError(f"functional config: {what} {_short(entry)}: node and tensor indices must be "
-                              "integers")
-        if index != 0:
-            raise SavingError(f"functional config: {what} {_short(entry)}: node and tensor indices must be 0 "
-                              "(seqnet layers have one node and one output tensor)")
+                              "integers in [0, 1024)")
 
 
 def _check_call_sizes(layer, shapes):
@@ -229,6 +241,8 @@ def layer_from_config(entry, index=0, custom_objects=None):
         raise SavingError(f"layer {index} of the config must be a dict with a 'class_name' string and a "
                           f"'config' dict, got {_short(entry)}")
     class_name = entry["class_name"]
+    if class_name in ("Sequential",) + FUNCTIONAL_CLASS_NAMES:  # a model used as a layer
+        return model_from_config({"class_name": class_name, "config": entry["config"]}, custom_objects)
     registry = layer_registry()
     custom = (custom_objects or {}).get(class_name)
     cls = custom if custom is not None else registry.get(class_name)

@@ -2,38 +2,53 @@
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None):
-    """A Sequential model's table: Layer (type), Output Shape, Param #."""
-    shape = model.input_shape
+    """Prints a model's layer table in Keras 2's format: Layer (type), Output Shape, Param #,
+    and for a graph that is not a plain chain a 'Connected to' column ('dense_1[0][0]', one
+    line per inbound tensor)."""
+    own = {id(n) for n in model._nodes}
+    nodes = [n for n in model._nodes]
+    sequential_like = type(model).__name__ == "Sequential" or (
+        len(model.inputs) == 1 and len(model.outputs) == 1
+        and all(len(n.input_tensors) == 1 and len(n.output_tensors) == 1 for n in nodes)
+        and all(c <= 1 for c in model._consumers.values())
+        and len({id(n.layer) for n in nodes}) == len(nodes))
+    layers = model.layers
     rows = []
-    for layer in model.layers:
-        shape = layer.compute_output_shape(shape)
-        rows.append([[f"{layer.name} ({type(layer).__name__})", str(tuple(shape)), layer.count_params()]])
-    _print_table(model, rows, ["Layer (type)", "Output Shape", "Param #"], line_length or 65,
-                 positions or [0.45, 0.85, 1.0], print_fn or print)
-
-
-def print_functional_summary(model, line_length=None, positions=None, print_fn=None):
-    """A functional model's table: Keras 2's sequential layout for a chain of layers,
-    otherwise with a 'Connected to' column ('dense_1[0][0]', one line per inbound tensor)."""
-    nodes = model._nodes
-    sequential_like = (len(model.inputs) == 1 and len(model.outputs) == 1
-                       and all(len(n.input_tensors) == 1 for n in nodes)
-                       and all(c <= 1 for c in model._consumers.values()))
-    entries = [(t.node.layer, t.shape, []) for t in model.inputs]
-    entries += [(n.layer, n.output.shape, [f"{t.node.layer.name}[0][0]" for t in n.input_tensors]) for n in nodes]
-    rows = []
-    for layer, shape, inbound in entries:
-        fields = [f"{layer.name} ({type(layer).__name__})", str(tuple(shape)), layer.count_params()]
+    for layer in layers:
+        layer_nodes = [n for n in layer._inbound_nodes if id(n) in own] or layer._inbound_nodes[:1]
+        shapes = [n.output_shapes for n in layer_nodes]
+        shape = shapes[0] if all(s == shapes[0] for s in shapes) else "multiple"
+        fields = [f"{layer.name} ({type(layer).__name__})", _shape_text(shape), layer.count_params()]
         if sequential_like:
             rows.append([fields])
-        else:
-            rows.append([fields + [inbound[0] if inbound else ""]] + [["", "", "", extra] for extra in inbound[1:]])
+            continue
+        inbound = [f"{t.node.layer.name}[{_node_index(model, t.node)}][{t.index}]"
+                   for n in layer_nodes if id(n) in own for t in n.input_tensors]
+        rows.append([fields + [inbound[0] if inbound else ""]] + [["", "", "", extra] for extra in inbound[1:]])
     if sequential_like:
         _print_table(model, rows, ["Layer (type)", "Output Shape", "Param #"], line_length or 65,
                      positions or [0.45, 0.85, 1.0], print_fn or print)
     else:
         _print_table(model, rows, ["Layer (type)", "Output Shape", "Param #", "Connected to"], line_length or 98,
                      positions or [0.33, 0.55, 0.67, 1.0], print_fn or print)
+
+
+def _node_index(model, node):
+    layer = node.layer
+    kept = 1 if hasattr(layer, "_steps") else 0
+    own = {id(n) for n in model._nodes} | {id(t.node) for t in model.inputs}
+    for n in layer._inbound_nodes:
+        if n is node:
+            return kept
+        if id(n) in own:
+            kept += 1
+    return 0
+
+
+def _shape_text(shape):
+    if isinstance(shape, list):
+        return str([tuple(s) for s in shape])
+    return str(tuple(shape)) if shape != "multiple" else shape
 
 
 def _print_table(model, rows, header, line_length, positions, print_fn):

@@ -1,0 +1,168 @@
+"""Batch sources: what fit, evaluate and predict iterate over, so there is one epoch loop.
+
+An ArrayBatches serves NumPy arrays (and array-likes such as HDF5Matrix, read batch by
+batch); a GeneratorBatches serves a Python generator or a Sequence through the enqueuers.
+Both yield ``(xs, ys, ws, size)`` per step, already standardized by the model: lists of
+float32 arrays per input and output, per-output sample weights (or None).
+"""
+import inspect
+import math
+import warnings
+
+import numpy as np
+
+from seqnet import _engine
+from seqnet.utils.data_utils import Sequence, iter_batches
+
+
+def is_data_source(x):
+    """True for what GeneratorBatches consumes: a Sequence, a generator or an iterator."""
+    return isinstance(x, Sequence) or inspect.isgenerator(x) or (
+        hasattr(x, "__next__") and hasattr(x, "__iter__") and not isinstance(x, np.ndarray))
+
+
+class ArrayBatches:
+    """Batches of `batch_size` rows (the last one smaller), reshuffled every epoch when
+    `shuffle` (True, or 'batch' for Keras' batch-wise shuffle). With `steps` (Keras 2.2.4's
+    steps_per_epoch on arrays) every step takes all rows."""
+
+    count_mode = "samples"
+    exhausted = False
+
+    def __init__(self, model, xs, ys, ws, batch_size, shuffle=False, steps=None):
+        self.model, self.xs, self.ys, self.ws = model, xs, ys, ws
+        self.n = len(xs[0]) if xs else len(ys[0])
+        self.batch_size, self.shuffle, self.steps = batch_size, shuffle, steps
+        self.steps_per_epoch = steps if steps is not None else math.ceil(self.n / batch_size)
+        self._slices = [(s, min(s + batch_size, self.n)) for s in range(0, self.n, batch_size)]
+
+    def params(self):
+        return {"batch_size": self.batch_size, "steps": self.steps, "samples": self.n}
+
+    def epoch(self):
+        xs, ys, ws = self.xs, self.ys, self.ws
+        if self.steps is not None:
+            for _ in range(self.steps):
+                yield [_rows(a, 0, self.n) for a in xs], ys, ws, self.n
+            return
+        index = _epoch_order(self.n, self.batch_size, self.shuffle)
+        gather = self.model._gather
+        for start, end in self._slices:
+            if index is None:  # in order: batches are views, no copy
+                yield ([_rows(a, start, end) for a in xs], None if ys is None else [a[start:end] for a in ys],
+                       None if ws is None else [None if w is None else w[start:end] for w in ws], end - start)
+            else:
+                ids = index[start:end]
+                yield ([gather(f"x{i}", a, ids) for i, a in enumerate(xs)],
+                       None if ys is None else [gather(f"y{i}", a, ids) for i, a in enumerate(ys)],
+                       None if ws is None else [None if w is None else gather(f"w{i}", w, ids)
+                                                for i, w in enumerate(ws)], end - start)
+
+    def stop(self):
+        pass
+
+
+class GeneratorBatches:
+    """`steps` items per epoch from a generator or Sequence, run by the enqueuers.
+    `kind` is 'train'/'test' (items are (x, y[, sample_weight])) or 'predict' (x, or a
+    tuple whose first entry is x)."""
+
+    count_mode = "steps"
+
+    def __init__(self, model, source, steps, kind, what, workers=1, use_multiprocessing=False, max_queue_size=10,
+                 shuffle=False, class_weight=None):
+        if not is_data_source(source):
+            raise ValueError(f"{what}: expected a generator or a seqnet.utils.Sequence, got {type(source).__name__}")
+        _check_workers(workers, max_queue_size)
+        self.model, self.kind, self.what, self.class_weight = model, kind, what, class_weight
+        self.steps_per_epoch = self.steps = _steps(source, steps, "steps_per_epoch" if kind == "train" else "steps")
+        self.exhausted = False
+        self._batches, self._enqueuer = iter_batches(source, workers, use_multiprocessing, max_queue_size,
+                                                     shuffle=bool(shuffle) and isinstance(source, Sequence))
+
+    def params(self):
+        return {"steps": self.steps, "samples": None}
+
+    def epoch(self):
+        for step in range(self.steps):
+            try:
+                item = next(self._batches)
+            except StopIteration:
+                warnings.warn(f"{self.what} ran out of data after {step} of {self.steps} steps; stopping. Make "
+                              "sure it can produce at least steps * epochs batches (a generator should loop "
+                              "forever).", UserWarning, stacklevel=3)
+                self.exhausted = True
+                return
+            if self.kind == "predict":
+                x = item[0] if isinstance(item, tuple) and len(item) in (1, 2, 3) else item
+                xs = self.model._standardize_x(x)
+                yield xs, None, None, len(xs[0])
+            else:
+                x, y, w = unpack(item, self.what)
+                xs, ys, ws = self.model._standardize_xy(x, y, w, self.class_weight)
+                yield xs, ys, ws, len(xs[0])
+
+    def stop(self):
+        if self._enqueuer is not None:
+            self._enqueuer.stop()
+            self._enqueuer = None
+
+
+def unpack(item, what):
+    """(x, y, sample_weight) from a generator's output, or ValueError naming what was found."""
+    if isinstance(item, tuple) and len(item) in (2, 3):
+        return item if len(item) == 3 else (item[0], item[1], None)
+    found = f"a {type(item).__name__}" + (f" of length {len(item)}" if isinstance(item, (tuple, list)) else "")
+    raise ValueError(f"Output of {what} should be a tuple `(x, y, sample_weight)` or `(x, y)`. Found: {found}")
+
+
+def gather_rows(data, ids, buf):
+    """Rows `ids` of `data` into `buf`: one engine call for arrays, a read for array-likes."""
+    if isinstance(data, np.ndarray):
+        _engine.gather_rows(data, ids, buf)
+    else:
+        buf[...] = _read_rows(data, ids)
+    return buf
+
+
+def _rows(a, start, end):
+    return a[start:end] if isinstance(a, np.ndarray) else np.ascontiguousarray(a[start:end], dtype=np.float32)
+
+
+def _read_rows(data, ids):
+    order = np.argsort(ids, kind="stable")
+    rows = np.asarray(data[ids[order].tolist()], dtype=np.float32)
+    out = np.empty_like(rows)
+    out[order] = rows
+    return out
+
+
+def _steps(source, steps, name):
+    if steps is not None:
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"{name} must be a positive integer, got {steps!r}")
+        return int(steps)
+    if isinstance(source, Sequence):
+        return len(source)
+    raise ValueError(f"`{name}=None` is only valid for a generator based on the `seqnet.utils.Sequence` class. "
+                     f"Please specify `{name}` or use the `seqnet.utils.Sequence` class.")
+
+
+def _check_workers(workers, max_queue_size):
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 0:
+        raise ValueError(f"workers must be an integer >= 0, got {workers!r}")
+    if isinstance(max_queue_size, bool) or not isinstance(max_queue_size, (int, np.integer)) or max_queue_size < 1:
+        raise ValueError(f"max_queue_size must be a positive integer, got {max_queue_size!r}")
+
+
+def _epoch_order(n, batch_size, shuffle):
+    """The sample order of an epoch (None: in order), drawn from NumPy's global generator."""
+    if not shuffle:
+        return None
+    if shuffle == "batch":  # shuffle whole batches, then within each batch (Keras' batch_shuffle)
+        batch_count = n // batch_size
+        index = np.arange(n, dtype=np.int64)
+        head = index[:batch_count * batch_size].reshape(batch_count, batch_size)
+        np.random.shuffle(head)
+        return np.concatenate([head.ravel(), index[batch_count * batch_size:]])
+    return np.random.permutation(n).astype(np.int64)

@@ -1,0 +1,466 @@
+"""Network: the one graph engine under Sequential and functional models.
+
+A model is read once from its symbolic tensors into a plan: tensor slots (the inputs first,
+then one per layer output) and the layer calls (nodes) in topological order. Forward runs
+the plan (with masks where the graph has them), backward runs it in reverse, summing the
+gradients of a tensor that feeds several layers and of a layer called several times. A
+Network is a Layer, so a model can be called on tensors and used inside another model.
+
+A plain chain (one input, one output, one layer call per step, no masks: every
+Sequential MLP, convnet or LSTM stack) runs through a shorter loop with the same result.
+"""
+import inspect
+
+import numpy as np
+
+from seqnet.engine import backend_call
+from seqnet.engine.base_layer import Layer, _to_snake_case, _unique_name
+from seqnet.engine.input_layer import InputLayer
+from seqnet.engine.keras_tensor import KerasTensor, Node, SymbolicMask
+
+
+class Step:
+    """One node of the plan: the layer object that runs it (the layer itself, or a clone
+    with its own workspaces for a second call of a shared layer) and its slots."""
+
+    __slots__ = ("layer", "runner", "node", "in_slots", "out_slots", "takes_list", "returns_list", "need_dx",
+                 "from_inputs", "accumulate", "pass_mask", "mask_out", "training", "call_kwargs", "fused",
+                 "scratch")
+
+    def __init__(self, node, runner, in_slots, out_slots, n_inputs):
+        self.node, self.layer, self.runner = node, node.layer, runner
+        self.in_slots, self.out_slots = in_slots, out_slots
+        self.takes_list, self.returns_list = node.takes_list, node.returns_list
+        self.need_dx = any(s >= n_inputs for s in in_slots)
+        self.from_inputs = any(s < n_inputs for s in in_slots)
+        masks = node.input_masks if isinstance(node.input_masks, list) else [node.input_masks]
+        self.pass_mask = any(m is not None for m in masks) and _forward_takes_mask(runner)
+        self.mask_out = any(t._keras_mask is not None for t in node.output_tensors)
+        self.training = node.kwargs.get("training")
+        self.call_kwargs = {k: v for k, v in node.kwargs.items() if k not in ("training", "mask")}
+        self.accumulate = False
+        self.fused = False
+        self.scratch = None
+
+
+class Network(Layer):
+    """A graph of layer calls with inputs and outputs (Keras 2's Network); Model adds training."""
+
+    def __init__(self, name=None, trainable=True):
+        Layer.__init__(self, name=name or _unique_name(_to_snake_case(type(self).__name__)), trainable=trainable)
+        self.inputs, self.outputs = [], []
+        self.input_names, self.output_names = [], []
+        self._layers = []
+        self._steps = []
+        self.built = False
+
+    # ---- the graph ------------------------------------------------------------------
+    def _init_graph(self, inputs, outputs):
+        """Reads the plan from symbolic `inputs` and `outputs` (a tensor or a list each)."""
+        self._single_input = not isinstance(inputs, (list, tuple))
+        self._single_output = not isinstance(outputs, (list, tuple))
+        self.inputs = [inputs] if self._single_input else list(inputs)
+        self.outputs = [outputs] if self._single_output else list(outputs)
+        for t in self.inputs + self.outputs:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(f"Model: inputs and outputs must be tensors of seqnet.layers.Input or of layers "
+                                f"called on them, got {t!r}")
+        for t in self.inputs:
+            if not isinstance(t.node.layer, InputLayer):
+                raise ValueError(f"Model: input tensors must come from seqnet.layers.Input; got the output of "
+                                 f"layer '{t.node.layer.name}'")
+        if len({id(t) for t in self.inputs}) != len(self.inputs):
+            raise ValueError("Model: the same Input is given twice in `inputs`")
+        nodes = _nodes_behind(self.outputs)
+        slots = {id(t): i for i, t in enumerate(self.inputs)}
+        for node in nodes:
+            if isinstance(node.layer, InputLayer) and id(node.output_tensors[0]) not in slots:
+                raise ValueError(f"Graph disconnected: cannot obtain value for tensor {node.output_tensors[0].name} "
+                                 f"at layer '{node.layer.name}'. The following previous layers were accessed "
+                                 f"without issue: {[t.node.layer.name for t in self.inputs]}")
+        calls = [n for n in nodes if not isinstance(n.layer, InputLayer)]
+        steps, runners = [], {}
+        for node in calls:
+            in_slots = [slots[id(t)] for t in node.input_tensors]
+            out_slots = []
+            for t in node.output_tensors:
+                slots[id(t)] = len(slots)
+                out_slots.append(slots[id(t)])
+            first = id(node.layer) not in runners
+            runner = node.layer if first else node.layer._call_clone()
+            runners.setdefault(id(node.layer), []).append(runner)
+            steps.append(Step(node, runner, in_slots, out_slots, len(self.inputs)))
+        seen = set()
+        for step in reversed(steps):  # a shared layer's later-run backwards add to its gradients
+            step.accumulate = id(step.layer) in seen
+            seen.add(id(step.layer))
+        self._steps = steps
+        self._n_slots = len(slots)
+        self._values = [None] * self._n_slots
+        self._masks = [None] * self._n_slots
+        self._output_slots = [slots[id(t)] for t in self.outputs]
+        self._consumers = {}
+        for step in steps:
+            for s in step.in_slots:
+                self._consumers[s] = self._consumers.get(s, 0) + 1
+        for t in self.outputs:
+            if isinstance(t.node.layer, InputLayer):
+                raise ValueError(f"Model: output '{t.node.layer.name}' is an Input; seqnet needs at least one "
+                                 "layer between an input and an output")
+        layers = []
+        for step in steps:
+            if all(step.layer is not other for other in layers):
+                layers.append(step.layer)
+        self._layers = [t.node.layer for t in self.inputs] + layers
+        names = [layer.name for layer in self._layers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"The name {duplicates[0]!r} is used {names.count(duplicates[0])} times in the model. "
+                             "All layer names should be unique.")
+        self.input_names = [t.node.layer.name for t in self.inputs]
+        self.output_names = [t.node.layer.name for t in self.outputs]
+        self._masked = any(step.mask_out or step.pass_mask for step in steps)
+        self._chain = _as_chain(self)
+        self._nodes = calls
+        # Keras 2: a network's first node links its own inputs to its outputs (so its first
+        # call inside another model is node 1).
+        self_node = Node(self, self.inputs, not self._single_input)
+        self_node.returns_list = not self._single_output
+        self_node.output_tensors = list(self.outputs)
+        self_node.is_self_node = True
+        if self._inbound_nodes and getattr(self._inbound_nodes[0], "is_self_node", False):
+            self._inbound_nodes[0] = self_node
+        else:
+            self._inbound_nodes.insert(0, self_node)
+        self.built = True
+
+    @property
+    def layers(self):
+        """The InputLayers, then every layer in topological (creation) order, as Keras lists them."""
+        return list(self._layers)
+
+    @property
+    def _run_layers(self):
+        return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
+
+    def _output_runner(self, i):
+        """The layer object that produced output i (its logits feed a fused loss)."""
+        slot = self._output_slots[i]
+        for step in self._steps:
+            if slot in step.out_slots:
+                return step
+        return None
+
+    # ---- running ----------------------------------------------------------------------
+    def _run(self, xs, training, masks=None):
+        """Forward through the plan; the list of output arrays (layer workspaces)."""
+        chain = self._chain
+        if chain is not None and masks is None:
+            x = xs[0]
+            for runner in chain:
+                x = runner.forward(x, training)
+            self._values[self._output_slots[0]] = x
+            return [x]
+        values, mvals = self._values, self._masks
+        values[:len(xs)] = xs
+        mvals[:len(xs)] = masks if masks is not None else [None] * len(xs)
+        for step in self._steps:
+            x = [values[s] for s in step.in_slots] if step.takes_list else values[step.in_slots[0]]
+            phase = training if step.training is None else bool(step.training)
+            m = None
+            if step.pass_mask or step.mask_out:
+                m = [mvals[s] for s in step.in_slots] if step.takes_list else mvals[step.in_slots[0]]
+            if step.call_kwargs:
+                out = backend_call.forward(step.runner, x, phase, m, step.call_kwargs)
+            elif step.pass_mask and m is not None and not (isinstance(m, list) and all(v is None for v in m)):
+                out = step.runner.forward(x, phase, mask=m)
+            else:
+                out = step.runner.forward(x, phase)
+            if step.returns_list:
+                for s, o in zip(step.out_slots, out):
+                    values[s] = o
+            else:
+                values[step.out_slots[0]] = out
+            if step.mask_out:
+                om = step.runner.compute_mask(x, m)
+                oms = om if step.returns_list else [om]
+                for s, o in zip(step.out_slots, oms if isinstance(oms, list) else [oms] * len(step.out_slots)):
+                    mvals[s] = o
+        return [values[s] for s in self._output_slots]
+
+    def _output_masks(self):
+        """The masks of the outputs of the last forward (None each when the graph has none)."""
+        if not self._masked:
+            return [None] * len(self._output_slots)
+        return [self._masks[s] for s in self._output_slots]
+
+    def _backward(self, output_grads, need_input_grads=False):
+        """Backward through the plan from dL/d(output) per output (dL/d(logits) for a fused
+        output); weight gradients land in each weight's .grad. Returns the inputs'
+        gradients when need_input_grads (a model used as a layer)."""
+        chain = self._chain
+        if chain is not None:
+            g = output_grads[0]
+            last = len(chain) - 1
+            fused = self._steps[-1].fused
+            for i in range(last, -1, -1):
+                g = chain[i].backward(g, i > 0 or need_input_grads, fused and i == last)
+            return [g] if need_input_grads else None
+        grads = [None] * self._n_slots
+        for slot, g in zip(self._output_slots, output_grads):
+            grads[slot] = g if grads[slot] is None else grads[slot] + g
+        n_inputs, values = len(self.inputs), self._values
+        for step in reversed(self._steps):
+            g = [grads[s] for s in step.out_slots] if step.returns_list else grads[step.out_slots[0]]
+            if g is None or (step.returns_list and all(v is None for v in g)):
+                if not step.accumulate:  # nothing reaches this call: its weights get no gradient
+                    for w in step.layer.trainable_weights:
+                        if w.grad is not None:
+                            w.grad.fill(0.0)
+                continue
+            reg = step.layer.activity_regularizer
+            if reg is not None and not step.returns_list:
+                reg.add_gradient(values[step.out_slots[0]], g)
+            need = step.need_dx or (need_input_grads and step.from_inputs)
+            dx = self._step_backward(step, g, need)
+            if not need:
+                continue
+            for s, d in zip(step.in_slots, dx if step.takes_list else (dx,)):
+                if d is None or (s < n_inputs and not need_input_grads):
+                    continue
+                if grads[s] is None:
+                    grads[s] = d
+                else:
+                    grads[s] = np.add(grads[s], d, out=grads[s] if grads[s].flags.writeable else None)
+        if not need_input_grads:
+            return None
+        return [grads[s] if grads[s] is not None else np.zeros_like(values[s]) for s in range(n_inputs)]
+
+    def _step_backward(self, step, g, need):
+        if not step.accumulate:
+            return step.runner.backward(g, need, step.fused)
+        # A second call of a shared layer: its weight gradients go to scratch buffers, then
+        # are added to the gradients of the calls already run backward.
+        weights = [w for w in step.layer.trainable_weights if w.grad is not None]
+        if step.scratch is None or [s.shape for s in step.scratch] != [w.grad.shape for w in weights]:
+            step.scratch = [np.empty_like(w.grad) for w in weights]
+        real = [w.grad for w in weights]
+        for w, s in zip(weights, step.scratch):
+            w.grad = s
+        try:
+            dx = step.runner.backward(g, need, step.fused)
+        finally:
+            for w, r in zip(weights, real):
+                w.grad = r
+        for r, s in zip(real, step.scratch):
+            np.add(r, s, out=r)
+        return dx
+
+    # ---- a model used as a layer ---------------------------------------------------------
+    def compute_output_shape(self, input_shape):
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        if len(shapes) != len(self.inputs):
+            raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} input(s), got {len(shapes)}")
+        batch = shapes[0][0]
+        out = [(batch,) + tuple(t.shape[1:]) for t in self.outputs]
+        return out[0] if self._single_output else out
+
+    def compute_mask(self, inputs, mask=None):
+        masks = [SymbolicMask(t.shape[:-1]) if t._keras_mask is not None else None for t in self.outputs]
+        if isinstance(inputs, list) and inputs and not isinstance(inputs[0], KerasTensor) or \
+                not isinstance(inputs, (list, KerasTensor)):
+            masks = self._output_masks()
+        return masks[0] if self._single_output else masks
+
+    def _build_for(self, input_shape):
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        for shape, t in zip(shapes, self.inputs):
+            if len(shape) != len(t.shape) or any(a is not None and b is not None and a != b
+                                                 for a, b in zip(shape[1:], t.shape[1:])):
+                raise ValueError(f"Model '{self.name}' expects inputs of shape {t.shape}, got {tuple(shape)}")
+
+    def forward(self, x, training, mask=None):
+        xs = x if isinstance(x, list) else [x]
+        masks = None
+        if mask is not None:
+            masks = mask if isinstance(mask, list) else [mask]
+        outs = self._run(xs, training, masks)
+        return outs if not self._single_output else outs[0]
+
+    def backward(self, dy, need_dx=True, dy_is_preactivation=False):
+        grads = dy if isinstance(dy, list) else [dy]
+        grads = [np.zeros_like(self._values[s]) if g is None else g for g, s in zip(grads, self._output_slots)]
+        dx = self._backward(grads, need_input_grads=need_dx)
+        if not need_dx:
+            return None
+        return dx if not self._single_input else dx[0]
+
+    def _call_clone(self):
+        clone = Layer._call_clone(self)
+        clone._steps = []
+        for step in self._steps:
+            copy = Step.__new__(Step)
+            for slot in Step.__slots__:
+                setattr(copy, slot, getattr(step, slot))
+            copy.runner = step.runner._call_clone()
+            copy.scratch = None
+            clone._steps.append(copy)
+        clone._values = [None] * self._n_slots
+        clone._masks = [None] * self._n_slots
+        clone._chain = _as_chain(clone)
+        return clone
+
+    # ---- weights ---------------------------------------------------------------------
+    @property
+    def weights(self):
+        return _unique([w for layer in self._run_layers for w in layer.weights])
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return _unique([w for layer in self._run_layers for w in layer.trainable_weights])
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+    def get_weights(self):
+        return [w.value.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        weights, own = [np.asarray(w) for w in weights], self.weights
+        if len(weights) != len(own):
+            raise ValueError(f"set_weights: model '{self.name}' has {len(own)} weight arrays, got {len(weights)}")
+        for weight, array in zip(own, weights):  # check all first: a bad array changes nothing
+            if array.shape != weight.value.shape:
+                raise ValueError(f"set_weights: weight '{weight.name}' has shape {weight.value.shape}, "
+                                 f"but got an array of shape {array.shape}")
+        for weight, array in zip(own, weights):
+            weight.value[...] = array
+
+    def count_params(self):
+        return int(sum(w.value.size for w in self.weights))
+
+    def reset_states(self):
+        for layer in self._run_layers:
+            if hasattr(layer, "reset_states") and getattr(layer, "stateful", True):
+                layer.reset_states()
+
+    def get_layer(self, name=None, index=None):
+        """A layer by index (which wins when both are given) or by unique name; ValueError otherwise."""
+        layers = self.layers
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int):
+                raise ValueError(f"get_layer: index must be an integer, got {index!r}")
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(layers)} layers.")
+            return layers[index]
+        if not name:
+            raise ValueError("Provide either a layer name or layer index.")
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}.")
+
+    # ---- description -----------------------------------------------------------------
+    @property
+    def input_shape(self):
+        self._require_graph("input_shape")
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if self._single_input else shapes
+
+    @property
+    def output_shape(self):
+        self._require_graph("output_shape")
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if self._single_output else shapes
+
+    @property
+    def input(self):
+        self._require_graph("input")
+        return self.inputs[0] if self._single_input else list(self.inputs)
+
+    @property
+    def output(self):
+        self._require_graph("output")
+        return self.outputs[0] if self._single_output else list(self.outputs)
+
+    @property
+    def uses_learning_phase(self):
+        return True
+
+    @property
+    def state_updates(self):
+        return []
+
+    def _require_graph(self, what):
+        if not self.built:
+            raise AttributeError(f"This model has not yet been built (needed by {what}). Build the model first "
+                                 "by calling build() or calling fit() with some data. Or specify input_shape or "
+                                 "batch_input_shape in the first layer for automatic build.")
+
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Prints the layer table in Keras 2's format ('Connected to' for non-sequential graphs)."""
+        if not self.built:
+            raise ValueError("This model has not yet been built. Build the model first by calling build() or "
+                             "calling fit() with some data. Or specify input_shape or batch_input_shape in the "
+                             "first layer for automatic build.")
+        from seqnet.utils.layer_utils import print_summary
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    def get_config(self):
+        """Keras 2's functional config: {'name', 'layers': [{'name', 'class_name', 'config',
+        'inbound_nodes'}], 'input_layers': [[name, node, tensor], ...], 'output_layers': [...]}."""
+        from seqnet.engine.network_config import network_config
+        return network_config(self)
+
+
+def _nodes_behind(outputs):
+    """Every node the outputs depend on, in creation order (a topological order)."""
+    nodes, stack = {}, [t.node for t in outputs]
+    while stack:
+        node = stack.pop()
+        if node.id in nodes:
+            continue
+        nodes[node.id] = node
+        stack.extend(t.node for t in node.input_tensors)
+    return [nodes[i] for i in sorted(nodes)]
+
+
+def _as_chain(network):
+    """The runners of a plain chain (see the module doc), or None."""
+    steps = network._steps
+    if len(network.inputs) != 1 or len(network.outputs) != 1 or not steps or network._masked:
+        return None
+    previous = 0
+    for step in steps:
+        if step.takes_list or step.returns_list or step.in_slots != [previous] or step.training is not None \
+                or step.call_kwargs or step.accumulate or step.layer.activity_regularizer is not None:
+            return None
+        previous = step.out_slots[0]
+    if network._output_slots != [previous]:
+        return None
+    return [step.runner for step in steps]
+
+
+def _forward_takes_mask(runner):
+    if backend_call.is_keras_style(runner):
+        return True
+    try:
+        return "mask" in inspect.signature(runner.forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _unique(weights):
+    seen, out = set(), []
+    for w in weights:
+        if id(w) not in seen:
+            seen.add(id(w))
+            out.append(w)
+    return out
