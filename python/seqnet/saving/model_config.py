@@ -6,6 +6,7 @@ Layers are found by class name in seqnet's own layers (plus the user's
 configuration asking for a ``Lambda`` layer, or any class seqnet does not know, is
 refused with a ValueError.
 """
+import inspect
 import json
 
 import numpy as np
@@ -247,14 +248,14 @@ def layer_from_config(entry, index=0, custom_objects=None):
     custom = (custom_objects or {}).get(class_name)
     cls = custom if custom is not None else registry.get(class_name)
     if cls is None:
-        hint = (" (seqnet never loads Lambda layers: their code would run from the file)"
-                if class_name == "Lambda" else "")
-        raise SavingError(f"Unknown layer: '{class_name}' (layer {index}){hint}. seqnet knows "
+        raise SavingError(f"Unknown layer: '{class_name}' (layer {index}). seqnet knows "
                           f"{sorted(registry)}; pass other classes in custom_objects.")
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise SavingError(f"custom_objects['{class_name}'] must be a seqnet Layer subclass, got {cls!r}")
     config = _layer_kwargs(class_name, entry["config"], custom_objects)
     try:
+        if "custom_objects" in inspect.signature(cls.from_config).parameters:
+            return cls.from_config(config, custom_objects=custom_objects)
         return cls.from_config(config)
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as err:
         name = config.get("name", index)
@@ -309,7 +310,7 @@ def _layer_kwargs(class_name, config, custom_objects):
     for key, value in list(config.items()):
         if key.endswith("regularizer") and isinstance(value, dict):
             config[key] = _regularizer_config(value)
-        if custom_objects:
+        if custom_objects and key != "name":
             config[key] = _resolve_custom(value, custom_objects)
     return config
 

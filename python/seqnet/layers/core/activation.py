@@ -8,6 +8,8 @@ _NEEDS_INPUT = {11, 12}
 
 
 class Activation(Layer):
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)

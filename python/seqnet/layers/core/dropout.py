@@ -7,6 +7,8 @@ from seqnet.random_state import new_key
 
 
 class Dropout(Layer):
+    supports_masking = True
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 <= rate < 1.0:

@@ -2,8 +2,11 @@
 (batch, input_length, output_dim) by looking up rows of `embeddings` (input_dim, output_dim)."""
 import numbers
 
+import numpy as np
+
 from seqnet import _engine, constraints, initializers, regularizers
 from seqnet.engine.base_layer import Layer
+from seqnet.engine.keras_tensor import KerasTensor, SymbolicMask
 
 
 class Embedding(Layer):
@@ -13,8 +16,6 @@ class Embedding(Layer):
         for what, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
                 raise ValueError(f"Embedding: {what} must be a positive integer, got {value!r}")
-        if mask_zero:
-            raise ValueError("Embedding: mask_zero=True is not supported yet by seqnet (no layer consumes masks)")
         # input_length is the sequence length: the layer's input shape is (input_length,).
         if "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
             if isinstance(input_length, (list, tuple)):
@@ -28,7 +29,7 @@ class Embedding(Layer):
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
-        self.mask_zero = False
+        self.mask_zero = bool(mask_zero)
         self.input_length = input_length
 
     def build(self, input_shape):
@@ -36,6 +37,14 @@ class Embedding(Layer):
                                           self.embeddings_initializer, regularizer=self.embeddings_regularizer,
                                           constraint=self.embeddings_constraint)
         super().build(input_shape)
+
+    def compute_mask(self, inputs, mask=None):
+        """With mask_zero, index 0 is padding: the mask is inputs != 0 (Keras 2)."""
+        if not self.mask_zero:
+            return None
+        if isinstance(inputs, KerasTensor):
+            return SymbolicMask(inputs.shape)
+        return np.not_equal(inputs, 0)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)

@@ -6,10 +6,13 @@ overwrite the gradient it gets)."""
 import numpy as np
 
 from seqnet.engine.base_layer import Layer
+from seqnet.engine.keras_tensor import KerasTensor, SymbolicMask
 
 
 class _Merge(Layer):
-    """Element-wise merges of inputs of one shape."""
+    """Element-wise merges of inputs of one shape. The output mask is the AND of the
+    inputs' masks (Keras 2)."""
+    supports_masking = True
     _min_inputs, _max_inputs = 2, None
 
     def build(self, input_shape):
@@ -29,6 +32,14 @@ class _Merge(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0])
+
+    def compute_mask(self, inputs, mask=None):
+        masks = [m for m in (mask or []) if m is not None]
+        if not masks:
+            return None
+        if isinstance(inputs[0], KerasTensor):
+            return SymbolicMask(inputs[0].shape[:-1])
+        return np.logical_and.reduce([np.asarray(m, dtype=bool) for m in masks])
 
     def forward(self, xs, training):
         self._xs = xs
@@ -122,7 +133,9 @@ class Minimum(Maximum):
 
 
 class Concatenate(Layer):
-    """Concatenates a list of inputs along `axis` (the other axes must match)."""
+    """Concatenates a list of inputs along `axis` (the other axes must match). Masks are
+    concatenated along the axis (an unmasked input counts as all ones), as in Keras 2."""
+    supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -145,6 +158,18 @@ class Concatenate(Layer):
         out = list(input_shape[0])
         out[axis] = None if None in sizes else sum(sizes)
         return tuple(out)
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None or all(m is None for m in mask):
+            return None
+        if isinstance(inputs[0], KerasTensor):
+            return SymbolicMask(self.compute_output_shape([t.shape for t in inputs])[:-1])
+        axis = self.axis % inputs[0].ndim
+        filled = [np.ones(x.shape[:-1], dtype=bool) if m is None else np.asarray(m, dtype=bool)
+                  for x, m in zip(inputs, mask)]
+        if axis == inputs[0].ndim - 1:
+            return np.logical_and.reduce(filled)
+        return np.concatenate(filled, axis=axis)
 
     def forward(self, xs, training):
         axis = self.axis % xs[0].ndim
