@@ -15,10 +15,10 @@ from seqnet.engine.weight import Weight
 
 
 def is_keras_style(layer):
-    """True for a layer whose class defines ``call`` and keeps the base ``forward``."""
-    from seqnet.engine.base_layer import Layer
+    """True for a layer whose class defines ``call`` and keeps the base ``forward`` (the
+    base class marks both with ``_base_method``)."""
     cls = type(layer)
-    return cls.call is not Layer.call and cls.forward is Layer.forward
+    return not getattr(cls.call, "_base_method", False) and getattr(cls.forward, "_base_method", False)
 
 
 def extra_call_args(layer):

@@ -64,7 +64,7 @@ class ArrayBatches:
 
 class GeneratorBatches:
     """`steps` items per epoch from a generator or Sequence, run by the enqueuers.
-    `kind` is 'train'/'test' (items are (x, y[, sample_weight])) or 'predict' (x, or a
+    `kind` is 'train'/'validation'/'test' (items are (x, y[, sample_weight])) or 'predict' (x, or a
     tuple whose first entry is x)."""
 
     count_mode = "steps"
@@ -75,7 +75,8 @@ class GeneratorBatches:
             raise ValueError(f"{what}: expected a generator or a seqnet.utils.Sequence, got {type(source).__name__}")
         _check_workers(workers, max_queue_size)
         self.model, self.kind, self.what, self.class_weight = model, kind, what, class_weight
-        self.steps_per_epoch = self.steps = _steps(source, steps, "steps_per_epoch" if kind == "train" else "steps")
+        step_name = {"train": "steps_per_epoch", "validation": "validation_steps"}.get(kind, "steps")
+        self.steps_per_epoch = self.steps = _steps(source, steps, step_name)
         self.exhausted = False
         self._batches, self._enqueuer = iter_batches(source, workers, use_multiprocessing, max_queue_size,
                                                      shuffle=bool(shuffle) and isinstance(source, Sequence))

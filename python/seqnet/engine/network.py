@@ -46,6 +46,8 @@ class Step:
 class Network(Layer):
     """A graph of layer calls with inputs and outputs (Keras 2's Network); Model adds training."""
 
+    _is_network = True
+
     def __init__(self, name=None, trainable=True):
         Layer.__init__(self, name=name or _unique_name(_to_snake_case(type(self).__name__)), trainable=trainable)
         self.inputs, self.outputs = [], []

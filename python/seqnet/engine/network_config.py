@@ -7,11 +7,10 @@ from seqnet.engine.input_layer import InputLayer
 def network_config(network):
     """{'name', 'layers': [{'name', 'class_name', 'config', 'inbound_nodes'}], 'input_layers',
     'output_layers'}, readable by seqnet's and tf-keras' model_from_config."""
-    from seqnet.engine.network import Network
     own = {id(n) for n in network._nodes} | {id(t.node) for t in network.inputs}
     index = {}
     for layer in network.layers:
-        kept = 1 if isinstance(layer, Network) else 0
+        kept = 1 if getattr(layer, "_is_network", False) else 0
         for node in layer._inbound_nodes:
             if id(node) in own and node.layer is layer:
                 index[id(node)] = kept

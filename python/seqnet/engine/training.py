@@ -351,7 +351,7 @@ class Model(Network):
 
     def _validation_source(self, data, steps, batch_size, gen, array_steps):
         if is_data_source(data):
-            return GeneratorBatches(self, data, steps, "test", "validation_data", **gen)
+            return GeneratorBatches(self, data, steps, "validation", "validation_data", **gen)
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
             raise ValueError("fit: validation_data must be a generator, a Sequence, or a tuple (x_val, y_val) or "
                              f"(x_val, y_val, val_sample_weights), got {type(data).__name__}")

@@ -35,7 +35,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
 
 def _node_index(model, node):
     layer = node.layer
-    kept = 1 if hasattr(layer, "_steps") else 0
+    kept = 1 if getattr(layer, "_is_network", False) else 0
     own = {id(n) for n in model._nodes} | {id(t.node) for t in model.inputs}
     for n in layer._inbound_nodes:
         if n is node:
