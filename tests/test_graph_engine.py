@@ -339,3 +339,31 @@ def test_lambda_output_shape_forms():
     assert Lambda(lambda t: K.sum(t, axis=1), output_shape=(3,))(x).shape == (None, 3)
     assert Lambda(lambda t: t[:, :2], output_shape=lambda s: (s[0], 2, s[2]))(x).shape == (None, 2, 3)
     assert Lambda(lambda t: K.batch_flatten(t))(x).shape == (None, 12)
+
+
+# ---- K.function and symbolic tensors --------------------------------------------------------
+def test_k_function_reads_an_intermediate_layer_as_in_the_keras_faq():
+    keras.utils.set_random_seed(12)
+    model = Sequential([Dense(4, activation="relu", input_shape=(3,)), keras.layers.Dropout(0.5), Dense(2)])
+    x = np.random.RandomState(5).rand(6, 3).astype(np.float32)
+    kernel, bias = model.layers[0].get_weights()
+    hidden = np.maximum(x @ kernel + bias, 0)
+    get_hidden = K.function([model.layers[0].input], [model.layers[0].output])
+    np.testing.assert_allclose(get_hidden([x])[0], hidden, rtol=1e-6)
+    with_phase = K.function([model.input, K.learning_phase()], [model.layers[1].output])
+    np.testing.assert_array_equal(with_phase([x, 0])[0], get_hidden([x])[0])  # test phase: no dropout
+    dropped = with_phase([x, 1])[0]
+    assert np.all((dropped == 0) | np.isclose(dropped, 2 * hidden))
+    both = K.function([model.input], [model.layers[0].output, model.output])([x])
+    np.testing.assert_array_equal(both[1], model.predict(x))
+    with pytest.raises(ValueError, match="does not fit"):
+        get_hidden([np.ones((2, 5))])
+
+
+def test_symbolic_tensors_answer_the_backend_shape_functions():
+    x = Input((4, 3), dtype="int32")
+    y = Dense(2)(K.placeholder(shape=(None, 5)))
+    assert K.int_shape(x) == (None, 4, 3) and K.ndim(x) == 3 and K.dtype(x) == "int32"
+    assert K.int_shape(y) == (None, 2) and K.is_keras_tensor(y) and not K.is_keras_tensor(np.ones(2))
+    with pytest.raises(TypeError, match="symbolic"):
+        np.asarray(y)
