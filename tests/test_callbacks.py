@@ -465,3 +465,39 @@ def test_terminate_on_nan_ignores_finite_losses():
     assert not callback.model.stop_training
     callback.on_batch_end(4, {"loss": float("inf")})
     assert callback.model.stop_training
+
+
+class RecordEpochLogs(Callback):
+    """Keeps a copy of each epoch's logs as the callbacks after it see them."""
+
+    def __init__(self):
+        super().__init__()
+        self.logs = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.logs.append(dict(logs))
+
+
+def test_scheduler_puts_the_epoch_rate_into_logs_and_history():
+    # As Keras 2.2.4's LearningRateScheduler.on_epoch_end: logs['lr'] is the rate the
+    # optimizer holds at the end of the epoch, i.e. the one the epoch trained with.
+    x, y = regression_data()
+    model = tiny_model(lr=0.5)
+    schedule = [0.1, 0.02, 0.004]
+    recorder, after = RecordLR(), RecordEpochLogs()
+    history = model.fit(x, y, epochs=3, verbose=0, validation_data=(x, y),
+                        callbacks=[LearningRateScheduler(lambda epoch: schedule[epoch]), recorder, after])
+    assert history.history["lr"] == pytest.approx(recorder.lrs, rel=0, abs=0)
+    assert history.history["lr"] == pytest.approx(schedule, rel=1e-7)  # float32 variable
+    assert [logs["lr"] for logs in after.logs] == history.history["lr"]
+    assert all(isinstance(lr, float) for lr in history.history["lr"])
+    assert len(history.history["loss"]) == len(history.history["val_loss"]) == 3
+
+
+def test_scheduler_and_plateau_agree_on_the_lr_key():
+    x, y = regression_data()
+    model = tiny_model(lr=0.5)
+    history = model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y),
+                        callbacks=[LearningRateScheduler(lambda epoch, lr: lr * 0.5),
+                                   ReduceLROnPlateau(patience=100)])
+    assert history.history["lr"] == pytest.approx([0.25, 0.125], rel=1e-7)

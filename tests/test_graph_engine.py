@@ -367,3 +367,18 @@ def test_symbolic_tensors_answer_the_backend_shape_functions():
     assert K.int_shape(y) == (None, 2) and K.is_keras_tensor(y) and not K.is_keras_tensor(np.ones(2))
     with pytest.raises(TypeError, match="symbolic"):
         np.asarray(y)
+
+
+def test_an_unbuilt_sequential_called_on_a_tensor_builds_itself():
+    inner = Sequential([Dense(3), Dense(2)])
+    x = Input((5,))
+    model = Model(x, inner(x))
+    assert inner.built and inner.layers[0].input_shape == (None, 5) and model.count_params() == 18 + 8
+    out = model.predict(np.ones((2, 5)))
+    np.testing.assert_array_equal(out, inner.predict(np.ones((2, 5))))
+
+
+def test_input_shape_on_a_later_sequential_layer_is_ignored_with_a_warning():
+    with pytest.warns(UserWarning, match="ignored"):
+        model = Sequential([Dense(3, input_dim=4), Dense(2, input_dim=99)])
+    assert model.output_shape == (None, 2)

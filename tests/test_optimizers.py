@@ -273,7 +273,7 @@ def test_bad_input_leaves_buffers_untouched():
 # ---------------------------------------------------------------------------
 def keras224_reference(name, cfg, p, grads):
     """The Keras 2.2.4 get_updates formulas in float64; `cfg` is the optimizer's get_config()."""
-    lr0, decay, eps = cfg["lr"], cfg["decay"], cfg["epsilon"]
+    lr0, decay, eps = cfg["lr"], cfg.get("decay", 0.0), cfg["epsilon"]  # Nadam's decay: only when set
     state = {"m_schedule": 1.0}
     zeros = np.zeros_like(p)
     a, d, m, v, vhat, u = (zeros.copy() + (cfg.get("initial_accumulator_value", 0.0) if k == "a" else 0.0)
@@ -386,11 +386,11 @@ def test_clipvalue_and_clipnorm_reach_the_update(name):
 CLASSES = {"adagrad": optimizers.Adagrad, "adadelta": optimizers.Adadelta, "adam": optimizers.Adam,
            "adamax": optimizers.Adamax, "nadam": optimizers.Nadam}
 DEFAULTS = {
-    "adagrad": dict(lr=0.01, decay=0.0, epsilon=1e-7, initial_accumulator_value=0.0),
+    "adagrad": dict(lr=0.01, decay=0.0, epsilon=1e-7),
     "adadelta": dict(lr=1.0, rho=0.95, decay=0.0, epsilon=1e-7),
     "adam": dict(lr=0.001, beta_1=0.9, beta_2=0.999, decay=0.0, epsilon=1e-7, amsgrad=False),
     "adamax": dict(lr=0.002, beta_1=0.9, beta_2=0.999, decay=0.0, epsilon=1e-7),
-    "nadam": dict(lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7, schedule_decay=0.004, decay=0.0),
+    "nadam": dict(lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7, schedule_decay=0.004),
 }
 
 
@@ -467,3 +467,63 @@ def test_compile_by_name_trains(name):
     for _ in range(30):
         last = model.train_on_batch(x, y)
     assert last < first
+
+
+# ---------------------------------------------------------------------------
+# get_config: exactly Keras 2.2.4's keys (keras/optimizers.py at tag 2.2.4), seqnet's
+# extra options only when they change the update, clipnorm / clipvalue only when set.
+# ---------------------------------------------------------------------------
+KERAS224_KEYS = {
+    optimizers.SGD: {"lr", "momentum", "decay", "nesterov"},
+    optimizers.RMSprop: {"lr", "rho", "decay", "epsilon"},
+    optimizers.Adagrad: {"lr", "decay", "epsilon"},
+    optimizers.Adadelta: {"lr", "rho", "decay", "epsilon"},
+    optimizers.Adam: {"lr", "beta_1", "beta_2", "decay", "epsilon", "amsgrad"},
+    optimizers.Adamax: {"lr", "beta_1", "beta_2", "decay", "epsilon"},
+    optimizers.Nadam: {"lr", "beta_1", "beta_2", "epsilon", "schedule_decay"},
+}
+
+
+@pytest.mark.parametrize("cls", list(KERAS224_KEYS), ids=lambda c: c.__name__)
+def test_get_config_has_exactly_the_keras224_keys(cls):
+    assert set(cls().get_config()) == KERAS224_KEYS[cls]
+    assert set(cls(clipnorm=1.0).get_config()) == KERAS224_KEYS[cls] | {"clipnorm"}
+    clipped = cls(clipnorm=1.0, clipvalue=0.5).get_config()
+    assert set(clipped) == KERAS224_KEYS[cls] | {"clipnorm", "clipvalue"}
+    assert clipped["clipnorm"] == 1.0 and clipped["clipvalue"] == 0.5
+    assert cls.from_config(clipped).get_config() == clipped
+    serialized = optimizers.serialize(cls())
+    assert serialized["class_name"] == cls.__name__ and set(serialized["config"]) == KERAS224_KEYS[cls]
+
+
+@pytest.mark.parametrize("cls,extra", [
+    (optimizers.RMSprop, dict(momentum=0.5)),
+    (optimizers.RMSprop, dict(centered=True)),
+    (optimizers.RMSprop, dict(momentum=0.5, centered=True)),
+    (optimizers.Adagrad, dict(initial_accumulator_value=0.1)),
+    (optimizers.Nadam, dict(decay=0.01)),
+], ids=lambda v: v.__name__ if isinstance(v, type) else "-".join(sorted(v)))
+def test_seqnet_extras_appear_only_when_they_matter_and_round_trip(cls, extra):
+    opt = cls(**extra)
+    config = opt.get_config()
+    assert set(config) == KERAS224_KEYS[cls] | set(extra)
+    for key, value in extra.items():
+        assert config[key] == pytest.approx(value, rel=1e-7)  # decay is a float32 variable
+    clone = cls.from_config(config)
+    assert clone.get_config() == config
+
+
+def test_optimizer_deserialize_by_any_case_and_custom_objects():
+    from seqnet.utils import custom_object_scope
+
+    class Tuned(optimizers.SGD):
+        pass
+
+    assert type(optimizers.deserialize({"class_name": "ADAM", "config": {"lr": 0.5}})) is optimizers.Adam
+    assert type(optimizers.deserialize({"class_name": "Tuned", "config": {}}, {"Tuned": Tuned})) is Tuned
+    with custom_object_scope({"Tuned": Tuned}):
+        assert type(optimizers.get("Tuned")) is Tuned
+    with pytest.raises(ValueError, match="Unknown optimizer: Tuned"):
+        optimizers.get("Tuned")
+    with pytest.raises(ValueError, match="Could not interpret"):
+        optimizers.get(3)

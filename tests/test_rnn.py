@@ -13,9 +13,10 @@ from seqnet.layers import GRU, LSTM, Dense, Embedding, SimpleRNN
 from seqnet.models import Sequential
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CELLS = {"simple": 0, "gru": 1, "lstm": 2}
+CELLS = {"simple": _engine.RnnCell.SimpleRNN, "gru": _engine.RnnCell.GRU, "lstm": _engine.RnnCell.LSTM}
 GATES = {"simple": 1, "gru": 3, "lstm": 4}
-LINEAR, RELU, SIGMOID, HARD_SIGMOID, TANH = 0, 1, 2, 3, 4
+A = _engine.Activation
+LINEAR, RELU, SIGMOID, HARD_SIGMOID, TANH = A.linear, A.relu, A.sigmoid, A.hard_sigmoid, A.tanh
 
 
 # ---- NumPy float64 reference ---------------------------------------------------------------
@@ -269,7 +270,9 @@ def test_input_argument_forms_are_equivalent():
 
 
 def test_return_state_in_sequential_is_a_clear_error():
-    with pytest.raises(ValueError, match="return_state"):
+    # return_state works in functional models (tests/test_rnn_masks.py); a Sequential model
+    # passes one tensor from layer to layer.
+    with pytest.raises(TypeError, match="single output tensor"):
         Sequential([LSTM(4, return_state=True, input_shape=(3, 2))])
 
 
@@ -280,8 +283,8 @@ def test_rnn_config_round_trip_and_defaults():
     clone = GRU.from_config(config)
     assert clone.go_backwards and clone.dropout == 0.1
     assert LSTM(3).get_config()["unit_forget_bias"] is True
-    with pytest.raises(ValueError, match="not supported"):
-        GRU(3, reset_after=True)
+    after = GRU.from_config(GRU(3, reset_after=True).get_config())
+    assert after.reset_after is True and after.get_config()["reset_after"] is True
     with pytest.raises(ValueError, match="units"):
         LSTM(0)
 
@@ -370,3 +373,63 @@ def test_save_and_load_round_trip(tmp_path):
     np.testing.assert_array_equal(again.predict(x), model.predict(x))
     # tf-keras writes time_major=False into recurrent configs
     assert LSTM.from_config(dict(LSTM(2).get_config(), time_major=False)).units == 2
+
+
+# ---- masks, return_state and GRU(reset_after=True) against tf-keras (make_graph_fixtures.py) ---
+def _fixture(name):
+    return np.load(FIXTURES / name)
+
+
+def _set(layer, weights, input_shape):
+    layer.build(input_shape)
+    layer.set_weights(weights)
+    return layer
+
+
+def test_return_state_matches_tf_keras():
+    d = _fixture("graph_rnn_state.npz")
+    x = d["return_state_lstm_x"]
+    lstm = _set(LSTM(5, return_state=True, return_sequences=True), [d[f"return_state_lstm_w{i}"] for i in range(3)],
+                x.shape)
+    for got, j in zip(lstm.forward(x, training=False), range(3)):
+        np.testing.assert_allclose(got, d[f"return_state_lstm_pred{j}"], rtol=1e-4, atol=1e-6)
+    x = d["return_state_gru_x"]
+    gru = _set(GRU(5, return_state=True), [d[f"return_state_gru_w{i}"] for i in range(3)], x.shape)
+    for got, j in zip(gru.forward(x, training=False), range(2)):
+        np.testing.assert_allclose(got, d[f"return_state_gru_pred{j}"], rtol=1e-4, atol=1e-6)
+    # Embedding(mask_zero=True) -> LSTM(return_state, return_sequences): the states of a row
+    # padded at the end are those of its last real step; a fully padded row gives zeros
+    tokens = d["return_state_masked_x"]
+    emb = d["return_state_masked_w0"][tokens]
+    lstm = _set(LSTM(5, return_state=True, return_sequences=True),
+                [d[f"return_state_masked_w{i}"] for i in range(1, 4)], emb.shape)
+    for got, j in zip(lstm.forward(emb, training=False, mask=tokens != 0), range(3)):
+        np.testing.assert_allclose(got, d[f"return_state_masked_pred{j}"], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["gru_reset_after", "gru_reset_after_seq"])
+def test_gru_reset_after_matches_tf_keras(case):
+    d = _fixture("graph_rnn_state.npz")
+    x = d[f"{case}_x"]
+    gru = _set(GRU(5, reset_after=True, return_sequences=case.endswith("_seq")),
+               [d[f"{case}_w{i}"] for i in range(3)], x.shape)
+    y = gru.forward(x, training=False) @ d[f"{case}_w3"] + d[f"{case}_w4"]  # the Dense(1) head
+    np.testing.assert_allclose(y, d[f"{case}_pred"], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("case,cls,kw,head", [
+    ("emb_mask_lstm", LSTM, {}, True), ("emb_mask_lstm_seq", LSTM, dict(return_sequences=True), False),
+    ("emb_mask_gru", GRU, {}, True), ("emb_mask_gru_seq", GRU, dict(return_sequences=True), False),
+    ("emb_mask_simplernn", SimpleRNN, {}, True),
+    ("emb_mask_simplernn_seq", SimpleRNN, dict(return_sequences=True), False),
+    ("masked_go_backwards", LSTM, dict(go_backwards=True), False),
+    ("masked_go_backwards_seq", LSTM, dict(go_backwards=True, return_sequences=True), False)])
+def test_masked_layers_match_tf_keras(case, cls, kw, head):
+    d = _fixture("graph_masks.npz")
+    tokens = d[f"{case}_x"]
+    emb = d[f"{case}_w0"][tokens]
+    layer = _set(cls(5, **kw), [d[f"{case}_w{i}"] for i in range(1, 4)], emb.shape)
+    y = layer.forward(emb, training=False, mask=tokens != 0)
+    if head:  # Dense(1, sigmoid)
+        y = 1.0 / (1.0 + np.exp(-(y @ d[f"{case}_w4"] + d[f"{case}_w5"])))
+    np.testing.assert_allclose(y, d[f"{case}_pred"], rtol=1e-4, atol=1e-6)

@@ -294,7 +294,7 @@ def test_tf_keras_new_optimizer_config_is_understood():
     with pytest.raises(ValueError, match="weight_decay"):
         optimizer_from_config(config)
     nadam = optimizer_from_config({"class_name": "Nadam", "config": {"learning_rate": 0.002, "decay": 0.01}})
-    assert nadam.schedule_decay == pytest.approx(0.01) and nadam.get_config()["decay"] == 0.0
+    assert nadam.schedule_decay == pytest.approx(0.01) and "decay" not in nadam.get_config()
 
 
 # ---- optimizer state ------------------------------------------------------------------------

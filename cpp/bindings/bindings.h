@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <string>
 
+#include "seqnet/activation.h"
+#include "seqnet/loss.h"
+#include "seqnet/rnn.h"
+
 namespace seqnet {
 
 namespace py = pybind11;
@@ -16,7 +20,7 @@ using FArray = py::array_t<float, py::array::c_style>;
 inline FArray checked(const py::handle& obj, const char* what, int ndim = -1) {
     if (!FArray::check_(obj)) {
         auto arr = py::array::ensure(obj);
-        std::string got = arr ? std::string(py::str(arr.dtype())) : std::string(py::str(obj.get_type()));
+        std::string got = arr ? std::string(py::str(arr.dtype())) : std::string(py::str(py::type::handle_of(obj)));
         throw py::value_error(std::string(what) + ": expected a C-contiguous float32 array, got " + got +
                               (arr && !(arr.flags() & py::array::c_style) ? " (non-contiguous)" : ""));
     }
@@ -29,6 +33,14 @@ inline FArray checked(const py::handle& obj, const char* what, int ndim = -1) {
 
 std::string shape_str(const py::array& a);
 
+// enums.cpp: an enum received from Python (which may have been a plain int) checked to
+// be one of the members, else ValueError ("unknown activation code 13").
+Activation valid_activation(Activation act);
+Loss valid_loss(Loss loss);
+Accuracy valid_accuracy(Accuracy kind);
+RnnCell valid_cell(RnnCell cell);
+
+void bind_enums(py::module_& m);  // enums.cpp: Activation, Loss, Accuracy, RnnCell, Isa; first
 void bind_gemm(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_conv(py::module_& m);  // conv.cpp: convolution and pooling

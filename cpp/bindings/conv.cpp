@@ -34,7 +34,7 @@ FArray farray(const py::handle& obj, const std::string& what, int ndim) { return
 IArray iarray(const py::handle& obj, const std::string& what) {
     if (!IArray::check_(obj)) {
         auto arr = py::array::ensure(obj);
-        std::string got = arr ? std::string(py::str(arr.dtype())) : std::string(py::str(obj.get_type()));
+        std::string got = arr ? std::string(py::str(arr.dtype())) : std::string(py::str(py::type::handle_of(obj)));
         fail(what + ": expected a C-contiguous int32 array, got " + got);
     }
     return py::reinterpret_borrow<IArray>(obj);
@@ -46,11 +46,6 @@ void positive(const Pair& p, const std::string& what) {
 
 void non_negative(const Pair& p, const std::string& what) {
     if (p.first < 0 || p.second < 0) fail(what + " must be non-negative, got " + pair_str(p));
-}
-
-Activation activation_from(int code) {
-    if (code < 0 || code >= static_cast<int>(Activation::Count)) fail("unknown activation code " + std::to_string(code));
-    return static_cast<Activation>(code);
 }
 
 // The geometry of x (n, h, w, c), kernel (kh, kw, c, f) and y (n, oh, ow, f).
@@ -97,9 +92,9 @@ const float* bias_of(const py::object& b_obj, const FArray& w, const std::string
 }
 
 void conv_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& b_obj, const py::object& z_obj,
-              const py::handle& y_obj, const py::object& col_obj, Pair strides, Pair dilation, Pair pads, int code) {
+              const py::handle& y_obj, const py::object& col_obj, Pair strides, Pair dilation, Pair pads, Activation code) {
     const std::string fn = "conv_forward";
-    Activation act = activation_from(code);
+    Activation act = valid_activation(code);
     FArray x = farray(x_obj, fn + ": x", 4), w = farray(w_obj, fn + ": kernel", 4), y = farray(y_obj, fn + ": y", 4);
     ConvShape s = conv_shape(x, w, y, strides, dilation, pads, fn);
     writable(y, fn + ": y");
@@ -120,10 +115,10 @@ void conv_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object
 
 void conv_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& z_obj, const py::handle& y_obj,
               const py::handle& dy_obj, const py::object& dx_obj, const py::handle& dw_obj, const py::object& db_obj,
-              const py::object& col_obj, const py::object& partials_obj, Pair strides, Pair dilation, Pair pads, int code,
+              const py::object& col_obj, const py::object& partials_obj, Pair strides, Pair dilation, Pair pads, Activation code,
               bool dy_is_preactivation) {
     const std::string fn = "conv_backward";
-    Activation act = activation_from(code);
+    Activation act = valid_activation(code);
     FArray x = farray(x_obj, fn + ": x", 4), w = farray(w_obj, fn + ": kernel", 4), y = farray(y_obj, fn + ": y", 4),
            dy = farray(dy_obj, fn + ": dy", 4), dw = farray(dw_obj, fn + ": dkernel", 4);
     ConvShape s = conv_shape(x, w, y, strides, dilation, pads, fn);

@@ -10,6 +10,8 @@ namespace py = pybind11;
 
 PYBIND11_MODULE(_engine, m) {
     m.doc() = "seqnet's native engine: C++ kernels with OpenMP and SIMD.";
+    // The enums come first so that every later signature names them.
+    seqnet::bind_enums(m);
     m.def("set_num_threads", &seqnet::set_num_threads, py::arg("n"));
     m.def("get_num_threads", &seqnet::get_num_threads);
     m.def("active_isa", [] { return seqnet::isa_name(seqnet::active_isa()); });
@@ -21,6 +23,12 @@ PYBIND11_MODULE(_engine, m) {
         else if (name == "avx512") want = seqnet::Isa::Avx512;
         else throw py::value_error("set_isa: expected 'generic', 'avx2' or 'avx512', got '" + name + "'");
         return std::string(seqnet::isa_name(seqnet::set_isa(want)));
+    }, py::arg("name"), "Caps the instruction set (clamped to the CPU's); returns the name of the one in effect.");
+    m.def("set_isa", [](seqnet::Isa isa) {
+        const int code = static_cast<int>(isa);
+        if (code < 0 || code > static_cast<int>(seqnet::Isa::Avx512))
+            throw py::value_error("set_isa: unknown instruction set code " + std::to_string(code));
+        return std::string(seqnet::isa_name(seqnet::set_isa(isa)));
     }, py::arg("name"));
     seqnet::bind_gemm(m);
     seqnet::bind_nn(m);

@@ -50,14 +50,8 @@ const float* optional_in(const py::object& obj, const py::array& like, const cha
     return a.data();
 }
 
-Activation activation_from(int code) {
-    if (code < 0 || code >= static_cast<int>(Activation::Count))
-        fail("unknown activation code " + std::to_string(code));
-    return static_cast<Activation>(code);
-}
-
-void act_forward(int code, const py::handle& x_obj, const py::handle& y_obj) {
-    Activation act = activation_from(code);
+void act_forward(Activation code, const py::handle& x_obj, const py::handle& y_obj) {
+    Activation act = valid_activation(code);
     FArray x = checked(x_obj, "activation_forward: x"), y = checked(y_obj, "activation_forward: y");
     same_shape(x, y, "activation_forward: y");
     writable(y, "activation_forward: y");
@@ -68,9 +62,9 @@ void act_forward(int code, const py::handle& x_obj, const py::handle& y_obj) {
     activation_forward(act, xp, yp, m.rows, m.cols);
 }
 
-void act_backward(int code, const py::object& x_obj, const py::handle& y_obj, const py::handle& dy_obj,
+void act_backward(Activation code, const py::object& x_obj, const py::handle& y_obj, const py::handle& dy_obj,
                   const py::handle& dx_obj) {
-    Activation act = activation_from(code);
+    Activation act = valid_activation(code);
     FArray y = checked(y_obj, "activation_backward: y"), dy = checked(dy_obj, "activation_backward: dy"),
            dx = checked(dx_obj, "activation_backward: dx");
     same_shape(y, dy, "activation_backward: dy");
@@ -100,8 +94,8 @@ Matrix dense_shapes(const FArray& x, const FArray& w, const FArray& y, const cha
 }
 
 void dense_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& b_obj, const py::object& z_obj,
-               const py::handle& y_obj, int code) {
-    Activation act = activation_from(code);
+               const py::handle& y_obj, Activation code) {
+    Activation act = valid_activation(code);
     FArray x = checked(x_obj, "dense_forward: x"), w = checked(w_obj, "dense_forward: kernel"),
            y = checked(y_obj, "dense_forward: y");
     Matrix m = dense_shapes(x, w, y, "dense_forward");
@@ -122,8 +116,8 @@ void dense_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::objec
 
 void dense_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& z_obj, const py::handle& y_obj,
                const py::handle& dy_obj, const py::object& dx_obj, const py::handle& dw_obj, const py::object& db_obj,
-               int code, bool dy_is_preactivation) {
-    Activation act = activation_from(code);
+               Activation code, bool dy_is_preactivation) {
+    Activation act = valid_activation(code);
     FArray x = checked(x_obj, "dense_backward: x"), w = checked(w_obj, "dense_backward: kernel"),
            y = checked(y_obj, "dense_backward: y"), dy = checked(dy_obj, "dense_backward: dy"),
            dw = checked(dw_obj, "dense_backward: dkernel");
@@ -150,10 +144,9 @@ void dense_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::objec
     dense_backward(xp, wp, zp, yp, dyp, dxp, dwp, dbp, m.rows, m.cols, out, act, dy_is_preactivation);
 }
 
-float loss_fb(int code, const py::handle& yt_obj, const py::handle& yp_obj, const py::object& logits_obj,
+float loss_fb(Loss code, const py::handle& yt_obj, const py::handle& yp_obj, const py::object& logits_obj,
               const py::object& sw_obj, const py::object& grad_obj, const py::object& per_sample_obj) {
-    if (code < 0 || code >= static_cast<int>(Loss::Count)) fail("unknown loss code " + std::to_string(code));
-    Loss loss = static_cast<Loss>(code);
+    Loss loss = valid_loss(code);
     FArray yt = checked(yt_obj, "loss: y_true"), yp = checked(yp_obj, "loss: y_pred");
     Matrix m = as_matrix(yp);
     if (loss == Loss::SparseCategoricalCrossentropy) {
@@ -187,9 +180,8 @@ float loss_fb(int code, const py::handle& yt_obj, const py::handle& yp_obj, cons
     return loss_forward_backward(loss, ytp, ypp, lp, m.rows, m.cols, swp, gp, psp);
 }
 
-double accuracy(int code, const py::handle& yt_obj, const py::handle& yp_obj, float threshold) {
-    if (code < 0 || code > 2) fail("unknown accuracy code " + std::to_string(code));
-    Accuracy kind = static_cast<Accuracy>(code);
+double accuracy(Accuracy code, const py::handle& yt_obj, const py::handle& yp_obj, float threshold) {
+    Accuracy kind = valid_accuracy(code);
     FArray yt = checked(yt_obj, "accuracy: y_true"), yp = checked(yp_obj, "accuracy: y_pred");
     Matrix m = as_matrix(yp);
     if (kind == Accuracy::SparseCategorical) {
@@ -377,6 +369,9 @@ void bind_nn(py::module_& m) {
     using py::arg;
     m.def("activation_forward", &act_forward, arg("act"), arg("x"), arg("y"));
     m.def("activation_backward", &act_backward, arg("act"), arg("x"), arg("y"), arg("dy"), arg("dx"));
+    m.def("activation_backward_needs_input",
+          [](Activation act) { return activation_backward_needs_input(valid_activation(act)); }, arg("act"),
+          "True when the activation's gradient needs its input (swish, gelu), not only its output.");
     m.def("dense_forward", &dense_fwd, arg("x"), arg("kernel"), arg("bias"), arg("z"), arg("y"), arg("act"));
     m.def("dense_backward", &dense_bwd, arg("x"), arg("kernel"), arg("z"), arg("y"), arg("dy"), arg("dx"),
           arg("dkernel"), arg("dbias"), arg("act"), arg("dy_is_preactivation"));

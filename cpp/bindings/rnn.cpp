@@ -37,17 +37,12 @@ float* out_ptr(const py::object& obj, const std::string& what, const std::vector
     return obj.is_none() ? nullptr : expect(obj, what, dims, true).mutable_data();
 }
 
-RnnCell cell_from(int code) {
-    if (code < 0 || code > 2) fail("rnn: unknown cell code " + std::to_string(code));
-    return static_cast<RnnCell>(code);
-}
-
-Activation rnn_activation(int code, const char* what) {
-    if (code < 0 || code >= static_cast<int>(Activation::Count) ||
-        !rnn_activation_supported(static_cast<Activation>(code)))
+Activation rnn_activation(Activation act, const char* what) {
+    const int code = static_cast<int>(act);
+    if (code < 0 || code >= static_cast<int>(Activation::Count) || !rnn_activation_supported(act))
         fail(std::string("rnn: ") + what + " code " + std::to_string(code) +
              " is not supported by the recurrent kernels (linear, relu, sigmoid, hard_sigmoid, tanh, softsign)");
-    return static_cast<Activation>(code);
+    return act;
 }
 
 // Shapes of one call, read from x and the kernels, with the common checks.
@@ -61,13 +56,17 @@ struct Call {
     std::vector<int64_t> bu() const { return {d.batch, d.units}; }
     std::vector<int64_t> btu() const { return {d.batch, d.steps, d.units}; }
     std::vector<int64_t> gates() const { return {d.batch, d.steps, G * d.units}; }
+    // A GRU with reset_after has an input and a recurrent bias.
+    std::vector<int64_t> bias() const {
+        return o.reset_after ? std::vector<int64_t>{2, G * d.units} : std::vector<int64_t>{G * d.units};
+    }
 };
 
-Call make_call(const char* name, int cell_code, const FArray& x, const FArray& w, const FArray& u, int act,
-               int rec, bool back) {
+Call make_call(const char* name, RnnCell cell, const FArray& x, const FArray& w, const FArray& u, Activation act,
+               Activation rec, bool back, bool reset_after) {
     Call c;
     c.name = name;
-    c.cell = cell_from(cell_code);
+    c.cell = valid_cell(cell);
     c.G = rnn_gate_count(c.cell);
     if (x.ndim() != 3) fail(c.n("x") + ": expected (batch, steps, input), got " + shape_str(x));
     c.d.batch = x.shape(0);
@@ -81,6 +80,8 @@ Call make_call(const char* name, int cell_code, const FArray& x, const FArray& w
     c.o.activation = rnn_activation(act, "activation");
     c.o.recurrent_activation = rnn_activation(rec, "recurrent_activation");
     c.o.go_backwards = back;
+    if (reset_after && c.cell != RnnCell::GRU) fail(c.n("reset_after applies to the GRU cell only"));
+    c.o.reset_after = reset_after;
     return c;
 }
 
@@ -93,65 +94,93 @@ float* scratch_ptr(const py::handle& obj, const Call& c) {
     return s.mutable_data();
 }
 
-void rnn_fwd(int cell_code, const py::handle& x_obj, const py::handle& w_obj, const py::handle& u_obj,
+// The sequence mask: None, or a C-contiguous bool / uint8 array (batch, steps), time order.
+const uint8_t* mask_ptr(const py::object& obj, const Call& c) {
+    if (obj.is_none()) return nullptr;
+    const std::string what = c.n("mask");
+    if (!py::isinstance<py::array>(obj))
+        fail(what + ": expected a C-contiguous bool or uint8 array (batch, steps), got " +
+             std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
+    auto a = py::reinterpret_borrow<py::array>(obj);
+    const char kind = a.dtype().kind();
+    if (!((kind == 'b' || kind == 'u') && a.itemsize() == 1))
+        fail(what + ": expected a bool or uint8 array, got " + std::string(py::str(a.dtype())));
+    if (!(a.flags() & py::array::c_style)) fail(what + ": expected a C-contiguous array (non-contiguous)");
+    if (a.ndim() != 2 || a.shape(0) != c.d.batch || a.shape(1) != c.d.steps)
+        fail(what + ": expected shape " + dims_str({c.d.batch, c.d.steps}) + ", got " + shape_str(a));
+    return static_cast<const uint8_t*>(a.data());
+}
+
+void rnn_fwd(RnnCell cell, const py::handle& x_obj, const py::handle& w_obj, const py::handle& u_obj,
              const py::object& b_obj, const py::handle& h0_obj, const py::object& c0_obj,
              const py::object& in_mask_obj, const py::object& rec_mask_obj, const py::handle& gates_obj,
-             const py::handle& hs_obj, const py::object& aux_obj, const py::handle& scratch_obj, int act, int rec,
-             bool go_backwards) {
+             const py::handle& hs_obj, const py::object& aux_obj, const py::handle& scratch_obj, Activation act,
+             Activation rec, bool go_backwards, const py::object& mask_obj, const py::object& h_last_obj,
+             const py::object& c_last_obj, bool reset_after) {
     FArray x = checked(x_obj, "rnn_forward: x"), w = checked(w_obj, "rnn_forward: kernel"),
            u = checked(u_obj, "rnn_forward: recurrent_kernel");
-    Call c = make_call("rnn_forward", cell_code, x, w, u, act, rec, go_backwards);
-    const float* bp = in_ptr(b_obj, c.n("bias"), {c.G * c.d.units});
+    Call c = make_call("rnn_forward", cell, x, w, u, act, rec, go_backwards, reset_after);
+    const float* bp = in_ptr(b_obj, c.n("bias"), c.bias());
     const float* h0 = expect(h0_obj, c.n("h0"), c.bu()).data();
     const float* c0 = in_ptr(c0_obj, c.n("c0"), c.bu());
     const float* im = in_ptr(in_mask_obj, c.n("in_mask"), {c.G, c.d.batch, c.d.input});
     const float* rm = in_ptr(rec_mask_obj, c.n("rec_mask"), {c.G, c.d.batch, c.d.units});
+    const uint8_t* mask = mask_ptr(mask_obj, c);
     float* gates = expect(gates_obj, c.n("gates"), c.gates(), true).mutable_data();
     float* hs = expect(hs_obj, c.n("hs"), c.btu(), true).mutable_data();
     float* aux = out_ptr(aux_obj, c.n("cs/rh"), c.btu());
+    float* h_last = out_ptr(h_last_obj, c.n("h_last"), c.bu());
+    float* c_last = out_ptr(c_last_obj, c.n("c_last"), c.bu());
     if (c.cell != RnnCell::SimpleRNN && !aux) fail(c.n("LSTM needs cs and GRU rh (batch, steps, units)"));
     if (c.cell == RnnCell::LSTM && !c0) fail(c.n("LSTM needs c0 (batch, units)"));
+    if (c.cell != RnnCell::LSTM && c_last) fail(c.n("c_last is for the LSTM cell only"));
     float* scratch = scratch_ptr(scratch_obj, c);
     const float *xp = x.data(), *wp = w.data(), *up = u.data();
     if (c.d.batch == 0) return;
     py::gil_scoped_release release;
     switch (c.cell) {
         case RnnCell::LSTM:
-            lstm_forward(xp, wp, up, bp, h0, c0, im, rm, gates, hs, aux, scratch, c.d, c.o);
+            lstm_forward(xp, wp, up, bp, h0, c0, im, rm, mask, gates, hs, aux, h_last, c_last, scratch, c.d, c.o);
             break;
         case RnnCell::GRU:
-            gru_forward(xp, wp, up, bp, h0, im, rm, gates, hs, aux, scratch, c.d, c.o);
+            gru_forward(xp, wp, up, bp, h0, im, rm, mask, gates, hs, aux, h_last, scratch, c.d, c.o);
             break;
         default:
-            simple_rnn_forward(xp, wp, up, bp, h0, im, rm, gates, hs, scratch, c.d, c.o);
+            simple_rnn_forward(xp, wp, up, bp, h0, im, rm, mask, gates, hs, h_last, scratch, c.d, c.o);
     }
 }
 
-void rnn_bwd(int cell_code, const py::handle& x_obj, const py::handle& w_obj, const py::handle& u_obj,
+void rnn_bwd(RnnCell cell, const py::handle& x_obj, const py::handle& w_obj, const py::handle& u_obj,
              const py::handle& h0_obj, const py::object& c0_obj, const py::object& in_mask_obj,
              const py::object& rec_mask_obj, const py::handle& gates_obj, const py::handle& hs_obj,
              const py::object& aux_obj, const py::object& dhs_obj, const py::object& dh_last_obj,
              const py::object& dc_last_obj, const py::object& dx_obj, const py::handle& dw_obj,
              const py::handle& du_obj, const py::object& db_obj, const py::object& dh0_obj,
-             const py::object& dc0_obj, const py::handle& scratch_obj, int act, int rec, bool go_backwards) {
+             const py::object& dc0_obj, const py::handle& scratch_obj, Activation act, Activation rec,
+             bool go_backwards, const py::object& mask_obj, bool reset_after) {
     FArray x = checked(x_obj, "rnn_backward: x"), w = checked(w_obj, "rnn_backward: kernel"),
            u = checked(u_obj, "rnn_backward: recurrent_kernel");
-    Call c = make_call("rnn_backward", cell_code, x, w, u, act, rec, go_backwards);
+    Call c = make_call("rnn_backward", cell, x, w, u, act, rec, go_backwards, reset_after);
     const int64_t gu = c.G * c.d.units;
     const float* h0 = expect(h0_obj, c.n("h0"), c.bu()).data();
     const float* c0 = in_ptr(c0_obj, c.n("c0"), c.bu());
     const float* im = in_ptr(in_mask_obj, c.n("in_mask"), {c.G, c.d.batch, c.d.input});
     const float* rm = in_ptr(rec_mask_obj, c.n("rec_mask"), {c.G, c.d.batch, c.d.units});
+    const uint8_t* mask = mask_ptr(mask_obj, c);
     float* gates = expect(gates_obj, c.n("gates"), c.gates(), true).mutable_data();
     const float* hs = expect(hs_obj, c.n("hs"), c.btu()).data();
-    const float* aux = in_ptr(aux_obj, c.n("cs/rh"), c.btu());
+    // reset_after's backward overwrites rh with the gradient of the h gate's recurrent product.
+    float* aux = nullptr;
+    if (!aux_obj.is_none())
+        aux = reset_after ? out_ptr(aux_obj, c.n("cs/rh"), c.btu())
+                          : const_cast<float*>(in_ptr(aux_obj, c.n("cs/rh"), c.btu()));
     const float* dhs = in_ptr(dhs_obj, c.n("dhs"), c.btu());
     const float* dh_last = in_ptr(dh_last_obj, c.n("dh_last"), c.bu());
     const float* dc_last = in_ptr(dc_last_obj, c.n("dc_last"), c.bu());
     float* dx = out_ptr(dx_obj, c.n("dx"), {c.d.batch, c.d.steps, c.d.input});
     float* dw = expect(dw_obj, c.n("dkernel"), {c.d.input, gu}, true).mutable_data();
     float* du = expect(du_obj, c.n("drecurrent_kernel"), {c.d.units, gu}, true).mutable_data();
-    float* db = out_ptr(db_obj, c.n("dbias"), {gu});
+    float* db = out_ptr(db_obj, c.n("dbias"), c.bias());
     float* dh0 = out_ptr(dh0_obj, c.n("dh0"), c.bu());
     float* dc0 = out_ptr(dc0_obj, c.n("dc0"), c.bu());
     if (c.cell != RnnCell::SimpleRNN && !aux) fail(c.n("LSTM needs cs and GRU rh (batch, steps, units)"));
@@ -161,27 +190,27 @@ void rnn_bwd(int cell_code, const py::handle& x_obj, const py::handle& w_obj, co
     py::gil_scoped_release release;
     switch (c.cell) {
         case RnnCell::LSTM:
-            lstm_backward(xp, wp, up, h0, c0, im, rm, gates, hs, aux, dhs, dh_last, dc_last, dx, dw, du, db, dh0,
-                          dc0, scratch, c.d, c.o);
+            lstm_backward(xp, wp, up, h0, c0, im, rm, mask, gates, hs, aux, dhs, dh_last, dc_last, dx, dw, du, db,
+                          dh0, dc0, scratch, c.d, c.o);
             break;
         case RnnCell::GRU:
-            gru_backward(xp, wp, up, h0, im, rm, gates, hs, aux, dhs, dh_last, dx, dw, du, db, dh0, scratch, c.d,
-                         c.o);
+            gru_backward(xp, wp, up, h0, im, rm, mask, gates, hs, aux, dhs, dh_last, dx, dw, du, db, dh0, scratch,
+                         c.d, c.o);
             break;
         default:
-            simple_rnn_backward(xp, wp, up, h0, im, rm, gates, hs, dhs, dh_last, dx, dw, du, db, dh0, scratch,
+            simple_rnn_backward(xp, wp, up, h0, im, rm, mask, gates, hs, dhs, dh_last, dx, dw, du, db, dh0, scratch,
                                 c.d, c.o);
     }
 }
 
-int64_t scratch_size(int cell_code, int64_t batch, int64_t steps, int64_t input, int64_t units) {
+int64_t scratch_size(RnnCell cell, int64_t batch, int64_t steps, int64_t input, int64_t units) {
     if (batch < 0 || steps < 0 || input < 0 || units < 0) fail("rnn_scratch_size: sizes must be >= 0");
     RnnDims d;
     d.batch = batch;
     d.steps = steps;
     d.input = input;
     d.units = units;
-    return rnn_scratch_floats(cell_from(cell_code), d);
+    return rnn_scratch_floats(valid_cell(cell), d);
 }
 
 void embedding_fwd(const py::handle& idx_obj, const py::handle& table_obj, const py::handle& out_obj) {
@@ -229,15 +258,23 @@ void bind_rnn(py::module_& m) {
     using py::arg;
     m.def("rnn_forward", &rnn_fwd, arg("cell"), arg("x"), arg("kernel"), arg("recurrent_kernel"), arg("bias"),
           arg("h0"), arg("c0"), arg("in_mask"), arg("rec_mask"), arg("gates"), arg("hs"), arg("aux"),
-          arg("scratch"), arg("act"), arg("rec_act"), arg("go_backwards"),
-          "Recurrent layer forward over a sequence. cell: 0 SimpleRNN, 1 GRU, 2 LSTM; aux: cs (LSTM), "
-          "rh (GRU) or None.");
+          arg("scratch"), arg("act"), arg("rec_act"), arg("go_backwards"), py::kw_only(), arg("mask") = py::none(),
+          arg("h_last") = py::none(), arg("c_last") = py::none(), arg("reset_after") = false,
+          "Recurrent layer forward over a sequence. aux: cs (LSTM), rh (GRU) or None; hs receives the "
+          "outputs of every step (step order). mask: None or bool/uint8 (batch, steps) in time order (0 = "
+          "skip the step, Keras semantics); h_last, c_last: optional (batch, units) outputs of the final "
+          "states; reset_after: GRU with bias (2, 3*units).");
     m.def("rnn_backward", &rnn_bwd, arg("cell"), arg("x"), arg("kernel"), arg("recurrent_kernel"), arg("h0"),
           arg("c0"), arg("in_mask"), arg("rec_mask"), arg("gates"), arg("hs"), arg("aux"), arg("dhs"),
           arg("dh_last"), arg("dc_last"), arg("dx"), arg("dkernel"), arg("drecurrent_kernel"), arg("dbias"),
-          arg("dh0"), arg("dc0"), arg("scratch"), arg("act"), arg("rec_act"), arg("go_backwards"),
-          "Backward through time; overwrites gates with the gate pre-activation gradients.");
+          arg("dh0"), arg("dc0"), arg("scratch"), arg("act"), arg("rec_act"), arg("go_backwards"), py::kw_only(),
+          arg("mask") = py::none(), arg("reset_after") = false,
+          "Backward through time; overwrites gates (and, with reset_after, aux) with gradients. mask and "
+          "reset_after as given to rnn_forward.");
     m.def("rnn_scratch_size", &scratch_size, arg("cell"), arg("batch"), arg("steps"), arg("input"), arg("units"));
+    m.def("rnn_activation_supported",
+          [](Activation act) { return rnn_activation_supported(valid_activation(act)); }, arg("act"),
+          "True for the activations the recurrent kernels implement.");
     m.def("embedding_forward", &embedding_fwd, arg("indices"), arg("embeddings"), arg("out"));
     m.def("embedding_backward", &embedding_bwd, arg("indices"), arg("dy"), arg("dembeddings"));
 }

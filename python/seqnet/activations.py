@@ -7,14 +7,13 @@ also carries the engine code its layers use, so ``Dense(64, activation='relu')``
 import numpy as np
 
 from seqnet import _engine
+from seqnet.utils.generic_utils import deserialize_keras_object
 
 __all__ = ["get", "serialize", "deserialize", "linear", "relu", "sigmoid", "hard_sigmoid",
            "tanh", "softmax", "softplus", "softsign", "elu", "selu", "exponential", "swish", "gelu"]
 
-# Must match enum class Activation in cpp/include/seqnet/activation.h.
-_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "hard_sigmoid": 3, "tanh": 4, "softmax": 5,
-          "softplus": 6, "softsign": 7, "elu": 8, "selu": 9, "exponential": 10, "swish": 11,
-          "gelu": 12}
+# The engine's Activation enum (cpp/include/seqnet/activation.h) names every built-in.
+_CODES = dict(_engine.Activation.__members__)
 
 
 def _apply(name, x):
@@ -116,16 +115,12 @@ _BY_NAME = {name: globals()[name] for name in _CODES}
 
 
 def get(identifier):
-    """The activation function for a name, a callable, or None (linear)."""
+    """The activation function for a name, a callable, or None (linear). Names are
+    looked up in the custom-object scope (``seqnet.utils.custom_object_scope``) first,
+    then among the built-ins."""
     if identifier is None:
         return linear
-    if isinstance(identifier, str):
-        try:
-            return _BY_NAME[identifier]
-        except KeyError:
-            raise ValueError(f"Unknown activation function: '{identifier}'. "
-                             f"Expected one of {sorted(_BY_NAME)} or a callable.") from None
-    if isinstance(identifier, dict):
+    if isinstance(identifier, (str, dict)):
         return deserialize(identifier)
     if callable(identifier):
         return identifier
@@ -133,6 +128,8 @@ def get(identifier):
 
 
 def serialize(activation):
+    """The name of a built-in activation function; ValueError for any other function
+    (``config_name`` falls back to its ``__name__``)."""
     name = getattr(activation, "__name__", None)
     if name in _BY_NAME and _BY_NAME[name] is activation:
         return name
@@ -147,10 +144,20 @@ def config_name(activation):
         return getattr(activation, "__name__", repr(activation))
 
 
-def deserialize(config):
+def deserialize(config, custom_objects=None):
+    """The activation function a config names: a name, or a dict holding one
+    (tf-keras' ``{'class_name', 'config': {'name'}}`` or ``{'name'}``). The name is
+    looked up in ``custom_objects``, the custom-object scope, then the built-ins."""
     if isinstance(config, dict):
         config = config.get("config", config).get("name", config.get("class_name"))
-    return get(config)
+    try:
+        return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
+                                        printable_module_name="activation function")
+    except ValueError as err:
+        if str(err).startswith("Unknown activation function"):
+            raise ValueError(f"Unknown activation function: '{config}'. Expected one of {sorted(_BY_NAME)}, a "
+                             "callable, or a name given in custom_objects.") from None
+        raise
 
 
 def engine_code(activation):

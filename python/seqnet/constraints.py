@@ -7,6 +7,8 @@ constrains each unit's incoming weights.
 """
 import numpy as np
 
+from seqnet.utils.generic_utils import deserialize_keras_object, serialize_keras_object
+
 __all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "max_norm", "non_neg", "unit_norm",
            "min_max_norm", "get", "serialize", "deserialize"]
 
@@ -75,14 +77,13 @@ _BY_NAME = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_
 
 
 def get(identifier):
-    """A constraint from None, a name, a config dict, an instance or a callable."""
+    """A constraint from None, a name ('max_norm', 'non_neg', ... or a custom object's
+    name), a ``{'class_name', 'config'}`` dict, an instance or a callable. Names are
+    looked up in the custom-object scope first, then among the built-ins."""
     if identifier is None:
         return None
     if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Unknown constraint: '{identifier}'. Expected one of "
-                             f"{sorted(k for k in _BY_NAME if k.islower())}.")
-        return _BY_NAME[identifier]()
+        return deserialize({"class_name": identifier, "config": {}})
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):
@@ -91,13 +92,20 @@ def get(identifier):
 
 
 def serialize(constraint):
-    if constraint is None:
-        return None
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    """``{'class_name', 'config'}`` of a constraint (None for None)."""
+    return serialize_keras_object(constraint)
 
 
-def deserialize(config):
-    name = config.get("class_name")
-    if name not in _BY_NAME:
-        raise ValueError(f"Unknown constraint: {name!r}")
-    return _BY_NAME[name](**config.get("config", {}))
+def deserialize(config, custom_objects=None):
+    """The constraint a ``{'class_name', 'config'}`` dict describes; the class name is
+    looked up in ``custom_objects``, the custom-object scope, then the built-ins."""
+    if isinstance(config, dict) and "class_name" in config and "config" not in config:
+        config = {**config, "config": {}}
+    try:
+        return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
+                                        printable_module_name="constraint")
+    except ValueError as err:
+        if str(err).startswith("Unknown constraint"):
+            raise ValueError(f"{err}. Expected one of {sorted(k for k in _BY_NAME if k.islower())} or a name "
+                             "given in custom_objects.") from None
+        raise

@@ -5,10 +5,12 @@ import numpy as np
 
 from seqnet import _engine
 from seqnet.random_state import new_key
+from seqnet.utils.generic_utils import deserialize_keras_object, serialize_keras_object
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomUniform", "RandomNormal",
            "TruncatedNormal", "VarianceScaling", "Orthogonal", "Identity", "glorot_uniform",
-           "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "get"]
+           "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "get",
+           "serialize", "deserialize"]
 
 
 class Initializer:
@@ -205,24 +207,35 @@ _BY_NAME.update(GlorotUniform=glorot_uniform, GlorotNormal=glorot_normal, HeUnif
 
 
 def get(identifier):
-    """An initializer from a name, a config dict, an instance or a callable."""
+    """An initializer from a name ('glorot_uniform', 'zeros', ... or a custom object's
+    name), a ``{'class_name', 'config'}`` dict, an instance or a callable. Names are
+    looked up in the custom-object scope first, then among the built-ins."""
     if identifier is None:
         return None
     if isinstance(identifier, str):
-        try:
-            return _BY_NAME[identifier]()
-        except KeyError:
-            raise ValueError(f"Unknown initializer: '{identifier}'. Expected one of "
-                             f"{sorted(k for k in _BY_NAME if k.islower())}.") from None
+        return deserialize({"class_name": identifier, "config": {}})
     if isinstance(identifier, dict):
-        name = identifier.get("class_name")
-        if name not in _BY_NAME:
-            raise ValueError(f"Unknown initializer: {name!r}")
-        return _BY_NAME[name](**identifier.get("config", {}))
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
 
 
 def serialize(initializer):
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    """``{'class_name', 'config'}`` of an initializer instance."""
+    return serialize_keras_object(initializer)
+
+
+def deserialize(config, custom_objects=None):
+    """The initializer a ``{'class_name', 'config'}`` dict describes; the class name is
+    looked up in ``custom_objects``, the custom-object scope, then the built-ins."""
+    if isinstance(config, dict) and "class_name" in config and "config" not in config:
+        config = {**config, "config": {}}
+    try:
+        return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
+                                        printable_module_name="initializer")
+    except ValueError as err:
+        if str(err).startswith("Unknown initializer"):
+            raise ValueError(f"{err}. Expected one of {sorted(k for k in _BY_NAME if k.islower())} or a name "
+                             "given in custom_objects.") from None
+        raise

@@ -7,6 +7,8 @@ as Keras does.
 """
 import numpy as np
 
+from seqnet.utils.generic_utils import deserialize_keras_object, serialize_keras_object
+
 __all__ = ["Regularizer", "L1L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
 
 
@@ -70,15 +72,15 @@ _BY_NAME = {"l1": l1, "l2": l2, "l1_l2": l1_l2, "L1L2": L1L2}
 
 
 def get(identifier):
-    """A regularizer from None, a name ('l1', 'l2', 'l1_l2'), a config dict or an instance."""
+    """A regularizer from None, a name ('l1', 'l2', 'l1_l2' or a custom object's name), a
+    ``{'class_name', 'config'}`` dict or an instance. Names are looked up in the
+    custom-object scope first, then among the built-ins."""
     if identifier is None:
         return None
     if isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Unknown regularizer: '{identifier}'. Expected one of {sorted(_BY_NAME)}.")
-        return _BY_NAME[identifier]()
+        return deserialize({"class_name": identifier, "config": {}})
     if isinstance(identifier, dict):
         return deserialize(identifier)
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r} (a callable regularizer "
@@ -86,14 +88,18 @@ def get(identifier):
 
 
 def serialize(regularizer):
-    if regularizer is None:
-        return None
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    """``{'class_name', 'config'}`` of a regularizer (None for None)."""
+    return serialize_keras_object(regularizer)
 
 
-def deserialize(config):
-    name = config.get("class_name")
-    cls = {"L1L2": L1L2}.get(name)
-    if cls is None:
-        raise ValueError(f"Unknown regularizer: {name!r}")
-    return cls(**config.get("config", {}))
+def deserialize(config, custom_objects=None):
+    """The regularizer a ``{'class_name', 'config'}`` dict describes; the class name is
+    looked up in ``custom_objects``, the custom-object scope, then the built-ins."""
+    try:
+        return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
+                                        printable_module_name="regularizer")
+    except ValueError as err:
+        if str(err).startswith("Unknown regularizer"):
+            raise ValueError(f"{err}. Expected one of {sorted(_BY_NAME)} or a name given in "
+                             "custom_objects.") from None
+        raise

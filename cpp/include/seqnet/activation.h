@@ -4,7 +4,8 @@
 
 namespace seqnet {
 
-// Keras' activations. The numbering is part of the binding's contract (seqnet.activations).
+// Keras' activations, exported to Python as seqnet._engine.Activation (members named as in
+// keras.activations: relu, hard_sigmoid, ...); Python never retypes the numbers.
 enum class Activation : int {
     Linear = 0,
     Relu = 1,

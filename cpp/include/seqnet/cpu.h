@@ -3,7 +3,7 @@
 
 namespace seqnet {
 
-// Ordered from most portable to most capable.
+// Ordered from most portable to most capable (seqnet._engine.Isa: generic, avx2, avx512).
 enum class Isa : int { Generic = 0, Avx2 = 1, Avx512 = 2 };
 
 // The best instruction set this CPU supports, capped by the SEQNET_ISA

@@ -4,6 +4,7 @@
 
 namespace seqnet {
 
+// Exported to Python as seqnet._engine.Loss, members named as in keras.losses.
 enum class Loss : int {
     CategoricalCrossentropy = 0,
     SparseCategoricalCrossentropy = 1,
@@ -29,7 +30,8 @@ float loss_forward_backward(Loss loss, const float* y_true, const float* y_pred,
                             int64_t rows, int64_t cols, const float* sample_weight, float* grad,
                             float* per_sample);
 
-// Keras' accuracies: returns the sum over rows of each row's accuracy (so a batch mean is
+// Keras' accuracies (seqnet._engine.Accuracy: binary_accuracy, categorical_accuracy,
+// sparse_categorical_accuracy): returns the sum over rows of each row's accuracy (so a batch mean is
 // the return value / rows).
 enum class Accuracy : int { Binary = 0, Categorical = 1, SparseCategorical = 2 };
 double accuracy_sum(Accuracy kind, const float* y_true, const float* y_pred, int64_t rows, int64_t cols,

@@ -2,7 +2,8 @@
 //
 // Layouts follow Keras: x (batch, steps, input) row-major; kernel W (input, G*units),
 // recurrent kernel U (units, G*units), bias (G*units) with G = 4 (LSTM: i, f, c, o),
-// 3 (GRU: z, r, h) or 1 (SimpleRNN). The input projection x W + b of every time step is
+// 3 (GRU: z, r, h) or 1 (SimpleRNN); a GRU with reset_after has bias (2, 3*units): the
+// input bias, then the recurrent bias. The input projection x W + b of every time step is
 // one GEMM; each step adds h U with another GEMM and applies the gate activations fused
 // per row. Buffers kept for backward are in *step* order (step s reads time step
 // go_backwards ? steps-1-s : s), except `gates`, which is in time order.
@@ -10,8 +11,18 @@
 // Dropout masks (optional, null when unused): in_mask (G, batch, input) and rec_mask
 // (G, batch, units), already scaled (0 or 1/(1-rate)), fixed across time steps as Keras.
 //
-// Kernels never allocate: `scratch` must hold rnn_scratch_floats(...) floats. Work is
-// split over threads only by GEMM blocks and batch rows, so results are bit-identical
+// Sequence mask (optional, null when unused): mask (batch, steps) in *time* order, 0 =
+// skip that step (Keras' K.rnn with a mask). At a skipped step the states carry over
+// unchanged and the output repeats the previous step's output (zeros before the first
+// kept step, even when the initial state is not zero), so `hs` holds the per-step outputs
+// as Keras returns them while the carried states may differ; h_last / c_last receive the
+// final carried states. Backward: a skipped step passes the gradients of its states and
+// output straight to the previous step; it adds nothing to the weight gradients and its
+// dx is 0.
+//
+// Kernels never allocate: `scratch` must hold rnn_scratch_floats(...) floats; forward and
+// backward may use the same scratch (nothing in it survives between the two calls). Work
+// is split over threads only by GEMM blocks and batch rows, so results are bit-identical
 // for any thread count.
 #pragma once
 #include <cstdint>
@@ -20,6 +31,7 @@
 
 namespace seqnet {
 
+// The numbering is part of the binding's contract (exported as seqnet._engine.RnnCell).
 enum class RnnCell : int { SimpleRNN = 0, GRU = 1, LSTM = 2 };
 
 struct RnnDims {
@@ -30,6 +42,9 @@ struct RnnOptions {
     Activation activation = Activation::Tanh;
     Activation recurrent_activation = Activation::HardSigmoid;  // LSTM/GRU gates
     bool go_backwards = false;
+    // GRU only: the reset gate applies after the recurrent product (tf-keras / CuDNN
+    // variant); the bias is then (2, 3u) and the recurrent half is added inside.
+    bool reset_after = false;
 };
 
 // Gates per cell: 4, 3, 1.
@@ -41,42 +56,50 @@ bool rnn_activation_supported(Activation act);
 int64_t rnn_scratch_floats(RnnCell cell, const RnnDims& d);
 
 // ---- LSTM ---------------------------------------------------------------------------
-// gates (batch, steps, 4u): activated i, f, c~, o (time order); hs, cs (batch, steps, u):
-// h and c after each step (step order). h0, c0 (batch, u) are the initial states.
+// gates (batch, steps, 4u): activated i, f, c~, o (time order); hs (batch, steps, u): the
+// output of each step; cs (batch, steps, u): c carried after each step (step order). h0, c0
+// (batch, u) are the initial states; h_last, c_last (batch, u, may be null): final states.
 void lstm_forward(const float* x, const float* w, const float* u, const float* b, const float* h0,
-                  const float* c0, const float* in_mask, const float* rec_mask, float* gates, float* hs,
-                  float* cs, float* scratch, const RnnDims& d, const RnnOptions& o);
+                  const float* c0, const float* in_mask, const float* rec_mask, const uint8_t* mask,
+                  float* gates, float* hs, float* cs, float* h_last, float* c_last, float* scratch,
+                  const RnnDims& d, const RnnOptions& o);
 
-// dhs (batch, steps, u, step order, may be null): dL/d(h of every step); dh_last, dc_last
-// (batch, u, may be null): dL/d(final states). Overwrites `gates` with the gradients of the
-// gate pre-activations. Writes dw, du, db (optional), dx, dh0, dc0 (optional).
+// dhs (batch, steps, u, step order, may be null): dL/d(output of every step); dh_last,
+// dc_last (batch, u, may be null): dL/d(final states). Overwrites `gates` with the gradients
+// of the gate pre-activations. Writes dw, du, db (optional), dx, dh0, dc0 (optional).
 void lstm_backward(const float* x, const float* w, const float* u, const float* h0, const float* c0,
-                   const float* in_mask, const float* rec_mask, float* gates, const float* hs,
-                   const float* cs, const float* dhs, const float* dh_last, const float* dc_last, float* dx,
-                   float* dw, float* du, float* db, float* dh0, float* dc0, float* scratch,
-                   const RnnDims& d, const RnnOptions& o);
+                   const float* in_mask, const float* rec_mask, const uint8_t* mask, float* gates,
+                   const float* hs, const float* cs, const float* dhs, const float* dh_last,
+                   const float* dc_last, float* dx, float* dw, float* du, float* db, float* dh0, float* dc0,
+                   float* scratch, const RnnDims& d, const RnnOptions& o);
 
-// ---- GRU (Keras 2.2.4, reset_after=False) ---------------------------------------------
-// z = ra(x Wz + h Uz + bz), r = ra(x Wr + h Ur + br), hh = a(x Wh + (r*h) Uh + bh),
-// h' = z*h + (1-z)*hh. gates (batch, steps, 3u) activated z, r, hh (time order); hs
-// (batch, steps, u) step order; rh (batch, steps, u): r*h_prev (masked), step order.
+// ---- GRU (Keras 2.2.4) ---------------------------------------------------------------
+// reset_after = false: z = ra(x Wz + h Uz + bz), r = ra(x Wr + h Ur + br),
+//   hh = a(x Wh + (r*h) Uh + bh); rh (batch, steps, u, time order): r*h_prev (masked).
+// reset_after = true: z = ra(x Wz + bz + h Uz + bz'), r likewise,
+//   hh = a(x Wh + bh + r*(h Uh + bh')) with b = [b; b'] (2, 3u); rh (time order):
+//   h_prev Uh + bh' (h_prev masked by the h gate's recurrent dropout).
+// Both: h' = z*h + (1-z)*hh; gates (batch, steps, 3u) activated z, r, hh (time order); hs
+// (batch, steps, u) outputs, step order; h_last (batch, u, may be null): final state.
 void gru_forward(const float* x, const float* w, const float* u, const float* b, const float* h0,
-                 const float* in_mask, const float* rec_mask, float* gates, float* hs, float* rh,
-                 float* scratch, const RnnDims& d, const RnnOptions& o);
+                 const float* in_mask, const float* rec_mask, const uint8_t* mask, float* gates, float* hs,
+                 float* rh, float* h_last, float* scratch, const RnnDims& d, const RnnOptions& o);
+// Overwrites `gates` (and, with reset_after, `rh`) with gradients; db is (3u) or (2, 3u).
 void gru_backward(const float* x, const float* w, const float* u, const float* h0, const float* in_mask,
-                  const float* rec_mask, float* gates, const float* hs, const float* rh, const float* dhs,
-                  const float* dh_last, float* dx, float* dw, float* du, float* db, float* dh0,
-                  float* scratch, const RnnDims& d, const RnnOptions& o);
+                  const float* rec_mask, const uint8_t* mask, float* gates, const float* hs, float* rh,
+                  const float* dhs, const float* dh_last, float* dx, float* dw, float* du, float* db,
+                  float* dh0, float* scratch, const RnnDims& d, const RnnOptions& o);
 
 // ---- SimpleRNN: h' = a(x W + h U + b) -------------------------------------------------
-// gates (batch, steps, u): h' in time order (also in hs, step order).
+// gates (batch, steps, u): h' in time order; hs: outputs (step order); h_last: final state.
 void simple_rnn_forward(const float* x, const float* w, const float* u, const float* b, const float* h0,
-                        const float* in_mask, const float* rec_mask, float* gates, float* hs,
-                        float* scratch, const RnnDims& d, const RnnOptions& o);
+                        const float* in_mask, const float* rec_mask, const uint8_t* mask, float* gates,
+                        float* hs, float* h_last, float* scratch, const RnnDims& d, const RnnOptions& o);
 void simple_rnn_backward(const float* x, const float* w, const float* u, const float* h0,
-                         const float* in_mask, const float* rec_mask, float* gates, const float* hs,
-                         const float* dhs, const float* dh_last, float* dx, float* dw, float* du, float* db,
-                         float* dh0, float* scratch, const RnnDims& d, const RnnOptions& o);
+                         const float* in_mask, const float* rec_mask, const uint8_t* mask, float* gates,
+                         const float* hs, const float* dhs, const float* dh_last, float* dx, float* dw,
+                         float* du, float* db, float* dh0, float* scratch, const RnnDims& d,
+                         const RnnOptions& o);
 
 // ---- Embedding ----------------------------------------------------------------------
 // Returns -1 when every index is an integer in [0, input_dim), else the position of the

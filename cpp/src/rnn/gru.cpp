@@ -1,6 +1,9 @@
-// GRU over a whole sequence, Keras 2.2.4 formulation (reset_after=False, gates z, r, h):
-// z = ra(x Wz + h Uz + bz), r = ra(x Wr + h Ur + br), hh = a(x Wh + (r * h) Uh + bh),
-// h' = z * h + (1 - z) * hh. With recurrent dropout each gate sees h times its own mask.
+// GRU over a whole sequence, Keras 2.2.4 formulation (gates z, r, h):
+//   reset_after = false: z = ra(x Wz + h Uz + bz), r = ra(x Wr + h Ur + br),
+//                        hh = a(x Wh + (r * h) Uh + bh);
+//   reset_after = true:  z = ra(x Wz + bz + h Uz + bz'), r likewise,
+//                        hh = a(x Wh + bh + r * (h Uh + bh'));
+//   h' = z * h + (1 - z) * hh. With recurrent dropout each gate sees h times its own mask.
 #include <cstring>
 
 #include "rnn_cell_kernels.h"
@@ -13,68 +16,108 @@ namespace seqnet {
 using namespace rnn_detail;
 
 void gru_forward(const float* x, const float* w, const float* u, const float* b, const float* h0,
-                 const float* in_mask, const float* rec_mask, float* gates, float* hs, float* rh,
-                 float* scratch, const RnnDims& d, const RnnOptions& o) {
+                 const float* in_mask, const float* rec_mask, const uint8_t* mask, float* gates, float* hs,
+                 float* rh, float* h_last, float* scratch, const RnnDims& d, const RnnOptions& o) {
     const int64_t G = 3, un = d.units, ldg = d.steps * G * un, ldr = d.steps * un;
     const Scratch s = carve(scratch, d);
     const RnnCellKernels& k = rnn_cell_kernels();
     const float* mh = rec_mask ? rec_mask + 2 * d.batch * un : nullptr;
+    const float* b_rec = o.reset_after && b ? b + G * un : nullptr;  // the recurrent half of (2, 3u)
+    // With a sequence mask the carried h and the outputs differ, so h lives apart from hs.
+    float* hst = mask ? s.hstate : hs;
     input_projection(x, w, b, in_mask, gates, s, d, G);
     for (int64_t step = 0; step < d.steps; ++step) {
         const int64_t t = time_of(step, d, o.go_backwards);
         float* g_t = gates + t * G * un;
         float* rh_t = rh + t * un;
-        const float* hp = step == 0 ? h0 : hs + (step - 1) * un;
-        recurrent_product(hp, step == 0 ? un : d.steps * un, u, rec_mask, g_t, ldg, s, d, G, 0, 2);
-#pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
-        for (int64_t bi = 0; bi < d.batch; ++bi) {
-            float* g = g_t + bi * ldg;
-            const float* h = state_row(h0, hs, step, bi, d);
-            float* r_h = rh_t + bi * ldr;
-            k.act(o.recurrent_activation, g, 2 * un);
-            if (mh) {
-#pragma omp simd
-                for (int64_t j = 0; j < un; ++j) r_h[j] = g[un + j] * h[j] * mh[bi * un + j];
-            } else {
-#pragma omp simd
-                for (int64_t j = 0; j < un; ++j) r_h[j] = g[un + j] * h[j];
+        const float* hp = step == 0 ? h0 : hst + (step - 1) * un;
+        const int64_t ldh = step == 0 ? un : d.steps * un;
+        if (o.reset_after) {
+            // rh = h Uh + bh' is kept whole: backward needs it for dr, and r scales it after the product
+            for (int64_t bi = 0; bi < d.batch; ++bi) {
+                if (b_rec)
+                    std::memcpy(rh_t + bi * ldr, b_rec + 2 * un, sizeof(float) * un);
+                else
+                    std::memset(rh_t + bi * ldr, 0, sizeof(float) * un);
             }
+            recurrent_product(hp, ldh, u, rec_mask, g_t, ldg, s, d, G, 0, 2);
+            recurrent_product(hp, ldh, u, rec_mask, rh_t, ldr, s, d, G, 2, 3);
+#pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
+            for (int64_t bi = 0; bi < d.batch; ++bi) {
+                float* g = g_t + bi * ldg;
+                const float* r_h = rh_t + bi * ldr;
+                if (b_rec) {
+#pragma omp simd
+                    for (int64_t j = 0; j < 2 * un; ++j) g[j] += b_rec[j];
+                }
+                k.act(o.recurrent_activation, g, 2 * un);
+#pragma omp simd
+                for (int64_t j = 0; j < un; ++j) g[2 * un + j] += g[un + j] * r_h[j];
+            }
+        } else {
+            recurrent_product(hp, ldh, u, rec_mask, g_t, ldg, s, d, G, 0, 2);
+#pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
+            for (int64_t bi = 0; bi < d.batch; ++bi) {
+                float* g = g_t + bi * ldg;
+                const float* h = state_row(h0, hst, step, bi, d);
+                float* r_h = rh_t + bi * ldr;
+                k.act(o.recurrent_activation, g, 2 * un);
+                if (mh) {
+#pragma omp simd
+                    for (int64_t j = 0; j < un; ++j) r_h[j] = g[un + j] * h[j] * mh[bi * un + j];
+                } else {
+#pragma omp simd
+                    for (int64_t j = 0; j < un; ++j) r_h[j] = g[un + j] * h[j];
+                }
+            }
+            sgemm(false, false, d.batch, un, un, 1.0f, rh_t, ldr, u + 2 * un, G * un, 1.0f, g_t + 2 * un, ldg);
         }
-        sgemm(false, false, d.batch, un, un, 1.0f, rh_t, ldr, u + 2 * un, G * un, 1.0f, g_t + 2 * un, ldg);
 #pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
         for (int64_t bi = 0; bi < d.batch; ++bi) {
             float* g = g_t + bi * ldg;
-            const float* h = state_row(h0, hs, step, bi, d);
-            float* out = hs + (bi * d.steps + step) * un;
+            const float* h = state_row(h0, hst, step, bi, d);
+            float* out = hst + (bi * d.steps + step) * un;
             k.act(o.activation, g + 2 * un, un);
 #pragma omp simd
             for (int64_t j = 0; j < un; ++j) out[j] = g[j] * h[j] + (1.0f - g[j]) * g[2 * un + j];
+            finish_step(mask, step, t, bi, h0, nullptr, hst, nullptr, hs, d);
         }
     }
+    copy_last_step(hst, h_last, d);
 }
 
 void gru_backward(const float* x, const float* w, const float* u, const float* h0, const float* in_mask,
-                  const float* rec_mask, float* gates, const float* hs, const float* rh, const float* dhs,
-                  const float* dh_last, float* dx, float* dw, float* du, float* db, float* dh0,
-                  float* scratch, const RnnDims& d, const RnnOptions& o) {
-    const int64_t G = 3, un = d.units, ldg = d.steps * G * un, bu = d.batch * un;
+                  const float* rec_mask, const uint8_t* mask, float* gates, const float* hs, float* rh,
+                  const float* dhs, const float* dh_last, float* dx, float* dw, float* du, float* db,
+                  float* dh0, float* scratch, const RnnDims& d, const RnnOptions& o) {
+    const int64_t G = 3, un = d.units, ldg = d.steps * G * un, ldr = d.steps * un, bu = d.batch * un;
     const Scratch s = carve(scratch, d);
     const RnnCellKernels& k = rnn_cell_kernels();
     const float* mh = rec_mask ? rec_mask + 2 * d.batch * un : nullptr;
     float *dh = s.dh, *dhp = s.dh2, *drh = s.rtmp;
     transpose_recurrent(u, s.ut, d, G);
     copy_or_zero(dh_last, dh, bu);
+    if (mask) std::memset(s.dout, 0, sizeof(float) * bu);
+    // The loop reads the state each step started from.
+    gather_hprev(h0, hs, mask, s.hprev, d, o.go_backwards);
     for (int64_t step = d.steps - 1; step >= 0; --step) {
         const int64_t t = time_of(step, d, o.go_backwards);
         float* g_t = gates + t * G * un;
-        add_step_grad(dhs, step, dh, d);
+        float* rh_t = rh + t * un;
 #pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
         for (int64_t bi = 0; bi < d.batch; ++bi) {
             float* g = g_t + bi * ldg;
-            const float* h = state_row(h0, hs, step, bi, d);
+            const float* h = s.hprev + (bi * d.steps + t) * un;
             const float* dhr = dh + bi * un;
             float* dhpr = dhp + bi * un;
-            float *dz = s.cell + bi * 8 * un, *dhh = dz + un;
+            if (!take_step_grad(dhs, mask, step, t, bi, dh, s.dout, d)) {
+                // a skipped step: h passes through, nothing reaches the weights or x
+                std::memset(g, 0, sizeof(float) * G * un);
+                if (o.reset_after) std::memset(rh_t + bi * ldr, 0, sizeof(float) * un);
+                std::memcpy(dhpr, dhr, sizeof(float) * un);
+                continue;
+            }
+            float *dz = s.cell + bi * 8 * un, *dhh = dz + un, *dr = dz + 2 * un;
 #pragma omp simd
             for (int64_t j = 0; j < un; ++j) {
                 dz[j] = dhr[j] * (h[j] - g[2 * un + j]);
@@ -83,42 +126,67 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
             }
             k.act_grad(o.recurrent_activation, g, dz, g, un);
             k.act_grad(o.activation, g + 2 * un, dhh, g + 2 * un, un);
-        }
-        // d(r * h_masked) = dhh_pre Uh^T
-        sgemm(false, false, d.batch, un, un, 1.0f, g_t + 2 * un, ldg, s.ut + 2 * un * un, un, 0.0f, drh, un);
-#pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
-        for (int64_t bi = 0; bi < d.batch; ++bi) {
-            float* g = g_t + bi * ldg;
-            const float* h = state_row(h0, hs, step, bi, d);
-            const float* dr_h = drh + bi * un;
-            float* dhpr = dhp + bi * un;
-            float* dr = s.cell + bi * 8 * un;
-            const float* m = mh ? mh + bi * un : nullptr;
-            if (m) {
+            if (o.reset_after) {
+                // hh_pre = xh + r * rh: dr = dhh_pre * rh; rh becomes d(rh) = dhh_pre * r,
+                // the gradient of the recurrent product and bias of the h gate.
+                float* r_h = rh_t + bi * ldr;
+                const float* dpre = g + 2 * un;
 #pragma omp simd
                 for (int64_t j = 0; j < un; ++j) {
-                    dr[j] = dr_h[j] * h[j] * m[j];
-                    dhpr[j] += dr_h[j] * g[un + j] * m[j];
+                    dr[j] = dpre[j] * r_h[j];
+                    r_h[j] = dpre[j] * g[un + j];
                 }
-            } else {
-#pragma omp simd
-                for (int64_t j = 0; j < un; ++j) {
-                    dr[j] = dr_h[j] * h[j];
-                    dhpr[j] += dr_h[j] * g[un + j];
-                }
+                k.act_grad(o.recurrent_activation, g + un, dr, g + un, un);
             }
-            k.act_grad(o.recurrent_activation, g + un, dr, g + un, un);
         }
-        recurrent_product_backward(g_t, ldg, s.ut, rec_mask, dhp, s, d, G, 0, 2);
+        if (o.reset_after) {
+            recurrent_product_backward(g_t, ldg, s.ut, rec_mask, dhp, s, d, G, 0, 2);
+            recurrent_product_backward(rh_t, ldr, s.ut, rec_mask, dhp, s, d, G, 2, 3);
+        } else {
+            // d(r * h_masked) = dhh_pre Uh^T (0 on skipped rows, whose gate gradients are 0)
+            sgemm(false, false, d.batch, un, un, 1.0f, g_t + 2 * un, ldg, s.ut + 2 * un * un, un, 0.0f, drh, un);
+#pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
+            for (int64_t bi = 0; bi < d.batch; ++bi) {
+                if (!kept(mask, bi, t, d)) continue;
+                float* g = g_t + bi * ldg;
+                const float* h = s.hprev + (bi * d.steps + t) * un;
+                const float* dr_h = drh + bi * un;
+                float* dhpr = dhp + bi * un;
+                float* dr = s.cell + bi * 8 * un;
+                const float* m = mh ? mh + bi * un : nullptr;
+                if (m) {
+#pragma omp simd
+                    for (int64_t j = 0; j < un; ++j) {
+                        dr[j] = dr_h[j] * h[j] * m[j];
+                        dhpr[j] += dr_h[j] * g[un + j] * m[j];
+                    }
+                } else {
+#pragma omp simd
+                    for (int64_t j = 0; j < un; ++j) {
+                        dr[j] = dr_h[j] * h[j];
+                        dhpr[j] += dr_h[j] * g[un + j];
+                    }
+                }
+                k.act_grad(o.recurrent_activation, g + un, dr, g + un, un);
+            }
+            recurrent_product_backward(g_t, ldg, s.ut, rec_mask, dhp, s, d, G, 0, 2);
+        }
         float* tmp = dh;
         dh = dhp;
         dhp = tmp;
     }
     if (dh0) std::memcpy(dh0, dh, sizeof(float) * bu);
-    gather_hprev(h0, hs, s.hprev, d, o.go_backwards);
-    recurrent_weight_grad(s.hprev, rec_mask, gates, du, s, d, G, 0, 2);
-    recurrent_weight_grad(rh, nullptr, gates, du, s, d, G, 2, 3);
+    recurrent_weight_grad(s.hprev, rec_mask, gates, G * un, du, s, d, G, 0, 2);
+    if (o.reset_after)
+        recurrent_weight_grad(s.hprev, rec_mask, rh, un, du, s, d, G, 2, 3);
+    else
+        recurrent_weight_grad(rh, nullptr, gates + 2 * un, G * un, du, s, d, G, 2, 3);
     input_backward(x, w, in_mask, gates, dw, db, dx, s, d, G);
+    if (o.reset_after && db) {
+        // z and r add both halves of the bias to the same sum, so their gradients are equal
+        std::memcpy(db + G * un, db, sizeof(float) * 2 * un);
+        column_sums(rh, un, db + G * un + 2 * un, d.batch * d.steps, un);
+    }
 }
 
 }  // namespace seqnet

@@ -12,11 +12,14 @@ namespace seqnet {
 using namespace rnn_detail;
 
 void lstm_forward(const float* x, const float* w, const float* u, const float* b, const float* h0,
-                  const float* c0, const float* in_mask, const float* rec_mask, float* gates, float* hs,
-                  float* cs, float* scratch, const RnnDims& d, const RnnOptions& o) {
+                  const float* c0, const float* in_mask, const float* rec_mask, const uint8_t* mask,
+                  float* gates, float* hs, float* cs, float* h_last, float* c_last, float* scratch,
+                  const RnnDims& d, const RnnOptions& o) {
     const int64_t G = 4, un = d.units, ldg = d.steps * G * un;
     const Scratch s = carve(scratch, d);
     const RnnCellKernels& k = rnn_cell_kernels();
+    // With a sequence mask the carried h and the outputs differ, so h lives apart from hs.
+    float* hst = mask ? s.hstate : hs;
     const int threads = recurrence_threads(d, G);
     if (threads == 1) input_projection(x, w, b, in_mask, gates, s, d, G);
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -27,28 +30,32 @@ void lstm_forward(const float* x, const float* w, const float* u, const float* b
         for (int64_t step = 0; step < d.steps; ++step) {
             const int64_t t = time_of(step, d, o.go_backwards);
             float* g_t = gates + t * G * un;
-            const float* hp = step == 0 ? h0 : hs + (step - 1) * un;
+            const float* hp = step == 0 ? h0 : hst + (step - 1) * un;
             recurrent_product(hp, step == 0 ? un : d.steps * un, u, rec_mask, g_t, ldg, s, d, G, 0, G, r);
-            for (int64_t bi = r.b0; bi < r.b0 + r.n; ++bi) {
+            for (int64_t bi = r.b0; bi < r.b0 + r.count(d); ++bi) {
                 const int64_t row = (bi * d.steps + step) * un;
-                k.lstm_cell(g_t + bi * ldg, state_row(c0, cs, step, bi, d), cs + row, hs + row, un, o.activation,
+                k.lstm_cell(g_t + bi * ldg, state_row(c0, cs, step, bi, d), cs + row, hst + row, un, o.activation,
                             o.recurrent_activation);
+                finish_step(mask, step, t, bi, h0, c0, hst, cs, hs, d);
             }
         }
+        copy_last_step(hst, h_last, d, r);
+        copy_last_step(cs, c_last, d, r);
     }
 }
 
 void lstm_backward(const float* x, const float* w, const float* u, const float* h0, const float* c0,
-                   const float* in_mask, const float* rec_mask, float* gates, const float* hs,
-                   const float* cs, const float* dhs, const float* dh_last, const float* dc_last, float* dx,
-                   float* dw, float* du, float* db, float* dh0, float* dc0, float* scratch,
-                   const RnnDims& d, const RnnOptions& o) {
+                   const float* in_mask, const float* rec_mask, const uint8_t* mask, float* gates,
+                   const float* hs, const float* cs, const float* dhs, const float* dh_last,
+                   const float* dc_last, float* dx, float* dw, float* du, float* db, float* dh0, float* dc0,
+                   float* scratch, const RnnDims& d, const RnnOptions& o) {
     const int64_t G = 4, un = d.units, ldg = d.steps * G * un, bu = d.batch * un;
     const Scratch s = carve(scratch, d);
     const RnnCellKernels& k = rnn_cell_kernels();
     transpose_recurrent(u, s.ut, d, G);
     copy_or_zero(dh_last, s.dh, bu);
     copy_or_zero(dc_last, s.dc, bu);
+    if (mask) std::memset(s.dout, 0, sizeof(float) * bu);
     const int threads = recurrence_threads(d, G);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
@@ -56,14 +63,18 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
         for (int64_t step = d.steps - 1; step >= 0; --step) {
             const int64_t t = time_of(step, d, o.go_backwards);
             float* g_t = gates + t * G * un;
-            add_step_grad(dhs, step, s.dh, d, r);
-            for (int64_t bi = r.b0; bi < r.b0 + r.n; ++bi) {
+            for (int64_t bi = r.b0; bi < r.b0 + r.count(d); ++bi) {
+                float* g = g_t + bi * ldg;
+                if (!take_step_grad(dhs, mask, step, t, bi, s.dh, s.dout, d)) {
+                    // a skipped step: h and c pass through, nothing reaches the weights or x
+                    std::memset(g, 0, sizeof(float) * G * un);
+                    continue;
+                }
                 const int64_t row = (bi * d.steps + step) * un;
-                k.lstm_cell_backward(g_t + bi * ldg, state_row(c0, cs, step, bi, d), cs + row, s.dh + bi * un,
-                                     s.dc + bi * un, s.cell + bi * 8 * un, un, o.activation,
-                                     o.recurrent_activation);
+                k.lstm_cell_backward(g, state_row(c0, cs, step, bi, d), cs + row, s.dh + bi * un, s.dc + bi * un,
+                                     s.cell + bi * 8 * un, un, o.activation, o.recurrent_activation);
+                std::memset(s.dh + bi * un, 0, sizeof(float) * un);
             }
-            std::memset(s.dh + r.b0 * un, 0, sizeof(float) * r.n * un);
             recurrent_product_backward(g_t, ldg, s.ut, rec_mask, s.dh, s, d, G, 0, G, r);
         }
         // Each thread's rows of dx depend on its rows of the gate gradients only.
@@ -71,8 +82,8 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
     }
     if (dh0) std::memcpy(dh0, s.dh, sizeof(float) * bu);
     if (dc0) std::memcpy(dc0, s.dc, sizeof(float) * bu);
-    gather_hprev(h0, hs, s.hprev, d, o.go_backwards);
-    recurrent_weight_grad(s.hprev, rec_mask, gates, du, s, d, G, 0, G);
+    gather_hprev(h0, hs, mask, s.hprev, d, o.go_backwards);
+    recurrent_weight_grad(s.hprev, rec_mask, gates, G * un, du, s, d, G, 0, G);
     input_weight_grad(x, in_mask, gates, dw, db, s, d, G);
     if (dx && threads == 1) input_grad(w, in_mask, gates, dx, s, d, G);
 }

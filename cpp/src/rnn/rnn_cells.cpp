@@ -1,6 +1,6 @@
 // Run-time dispatch of the recurrent cell kernels, and the sizes shared by every cell.
 #include "rnn_cell_kernels.h"
-
+#include "rnn_common.h"
 #include "seqnet/cpu.h"
 #include "seqnet/rnn.h"
 
@@ -28,9 +28,8 @@ bool rnn_activation_supported(Activation act) {
 }
 
 int64_t rnn_scratch_floats(RnnCell cell, const RnnDims& d) {
-    // one layout serves every cell (see rnn_common.h); U^T comes last
-    const int64_t bt = d.batch * d.steps;
-    return 2 * bt * d.input + 2 * bt * d.units + 12 * d.batch * d.units + rnn_gate_count(cell) * d.units * d.units;
+    // one layout serves every cell (see rnn_common.h)
+    return rnn_detail::scratch_floats(d, rnn_gate_count(cell));
 }
 
 }  // namespace seqnet

@@ -33,17 +33,16 @@ void scale_rows(const float* src, const float* mask, float* dst, int64_t batch, 
     }
 }
 
-// db[j] = sum of dgx[r, j] over rows, in row order (bits independent of threads).
-void column_sums(const float* dgx, float* db, int64_t rows, int64_t cols) {
+}  // namespace
+
+void column_sums(const float* dgx, int64_t ld, float* db, int64_t rows, int64_t cols) {
     for (int64_t j = 0; j < cols; ++j) db[j] = 0.0f;
     for (int64_t r = 0; r < rows; ++r) {
-        const float* row = dgx + r * cols;
+        const float* row = dgx + r * ld;
 #pragma omp simd
         for (int64_t j = 0; j < cols; ++j) db[j] += row[j];
     }
 }
-
-}  // namespace
 
 Scratch carve(float* scratch, const RnnDims& d) {
     const int64_t bt = d.batch * d.steps, bu = d.batch * d.units;
@@ -52,13 +51,20 @@ Scratch carve(float* scratch, const RnnDims& d) {
     s.xtmp = s.xm + bt * d.input;
     s.hprev = s.xtmp + bt * d.input;
     s.hm = s.hprev + bt * d.units;
-    s.dh = s.hm + bt * d.units;
+    s.hstate = s.hm + bt * d.units;
+    s.dh = s.hstate + bt * d.units;
     s.dh2 = s.dh + bu;
     s.dc = s.dh2 + bu;
-    s.rtmp = s.dc + bu;
+    s.dout = s.dc + bu;
+    s.rtmp = s.dout + bu;
     s.cell = s.rtmp + bu;
     s.ut = s.cell + 8 * bu;
     return s;
+}
+
+int64_t scratch_floats(const RnnDims& d, int64_t G) {
+    const int64_t bt = d.batch * d.steps, bu = d.batch * d.units;
+    return 2 * bt * d.input + 3 * bt * d.units + 13 * bu + G * d.units * d.units;
 }
 
 void input_projection(const float* x, const float* w, const float* b, const float* in_mask, float* gx,
@@ -87,7 +93,7 @@ void recurrent_product(const float* h, int64_t ldh, const float* u, const float*
     h += r.b0 * ldh;
     gx_t += r.b0 * ldg;
     if (!rec_mask) {
-        sgemm(false, false, nb, (hi - lo) * un, un, 1.0f, h, ldh, u + lo * un, n, 1.0f, gx_t + lo * un, ldg);
+        sgemm(false, false, nb, (hi - lo) * un, un, 1.0f, h, ldh, u + lo * un, n, 1.0f, gx_t, ldg);
         return;
     }
     float* tmp = s.rtmp + r.b0 * un;
@@ -99,7 +105,7 @@ void recurrent_product(const float* h, int64_t ldh, const float* u, const float*
 #pragma omp simd
             for (int64_t j = 0; j < un; ++j) tr[j] = hr[j] * m[b * un + j];
         }
-        sgemm(false, false, nb, un, un, 1.0f, tmp, un, u + g * un, n, 1.0f, gx_t + g * un, ldg);
+        sgemm(false, false, nb, un, un, 1.0f, tmp, un, u + g * un, n, 1.0f, gx_t + (g - lo) * un, ldg);
     }
 }
 
@@ -117,26 +123,26 @@ void recurrent_product_backward(const float* dg_t, int64_t ldg, const float* ut,
     dg_t += r.b0 * ldg;
     dh += r.b0 * un;
     if (!rec_mask) {
-        sgemm(false, false, nb, un, (hi - lo) * un, 1.0f, dg_t + lo * un, ldg, ut + lo * un * un, un, 1.0f, dh, un);
+        sgemm(false, false, nb, un, (hi - lo) * un, 1.0f, dg_t, ldg, ut + lo * un * un, un, 1.0f, dh, un);
         return;
     }
     float* tmp = s.rtmp + r.b0 * un;
     for (int64_t g = lo; g < hi; ++g) {
-        sgemm(false, false, nb, un, un, 1.0f, dg_t + g * un, ldg, ut + g * un * un, un, 0.0f, tmp, un);
+        sgemm(false, false, nb, un, un, 1.0f, dg_t + (g - lo) * un, ldg, ut + g * un * un, un, 0.0f, tmp, un);
         scale_rows(tmp, rec_mask + (g * d.batch + r.b0) * un, dh, nb, 1, un, true);
     }
 }
 
-void recurrent_weight_grad(const float* src, const float* rec_mask, const float* dgx, float* du,
+void recurrent_weight_grad(const float* src, const float* rec_mask, const float* dgx, int64_t ldg, float* du,
                            const Scratch& s, const RnnDims& d, int64_t G, int64_t lo, int64_t hi) {
     const int64_t rows = d.batch * d.steps, un = d.units, n = G * un;
     if (!rec_mask) {
-        sgemm(true, false, un, (hi - lo) * un, rows, 1.0f, src, un, dgx + lo * un, n, 0.0f, du + lo * un, n);
+        sgemm(true, false, un, (hi - lo) * un, rows, 1.0f, src, un, dgx, ldg, 0.0f, du + lo * un, n);
         return;
     }
     for (int64_t g = lo; g < hi; ++g) {
         scale_rows(src, rec_mask + g * d.batch * un, s.hm, d.batch, d.steps, un, false);
-        sgemm(true, false, un, un, rows, 1.0f, s.hm, un, dgx + g * un, n, 0.0f, du + g * un, n);
+        sgemm(true, false, un, un, rows, 1.0f, s.hm, un, dgx + (g - lo) * un, ldg, 0.0f, du + g * un, n);
     }
 }
 
@@ -149,7 +155,7 @@ void input_backward(const float* x, const float* w, const float* in_mask, const 
 void input_weight_grad(const float* x, const float* in_mask, const float* dgx, float* dw, float* db,
                        const Scratch& s, const RnnDims& d, int64_t G) {
     const int64_t rows = d.batch * d.steps, u = d.units, n = G * u, in = d.input;
-    if (db) column_sums(dgx, db, rows, n);
+    if (db) column_sums(dgx, n, db, rows, n);
     if (!in_mask) {
         sgemm(true, false, in, n, rows, 1.0f, x, in, dgx, n, 0.0f, dw, n);
         return;
@@ -176,24 +182,72 @@ void input_grad(const float* w, const float* in_mask, const float* dgx, float* d
     }
 }
 
-void gather_hprev(const float* h0, const float* hs, float* hprev, const RnnDims& d, bool back) {
+void gather_hprev(const float* h0, const float* hs, const uint8_t* mask, float* hprev, const RnnDims& d,
+                  bool back) {
     const int64_t u = d.units;
 #pragma omp parallel for if (rows_worth_threads(d.batch * d.steps * u)) schedule(static)
-    for (int64_t b = 0; b < d.batch; ++b)
-        for (int64_t s = 0; s < d.steps; ++s)
-            std::memcpy(hprev + (b * d.steps + time_of(s, d, back)) * u, state_row(h0, hs, s, b, d),
-                        sizeof(float) * u);
+    for (int64_t b = 0; b < d.batch; ++b) {
+        bool seen = false;  // a step before s was kept, so the output of s-1 is the carried state
+        for (int64_t s = 0; s < d.steps; ++s) {
+            const int64_t t = time_of(s, d, back);
+            const float* src = seen ? hs + (b * d.steps + s - 1) * u : h0 + b * u;
+            std::memcpy(hprev + (b * d.steps + t) * u, src, sizeof(float) * u);
+            seen = seen || kept(mask, b, t, d);
+        }
+    }
 }
 
-void add_step_grad(const float* dhs, int64_t s, float* dh, const RnnDims& d, const Rows& r) {
-    if (!dhs) return;
-    const int64_t u = d.units, end = r.b0 + r.count(d);
-    for (int64_t b = r.b0; b < end; ++b) {
-        const float* src = dhs + (b * d.steps + s) * u;
-        float* dst = dh + b * u;
-#pragma omp simd
-        for (int64_t j = 0; j < u; ++j) dst[j] += src[j];
+void finish_step(const uint8_t* mask, int64_t step, int64_t t, int64_t b, const float* h0, const float* c0,
+                 float* hst, float* cs, float* hs, const RnnDims& d) {
+    if (!mask) return;
+    const int64_t u = d.units, row = (b * d.steps + step) * u;
+    if (mask[b * d.steps + t]) {
+        std::memcpy(hs + row, hst + row, sizeof(float) * u);
+        return;
     }
+    std::memcpy(hst + row, state_row(h0, hst, step, b, d), sizeof(float) * u);
+    if (cs) std::memcpy(cs + row, state_row(c0, cs, step, b, d), sizeof(float) * u);
+    if (step == 0)
+        std::memset(hs + row, 0, sizeof(float) * u);
+    else
+        std::memcpy(hs + row, hs + row - u, sizeof(float) * u);
+}
+
+bool take_step_grad(const float* dhs, const uint8_t* mask, int64_t step, int64_t t, int64_t b, float* dh,
+                    float* dout, const RnnDims& d) {
+    const int64_t u = d.units;
+    const float* src = dhs ? dhs + (b * d.steps + step) * u : nullptr;
+    float* dhr = dh + b * u;
+    if (!mask) {
+        if (src)
+#pragma omp simd
+            for (int64_t j = 0; j < u; ++j) dhr[j] += src[j];
+        return true;
+    }
+    float* dor = dout + b * u;
+    if (!mask[b * d.steps + t]) {
+        // the output of a skipped step is the previous step's output
+        if (src)
+#pragma omp simd
+            for (int64_t j = 0; j < u; ++j) dor[j] += src[j];
+        return false;
+    }
+    if (src) {
+#pragma omp simd
+        for (int64_t j = 0; j < u; ++j) dhr[j] += src[j] + dor[j];
+    } else {
+#pragma omp simd
+        for (int64_t j = 0; j < u; ++j) dhr[j] += dor[j];
+    }
+    std::memset(dor, 0, sizeof(float) * u);
+    return true;
+}
+
+void copy_last_step(const float* hst, float* h_last, const RnnDims& d, const Rows& r) {
+    if (!h_last) return;
+    const int64_t u = d.units, end = r.b0 + r.count(d);
+    for (int64_t b = r.b0; b < end; ++b)
+        std::memcpy(h_last + b * u, hst + (b * d.steps + d.steps - 1) * u, sizeof(float) * u);
 }
 
 int recurrence_threads(const RnnDims& d, int64_t G) {

@@ -20,14 +20,18 @@ struct Scratch {
     float* xtmp;    // (batch*steps, input): one gate's share of dx
     float* hprev;   // (batch, steps, units) time order: the state each step started from
     float* hm;      // (batch, steps, units): masked hprev
+    float* hstate;  // (batch, steps, units) step order: carried h when a sequence mask is given
     float* dh;      // (batch, units) x2: dL/dh carried between steps, and the next one
     float* dh2;
     float* dc;      // (batch, units)
+    float* dout;    // (batch, units): dL/d(output) carried back through skipped steps
     float* rtmp;    // (batch, units): one gate's recurrent product
     float* cell;    // (batch, 8*units): per-row temporaries of the cell kernels
     float* ut;      // (G*units, units): U transposed, for the backward recurrent products
 };
 Scratch carve(float* scratch, const RnnDims& d);
+// Floats carve() hands out, U^T included.
+int64_t scratch_floats(const RnnDims& d, int64_t G);
 
 // A range of batch rows [b0, b0 + n); n < 0: every row. Rows are independent through
 // time, so threads may each run the whole recurrence of their own rows.
@@ -51,8 +55,9 @@ inline const float* state_row(const float* init, const float* seq, int64_t s, in
 void input_projection(const float* x, const float* w, const float* b, const float* in_mask, float* gx,
                       const Scratch& s, const RnnDims& d, int64_t G, const Rows& r = Rows());
 
-// gx_t (rows of stride ldg) += (h * rec_mask_g) U_g for the gates g in [lo, hi); h is
-// (batch, units) with row stride ldh. Only the batch rows `r` (h, gx_t: the full arrays).
+// gx_t (rows of stride ldg) += (h * rec_mask_g) U_g for the gates g in [lo, hi); gx_t points
+// at gate lo's columns; h is (batch, units) with row stride ldh. Only the batch rows `r` (h,
+// gx_t: the full arrays).
 void recurrent_product(const float* h, int64_t ldh, const float* u, const float* rec_mask, float* gx_t,
                        int64_t ldg, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo, int64_t hi,
                        const Rows& r = Rows());
@@ -61,14 +66,15 @@ void recurrent_product(const float* h, int64_t ldh, const float* u, const float*
 // transposed operand would be repacked by every one of them.
 void transpose_recurrent(const float* u, float* ut, const RnnDims& d, int64_t G);
 
-// dh (batch, units) += sum over gates g in [lo, hi) of (dg_g U_g^T) * rec_mask_g; ut from
-// transpose_recurrent.
+// dh (batch, units) += sum over gates g in [lo, hi) of (dg_g U_g^T) * rec_mask_g; dg_t (rows of
+// stride ldg) points at gate lo's columns; ut from transpose_recurrent.
 void recurrent_product_backward(const float* dg_t, int64_t ldg, const float* ut, const float* rec_mask,
                                 float* dh, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo,
                                 int64_t hi, const Rows& r = Rows());
 
-// du[:, gates lo..hi) = sum over time of (src * rec_mask_g)^T dgx_g; src (batch, steps, units).
-void recurrent_weight_grad(const float* src, const float* rec_mask, const float* dgx, float* du,
+// du[:, gates lo..hi) = sum over time of (src * rec_mask_g)^T dgx_g; src (batch, steps, units);
+// dgx (batch*steps rows of stride ldg) points at gate lo's columns.
+void recurrent_weight_grad(const float* src, const float* rec_mask, const float* dgx, int64_t ldg, float* du,
                            const Scratch& s, const RnnDims& d, int64_t G, int64_t lo, int64_t hi);
 
 // dw, db (optional) and dx (optional) from dgx (batch*steps, G*u), the gradients of the
@@ -81,11 +87,35 @@ void input_weight_grad(const float* x, const float* in_mask, const float* dgx, f
 void input_grad(const float* w, const float* in_mask, const float* dgx, float* dx, const Scratch& s,
                 const RnnDims& d, int64_t G, const Rows& r = Rows());
 
-// hprev (time order) from the initial state and the step-ordered outputs hs.
-void gather_hprev(const float* h0, const float* hs, float* hprev, const RnnDims& d, bool back);
+// hprev (time order): the state each step started from, from the initial state and the
+// step-ordered outputs hs. With a sequence mask the output of step s-1 is the carried state
+// once some earlier step was kept, and the initial state before that.
+void gather_hprev(const float* h0, const float* hs, const uint8_t* mask, float* hprev, const RnnDims& d,
+                  bool back);
 
-// dh (batch, units) += dhs[:, s] when dhs is given (batch rows `r` only).
-void add_step_grad(const float* dhs, int64_t s, float* dh, const RnnDims& d, const Rows& r = Rows());
+// db[j] = sum of dgx[r, j] over rows (row stride ld), in row order (bits independent of threads).
+void column_sums(const float* dgx, int64_t ld, float* db, int64_t rows, int64_t cols);
+
+// Whether batch row b takes time step t (no mask: every step).
+inline bool kept(const uint8_t* mask, int64_t b, int64_t t, const RnnDims& d) {
+    return !mask || mask[b * d.steps + t] != 0;
+}
+
+// Forward, after the cell wrote row b of step `step` (time t) into hst (carried h) and cs (c,
+// may be null): a skipped step restores the carried states and repeats the previous output
+// (zeros before any kept step); a kept step's output is its h. Nothing to do without a mask
+// (then hst is hs).
+void finish_step(const uint8_t* mask, int64_t step, int64_t t, int64_t b, const float* h0, const float* c0,
+                 float* hst, float* cs, float* hs, const RnnDims& d);
+
+// Backward, row b of step `step` (time t): adds dL/d(output) of this step to dh when the step
+// is kept (with what skipped later steps passed back in dout, which is then cleared), or to
+// dout when it is skipped. Returns whether the step is kept.
+bool take_step_grad(const float* dhs, const uint8_t* mask, int64_t step, int64_t t, int64_t b, float* dh,
+                    float* dout, const RnnDims& d);
+
+// h_last (batch, units) = the carried state after the last step of hst (batch, steps, units).
+void copy_last_step(const float* hst, float* h_last, const RnnDims& d, const Rows& r = Rows());
 
 // dst (batch, units) = src, or zeros when src is null.
 void copy_or_zero(const float* src, float* dst, int64_t n);

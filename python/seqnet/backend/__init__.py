@@ -2,20 +2,42 @@
 
 They work on NumPy arrays, and on ``Tensor`` nodes of a small reverse-mode
 tape so that user losses written with them can be differentiated (``vjp``).
+The ops live in modules by subject (ops.py: arithmetic, element-wise math,
+reductions, indexing and dot; ops_shape, ops_linalg, ops_nn, ops_random, ops_control,
+ops_values); this package exports them all under Keras' names.
 """
 from .ops import (
-    abs, add, all, any, argmax, argmin, batch_flatten, batch_get_value,
-    batch_set_value, binary_crossentropy, cast, categorical_crossentropy,
-    clip, concatenate, constant, cos, cumprod, cumsum, divide, dot, dtype,
-    elu, equal, eval, exp, expand_dims, eye, flatten, get_value, greater,
-    greater_equal, hard_sigmoid, int_shape, l2_normalize, less, less_equal,
-    log, logsumexp, max, maximum, mean, min, minimum, multiply, ndim,
-    negative, not_equal, one_hot, ones, ones_like, permute_dimensions, pow,
-    prod, relu, reshape, round, set_value, shape, sigmoid, sign, sin,
-    softmax, softplus, softsign, sparse_categorical_crossentropy, sqrt,
-    square, squeeze, stack, std, stop_gradient, subtract, sum, switch, tanh,
-    transpose, var, variable, zeros, zeros_like,
+    abs, add, all, any, argmax, argmin, cast, clip, cos, cumprod, cumsum,
+    divide, dot, equal, exp, greater, greater_equal, identity, less, less_equal,
+    log, logsumexp, max, maximum, mean, min, minimum, multiply, negative,
+    not_equal, pow, prod, round, sign, sin, sqrt, square, std, stop_gradient,
+    subtract, sum, var,
 )
+from .ops_control import in_test_phase, in_train_phase, switch
+from .ops_linalg import batch_dot
+from .ops_nn import (
+    batch_normalization, bias_add, binary_crossentropy,
+    categorical_crossentropy, elu, hard_sigmoid, in_top_k, l2_normalize,
+    relu, sigmoid, softmax, softplus, softsign,
+    sparse_categorical_crossentropy, tanh,
+)
+from .ops_random import (
+    dropout, random_binomial, random_normal, random_normal_variable,
+    random_uniform, random_uniform_variable, truncated_normal,
+)
+from .ops_shape import (
+    arange, batch_flatten, concatenate, expand_dims, flatten, gather, one_hot,
+    permute_dimensions, repeat, repeat_elements, reshape, reverse, slice,
+    spatial_2d_padding, spatial_3d_padding, squeeze, stack, temporal_padding,
+    tile, transpose,
+)
+from .ops_values import (
+    batch_get_value, batch_set_value, constant, count_params, dtype, eval,
+    eye, get_value, get_variable_shape, int_shape, is_keras_tensor,
+    is_sparse, ndim, ones, ones_like, print_tensor, set_value, shape,
+    update, update_add, update_sub, variable, zeros, zeros_like,
+)
+from .graph import function, placeholder
 from .session import (
     clear_session, epsilon, floatx, get_uid, image_data_format,
     learning_phase, reset_uids, set_epsilon, set_floatx,

@@ -118,29 +118,10 @@ class Tensor:
         return (f"<seqnet.backend.Tensor shape={self.value.shape} "
                 f"dtype={self.value.dtype.name} value={self.value!r}>")
 
-    # Arithmetic, comparisons and indexing are the backend ops of the same name.
-    def __add__(self, other): return ops.add(self, other)
-    def __radd__(self, other): return ops.add(other, self)
-    def __sub__(self, other): return ops.subtract(self, other)
-    def __rsub__(self, other): return ops.subtract(other, self)
-    def __mul__(self, other): return ops.multiply(self, other)
-    def __rmul__(self, other): return ops.multiply(other, self)
-    def __truediv__(self, other): return ops.divide(self, other)
-    def __rtruediv__(self, other): return ops.divide(other, self)
-    def __pow__(self, other): return ops.pow(self, other)
-    def __rpow__(self, other): return ops.pow(other, self)
-    def __matmul__(self, other): return ops.dot(self, other)
-    def __rmatmul__(self, other): return ops.dot(other, self)
-    def __neg__(self): return ops.negative(self)
-    def __pos__(self): return self
-    def __abs__(self): return ops.abs(self)
-    def __lt__(self, other): return ops.less(self, other)
-    def __le__(self, other): return ops.less_equal(self, other)
-    def __gt__(self, other): return ops.greater(self, other)
-    def __ge__(self, other): return ops.greater_equal(self, other)
-    def __eq__(self, other): return ops.equal(self, other)
-    def __ne__(self, other): return ops.not_equal(self, other)
-    def __getitem__(self, index): return ops.getitem(self, index)
+    # Arithmetic, comparisons and indexing are the backend ops of the same name; ops.py
+    # installs them (install_operators), so this module does not import ops.
+    def __pos__(self):
+        return self
 
     # Elementwise == makes tensors unhashable, as in TensorFlow 2.
     __hash__ = None
@@ -233,6 +214,3 @@ def _topological_order(roots):
 def _name_of(fn):
     return f"loss function '{getattr(fn, '__name__', repr(fn))}'"
 
-
-# Imported last: ops.py builds on Tensor and record defined above.
-from . import ops  # noqa: E402

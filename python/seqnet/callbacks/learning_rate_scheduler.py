@@ -9,7 +9,8 @@ from seqnet.callbacks.callback import Callback
 class LearningRateScheduler(Callback):
     """At the start of each epoch sets the optimizer's ``lr`` to ``schedule(epoch, lr)`` (lr
     being the current rate) or, for a one-argument schedule, ``schedule(epoch)``; epochs
-    count from 0 (Keras 2.2.4)."""
+    count from 0 (Keras 2.2.4). At the end of each epoch it puts the rate the epoch ran
+    with into the epoch logs as ``'lr'``, so ``history.history['lr']`` records it."""
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
@@ -20,6 +21,7 @@ class LearningRateScheduler(Callback):
         self._takes_lr = _accepts_two_arguments(schedule)
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Sets the optimizer's lr from the schedule for this epoch."""
         if not hasattr(self.model.optimizer, "lr"):
             raise ValueError('Optimizer must have a "lr" attribute.')
         lr = float(K.get_value(self.model.optimizer.lr))
@@ -35,6 +37,13 @@ class LearningRateScheduler(Callback):
         K.set_value(self.model.optimizer.lr, float(lr))
         if self.verbose > 0:
             print("\nEpoch %05d: LearningRateScheduler setting learning rate to %s." % (epoch + 1, lr))
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Records the epoch's learning rate in the logs as 'lr'."""
+        # Keras 2.2.4 stores K.get_value(lr), a float32; a Python float of the same value
+        # keeps the logs JSON-serialisable.
+        if logs is not None:
+            logs["lr"] = float(K.get_value(self.model.optimizer.lr))
 
 
 def _accepts_two_arguments(fn):

@@ -48,9 +48,14 @@ class ReduceLROnPlateau(Callback):
         self.wait = 0
 
     def on_train_begin(self, logs=None):
+        """Starts every fit afresh: no best value, no waiting, no cooldown."""
         self._reset()
 
     def on_epoch_end(self, epoch, logs=None):
+        """Records the epoch's lr in the logs, then reduces it after ``patience`` epochs
+        without improvement."""
+        # As Keras 2.2.4: the rate this epoch ran with goes into the logs (History records
+        # it) before any reduction, even when the monitored quantity is missing.
         logs = logs if logs is not None else {}
         logs["lr"] = float(K.get_value(self.model.optimizer.lr))
         current = monitored_value(logs, self.monitor)
@@ -78,4 +83,5 @@ class ReduceLROnPlateau(Callback):
                     self.wait = 0
 
     def in_cooldown(self):
+        """Whether the callback is waiting out its cooldown after a reduction."""
         return self.cooldown_counter > 0

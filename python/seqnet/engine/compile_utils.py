@@ -3,8 +3,10 @@ import numpy as np
 
 from seqnet import _engine, losses, metrics as metrics_module
 
-_ACC_BINARY, _ACC_CATEGORICAL, _ACC_SPARSE = 0, 1, 2
-_CCE, _SCCE, _BCE = 0, 1, 2
+_ACC_BINARY, _ACC_CATEGORICAL, _ACC_SPARSE = (_engine.Accuracy.binary_accuracy, _engine.Accuracy.categorical_accuracy,
+                                              _engine.Accuracy.sparse_categorical_accuracy)
+_CCE, _SCCE, _BCE = (_engine.Loss.categorical_crossentropy, _engine.Loss.sparse_categorical_crossentropy,
+                     _engine.Loss.binary_crossentropy)
 
 
 class CompiledLoss:
@@ -128,7 +130,7 @@ class CompiledMetric:
             return _engine.accuracy_sum(self.accuracy, y_true, y_pred) / y_pred.shape[0]
         if self.loss_code is not None and (self.loss_code == _SCCE) == (y_true.shape != y_pred.shape):
             return float(_engine.loss(self.loss_code, y_true, y_pred, None, None, None, None))
-        return float(np.mean(self.fn(y_true, y_pred)))
+        return float(np.mean(self.metric_fn(y_true, y_pred)))
 
     def _masked(self, y_true, y_pred, w, mask):
         """Keras 2.2.4's masked metric: the per-timestep values weighted as the loss is
@@ -162,7 +164,7 @@ class CompiledMetric:
             values = np.empty(rows, dtype=np.float32)
             _engine.loss(self.loss_code, y_true, y_pred, None, None, None, values)
         else:
-            values = np.asarray(self.fn(y_true, y_pred), dtype=np.float64)
+            values = np.asarray(self.metric_fn(y_true, y_pred), dtype=np.float64)
         if values.ndim == 0:
             return float(values) * float(np.sum(w)) / nonzero
         per_sample = values.reshape(rows, -1).mean(axis=1)

@@ -106,6 +106,12 @@ class Sequential(Model):
             self._stack_outputs.append(x)
         self._graph_changed()
 
+    def _build_for(self, input_shape):
+        """Called on a tensor before it is built (as a layer of another model): build first."""
+        if not self.built and not isinstance(input_shape, list):
+            self.build(input_shape)
+        super()._build_for(input_shape)
+
     def _build_from_data(self, x):
         from seqnet.engine.data import arrays_for, as_input_array
         if not self._stack:

@@ -33,6 +33,7 @@ class Adadelta(Optimizer):
         _engine.adadelta_update(params, grads, self.accumulators, self.delta_accumulators, lr, self.rho, self.epsilon)
 
     def get_config(self):
+        """Keras 2.2.4's keys: lr, rho, decay, epsilon (and clipnorm / clipvalue when set)."""
         config = super().get_config()
-        config.update(rho=self.rho, epsilon=self.epsilon)
+        config.update(lr=self._lr_value(), rho=self.rho, decay=self._decay_value(), epsilon=self.epsilon)
         return config

@@ -30,6 +30,10 @@ class Adagrad(Optimizer):
         _engine.adagrad_update(params, grads, self.accumulators, lr, self.epsilon)
 
     def get_config(self):
+        """Keras 2.2.4's keys: lr, decay, epsilon (and clipnorm / clipvalue when set);
+        ``initial_accumulator_value`` (tf-keras') only when not 0."""
         config = super().get_config()
-        config.update(epsilon=self.epsilon, initial_accumulator_value=self.initial_accumulator_value)
+        config.update(lr=self._lr_value(), decay=self._decay_value(), epsilon=self.epsilon)
+        if self.initial_accumulator_value != 0.0:
+            config["initial_accumulator_value"] = self.initial_accumulator_value
         return config

@@ -42,6 +42,9 @@ class Adam(Optimizer):
         _engine.adam_update(params, grads, self.m, self.v, self.vhat, lr_t, self.beta_1, self.beta_2, self.epsilon)
 
     def get_config(self):
+        """Keras 2.2.4's keys: lr, beta_1, beta_2, decay, epsilon, amsgrad (and clipnorm /
+        clipvalue when set)."""
         config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon, amsgrad=self.amsgrad)
+        config.update(lr=self._lr_value(), beta_1=self.beta_1, beta_2=self.beta_2, decay=self._decay_value(),
+                      epsilon=self.epsilon, amsgrad=self.amsgrad)
         return config

@@ -37,6 +37,9 @@ class Adamax(Optimizer):
         _engine.adamax_update(params, grads, self.m, self.u, lr_t, self.beta_1, self.beta_2, self.epsilon)
 
     def get_config(self):
+        """Keras 2.2.4's keys: lr, beta_1, beta_2, decay, epsilon (and clipnorm / clipvalue
+        when set)."""
         config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        config.update(lr=self._lr_value(), beta_1=self.beta_1, beta_2=self.beta_2, decay=self._decay_value(),
+                      epsilon=self.epsilon)
         return config

@@ -61,7 +61,11 @@ class Nadam(Optimizer):
         self.m_schedule = m_schedule_new
 
     def get_config(self):
+        """Keras 2.2.4's keys: lr, beta_1, beta_2, epsilon, schedule_decay (and clipnorm /
+        clipvalue when set); ``decay``, which Keras 2.2.4's Nadam lacks, only when not 0."""
         config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
+        config.update(lr=self._lr_value(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
                       schedule_decay=self.schedule_decay)
+        if self._decay_value() != 0.0:
+            config["decay"] = self._decay_value()
         return config

@@ -45,6 +45,8 @@ class Optimizer:
     # lr and learning_rate name the same variable (Keras 2.2.4 and tf-keras spellings).
     @property
     def lr(self):
+        """The learning rate, a backend Variable (``K.get_value(opt.lr)``); assigning a
+        number (``opt.lr = 0.01``) sets its value."""
         return self._lr
 
     @lr.setter
@@ -163,15 +165,25 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
 
     def get_config(self):
-        config = {"lr": float(K.get_value(self._lr)), "decay": float(K.get_value(self.decay))}
+        """The arguments that rebuild this optimizer (``from_config``), with Keras 2.2.4's
+        keys: each optimizer adds its own to the base's ``clipnorm`` / ``clipvalue``, which
+        appear only when set (as in Keras 2.2.4)."""
+        config = {}
         if self.clipnorm is not None:
             config["clipnorm"] = self.clipnorm
         if self.clipvalue is not None:
             config["clipvalue"] = self.clipvalue
         return config
 
+    def _lr_value(self):
+        return float(K.get_value(self._lr))
+
+    def _decay_value(self):
+        return float(K.get_value(self.decay))
+
     @classmethod
     def from_config(cls, config):
+        """The optimizer ``get_config`` describes: ``cls(**config)``."""
         return cls(**config)
 
 

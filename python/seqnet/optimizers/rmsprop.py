@@ -37,6 +37,12 @@ class RMSprop(Optimizer):
                                self.momentum, self.epsilon)
 
     def get_config(self):
+        """Keras 2.2.4's keys: lr, rho, decay, epsilon (and clipnorm / clipvalue when set);
+        ``momentum`` and ``centered``, which Keras 2.2.4 lacks, only when not their defaults."""
         config = super().get_config()
-        config.update(rho=self.rho, epsilon=self.epsilon, momentum=self.momentum, centered=self.centered)
+        config.update(lr=self._lr_value(), rho=self.rho, decay=self._decay_value(), epsilon=self.epsilon)
+        if self.momentum != 0.0:
+            config["momentum"] = self.momentum
+        if self.centered:
+            config["centered"] = True
         return config

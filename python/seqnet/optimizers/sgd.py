@@ -25,6 +25,8 @@ class SGD(Optimizer):
         _engine.sgd_update(params, grads, self.moments, lr, self.momentum, self.nesterov)
 
     def get_config(self):
+        """Keras 2.2.4's keys: lr, momentum, decay, nesterov (and clipnorm / clipvalue when set)."""
         config = super().get_config()
-        config.update(momentum=self.momentum, nesterov=self.nesterov)
+        config.update(lr=self._lr_value(), momentum=self.momentum, decay=self._decay_value(),
+                      nesterov=self.nesterov)
         return config

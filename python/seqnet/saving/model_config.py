@@ -245,7 +245,9 @@ def layer_from_config(entry, index=0, custom_objects=None):
     if class_name in ("Sequential",) + FUNCTIONAL_CLASS_NAMES:  # a model used as a layer
         return model_from_config({"class_name": class_name, "config": entry["config"]}, custom_objects)
     registry = layer_registry()
-    custom = (custom_objects or {}).get(class_name)
+    from seqnet.utils.generic_utils import get_custom_objects
+    custom_objects = dict(get_custom_objects(), **(custom_objects or {}))
+    custom = custom_objects.get(class_name)
     cls = custom if custom is not None else registry.get(class_name)
     if cls is None:
         raise SavingError(f"Unknown layer: '{class_name}' (layer {index}). seqnet knows "

@@ -8,8 +8,7 @@ from seqnet.layers.convolutional.conv_utils import (ChannelsMover, as_nhwc, chec
                                                     with_channels)
 from seqnet.layers.core.activation import CallableActivation
 
-_LINEAR, _SIGMOID, _SOFTMAX = 0, 2, 5
-_NEEDS_INPUT = {11, 12}  # swish, gelu: their gradient needs the pre-activation
+_LINEAR, _SIGMOID, _SOFTMAX = _engine.Activation.linear, _engine.Activation.sigmoid, _engine.Activation.softmax
 # The im2col matrix of one chunk of images holds at most this many floats (one image always fits).
 _COL_BUDGET = 1 << 23
 
@@ -54,7 +53,8 @@ class Conv(Layer):
         self.output_activation = {_SOFTMAX: "softmax", _SIGMOID: "sigmoid"}.get(self._act)
         # channels_first: the kernel runs linear on NHWC, the activation on the moved output.
         self._split_act = self.data_format == "channels_first" and self._act != _LINEAR
-        self._keep_z = self._act in _NEEDS_INPUT or self._act in (_SOFTMAX, _SIGMOID)
+        # swish, gelu: their gradient needs the pre-activation
+        self._keep_z = _engine.activation_backward_needs_input(self._act) or self._act in (_SOFTMAX, _SIGMOID)
 
     # ---- shapes --------------------------------------------------------------------------
     def _out_spatial(self, spatial):
@@ -135,7 +135,7 @@ class Conv(Layer):
             z = ChannelsMover.to_first(self, "z", self._unview(z4))
             y = self._workspace("y", z.shape)
             _engine.activation_forward(self._act, z, y)
-            self._z_arg = z if self._act in _NEEDS_INPUT else None
+            self._z_arg = z if _engine.activation_backward_needs_input(self._act) else None
         else:
             y4 = self._workspace("y", y4_shape)
             z4 = self._workspace("z", y4_shape) if self._keep_z else None

@@ -4,8 +4,6 @@ import numpy as np
 from seqnet import _engine, activations
 from seqnet.engine.base_layer import Layer
 
-_NEEDS_INPUT = {11, 12}
-
 
 class Activation(Layer):
     supports_masking = True
@@ -15,7 +13,8 @@ class Activation(Layer):
         self.activation = activations.get(activation)
         self._code = activations.engine_code(self.activation)
         self._custom = None if self._code is not None else CallableActivation(self.activation)
-        self.output_activation = {5: "softmax", 2: "sigmoid"}.get(self._code)
+        self.output_activation = {_engine.Activation.softmax: "softmax",
+                                  _engine.Activation.sigmoid: "sigmoid"}.get(self._code)
 
     def forward(self, x, training):
         if self._custom is not None:
@@ -28,10 +27,10 @@ class Activation(Layer):
     def backward(self, dy, need_dx=True, dy_is_preactivation=False):
         if self._custom is not None:
             return self._custom.backward(dy)
-        if dy_is_preactivation or self._code == 0:
+        if dy_is_preactivation or self._code == _engine.Activation.linear:
             return dy
-        _engine.activation_backward(self._code, self._x if self._code in _NEEDS_INPUT else None,
-                                    self._y, dy, dy)
+        _engine.activation_backward(self._code, self._x if _engine.activation_backward_needs_input(self._code)
+                                    else None, self._y, dy, dy)
         return dy
 
     def get_config(self):

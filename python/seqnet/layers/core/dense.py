@@ -5,8 +5,7 @@ from seqnet import _engine, activations, constraints, initializers, regularizers
 from seqnet.engine.base_layer import Layer
 from seqnet.layers.core.activation import CallableActivation
 
-_LINEAR, _SOFTMAX, _SIGMOID = 0, 5, 2
-_NEEDS_INPUT = {11, 12}  # swish, gelu: their gradient needs the pre-activation
+_LINEAR, _SOFTMAX, _SIGMOID = _engine.Activation.linear, _engine.Activation.softmax, _engine.Activation.sigmoid
 
 
 class Dense(Layer):
@@ -32,7 +31,8 @@ class Dense(Layer):
         # A user's activation runs after a linear kernel, differentiated by seqnet.backend.
         self._custom = None if code is not None else CallableActivation(self.activation)
         self._act = _LINEAR if code is None else code
-        self._keep_z = self._act in _NEEDS_INPUT or self._act in (_SOFTMAX, _SIGMOID)
+        # swish, gelu: their gradient needs the pre-activation
+        self._keep_z = _engine.activation_backward_needs_input(self._act) or self._act in (_SOFTMAX, _SIGMOID)
         self.output_activation = {_SOFTMAX: "softmax", _SIGMOID: "sigmoid"}.get(self._act)
 
     def build(self, input_shape):

@@ -1,30 +1,40 @@
-"""BaseRNN: what LSTM, GRU and SimpleRNN share — arguments, states, dropout masks, and one
-engine call per direction over the whole sequence (``_engine.rnn_forward`` /
-``rnn_backward``)."""
+"""BaseRNN: what LSTM, GRU and SimpleRNN share — arguments, states, dropout masks, sequence
+masks, return_state, and one engine call per direction over the whole sequence
+(``_engine.rnn_forward`` / ``rnn_backward``)."""
 import numpy as np
 
 from seqnet import _engine, activations, constraints, initializers, regularizers
 from seqnet.engine.base_layer import Layer
 from seqnet.random_state import new_key
 
-# Cell codes of the engine (seqnet/rnn.h).
-SIMPLE_RNN, GRU_CELL, LSTM_CELL = 0, 1, 2
-# Activations the recurrent kernels implement: linear, relu, sigmoid, hard_sigmoid, tanh, softsign.
-_SUPPORTED = {0, 1, 2, 3, 4, 7}
-
 
 class BaseRNN(Layer):
     """A recurrent layer over inputs of shape (batch, timesteps, input_dim).
 
-    Subclasses set ``_cell`` (engine code), ``_gates`` (4, 3 or 1) and create their weights
-    in ``build`` with ``_add_rnn_weights``. States, when ``stateful``, live in
+    Subclasses set ``_cell`` (an ``_engine.RnnCell``), ``_gates`` (4, 3 or 1) and create
+    their weights in ``build`` with ``_add_rnn_weights``. States, when ``stateful``, live in
     ``self.states`` (one (batch, units) array each) and carry over between batches until
     ``reset_states()``.
+
+    Masks (Keras 2.2.4's K.rnn): ``forward(x, training, mask)`` takes a (batch, timesteps)
+    bool/uint8 mask; at a step whose mask is 0 the states carry over unchanged and the
+    output repeats the previous step's output (zeros before the first unmasked step, even
+    for a non-zero initial state, as tf-keras and Keras 2.2.4 with ``unroll=True``; Keras
+    2.2.4's default loop repeats the previous *state* there instead, which differs only for
+    a stateful layer whose row starts with masked steps). ``compute_mask`` passes the mask
+    on only with ``return_sequences``.
+
+    ``return_state=True``: ``forward`` returns ``[output, h]`` (LSTM: ``[output, h, c]``),
+    the final states being the ones carried past masked steps, and ``backward`` takes a list
+    of the same length whose entries are arrays or None (no gradient for that output).
+    ``n_outputs`` says how many arrays ``forward`` returns.
     """
 
-    _cell = SIMPLE_RNN
+    _cell = _engine.RnnCell.SimpleRNN
     _gates = 1
     _n_states = 1
+    _reset_after = False  # GRU(reset_after=True) sets it
+    supports_masking = True
 
     def __init__(self, units, activation="tanh", recurrent_activation="hard_sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -83,10 +93,6 @@ class BaseRNN(Layer):
         if input_shape[-1] is None:
             raise ValueError(f"Layer '{self.name}': the last axis of the input must be defined, got "
                              f"{tuple(input_shape)}")
-        if self.return_state:
-            raise ValueError(f"Layer '{self.name}' ({kind}): return_state=True gives several outputs (the "
-                             "output and the final states), which a Sequential model cannot pass on; use "
-                             "return_state=False")
         if self.stateful and input_shape[0] is None:
             raise ValueError(f"Layer '{self.name}': if a RNN is stateful, it needs to know its batch size. "
                              "Specify the batch size of your input tensors: pass `batch_input_shape=(batch, "
@@ -105,10 +111,28 @@ class BaseRNN(Layer):
         if self.stateful:
             self.states = [np.zeros((input_shape[0], self.units), np.float32) for _ in range(self._n_states)]
 
+    @property
+    def n_outputs(self):
+        """How many arrays ``forward`` returns: 1, or with ``return_state`` 1 + the states."""
+        return 1 + self._n_states if self.return_state else 1
+
     def compute_output_shape(self, input_shape):
-        if self.return_sequences:
-            return (input_shape[0], input_shape[1], self.units)
-        return (input_shape[0], self.units)
+        if isinstance(input_shape, list):  # Keras: a list is [inputs] + initial states
+            input_shape = input_shape[0]
+        out = (input_shape[0], input_shape[1], self.units) if self.return_sequences else (input_shape[0], self.units)
+        if self.return_state:
+            return [out] + [(input_shape[0], self.units)] * self._n_states
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        """The output mask (Keras 2.2.4): the input mask with ``return_sequences``, else
+        None; with ``return_state`` a list with None for each state."""
+        if isinstance(mask, list):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
+        if self.return_state:
+            return [out] + [None] * self._n_states
+        return out
 
     def reset_states(self, states=None):
         """Zeroes the states of a stateful layer (or sets them to `states`)."""
@@ -130,7 +154,7 @@ class BaseRNN(Layer):
             s[...] = new
 
     # ---- running ----------------------------------------------------------------------------
-    def forward(self, x, training):
+    def forward(self, x, training, mask=None):
         batch, steps, dim = x.shape
         u = self.units
         if self.stateful and batch != self.states[0].shape[0]:
@@ -145,43 +169,82 @@ class BaseRNN(Layer):
             else:
                 s0.fill(0.0)
             init.append(s0)
+        lstm = self._n_states > 1
         gates = self._workspace("gates", (batch, steps, self._gates * u))
         hs = self._workspace("hs", (batch, steps, u))
-        aux = self._workspace("aux", (batch, steps, u)) if self._cell != SIMPLE_RNN else None
+        aux = self._workspace("aux", (batch, steps, u)) if self._cell != _engine.RnnCell.SimpleRNN else None
+        h_last = self._workspace("h_last", (batch, u))
+        c_last = self._workspace("c_last", (batch, u)) if lstm else None
         size = _engine.rnn_scratch_size(self._cell, batch, steps, dim, u)
         scratch = self._workspace("scratch", (size,))
         in_mask = self._mask("in_mask", self.dropout, (self._gates, batch, dim)) if training else None
         rec_mask = self._mask("rec_mask", self.recurrent_dropout, (self._gates, batch, u)) if training else None
+        seq_mask = self._sequence_mask(mask, batch, steps)
         _engine.rnn_forward(self._cell, x, self.kernel.value, self.recurrent_kernel.value,
-                            self.bias.value if self.bias is not None else None, init[0],
-                            init[1] if self._n_states > 1 else None, in_mask, rec_mask, gates, hs, aux, scratch,
-                            self._act, self._rec_act, self.go_backwards)
+                            self.bias.value if self.bias is not None else None, init[0], init[1] if lstm else None,
+                            in_mask, rec_mask, gates, hs, aux, scratch, self._act, self._rec_act, self.go_backwards,
+                            mask=seq_mask, h_last=h_last, c_last=c_last, reset_after=self._reset_after)
         if training:
             self._step += 1
         if self.stateful:
-            self.states[0][...] = hs[:, -1]
-            if self._n_states > 1:
-                self.states[1][...] = aux[:, -1]
-        self._saved = (x, init, in_mask, rec_mask, gates, hs, aux, scratch)
+            self.states[0][...] = h_last
+            if lstm:
+                self.states[1][...] = c_last
+        self._saved = (x, init, in_mask, rec_mask, seq_mask, gates, hs, aux, scratch)
         if self.return_sequences:
-            return hs
-        y = self._workspace("y", (batch, u))
-        y[...] = hs[:, -1]
+            y = hs
+        else:
+            y = self._workspace("y", (batch, u))
+            y[...] = hs[:, -1]  # the last output: with a mask, the one of the last unmasked step
+        if self.return_state:
+            return [y, h_last] + ([c_last] if lstm else [])
         return y
 
     def backward(self, dy, need_dx=True, dy_is_preactivation=False):
-        x, init, in_mask, rec_mask, gates, hs, aux, scratch = self._saved
+        x, init, in_mask, rec_mask, seq_mask, gates, hs, aux, scratch = self._saved
+        lstm = self._n_states > 1
+        dh_state = dc_state = None
+        if self.return_state:
+            if not isinstance(dy, (list, tuple)) or len(dy) != self.n_outputs:
+                raise ValueError(f"Layer '{self.name}' returns {self.n_outputs} outputs (return_state=True); "
+                                 f"backward needs a list of {self.n_outputs} gradients (None for none)")
+            dy, dh_state, dc_state = dy[0], dy[1], _f32(dy[2]) if lstm else None
+        dy = _f32(dy)
         dhs, dh_last = (dy, None) if self.return_sequences else (None, dy)
+        if dh_state is not None:
+            dh_state = _f32(dh_state)
+            # the last output is h itself (or, with a mask, h carried from the last unmasked
+            # step): both gradients reach the final state
+            if dh_last is None:
+                dh_last = dh_state
+            else:
+                dh_last = np.add(dh_last, dh_state, out=self._workspace("dh_last", dh_state.shape))
         dx = self._workspace("dx", x.shape) if need_dx else None
         dkernel = self.kernel.grad if self.kernel.grad is not None else self._workspace("dk", self.kernel.shape)
         drec = (self.recurrent_kernel.grad if self.recurrent_kernel.grad is not None
                 else self._workspace("dr", self.recurrent_kernel.shape))
         dbias = self.bias.grad if self.bias is not None else None
         _engine.rnn_backward(self._cell, x, self.kernel.value, self.recurrent_kernel.value, init[0],
-                             init[1] if self._n_states > 1 else None, in_mask, rec_mask, gates, hs, aux, dhs,
-                             dh_last, None, dx, dkernel, drec, dbias, None, None, scratch, self._act,
-                             self._rec_act, self.go_backwards)
+                             init[1] if lstm else None, in_mask, rec_mask, gates, hs, aux, dhs, dh_last, dc_state,
+                             dx, dkernel, drec, dbias, None, None, scratch, self._act, self._rec_act,
+                             self.go_backwards, mask=seq_mask, reset_after=self._reset_after)
         return dx
+
+    def _sequence_mask(self, mask, batch, steps):
+        """The (batch, steps) mask as the engine reads it (bool, C-contiguous, in a reused
+        workspace), or None when there is none or it keeps every step."""
+        if isinstance(mask, (list, tuple)):  # Keras: [input mask] + the initial states' masks
+            mask = mask[0] if mask else None
+        if mask is None:
+            return None
+        mask = np.asarray(mask)
+        if mask.shape != (batch, steps):
+            raise ValueError(f"Layer '{self.name}': the mask must have shape (batch, timesteps) = "
+                             f"{(batch, steps)}, got {mask.shape}")
+        out = self._workspace("seq_mask", (batch, steps), np.bool_)
+        np.not_equal(mask, 0, out=out)
+        # an all-ones mask changes nothing (bit for bit); skipping it saves the per-step selects
+        return None if out.all() else out
 
     def _mask(self, key, rate, shape):
         """Inverted-dropout multipliers (0 or 1/(1-rate)), one per gate, sample and feature,
@@ -209,9 +272,14 @@ class BaseRNN(Layer):
         return config
 
 
+def _f32(a):
+    """`a` as the engine reads it: float32, C-contiguous (a copy only when it is not)."""
+    return a if a is None else np.ascontiguousarray(a, dtype=np.float32)
+
+
 def _engine_activation(fn, kind, what):
     code = activations.engine_code(fn)
-    if code not in _SUPPORTED:
+    if code is None or not _engine.rnn_activation_supported(code):
         raise ValueError(f"{kind}: {what}={getattr(fn, '__name__', fn)!r} is not supported by seqnet's recurrent "
                          "layers yet (supported: linear, relu, sigmoid, hard_sigmoid, tanh, softsign)")
     return code

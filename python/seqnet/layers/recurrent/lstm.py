@@ -2,12 +2,18 @@
 (kernel (input_dim, 4u), recurrent_kernel (u, 4u), bias (4u,); gates i, f, c, o)."""
 import numpy as np
 
-from seqnet import activations
-from seqnet.layers.recurrent.base_rnn import LSTM_CELL, BaseRNN
+from seqnet import _engine, activations
+from seqnet.layers.recurrent.base_rnn import BaseRNN
 
 
 class LSTM(BaseRNN):
-    _cell = LSTM_CELL
+    """Long short-term memory layer, Keras 2.2.4's ``keras.layers.LSTM``: the arguments of
+    ``BaseRNN`` plus ``unit_forget_bias``. States: h and c; with ``return_state`` the
+    layer returns ``[output, h, c]``. Accepts a mask (e.g. from ``Embedding(mask_zero=True)``).
+    ``implementation`` and ``unroll`` are accepted and change nothing (one engine call runs
+    the whole sequence)."""
+
+    _cell = _engine.RnnCell.LSTM
     _gates = 4
     _n_states = 2  # h and c
 

@@ -1,10 +1,14 @@
 """SimpleRNN: h_t = activation(x_t W + h_{t-1} U + b), Keras layout (kernel (input_dim, u),
 recurrent_kernel (u, u), bias (u,))."""
-from seqnet.layers.recurrent.base_rnn import SIMPLE_RNN, BaseRNN
+from seqnet import _engine
+from seqnet.layers.recurrent.base_rnn import BaseRNN
 
 
 class SimpleRNN(BaseRNN):
-    _cell = SIMPLE_RNN
+    """Fully-connected recurrent layer, Keras 2.2.4's ``keras.layers.SimpleRNN``. With
+    ``return_state`` the layer returns ``[output, h]``. Accepts a mask."""
+
+    _cell = _engine.RnnCell.SimpleRNN
     _gates = 1
 
     def __init__(self, units, activation="tanh", **kwargs):

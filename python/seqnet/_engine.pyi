@@ -1,0 +1,494 @@
+"""Type stub of seqnet._engine, the native engine (C++ kernels with OpenMP and SIMD).
+
+Every entry point checks dtype, C-contiguity, shape and writability of the arrays it is
+given and raises ValueError naming the argument, the expected and the actual shape; array
+arguments typed ``... | None`` are optional. Enum arguments take the members of the enums
+below; a plain ``int`` (exactly an int, range-checked) is still accepted while callers
+migrate, never a member of another enum. Written by cpp/bindings/make_stub.py; checked
+against the module by tests/test_engine_enums.py.
+"""
+from typing import ClassVar, Union, overload
+
+import numpy
+import numpy.typing
+
+F32Array = numpy.typing.NDArray[numpy.float32]
+U8Array = numpy.typing.NDArray[numpy.uint8]
+I32Array = numpy.typing.NDArray[numpy.int32]
+I64Array = numpy.typing.NDArray[numpy.int64]
+# (batch, steps), time order, 0 = skip the step
+SequenceMask = Union[numpy.typing.NDArray[numpy.bool_], numpy.typing.NDArray[numpy.uint8]]
+
+class Activation:
+    """Keras activations the kernels implement (names as in keras.activations).
+
+    Members (value): linear (0), relu (1), sigmoid (2), hard_sigmoid (3), tanh (4), softmax (5),
+    softplus (6), softsign (7), elu (8), selu (9), exponential (10), swish (11), gelu (12).
+    """
+
+    linear: ClassVar[Activation]
+    relu: ClassVar[Activation]
+    sigmoid: ClassVar[Activation]
+    hard_sigmoid: ClassVar[Activation]
+    tanh: ClassVar[Activation]
+    softmax: ClassVar[Activation]
+    softplus: ClassVar[Activation]
+    softsign: ClassVar[Activation]
+    elu: ClassVar[Activation]
+    selu: ClassVar[Activation]
+    exponential: ClassVar[Activation]
+    swish: ClassVar[Activation]
+    gelu: ClassVar[Activation]
+    __members__: ClassVar[dict[str, Activation]]
+    def __init__(self, value: int) -> None: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+
+class Loss:
+    """The built-in losses computed by _engine.loss (keras.losses names).
+
+    Members (value): categorical_crossentropy (0), sparse_categorical_crossentropy (1),
+    binary_crossentropy (2), mean_squared_error (3), mean_absolute_error (4).
+    """
+
+    categorical_crossentropy: ClassVar[Loss]
+    sparse_categorical_crossentropy: ClassVar[Loss]
+    binary_crossentropy: ClassVar[Loss]
+    mean_squared_error: ClassVar[Loss]
+    mean_absolute_error: ClassVar[Loss]
+    __members__: ClassVar[dict[str, Loss]]
+    def __init__(self, value: int) -> None: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+
+class Accuracy:
+    """The accuracies of _engine.accuracy_sum (keras.metrics names).
+
+    Members (value): binary_accuracy (0), categorical_accuracy (1), sparse_categorical_accuracy (2).
+    """
+
+    binary_accuracy: ClassVar[Accuracy]
+    categorical_accuracy: ClassVar[Accuracy]
+    sparse_categorical_accuracy: ClassVar[Accuracy]
+    __members__: ClassVar[dict[str, Accuracy]]
+    def __init__(self, value: int) -> None: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+
+class RnnCell:
+    """The recurrent cells (Keras layer names).
+
+    Members (value): SimpleRNN (0), GRU (1), LSTM (2).
+    """
+
+    SimpleRNN: ClassVar[RnnCell]
+    GRU: ClassVar[RnnCell]
+    LSTM: ClassVar[RnnCell]
+    __members__: ClassVar[dict[str, RnnCell]]
+    def __init__(self, value: int) -> None: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+
+class Isa:
+    """Instruction sets of the run-time dispatch (SEQNET_ISA values).
+
+    Members (value): generic (0), avx2 (1), avx512 (2).
+    """
+
+    generic: ClassVar[Isa]
+    avx2: ClassVar[Isa]
+    avx512: ClassVar[Isa]
+    __members__: ClassVar[dict[str, Isa]]
+    def __init__(self, value: int) -> None: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+
+def accuracy_sum(kind: Accuracy, y_true: F32Array, y_pred: F32Array, threshold: float = 0.5) -> float:
+    ...
+
+def activation_backward(act: Activation, x: F32Array | None, y: F32Array, dy: F32Array, dx: F32Array) -> None:
+    ...
+
+def activation_backward_needs_input(act: Activation) -> bool:
+    """True when the activation's gradient needs its input (swish, gelu), not only its output."""
+
+def activation_forward(act: Activation, x: F32Array, y: F32Array) -> None:
+    ...
+
+def active_isa() -> str:
+    ...
+
+def adadelta_update(
+    params: F32Array,
+    grads: F32Array,
+    accumulators: F32Array,
+    delta_accumulators: F32Array,
+    lr: float,
+    rho: float,
+    epsilon: float,
+) -> None:
+    ...
+
+def adagrad_update(
+    params: F32Array,
+    grads: F32Array,
+    accumulators: F32Array,
+    lr: float,
+    epsilon: float,
+) -> None:
+    ...
+
+def adam_update(
+    params: F32Array,
+    grads: F32Array,
+    m: F32Array,
+    v: F32Array,
+    vhat: F32Array | None,
+    lr_t: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+) -> None:
+    ...
+
+def adamax_update(
+    params: F32Array,
+    grads: F32Array,
+    m: F32Array,
+    u: F32Array,
+    lr_t: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+) -> None:
+    ...
+
+def avg_pool_backward(
+    dy: F32Array,
+    dx: F32Array,
+    pool_size: tuple[int, int],
+    strides: tuple[int, int],
+    pads: tuple[int, int],
+) -> None:
+    ...
+
+def avg_pool_forward(
+    x: F32Array,
+    y: F32Array,
+    pool_size: tuple[int, int],
+    strides: tuple[int, int],
+    pads: tuple[int, int],
+) -> None:
+    ...
+
+def conv_backward(
+    x: F32Array,
+    kernel: F32Array,
+    z: F32Array | None,
+    y: F32Array,
+    dy: F32Array,
+    dx: F32Array | None,
+    dkernel: F32Array,
+    dbias: F32Array | None,
+    col: F32Array | None,
+    dw_partials: F32Array | None,
+    strides: tuple[int, int],
+    dilation_rate: tuple[int, int],
+    pads: tuple[int, int],
+    activation: Activation,
+    dy_is_preactivation: bool,
+) -> None:
+    ...
+
+conv_dw_block_rows: int
+
+def conv_dw_partials_size(n: int, oh: int, ow: int, kh: int, kw: int, c: int, f: int) -> int:
+    """Floats of the dw_partials workspace conv_backward needs for these sizes."""
+
+def conv_forward(
+    x: F32Array,
+    kernel: F32Array,
+    bias: F32Array | None,
+    z: F32Array | None,
+    y: F32Array,
+    col: F32Array | None,
+    strides: tuple[int, int],
+    dilation_rate: tuple[int, int],
+    pads: tuple[int, int],
+    activation: Activation,
+) -> None:
+    """y (n, oh, ow, f) = act(conv(x (n, h, w, c), kernel (kh, kw, c, f)) + bias); pads = (top, left); col
+    is the im2col workspace (rows >= oh*ow, kh*kw*c), None only for a 1x1 unpadded stride-1 kernel.
+    """
+
+def dense_backward(
+    x: F32Array,
+    kernel: F32Array,
+    z: F32Array | None,
+    y: F32Array,
+    dy: F32Array,
+    dx: F32Array | None,
+    dkernel: F32Array,
+    dbias: F32Array | None,
+    act: Activation,
+    dy_is_preactivation: bool,
+) -> None:
+    ...
+
+def dense_forward(
+    x: F32Array,
+    kernel: F32Array,
+    bias: F32Array | None,
+    z: F32Array | None,
+    y: F32Array,
+    act: Activation,
+) -> None:
+    ...
+
+def detected_isa() -> str:
+    ...
+
+def dropout_backward(dy: F32Array, mask: U8Array, dx: F32Array, rate: float) -> None:
+    ...
+
+def dropout_forward(x: F32Array, y: F32Array, mask: U8Array, rate: float, key: int, stream: int) -> None:
+    ...
+
+def embedding_backward(indices: F32Array, dy: F32Array, dembeddings: F32Array) -> None:
+    ...
+
+def embedding_forward(indices: F32Array, embeddings: F32Array, out: F32Array) -> None:
+    ...
+
+def gather_rows(src: F32Array, index: I64Array, dst: F32Array) -> None:
+    ...
+
+def gemm_kernel_name() -> str:
+    """The GEMM microkernel in use (follows set_isa), e.g. 'avx512 14x32'."""
+
+def get_num_threads() -> int:
+    ...
+
+def global_avg_pool_backward(dy: F32Array, dx: F32Array) -> None:
+    ...
+
+def global_avg_pool_forward(x: F32Array, y: F32Array) -> None:
+    ...
+
+def global_max_pool_backward(dy: F32Array, argmax: I32Array, dx: F32Array) -> None:
+    ...
+
+def global_max_pool_forward(x: F32Array, y: F32Array, argmax: I32Array) -> None:
+    ...
+
+def loss(
+    loss: Loss,
+    y_true: F32Array,
+    y_pred: F32Array,
+    logits: F32Array | None,
+    sample_weight: F32Array | None,
+    grad: F32Array | None,
+    per_sample: F32Array | None,
+) -> float:
+    ...
+
+def matmul(a: F32Array, b: F32Array, trans_a: bool = False, trans_b: bool = False) -> F32Array:
+    """op(a) @ op(b) as a new float32 array."""
+
+def max_pool_backward(
+    dy: F32Array,
+    argmax: I32Array,
+    dx: F32Array,
+    pool_size: tuple[int, int],
+    strides: tuple[int, int],
+    pads: tuple[int, int],
+) -> None:
+    ...
+
+def max_pool_forward(
+    x: F32Array,
+    y: F32Array,
+    argmax: I32Array,
+    pool_size: tuple[int, int],
+    strides: tuple[int, int],
+    pads: tuple[int, int],
+) -> None:
+    ...
+
+def nadam_update(
+    params: F32Array,
+    grads: F32Array,
+    m: F32Array,
+    v: F32Array,
+    lr: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+    grad_coef: float,
+    moment_coef: float,
+    v_correction: float,
+) -> None:
+    ...
+
+def random_normal(out: F32Array, mean: float, stddev: float, key: int, stream: int) -> None:
+    ...
+
+def random_truncated_normal(out: F32Array, mean: float, stddev: float, key: int, stream: int) -> None:
+    ...
+
+def random_uniform(out: F32Array, low: float, high: float, key: int, stream: int) -> None:
+    ...
+
+def rmsprop_update(
+    params: F32Array,
+    grads: F32Array,
+    accumulators: F32Array,
+    moments: F32Array | None,
+    mean_grads: F32Array | None,
+    lr: float,
+    rho: float,
+    momentum: float,
+    epsilon: float,
+) -> None:
+    ...
+
+def rnn_activation_supported(act: Activation) -> bool:
+    """True for the activations the recurrent kernels implement."""
+
+def rnn_backward(
+    cell: RnnCell,
+    x: F32Array,
+    kernel: F32Array,
+    recurrent_kernel: F32Array,
+    h0: F32Array,
+    c0: F32Array | None,
+    in_mask: F32Array | None,
+    rec_mask: F32Array | None,
+    gates: F32Array,
+    hs: F32Array,
+    aux: F32Array | None,
+    dhs: F32Array | None,
+    dh_last: F32Array | None,
+    dc_last: F32Array | None,
+    dx: F32Array | None,
+    dkernel: F32Array,
+    drecurrent_kernel: F32Array,
+    dbias: F32Array | None,
+    dh0: F32Array | None,
+    dc0: F32Array | None,
+    scratch: F32Array,
+    act: Activation,
+    rec_act: Activation,
+    go_backwards: bool,
+    *,
+    mask: SequenceMask | None = None,
+    reset_after: bool = False,
+) -> None:
+    """Backward through time; overwrites gates (and, with reset_after, aux) with gradients. mask and
+    reset_after as given to rnn_forward.
+    """
+
+def rnn_forward(
+    cell: RnnCell,
+    x: F32Array,
+    kernel: F32Array,
+    recurrent_kernel: F32Array,
+    bias: F32Array | None,
+    h0: F32Array,
+    c0: F32Array | None,
+    in_mask: F32Array | None,
+    rec_mask: F32Array | None,
+    gates: F32Array,
+    hs: F32Array,
+    aux: F32Array | None,
+    scratch: F32Array,
+    act: Activation,
+    rec_act: Activation,
+    go_backwards: bool,
+    *,
+    mask: SequenceMask | None = None,
+    h_last: F32Array | None = None,
+    c_last: F32Array | None = None,
+    reset_after: bool = False,
+) -> None:
+    """Recurrent layer forward over a sequence. aux: cs (LSTM), rh (GRU) or None; hs receives the outputs
+    of every step (step order). mask: None or bool/uint8 (batch, steps) in time order (0 = skip the
+    step, Keras semantics); h_last, c_last: optional (batch, units) outputs of the final states;
+    reset_after: GRU with bias (2, 3*units).
+    """
+
+def rnn_scratch_size(cell: RnnCell, batch: int, steps: int, input: int, units: int) -> int:
+    ...
+
+@overload
+def set_isa(name: str) -> str:
+    """Caps the instruction set (clamped to the CPU's); returns the name of the one in effect."""
+
+@overload
+def set_isa(name: Isa) -> str:
+    ...
+
+def set_num_threads(n: int) -> None:
+    ...
+
+def sgd_update(
+    params: F32Array,
+    grads: F32Array,
+    moments: F32Array | None,
+    lr: float,
+    momentum: float,
+    nesterov: bool,
+) -> None:
+    ...
+
+def sgemm(
+    a: F32Array,
+    b: F32Array,
+    c: F32Array,
+    trans_a: bool = False,
+    trans_b: bool = False,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+    bias: F32Array | None = None,
+) -> None:
+    """c = alpha * op(a) @ op(b) + beta * c (+ bias), in place; 2-D float32 C-contiguous arrays."""
