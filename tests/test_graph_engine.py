@@ -382,3 +382,12 @@ def test_input_shape_on_a_later_sequential_layer_is_ignored_with_a_warning():
     with pytest.warns(UserWarning, match="ignored"):
         model = Sequential([Dense(3, input_dim=4), Dense(2, input_dim=99)])
     assert model.output_shape == (None, 2)
+
+
+def test_keras_22_import_paths():
+    import seqnet.engine as engine
+    from seqnet.engine.topology import Layer as TopologyLayer
+    from seqnet.utils.generic_utils import CustomObjectScope, has_arg  # noqa: F401
+    assert keras.Input is Input and engine.Input is Input and engine.Layer is Layer is TopologyLayer
+    assert engine.Model is Model and keras.models.Model is Model and issubclass(Sequential, Model)
+    assert keras.layers.core.Lambda is Lambda and keras.layers.merge.Concatenate is Concatenate

@@ -231,11 +231,7 @@ def deserialize(config, custom_objects=None):
     looked up in ``custom_objects``, the custom-object scope, then the built-ins."""
     if isinstance(config, dict) and "class_name" in config and "config" not in config:
         config = {**config, "config": {}}
-    try:
-        return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
-                                        printable_module_name="initializer")
-    except ValueError as err:
-        if str(err).startswith("Unknown initializer"):
-            raise ValueError(f"{err}. Expected one of {sorted(k for k in _BY_NAME if k.islower())} or a name "
-                             "given in custom_objects.") from None
-        raise
+    return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
+                                    printable_module_name="initializer",
+                                    expected=f"Expected one of {sorted(k for k in _BY_NAME if k.islower())}"
+                                             " or a name given in custom_objects.")

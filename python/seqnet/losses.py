@@ -151,14 +151,10 @@ def deserialize(name, custom_objects=None):
     """The loss named ``name``, found in ``custom_objects``, then the custom-object
     scope (``seqnet.utils.custom_object_scope``), then the built-in losses; ValueError
     ('Unknown loss function: ...') otherwise. Nothing is imported."""
-    try:
-        return deserialize_keras_object(name, module_objects=_BY_NAME, custom_objects=custom_objects,
-                                        printable_module_name="loss function")
-    except ValueError as err:
-        if str(err).startswith("Unknown loss function"):
-            raise ValueError(f"{err}. Expected one of {sorted(k for k in _BY_NAME if k.islower())}, a callable, "
-                             "or a name given in custom_objects.") from None
-        raise
+    return deserialize_keras_object(name, module_objects=_BY_NAME, custom_objects=custom_objects,
+                                    printable_module_name="loss function",
+                                    expected=f"Expected one of {sorted(k for k in _BY_NAME if k.islower())}"
+                                             ", a callable, or a name given in custom_objects.")
 
 
 def engine_code(fn):

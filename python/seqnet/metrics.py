@@ -89,12 +89,8 @@ def deserialize(config, custom_objects=None):
     """The metric named by ``config``, found in ``custom_objects``, then the
     custom-object scope, then the built-in metrics and losses; ValueError ('Unknown
     metric function: ...') otherwise. Nothing is imported."""
-    try:
-        return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
-                                        printable_module_name="metric function")
-    except ValueError as err:
-        if str(err).startswith("Unknown metric function"):
-            raise ValueError(f"{err}. Expected one of {sorted(k for k in _BY_NAME if k.islower())}, a callable, "
-                             "or a name given in custom_objects ('accuracy' and 'acc' are given to compile "
-                             "directly).") from None
-        raise
+    return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
+                                    printable_module_name="metric function",
+                                    expected=f"Expected one of {sorted(k for k in _BY_NAME if k.islower())}"
+                                             ", a callable, or a name given in custom_objects ('accuracy' and 'acc' "
+                                             "are given to compile directly).")

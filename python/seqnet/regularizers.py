@@ -95,11 +95,7 @@ def serialize(regularizer):
 def deserialize(config, custom_objects=None):
     """The regularizer a ``{'class_name', 'config'}`` dict describes; the class name is
     looked up in ``custom_objects``, the custom-object scope, then the built-ins."""
-    try:
-        return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
-                                        printable_module_name="regularizer")
-    except ValueError as err:
-        if str(err).startswith("Unknown regularizer"):
-            raise ValueError(f"{err}. Expected one of {sorted(_BY_NAME)} or a name given in "
-                             "custom_objects.") from None
-        raise
+    return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
+                                    printable_module_name="regularizer",
+                                    expected=f"Expected one of {sorted(_BY_NAME)}"
+                                             " or a name given in custom_objects.")

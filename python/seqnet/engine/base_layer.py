@@ -230,7 +230,7 @@ class Layer:
         return [w for w in self._weights if not w.trainable]
 
     def get_weights(self):
-        return [w.value.copy() for w in self._weights]
+        return [w.value.copy() for w in self.weights]
 
     def set_weights(self, weights):
         weights = list(weights)

@@ -330,23 +330,6 @@ class Network(Layer):
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trainable]
 
-    def get_weights(self):
-        return [w.value.copy() for w in self.weights]
-
-    def set_weights(self, weights):
-        weights, own = [np.asarray(w) for w in weights], self.weights
-        if len(weights) != len(own):
-            raise ValueError(f"set_weights: model '{self.name}' has {len(own)} weight arrays, got {len(weights)}")
-        for weight, array in zip(own, weights):  # check all first: a bad array changes nothing
-            if array.shape != weight.value.shape:
-                raise ValueError(f"set_weights: weight '{weight.name}' has shape {weight.value.shape}, "
-                                 f"but got an array of shape {array.shape}")
-        for weight, array in zip(own, weights):
-            weight.value[...] = array
-
-    def count_params(self):
-        return int(sum(w.value.size for w in self.weights))
-
     def reset_states(self):
         for layer in self._run_layers:
             if hasattr(layer, "reset_states") and getattr(layer, "stateful", True):

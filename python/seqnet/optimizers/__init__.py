@@ -52,11 +52,7 @@ def deserialize(config, custom_objects=None):
     config = {"class_name": config["class_name"], "config": config.get("config") or {}}
     if config["class_name"].lower() in _BY_NAME:
         config["class_name"] = config["class_name"].lower()
-    try:
-        return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
-                                        printable_module_name="optimizer")
-    except ValueError as err:
-        if str(err).startswith("Unknown optimizer"):
-            raise ValueError(f"{err}. Expected one of {sorted(_BY_NAME)}, an Optimizer instance, or a name "
-                             "given in custom_objects.") from None
-        raise
+    return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
+                                    printable_module_name="optimizer",
+                                    expected=f"Expected one of {sorted(_BY_NAME)}"
+                                             ", an Optimizer instance, or a name given in custom_objects.")

@@ -73,7 +73,18 @@ def serialize_keras_object(instance):
 
 
 def deserialize_keras_object(identifier, module_objects=None, custom_objects=None,
-                             printable_module_name="object"):
+                             printable_module_name="object", expected=None):
+    """The object a config names, as Keras 2.2.4 (see _deserialize). `expected` (seqnet's
+    addition) is a sentence appended to the 'Unknown ...' error, e.g. the names one may use."""
+    try:
+        return _deserialize(identifier, module_objects, custom_objects, printable_module_name)
+    except ValueError as err:
+        if expected and str(err).startswith(f"Unknown {printable_module_name}"):
+            raise ValueError(f"{err}. {expected}") from None
+        raise
+
+
+def _deserialize(identifier, module_objects=None, custom_objects=None, printable_module_name="object"):
     """The object a config names, as Keras 2.2.4.
 
     ``identifier`` is a name (a function such as 'relu' or a custom object) or a dict
