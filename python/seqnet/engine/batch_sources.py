@@ -46,17 +46,24 @@ class ArrayBatches:
                 yield [_rows(a, 0, self.n) for a in xs], ys, ws, self.n
             return
         index = _epoch_order(self.n, self.batch_size, self.shuffle)
-        gather = self.model._gather
-        for start, end in self._slices:
-            if index is None:  # in order: batches are views, no copy
+        if index is None:  # in order: batches are views, no copy
+            for start, end in self._slices:
                 yield ([_rows(a, start, end) for a in xs], None if ys is None else [a[start:end] for a in ys],
                        None if ws is None else [None if w is None else w[start:end] for w in ws], end - start)
-            else:
-                ids = index[start:end]
-                yield ([gather(f"x{i}", a, ids) for i, a in enumerate(xs)],
-                       None if ys is None else [gather(f"y{i}", a, ids) for i, a in enumerate(ys)],
-                       None if ws is None else [None if w is None else gather(f"w{i}", w, ids)
-                                                for i, w in enumerate(ws)], end - start)
+            return
+        gather = self.model._gather
+        x_keys, y_keys = self._keys("x", xs), self._keys("y", ys)
+        w_keys = self._keys("w", ws)
+        for start, end in self._slices:
+            ids = index[start:end]
+            yield ([gather(k, a, ids) for k, a in zip(x_keys, xs)],
+                   None if ys is None else [gather(k, a, ids) for k, a in zip(y_keys, ys)],
+                   None if ws is None else [None if w is None else gather(k, w, ids) for k, w in zip(w_keys, ws)],
+                   end - start)
+
+    @staticmethod
+    def _keys(prefix, arrays):
+        return [f"{prefix}{i}" for i in range(len(arrays or ()))]
 
     def stop(self):
         pass

@@ -101,6 +101,7 @@ class Network(Layer):
         self._values = [None] * self._n_slots
         self._masks = [None] * self._n_slots
         self._output_slots = [slots[id(t)] for t in self.outputs]
+        self._no_masks = [None] * len(self.outputs)
         self._consumers = {}
         for step in steps:
             for s in step.in_slots:
@@ -193,7 +194,7 @@ class Network(Layer):
     def _output_masks(self):
         """The masks of the outputs of the last forward (None each when the graph has none)."""
         if not self._masked:
-            return [None] * len(self._output_slots)
+            return self._no_masks
         return [self._masks[s] for s in self._output_slots]
 
     def _backward(self, output_grads, need_input_grads=False):

@@ -8,7 +8,7 @@ buffer; nothing is allocated in between (see bench/bench_step_overhead.py).
 """
 import numpy as np
 
-from seqnet import optimizers
+from seqnet import _engine, optimizers
 from seqnet.callbacks import BaseLogger, CallbackList, History, ProgbarLogger
 from seqnet.engine import data as data_utils
 from seqnet.engine import training_loop
@@ -87,6 +87,7 @@ class Model(Network):
         self.metrics = metrics if metrics is not None else []
         self._compile_args = {"metrics": metrics, "weighted_metrics": weighted_metrics}
         self._compiled_losses = [CompiledLoss(l) for l in per_loss]
+        self._grad_keys = [f"grad{i}" for i in range(len(per_loss))]
         self._loss_weights = [float(w) for w in weights]
         self._temporal = [mode == "temporal" for mode in modes]
         self._output_metric_ids = [[(m, False) for m in ms] + [(m, True) for m in ws]
@@ -230,11 +231,16 @@ class Model(Network):
     def _gather(self, key, data, ids):
         """The rows `ids` of an array in a reused buffer."""
         buf = self._buffers.get(key)
-        shape = (len(ids),) + tuple(data.shape[1:])
-        if buf is None or buf.shape[1:] != shape[1:] or buf.shape[0] < shape[0]:
-            buf = np.empty(shape, dtype=np.float32)
+        n = len(ids)
+        if buf is None or buf.shape[1:] != data.shape[1:] or buf.shape[0] < n:
+            buf = np.empty((n,) + tuple(data.shape[1:]), dtype=np.float32)
             self._buffers[key] = buf
-        return gather_rows(data, ids, buf[:shape[0]])
+        if buf.shape[0] != n:
+            buf = buf[:n]
+        if type(data) is np.ndarray:
+            _engine.gather_rows(data, ids, buf)
+            return buf
+        return gather_rows(data, ids, buf)
 
     def _buffer(self, key, shape):
         buf = self._buffers.get(key)
@@ -244,17 +250,26 @@ class Model(Network):
         return buf[:shape[0]]
 
     # ---- one batch -------------------------------------------------------------------
-    def _losses(self, ys, outs, ws, training):
+    def _losses(self, ys, outs, ws, masks, training):
         """(total loss, per-output losses, output gradients (with training))."""
+        if len(outs) == 1 and ws is None and masks[0] is None:  # the common case, kept short
+            out, step = outs[0], self._fused_steps[0]
+            g = self._buffer("grad0", out.shape) if training else None
+            value = self._compiled_losses[0](ys[0], out, None, g, step.runner.logits if step is not None else None)
+            lw = self._loss_weights[0]
+            if training and lw != 1.0:
+                g *= np.float32(lw)
+            return lw * value, [value], [g]
         grads, per_output, total = [], [], 0.0
-        masks = self._output_masks()
-        for i, (loss, lw, y, out) in enumerate(zip(self._compiled_losses, self._loss_weights, ys, outs)):
-            g = self._buffer(f"grad{i}", out.shape) if training else None
+        fused = self._fused_steps
+        for i, out in enumerate(outs):
             w = None if ws is None else ws[i]
             if masks[i] is not None or (w is not None and (w.ndim > 1 or out.ndim > 2)):
                 w = element_weights(out, masks[i], w)
-            step = self._fused_steps[i]
-            value = loss(y, out, w, g, step.runner.logits if step is not None else None)
+            g = self._buffer(self._grad_keys[i], out.shape) if training else None
+            step = fused[i]
+            value = self._compiled_losses[i](ys[i], out, w, g, step.runner.logits if step is not None else None)
+            lw = self._loss_weights[i]
             if training and lw != 1.0:
                 g *= np.float32(lw)
             per_output.append(value)
@@ -262,9 +277,8 @@ class Model(Network):
             total += lw * value
         return total, per_output, grads
 
-    def _values_of(self, total, per_output, ys, outs, ws):
-        values = [total] + (per_output if len(self.outputs) > 1 else [])
-        masks = self._output_masks()
+    def _values_of(self, total, per_output, ys, outs, ws, masks):
+        values = [total] + per_output if len(outs) > 1 else [total]
         for i, m in self._metrics:
             values.append(m(ys[i], outs[i], None if ws is None else ws[i], masks[i]))
         return values
@@ -275,10 +289,11 @@ class Model(Network):
             xs, ys = [xs], [ys]
             ws = None if ws is None else [ws]
         outs = self._run(xs, True)
-        total, per_output, grads = self._losses(ys, outs, ws, True)
+        masks = self._output_masks()
+        total, per_output, grads = self._losses(ys, outs, ws, masks, True)
         if self._regularized or self._activity:
             total += self._penalties(self._activity)
-        values = self._values_of(total, per_output, ys, outs, ws)
+        values = self._values_of(total, per_output, ys, outs, ws, masks)
         self._backward(grads)
         for w in self._regularized:
             w.regularizer.add_gradient(w.value, w.grad)
@@ -291,9 +306,10 @@ class Model(Network):
 
     def _test_batch(self, xs, ys, ws):
         outs = self._run(xs, False)
-        total, per_output, _ = self._losses(ys, outs, ws, False)
+        masks = self._output_masks()
+        total, per_output, _ = self._losses(ys, outs, ws, masks, False)
         total += self._penalties(self._has_activity_regularizers())
-        return self._values_of(total, per_output, ys, outs, ws)
+        return self._values_of(total, per_output, ys, outs, ws, masks)
 
     # ---- fit / evaluate / predict ----------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,

@@ -57,10 +57,11 @@ class Optimizer:
 
     def current_lr(self):
         """The learning rate the next update will use, decay included."""
-        lr = float(K.get_value(self._lr))
-        decay = float(K.get_value(self.decay))
+        # float() of a Variable reads its value directly: this runs once per training step.
+        lr = float(self._lr)
+        decay = float(self.decay)
         if decay > 0.0:
-            lr /= 1.0 + decay * float(K.get_value(self.iterations))
+            lr /= 1.0 + decay * float(self.iterations)
         return lr
 
     def apply_gradients_flat(self, params, grads, segments):
