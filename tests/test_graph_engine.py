@@ -391,3 +391,20 @@ def test_keras_22_import_paths():
     assert keras.Input is Input and engine.Input is Input and engine.Layer is Layer is TopologyLayer
     assert engine.Model is Model and keras.models.Model is Model and issubclass(Sequential, Model)
     assert keras.layers.core.Lambda is Lambda and keras.layers.merge.Concatenate is Concatenate
+
+
+def test_call_time_training_flag_and_shared_dropout_draws_two_masks():
+    x = Input((200,))
+    drop = keras.layers.Dropout(0.5)
+    always = Model(x, keras.layers.Dropout(0.5)(x, training=True))
+    ones = np.ones((2, 200), np.float32)
+    out = always.predict(ones)  # training=True at the call: dropout also in predict
+    assert set(np.unique(out)) == {0.0, 2.0}
+    a, b = Input((200,)), Input((200,))
+    model = Model([a, b], [drop(a), drop(b)])
+    model.compile("sgd", "mse")
+    outs = model._run([ones, ones], True)
+    assert not np.array_equal(outs[0], outs[1])  # each call of the shared layer has its own mask
+    config = always.get_config()
+    assert config["layers"][1]["inbound_nodes"][0][0][3] == {"training": True}
+    assert set(np.unique(Model.from_config(config).predict(ones))) == {0.0, 2.0}

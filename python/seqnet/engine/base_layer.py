@@ -9,6 +9,7 @@ from seqnet import initializers
 from seqnet.engine import backend_call
 from seqnet.engine.keras_tensor import KerasTensor, Node, SymbolicMask, is_symbolic
 from seqnet.engine.weight import Weight
+from seqnet.random_state import new_key
 
 _ALLOWED_KWARGS = {"name", "trainable", "dtype", "input_shape", "input_dim", "batch_size",
                    "batch_input_shape", "weights", "input_length"}
@@ -212,6 +213,8 @@ class Layer:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone._workspaces = {}
+        if "_key" in clone.__dict__:  # a layer drawing random numbers (dropout): each call its own stream
+            clone._key = new_key()
         return clone
 
     # ---- weights ---------------------------------------------------------------------
