@@ -1,0 +1,3 @@
+"""Advanced activation layers (``seqnet.layers.advanced_activations``, the Keras 2.2 module path)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Layer wrappers (``seqnet.layers.wrappers``, the Keras 2.2 module path)."""
+
+__all__ = []
