@@ -2,6 +2,8 @@
 #pragma once
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+// Every binding file sees the same type casters (std::vector arguments): one definition each.
+#include <pybind11/stl.h>
 
 #include <cstdint>
 #include <string>
@@ -45,5 +47,8 @@ void bind_gemm(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_conv(py::module_& m);  // conv.cpp: convolution and pooling
 void bind_rnn(py::module_& m);   // rnn.cpp: recurrent layers and embeddings
+void bind_batchnorm(py::module_& m);   // batchnorm.cpp: BatchNormalization
+void bind_conv3d(py::module_& m);      // conv3d.cpp: Conv3D, 3-D pooling, locally connected
+void bind_conv_extra(py::module_& m);  // conv_extra.cpp: depthwise and transposed convolution
 
 }  // namespace seqnet

@@ -34,4 +34,7 @@ PYBIND11_MODULE(_engine, m) {
     seqnet::bind_nn(m);
     seqnet::bind_conv(m);
     seqnet::bind_rnn(m);
+    seqnet::bind_batchnorm(m);
+    seqnet::bind_conv3d(m);
+    seqnet::bind_conv_extra(m);
 }

@@ -203,6 +203,26 @@ def adamax_update(
 ) -> None:
     ...
 
+def avg_pool3d_backward(
+    dy: F32Array,
+    dmid: F32Array,
+    dx: F32Array,
+    pool_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+) -> None:
+    ...
+
+def avg_pool3d_forward(
+    x: F32Array,
+    y: F32Array,
+    mid: F32Array,
+    pool_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+) -> None:
+    ...
+
 def avg_pool_backward(
     dy: F32Array,
     dx: F32Array,
@@ -220,6 +240,114 @@ def avg_pool_forward(
     pads: tuple[int, int],
 ) -> None:
     ...
+
+def batchnorm_backward(
+    x: F32Array,
+    dy: F32Array,
+    gamma: F32Array | None,
+    mean: F32Array,
+    inv_std: F32Array,
+    dx: F32Array | None,
+    dgamma: F32Array | None,
+    dbeta: F32Array | None,
+    workspace: F32Array,
+    axis: int,
+    batch_stats: bool,
+) -> None:
+    """dx (may be dy itself), dgamma, dbeta (each optional) from dy and the forward's mean and inv_std;
+    batch_stats: the forward used the batch's statistics.
+    """
+
+def batchnorm_forward_inference(
+    x: F32Array,
+    gamma: F32Array | None,
+    beta: F32Array | None,
+    moving_mean: F32Array,
+    moving_variance: F32Array,
+    y: F32Array,
+    mean: F32Array | None,
+    inv_std: F32Array | None,
+    workspace: F32Array,
+    axis: int,
+    epsilon: float,
+) -> None:
+    """y = (x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta; mean / inv_std (optional)
+    receive what batchnorm_backward needs.
+    """
+
+def batchnorm_forward_training(
+    x: F32Array,
+    gamma: F32Array | None,
+    beta: F32Array | None,
+    y: F32Array,
+    mean: F32Array,
+    inv_std: F32Array,
+    moving_mean: F32Array | None,
+    moving_variance: F32Array | None,
+    workspace: F32Array,
+    axis: int,
+    epsilon: float,
+    momentum: float,
+) -> None:
+    """Batch statistics along `axis`, y = (x - mean) * inv_std * gamma + beta; writes mean and inv_std, and
+    updates moving_mean / moving_variance (both or None) as Keras 2.2.4 does.
+    """
+
+def batchnorm_workspace_size(shape: collections.abc.Sequence, axis: int) -> int:
+    """Floats of workspace the batchnorm_* kernels need for an input of `shape` normalised along `axis`."""
+
+def conv3d_backward(
+    x: F32Array,
+    kernel: F32Array,
+    z: F32Array | None,
+    y: F32Array,
+    dy: F32Array,
+    dx: F32Array | None,
+    dkernel: F32Array,
+    dbias: F32Array | None,
+    col: F32Array | None,
+    dw_partials: F32Array | None,
+    unfold: F32Array | None,
+    kernel_buffer: F32Array | None,
+    dunfold: F32Array | None,
+    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    dilation_rate: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    activation: Activation,
+    dy_is_preactivation: bool,
+) -> None:
+    ...
+
+def conv3d_forward(
+    x: F32Array,
+    kernel: F32Array,
+    bias: F32Array | None,
+    z: F32Array | None,
+    y: F32Array,
+    col: F32Array | None,
+    unfold: F32Array | None,
+    kernel_buffer: F32Array | None,
+    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    dilation_rate: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    activation: Activation,
+) -> None:
+    """y (n, od, oh, ow, f) = act(conv3d(x (n, d, h, w, c), kernel (kd, kh, kw, c, f)) + bias); pads =
+    (front, top, left); workspaces sized by conv3d_workspace_sizes (unfold keeps the unfolded x for
+    conv3d_backward).
+    """
+
+def conv3d_workspace_sizes(
+    x_shape: collections.abc.Sequence[int],
+    kernel_shape: collections.abc.Sequence[int],
+    y_shape: collections.abc.Sequence[int],
+    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    dilation_rate: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+) -> dict:
+    """Sizes of conv3d's workspaces: unfold, kernel_buffer and dw_partials (floats); col is (k * col_rows,
+    col_cols) for k >= 1, or None when col_rows is 0.
+    """
 
 def conv_backward(
     x: F32Array,
@@ -261,6 +389,58 @@ def conv_forward(
     is the im2col workspace (rows >= oh*ow, kh*kw*c), None only for a 1x1 unpadded stride-1 kernel.
     """
 
+def conv_transpose_backward(
+    x: F32Array,
+    kernel: F32Array,
+    z: F32Array | None,
+    y: F32Array,
+    dy: F32Array,
+    dx: F32Array | None,
+    dkernel: F32Array,
+    dbias: F32Array | None,
+    col: F32Array | None,
+    dw_partials: F32Array | None,
+    strides: tuple[int, int],
+    dilation_rate: tuple[int, int],
+    pads: tuple[int, int],
+    activation: Activation,
+    dy_is_preactivation: bool,
+) -> None:
+    """Writes dkernel, dbias (optional) and dx (optional) from dy, which it overwrites with dL/dz unless
+    dy_is_preactivation; dw_partials holds conv_transpose_partials_size(...) floats (None with col
+    None).
+    """
+
+def conv_transpose_forward(
+    x: F32Array,
+    kernel: F32Array,
+    bias: F32Array | None,
+    z: F32Array | None,
+    y: F32Array,
+    col: F32Array | None,
+    strides: tuple[int, int],
+    dilation_rate: tuple[int, int],
+    pads: tuple[int, int],
+    activation: Activation,
+) -> None:
+    """y (n, oh, ow, f) = act(conv_transpose(x (n, h, w, cin), kernel (kh, kw, f, cin)) + bias): the input
+    gradient of the convolution y -> x with these strides, dilation and pads (top, left); col is the
+    column workspace (rows >= h*w, kh*kw*f), None only for a 1x1 unpadded stride-1 kernel.
+    """
+
+def conv_transpose_partials_size(
+    n: int,
+    h: int,
+    w: int,
+    kh: int,
+    kw: int,
+    filters: int,
+    in_channels: int,
+) -> int:
+    """Floats of the dw_partials workspace conv_transpose_backward needs for an input x of (n, h, w,
+    in_channels) and a kernel (kh, kw, filters, in_channels), when it is given a col workspace.
+    """
+
 def dense_backward(
     x: F32Array,
     kernel: F32Array,
@@ -284,6 +464,61 @@ def dense_forward(
     act: Activation,
 ) -> None:
     ...
+
+def depthwise_backward(
+    x: F32Array,
+    depthwise_kernel: F32Array,
+    z: F32Array | None,
+    y: F32Array,
+    dy: F32Array,
+    dx: F32Array | None,
+    ddepthwise_kernel: F32Array,
+    dbias: F32Array | None,
+    dw_partials: F32Array | None,
+    expanded: F32Array | None,
+    strides: tuple[int, int],
+    dilation_rate: tuple[int, int],
+    pads: tuple[int, int],
+    activation: Activation,
+    dy_is_preactivation: bool,
+) -> None:
+    """Writes ddepthwise_kernel, dbias (optional) and dx (optional) from dy, which it overwrites with dL/dz
+    unless dy_is_preactivation; dw_partials holds depthwise_dw_partials_size(...) floats, expanded
+    depthwise_expanded_size(...) (None when dm == 1).
+    """
+
+def depthwise_dw_partials_size(
+    n: int,
+    oh: int,
+    ow: int,
+    kh: int,
+    kw: int,
+    c: int,
+    depth_multiplier: int,
+) -> int:
+    """Floats of the dw_partials workspace depthwise_backward needs for these sizes."""
+
+def depthwise_expanded_size(n: int, h: int, w: int, c: int, depth_multiplier: int) -> int:
+    """Floats of the expanded workspace depthwise_forward and depthwise_backward need for an input x of (n,
+    h, w, c): the input with each channel repeated depth_multiplier times, 0 when it is 1.
+    """
+
+def depthwise_forward(
+    x: F32Array,
+    depthwise_kernel: F32Array,
+    bias: F32Array | None,
+    z: F32Array | None,
+    y: F32Array,
+    expanded: F32Array | None,
+    strides: tuple[int, int],
+    dilation_rate: tuple[int, int],
+    pads: tuple[int, int],
+    activation: Activation,
+) -> None:
+    """y (n, oh, ow, c*dm) = act(depthwise(x (n, h, w, c), depthwise_kernel (kh, kw, c, dm)) + bias);
+    output channel ci*dm + m reads input channel ci; pads = (top, left); z (optional) keeps the pre-
+    activation; expanded is a workspace of depthwise_expanded_size(...) floats, None when dm == 1.
+    """
 
 def detected_isa() -> str:
     ...
@@ -321,6 +556,41 @@ def global_max_pool_backward(dy: F32Array, argmax: I32Array, dx: F32Array) -> No
 def global_max_pool_forward(x: F32Array, y: F32Array, argmax: I32Array) -> None:
     ...
 
+def local_backward(
+    x: F32Array,
+    kernel: F32Array,
+    z: F32Array | None,
+    y: F32Array,
+    dy: F32Array,
+    dx: F32Array | None,
+    dkernel: F32Array,
+    dbias: F32Array | None,
+    col: F32Array,
+    kernel_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(2)"],
+    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(2)"],
+    channels_first: bool,
+    activation: Activation,
+    dy_is_preactivation: bool,
+) -> None:
+    ...
+
+def local_forward(
+    x: F32Array,
+    kernel: F32Array,
+    bias: F32Array | None,
+    z: F32Array | None,
+    y: F32Array,
+    col: F32Array,
+    kernel_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(2)"],
+    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(2)"],
+    channels_first: bool,
+    activation: Activation,
+) -> None:
+    """Locally connected ('valid'): y (n, oh, ow, f) = act(patches(x) kernel[p] + bias[p]) per position p;
+    x is (n, h, w, c), or (n, c, h, w) when channels_first; kernel (oh*ow, kh*kw*c, f); bias (oh*ow, f);
+    col (n, oh*ow, kh*kw*c) receives the patches for local_backward.
+    """
+
 def loss(
     loss: Loss,
     y_true: F32Array,
@@ -334,6 +604,32 @@ def loss(
 
 def matmul(a: F32Array, b: F32Array, trans_a: bool = False, trans_b: bool = False) -> F32Array:
     """op(a) @ op(b) as a new float32 array."""
+
+def max_pool3d_backward(
+    dy: F32Array,
+    argmax: F32Array,
+    mid_argmax: F32Array,
+    dmid: F32Array,
+    dx: F32Array,
+    pool_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+) -> None:
+    ...
+
+def max_pool3d_forward(
+    x: F32Array,
+    y: F32Array,
+    argmax: F32Array,
+    mid: F32Array,
+    mid_argmax: F32Array,
+    pool_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+) -> None:
+    """y (n, od, oh, ow, c) = max over windows of x (n, d, h, w, c); mid and mid_argmax (n, d, oh, ow, c)
+    keep the (h, w) pass for max_pool3d_backward.
+    """
 
 def max_pool_backward(
     dy: F32Array,

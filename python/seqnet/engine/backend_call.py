@@ -43,12 +43,12 @@ def forward(layer, x, training, mask=None, call_kwargs=None):
         kwargs.setdefault("training", training)
     if mask is not None and ("mask" in params):
         kwargs["mask"] = mask
-    swapped = _swap_weights_for_leaves(layer)
+    swapped = swap_weights_for_leaves(layer)
     try:
         with session.call_phase(training):
             out = layer.call(leaves if takes_list else leaves[0], **kwargs)
     finally:
-        _restore_weights(layer, swapped)
+        restore_weights(layer, swapped)
     returns_list = isinstance(out, (list, tuple))
     outs = list(out) if returns_list else [out]
     values = [np.ascontiguousarray(o.value if isinstance(o, Tensor) else np.asarray(o), dtype=np.float32)
@@ -66,7 +66,7 @@ def backward(layer, dy, need_dx):
                   for c, o in zip(cotangents, outs)]
     grads = backpropagate(outs, cotangents)
     seen = set()
-    for weight, leaf in _leaves_of(swapped):
+    for weight, leaf in leaves_of(swapped):
         seen.add(id(weight))
         if weight.grad is None:
             continue
@@ -97,18 +97,18 @@ def infer_output_shape(layer, input_shape):
     shapes = input_shape if isinstance(input_shape, list) else [input_shape]
     arrays = [np.zeros(tuple(2 if i == 0 else (3 if d is None else d) for i, d in enumerate(s)), np.float32)
               for s in shapes]
-    swapped = _swap_weights_for_leaves(layer)
+    swapped = swap_weights_for_leaves(layer)
     try:
         with session.call_phase(False):
             out = layer.call(arrays if isinstance(input_shape, list) else arrays[0])
     finally:
-        _restore_weights(layer, swapped)
+        restore_weights(layer, swapped)
     outs = out if isinstance(out, (list, tuple)) else [out]
     result = [(None,) + tuple(np.shape(o.value if isinstance(o, Tensor) else o))[1:] for o in outs]
     return result if isinstance(out, (list, tuple)) else result[0]
 
 
-def _swap_weights_for_leaves(layer):
+def swap_weights_for_leaves(layer):
     """Replaces the layer's Weight attributes (and lists of them) by tape leaves; returns
     what to put back: [(name, original, replacement)]."""
     swapped = []
@@ -125,12 +125,12 @@ def _swap_weights_for_leaves(layer):
     return swapped
 
 
-def _restore_weights(layer, swapped):
+def restore_weights(layer, swapped):
     for name, original, _ in swapped:
         setattr(layer, name, original)
 
 
-def _leaves_of(swapped):
+def leaves_of(swapped):
     for _, original, replacement in swapped:
         if isinstance(original, Weight):
             yield original, replacement

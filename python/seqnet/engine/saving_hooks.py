@@ -12,7 +12,7 @@ def register(module):
 
 def get():
     """The saving module: save_model, save_weights, load_weights, model_to_json,
-    functional_from_config, sequential_from_config."""
+    functional_from_config, sequential_from_config, layer_from_config."""
     if not _SAVING:
         raise RuntimeError("seqnet.saving is not loaded; `import seqnet` first")
     return _SAVING[0]

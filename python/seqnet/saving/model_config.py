@@ -228,7 +228,7 @@ def _check_indices(entry, what):
 
 def _check_call_sizes(layer, shapes):
     """Refuses a layer call whose weights would be too large, before the layer is built."""
-    units = getattr(layer, "units", None)
+    units = _units_of(layer)
     for shape in shapes:
         if isinstance(units, int) and shape and shape[-1] is not None and shape[-1] * units > _MAX_ELEMENTS:
             raise SavingError(f"layer '{layer.name}': a kernel of {shape[-1]} x {units} is too large")
@@ -312,7 +312,7 @@ def _layer_kwargs(class_name, config, custom_objects):
     for key, value in list(config.items()):
         if key.endswith("regularizer") and isinstance(value, dict):
             config[key] = _regularizer_config(value)
-        if custom_objects and key != "name":
+        if custom_objects and key not in ("name", "layer", "backward_layer"):
             config[key] = _resolve_custom(value, custom_objects)
     return config
 
@@ -339,20 +339,27 @@ def _resolve_custom(value, custom_objects):
     return value
 
 
+def _units_of(layer):
+    """A layer's `units`, looking through wrappers (TimeDistributed(Dense(...)))."""
+    while getattr(layer, "units", None) is None and getattr(layer, "layer", None) is not None:
+        layer = layer.layer
+    return getattr(layer, "units", None)
+
+
 def _check_sizes(layers):
     """Refuses, before anything is allocated, shapes no real model has (a hostile file)."""
     for layer in layers:
         shape = layer.batch_input_shape
         if shape is not None and any(d is not None and d > _MAX_ELEMENTS for d in shape):
             raise SavingError(f"layer '{layer.name}': input shape {shape} is too large")
-        units = getattr(layer, "units", None)
+        units = _units_of(layer)
         if isinstance(units, int) and units > _MAX_ELEMENTS:
             raise SavingError(f"layer '{layer.name}': units={units} is too large")
     shape = next((layer.batch_input_shape for layer in layers if layer.batch_input_shape is not None), None)
     if shape is None:
         return
     for layer in layers:
-        units = getattr(layer, "units", None)
+        units = _units_of(layer)
         if isinstance(units, int) and shape[-1] is not None and shape[-1] * units > _MAX_ELEMENTS:
             raise SavingError(f"layer '{layer.name}': a kernel of {shape[-1]} x {units} is too large")
         try:

@@ -1,3 +1,5 @@
 """Convolutional recurrent layers (``seqnet.layers.convolutional_recurrent``, the Keras 2.2 module path)."""
 
-__all__ = []
+from seqnet.layers.convolutional_recurrent.conv_lstm2d import ConvLSTM2D
+
+__all__ = ["ConvLSTM2D"]

@@ -1,3 +1,4 @@
 """Normalization layers (``seqnet.layers.normalization``, the Keras 2.2 module path)."""
+from seqnet.layers.normalization.batch_normalization import BatchNormalization
 
-__all__ = []
+__all__ = ["BatchNormalization"]

@@ -1,0 +1,18 @@
+// Depthwise convolution kernels built for the generic instruction set; see depthwise_kernels.inl.
+#include <cstdint>
+#include <cstring>
+
+#include "depthwise_kernels.h"
+
+namespace seqnet {
+namespace generic {
+
+// Floats in one vector register of this instruction set.
+#define SEQNET_DW_VL 4
+#include "depthwise_kernels.inl"
+#undef SEQNET_DW_VL
+
+const DepthwiseKernels& depthwise_kernels() { return table; }
+
+}  // namespace generic
+}  // namespace seqnet

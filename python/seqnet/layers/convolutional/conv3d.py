@@ -1,0 +1,120 @@
+"""Conv3D: convolution over volumes, kernel (kernel_dim1, kernel_dim2, kernel_dim3, input_channels, filters)."""
+from seqnet import _engine
+from seqnet.layers.convolutional.base_conv import _LINEAR, Conv
+from seqnet.layers.convolutional.conv_utils import ChannelsMover, output_length, pad_before
+
+# The 2-D im2col block of one chunk of depth slices holds at most this many floats (one slice always fits).
+_COL_BUDGET = 1 << 23
+
+
+class Conv3D(Conv):
+    """3-D convolution over volumes (Keras 2.2.4's ``Conv3D``).
+
+    Input ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels,
+    dim1, dim2, dim3)`` (``channels_first``); kernel ``kernel_size + (channels, filters)`` and
+    bias ``(filters,)``, in Keras' layout, so weights move both ways with Keras and tf-keras.
+
+    Arguments: ``filters``, ``kernel_size`` (an int or 3 ints), ``strides`` (default 1),
+    ``padding`` ('valid' or 'same', TensorFlow's rule: the odd padded element goes after),
+    ``data_format``, ``dilation_rate``, ``activation``, ``use_bias``, and the kernel/bias
+    initializers, regularizers and constraints and ``activity_regularizer``, as in Keras.
+
+    The engine unfolds the input along the first spatial axis and runs the 2-D convolution's
+    blocked im2col + GEMM (bias and activation fused) on it, so it keeps an unfolded copy of the
+    batch (about kernel_size[0] / strides[0] times the input) between forward and backward.
+    Unlike TensorFlow, strides > 1 together with dilation_rate > 1 are accepted (as in Conv2D).
+    """
+
+    rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1, 1), activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+                         bias_constraint=bias_constraint, **kwargs)
+
+    def _geometry3d(self, x5):
+        """Output sizes and padding before, per spatial axis, of the channels_last input."""
+        spatial = x5.shape[1:4]
+        out = tuple(output_length(length, self.kernel_size[a], self.padding, self.strides[a], self.dilation_rate[a])
+                    for a, length in enumerate(spatial))
+        if min(out) < 1:
+            raise ValueError(f"Layer '{self.name}': input of shape {x5.shape} is smaller than the kernel "
+                             f"{self.kernel_size} (dilation_rate {self.dilation_rate}) with padding='valid'")
+        pads = tuple(pad_before(length, out[a], self.kernel_size[a], self.padding, self.strides[a],
+                                self.dilation_rate[a]) for a, length in enumerate(spatial))
+        return out, pads
+
+    def _workspaces3d(self, x5, y5_shape):
+        cached = getattr(self, "_sizes_for", None)
+        if cached is None or cached[0] != x5.shape:  # one engine call per new batch shape, not per step
+            self._sizes_for = (x5.shape, _engine.conv3d_workspace_sizes(
+                x5.shape, self.kernel.value.shape, y5_shape, self.strides, self.dilation_rate, self._pads))
+        sizes = self._sizes_for[1]
+        col = None
+        if sizes["col_rows"]:
+            slices = max(1, min(y5_shape[0] * y5_shape[1],
+                                _COL_BUDGET // max(sizes["col_rows"] * sizes["col_cols"], 1)))
+            col = self._workspace("col", (slices * sizes["col_rows"], sizes["col_cols"]))
+        flat = {key: self._workspace(key, (sizes[key],)) if sizes[key] else None
+                for key in ("unfold", "kernel_buffer", "dw_partials")}
+        return sizes, col, flat
+
+    def forward(self, x, training):
+        first = self.data_format == "channels_first"
+        x5 = ChannelsMover.to_last(self, "x_last", x) if first else x
+        out, self._pads = self._geometry3d(x5)
+        y5_shape = (x5.shape[0],) + out + (self.filters,)
+        self._sizes, col, flat = self._workspaces3d(x5, y5_shape)
+        bias = self.bias.value if self.bias is not None else None
+        kernel, unfold, kbuf = self.kernel.value, flat["unfold"], flat["kernel_buffer"]
+        args = (col, unfold, kbuf, self.strides, self.dilation_rate, self._pads)
+        if self._split_act:  # channels_first: the activation runs on the moved output (Keras' last axis)
+            z5 = self._workspace("z_last", y5_shape)
+            _engine.conv3d_forward(x5, kernel, bias, None, z5, *args, _LINEAR)
+            z = ChannelsMover.to_first(self, "z", z5)
+            y = self._workspace("y", z.shape)
+            _engine.activation_forward(self._act, z, y)
+            self._z_arg = z if _engine.activation_backward_needs_input(self._act) else None
+        else:
+            y5 = self._workspace("y", y5_shape)
+            z = self._workspace("z", y5_shape) if self._keep_z else None
+            _engine.conv3d_forward(x5, kernel, bias, z, y5, *args, self._act)
+            y = ChannelsMover.to_first(self, "y_first", y5) if first else y5
+            self._z_arg = z
+        self._x5, self._y_out, self._col_ws, self._flat = x5, y, col, flat
+        self._y5 = None if self._split_act or first else y
+        self.logits = z if self._keep_z else None
+        if self._custom is not None:
+            return self._custom.forward(y)
+        return y
+
+    def backward(self, dy, need_dx=True, dy_is_preactivation=False):
+        if self._custom is not None:
+            dy = self._custom.backward(dy)
+        first = self.data_format == "channels_first"
+        act, pre = self._act, dy_is_preactivation
+        if first:
+            if self._act != _LINEAR and not pre:
+                _engine.activation_backward(self._act, self._z_arg, self._y_out, dy, dy)
+            dy = ChannelsMover.to_last(self, "dy_last", dy)
+            act, pre = _LINEAR, True
+        y5 = self._y5 if self._y5 is not None else dy
+        dx5 = self._workspace("dx_last" if first else "dx", self._x5.shape) if need_dx else None
+        dunfold = self._workspace("dunfold", (self._sizes["unfold"],)) if need_dx and self._sizes["unfold"] else None
+        bias_grad = self.bias.grad if self.bias is not None else None
+        flat = self._flat
+        _engine.conv3d_backward(self._x5, self.kernel.value, self._z_arg if not first else None, y5, dy, dx5,
+                                self.kernel.grad, bias_grad, self._col_ws, flat["dw_partials"], flat["unfold"],
+                                flat["kernel_buffer"], dunfold, self.strides, self.dilation_rate, self._pads, act, pre)
+        if dx5 is None:
+            return None
+        return ChannelsMover.to_first(self, "dx", dx5) if first else dx5
+
+
+Convolution3D = Conv3D
