@@ -119,19 +119,20 @@ class Conv(Layer):
         images = max(1, min(n, _COL_BUDGET // max(pixels * patch, 1)))
         return self._workspace("col", (images * pixels, patch))
 
+    # ---- running: channels_first moved around NHWC kernels that fuse bias + activation ----
+    # forward/backward are shared by every convolution layer; a subclass says what its
+    # kernels do through three hooks:
+    #   _prepare(x4): the geometry for the NHWC input (workspaces too); returns the output shape;
+    #   _kernel_forward(x4, z4, y4, act): y4 = act(z4), z4 optional;
+    #   _kernel_backward(x4, dy4, dx4, z4, y4, act, pre): the weights' grad, and dx4 when not None.
     def forward(self, x, training):
         first = self.data_format == "channels_first"
         xl = ChannelsMover.to_last(self, "x_last", x) if first else x
         x4 = as_nhwc(xl, self.rank)
-        out, self._pads, self._st, self._dl = self._geometry(x4)
-        n = x4.shape[0]
-        kernel4 = self._kernel4()
-        y4_shape = (n,) + out + (self.filters,)
-        bias = self.bias.value if self.bias is not None else None
-        col = self._col(n, out, kernel4)
-        if self._split_act:
+        y4_shape = self._prepare(x4)
+        if self._split_act:  # channels_first: the activation runs on the moved output (Keras' last axis)
             z4 = self._workspace("z_last", y4_shape)
-            _engine.conv_forward(x4, kernel4, bias, None, z4, col, self._st, self._dl, self._pads, _LINEAR)
+            self._kernel_forward(x4, None, z4, _LINEAR)
             z = ChannelsMover.to_first(self, "z", self._unview(z4))
             y = self._workspace("y", z.shape)
             _engine.activation_forward(self._act, z, y)
@@ -139,24 +140,18 @@ class Conv(Layer):
         else:
             y4 = self._workspace("y", y4_shape)
             z4 = self._workspace("z", y4_shape) if self._keep_z else None
-            _engine.conv_forward(x4, kernel4, bias, z4, y4, col, self._st, self._dl, self._pads, self._act)
+            self._kernel_forward(x4, z4, y4, self._act)
             y = self._unview(y4)
             if first:  # linear: the output only moves
                 y = ChannelsMover.to_first(self, "y_first", y)
             z = None if z4 is None else self._unview(z4)
             self._z_arg = z4
-        self._x4, self._y_out, self._col_ws, self._y4_shape = x4, y, col, y4_shape
+        self._x4, self._y_out = x4, y
         self._y4 = None if self._split_act or first else y4
         self.logits = z if self._keep_z else None
         if self._custom is not None:
             return self._custom.forward(y)
         return y
-
-    def _unview(self, a4):
-        return a4.reshape(a4.shape[0], a4.shape[2], a4.shape[3]) if self.rank == 1 else a4
-
-    def _view(self, a):
-        return as_nhwc(a, self.rank)
 
     def backward(self, dy, need_dx=True, dy_is_preactivation=False):
         if self._custom is not None:
@@ -171,23 +166,43 @@ class Conv(Layer):
         dy4 = self._view(dy)
         y4 = self._y4 if self._y4 is not None else dy4
         dx4 = self._workspace("dx_last" if first else "dx", self._x4.shape) if need_dx else None
-        bias_grad = self.bias.grad if self.bias is not None else None
-        partials = None
-        if self._col_ws is not None:
-            n, oh, ow, f = self._y4_shape
-            kh, kw, c, _ = self._kernel4().shape
-            size = _engine.conv_dw_partials_size(n, oh, ow, kh, kw, c, f)
-            partials = self._workspace("dw_partials", (size,))
-        kgrad = self.kernel.grad
-        kgrad4 = kgrad.reshape((1,) + kgrad.shape) if self.rank == 1 else kgrad
-        _engine.conv_backward(self._x4, self._kernel4(), self._z_arg if not first else None, y4, dy4, dx4, kgrad4,
-                              bias_grad, self._col_ws, partials, self._st, self._dl, self._pads, act, pre)
+        self._kernel_backward(self._x4, dy4, dx4, None if first else self._z_arg, y4, act, pre)
         if dx4 is None:
             return None
         dx = self._unview(dx4)
         if first:
             dx = ChannelsMover.to_first(self, "dx", dx)
         return dx
+
+    def _unview(self, a4):
+        return a4.reshape(a4.shape[0], a4.shape[2], a4.shape[3]) if self.rank == 1 else a4
+
+    def _view(self, a):
+        return as_nhwc(a, self.rank)
+
+    # ---- the hooks, for Conv1D/Conv2D: im2col + GEMM (_engine.conv_forward/backward) ----
+    def _prepare(self, x4):
+        out, self._pads, self._st, self._dl = self._geometry(x4)
+        n = x4.shape[0]
+        self._col_ws = self._col(n, out, self._kernel4())
+        self._y4_shape = (n,) + out + (self.filters,)
+        return self._y4_shape
+
+    def _kernel_forward(self, x4, z4, y4, act):
+        bias = self.bias.value if self.bias is not None else None
+        _engine.conv_forward(x4, self._kernel4(), bias, z4, y4, self._col_ws, self._st, self._dl, self._pads, act)
+
+    def _kernel_backward(self, x4, dy4, dx4, z4, y4, act, pre):
+        partials = None
+        if self._col_ws is not None:
+            n, oh, ow, f = self._y4_shape
+            kh, kw, c, _ = self._kernel4().shape
+            partials = self._workspace("dw_partials", (_engine.conv_dw_partials_size(n, oh, ow, kh, kw, c, f),))
+        kgrad = self.kernel.grad
+        kgrad4 = kgrad.reshape((1,) + kgrad.shape) if self.rank == 1 else kgrad
+        bias_grad = self.bias.grad if self.bias is not None else None
+        _engine.conv_backward(x4, self._kernel4(), z4, y4, dy4, dx4, kgrad4, bias_grad, self._col_ws, partials,
+                              self._st, self._dl, self._pads, act, pre)
 
     def get_config(self):
         config = super().get_config()

@@ -1,7 +1,7 @@
 """Conv3D: convolution over volumes, kernel (kernel_dim1, kernel_dim2, kernel_dim3, input_channels, filters)."""
 from seqnet import _engine
-from seqnet.layers.convolutional.base_conv import _LINEAR, Conv
-from seqnet.layers.convolutional.conv_utils import ChannelsMover, output_length, pad_before
+from seqnet.layers.convolutional.base_conv import Conv
+from seqnet.layers.convolutional.conv_utils import output_length, pad_before
 
 # The 2-D im2col block of one chunk of depth slices holds at most this many floats (one slice always fits).
 _COL_BUDGET = 1 << 23
@@ -65,56 +65,27 @@ class Conv3D(Conv):
                 for key in ("unfold", "kernel_buffer", "dw_partials")}
         return sizes, col, flat
 
-    def forward(self, x, training):
-        first = self.data_format == "channels_first"
-        x5 = ChannelsMover.to_last(self, "x_last", x) if first else x
+    # ---- Conv's hooks: the 3-D kernels (input unfolded along depth, then im2col + GEMM) ----
+    def _prepare(self, x5):
         out, self._pads = self._geometry3d(x5)
         y5_shape = (x5.shape[0],) + out + (self.filters,)
-        self._sizes, col, flat = self._workspaces3d(x5, y5_shape)
-        bias = self.bias.value if self.bias is not None else None
-        kernel, unfold, kbuf = self.kernel.value, flat["unfold"], flat["kernel_buffer"]
-        args = (col, unfold, kbuf, self.strides, self.dilation_rate, self._pads)
-        if self._split_act:  # channels_first: the activation runs on the moved output (Keras' last axis)
-            z5 = self._workspace("z_last", y5_shape)
-            _engine.conv3d_forward(x5, kernel, bias, None, z5, *args, _LINEAR)
-            z = ChannelsMover.to_first(self, "z", z5)
-            y = self._workspace("y", z.shape)
-            _engine.activation_forward(self._act, z, y)
-            self._z_arg = z if _engine.activation_backward_needs_input(self._act) else None
-        else:
-            y5 = self._workspace("y", y5_shape)
-            z = self._workspace("z", y5_shape) if self._keep_z else None
-            _engine.conv3d_forward(x5, kernel, bias, z, y5, *args, self._act)
-            y = ChannelsMover.to_first(self, "y_first", y5) if first else y5
-            self._z_arg = z
-        self._x5, self._y_out, self._col_ws, self._flat = x5, y, col, flat
-        self._y5 = None if self._split_act or first else y
-        self.logits = z if self._keep_z else None
-        if self._custom is not None:
-            return self._custom.forward(y)
-        return y
+        self._sizes, self._col_ws, self._flat = self._workspaces3d(x5, y5_shape)
+        return y5_shape
 
-    def backward(self, dy, need_dx=True, dy_is_preactivation=False):
-        if self._custom is not None:
-            dy = self._custom.backward(dy)
-        first = self.data_format == "channels_first"
-        act, pre = self._act, dy_is_preactivation
-        if first:
-            if self._act != _LINEAR and not pre:
-                _engine.activation_backward(self._act, self._z_arg, self._y_out, dy, dy)
-            dy = ChannelsMover.to_last(self, "dy_last", dy)
-            act, pre = _LINEAR, True
-        y5 = self._y5 if self._y5 is not None else dy
-        dx5 = self._workspace("dx_last" if first else "dx", self._x5.shape) if need_dx else None
-        dunfold = self._workspace("dunfold", (self._sizes["unfold"],)) if need_dx and self._sizes["unfold"] else None
-        bias_grad = self.bias.grad if self.bias is not None else None
+    def _kernel_forward(self, x5, z5, y5, act):
+        bias = self.bias.value if self.bias is not None else None
         flat = self._flat
-        _engine.conv3d_backward(self._x5, self.kernel.value, self._z_arg if not first else None, y5, dy, dx5,
-                                self.kernel.grad, bias_grad, self._col_ws, flat["dw_partials"], flat["unfold"],
-                                flat["kernel_buffer"], dunfold, self.strides, self.dilation_rate, self._pads, act, pre)
-        if dx5 is None:
-            return None
-        return ChannelsMover.to_first(self, "dx", dx5) if first else dx5
+        _engine.conv3d_forward(x5, self.kernel.value, bias, z5, y5, self._col_ws, flat["unfold"],
+                               flat["kernel_buffer"], self.strides, self.dilation_rate, self._pads, act)
+
+    def _kernel_backward(self, x5, dy5, dx5, z5, y5, act, pre):
+        flat = self._flat
+        dunfold = self._workspace("dunfold", (self._sizes["unfold"],)) if dx5 is not None and \
+            self._sizes["unfold"] else None
+        bias_grad = self.bias.grad if self.bias is not None else None
+        _engine.conv3d_backward(x5, self.kernel.value, z5, y5, dy5, dx5, self.kernel.grad, bias_grad, self._col_ws,
+                                flat["dw_partials"], flat["unfold"], flat["kernel_buffer"], dunfold, self.strides,
+                                self.dilation_rate, self._pads, act, pre)
 
 
 Convolution3D = Conv3D

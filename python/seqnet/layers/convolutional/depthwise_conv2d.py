@@ -6,22 +6,15 @@ import numpy as np
 from seqnet import _engine, constraints, initializers, regularizers
 from seqnet.engine.base_layer import Layer
 from seqnet.layers.convolutional.base_conv import Conv
-from seqnet.layers.convolutional.conv_utils import ChannelsMover, as_nhwc, check_spatial, with_channels
+from seqnet.layers.convolutional.conv_utils import check_spatial, with_channels
 
 _LINEAR = _engine.Activation.linear
 
 
 class FusedConv(Conv):
-    """Base of the convolution layers whose kernels take channels_last (NHWC) arrays and fuse
-    the bias and the activation. ``forward``/``backward`` move channels_first data to
-    channels_last and back, and split the activation off when it must run on the moved output
-    (as ``Conv`` does); a subclass says what its kernels do:
-
-    - ``_prepare(x4)``: the geometry for the NHWC input, returns the NHWC output shape;
-    - ``_kernel_forward(x4, z4, y4, act)``: y4 = act(z4), z4 optional;
-    - ``_kernel_backward(x4, dy4, dx4, z4, y4, act, pre)``: writes the weights' ``grad`` and
-      dx4 (when not None) from dy4, which it may overwrite.
-    """
+    """Base of DepthwiseConv2D, SeparableConv1D/2D and Conv2DTranspose: ``Conv``'s
+    forward/backward with their own kernels behind its hooks (``_prepare``,
+    ``_kernel_forward``, ``_kernel_backward``), and the argument checks they share."""
 
     def _check_strided_dilation(self):
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
@@ -38,64 +31,6 @@ class FusedConv(Conv):
         self.input_shape_seen = tuple(input_shape)
         self._out_spatial(spatial)
         return int(channels)
-
-    def forward(self, x, training):
-        first = self.data_format == "channels_first"
-        xl = ChannelsMover.to_last(self, "x_last", x) if first else x
-        x4 = as_nhwc(xl, self.rank)
-        y4_shape = self._prepare(x4)
-        if self._split_act:
-            z4 = self._workspace("z_last", y4_shape)
-            self._kernel_forward(x4, None, z4, _LINEAR)
-            z = ChannelsMover.to_first(self, "z", self._unview(z4))
-            y = self._workspace("y", z.shape)
-            _engine.activation_forward(self._act, z, y)
-            self._z_arg = z if _engine.activation_backward_needs_input(self._act) else None
-        else:
-            y4 = self._workspace("y", y4_shape)
-            z4 = self._workspace("z", y4_shape) if self._keep_z else None
-            self._kernel_forward(x4, z4, y4, self._act)
-            y = self._unview(y4)
-            if first:  # linear: the output only moves
-                y = ChannelsMover.to_first(self, "y_first", y)
-            z = None if z4 is None else self._unview(z4)
-            self._z_arg = z4
-        self._x4, self._y_out = x4, y
-        self._y4 = None if self._split_act or first else y4
-        self.logits = z if self._keep_z else None
-        if self._custom is not None:
-            return self._custom.forward(y)
-        return y
-
-    def backward(self, dy, need_dx=True, dy_is_preactivation=False):
-        if self._custom is not None:
-            dy = self._custom.backward(dy)
-        first = self.data_format == "channels_first"
-        act, pre = self._act, dy_is_preactivation
-        if first:
-            if self._act != _LINEAR and not pre:
-                _engine.activation_backward(self._act, self._z_arg, self._y_out, dy, dy)
-            dy = ChannelsMover.to_last(self, "dy_last", dy)
-            act, pre = _LINEAR, True
-        dy4 = self._view(dy)
-        y4 = self._y4 if self._y4 is not None else dy4
-        dx4 = self._workspace("dx_last" if first else "dx", self._x4.shape) if need_dx else None
-        self._kernel_backward(self._x4, dy4, dx4, None if first else self._z_arg, y4, act, pre)
-        if dx4 is None:
-            return None
-        dx = self._unview(dx4)
-        if first:
-            dx = ChannelsMover.to_first(self, "dx", dx)
-        return dx
-
-    def _prepare(self, x4):
-        raise NotImplementedError
-
-    def _kernel_forward(self, x4, z4, y4, act):
-        raise NotImplementedError
-
-    def _kernel_backward(self, x4, dy4, dx4, z4, y4, act, pre):
-        raise NotImplementedError
 
 
 def as_4d(value, rank):
