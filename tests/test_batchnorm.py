@@ -470,3 +470,19 @@ def test_mask_passes_through_and_shared_layer_trains():
     shared.train_on_batch([data((6, 3)), data((6, 3), seed=2)], data((6, 3), seed=3))
     after = bn.get_weights()
     assert all(np.isfinite(w).all() and not np.array_equal(w, w0) for w, w0 in zip(after, before))
+
+
+def test_predict_folds_batch_normalization_into_the_layer_before():
+    import seqnet as keras
+    from seqnet.layers import Activation, BatchNormalization, Conv2D, Dense, Flatten
+    from seqnet.models import Sequential
+    keras.utils.set_random_seed(3)
+    model = Sequential([Conv2D(4, 3, input_shape=(6, 6, 2)), BatchNormalization(), Activation("relu"), Flatten(),
+                        Dense(5, use_bias=False), BatchNormalization(), Dense(2)])
+    model.compile("sgd", "mse")
+    x = np.random.RandomState(0).rand(8, 6, 6, 2).astype(np.float32)
+    model.fit(x, np.random.rand(8, 2), epochs=2, verbose=0)  # moving statistics move away from 0/1
+    chain = model._inference_chain()
+    assert chain is not None and len(chain) == len(model.layers) - 2
+    unfolded = model._run([x], False)[0].copy()
+    np.testing.assert_allclose(model.predict(x), unfolded, rtol=1e-5, atol=1e-6)

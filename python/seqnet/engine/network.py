@@ -155,9 +155,10 @@ class Network(Layer):
         return None
 
     # ---- running ----------------------------------------------------------------------
-    def _run(self, xs, training, masks=None):
-        """Forward through the plan; the list of output arrays (layer workspaces)."""
-        chain = self._chain
+    def _run(self, xs, training, masks=None, chain=None):
+        """Forward through the plan; the list of output arrays (layer workspaces). `chain`
+        replaces the plain chain's runners (the folded ones of _inference_chain)."""
+        chain = chain or self._chain
         if chain is not None and masks is None:
             x = xs[0]
             for runner in chain:
@@ -190,6 +191,23 @@ class Network(Layer):
                 for s, o in zip(step.out_slots, oms if isinstance(oms, list) else [oms] * len(step.out_slots)):
                     mvals[s] = o
         return [values[s] for s in self._output_slots]
+
+    def _inference_chain(self):
+        """For predict: the plain chain with each layer that can fold itself into the one
+        before it (BatchNormalization after a linear Dense or convolution: ``fold_into``)
+        folded, so one kernel call does both; None when the model is not a plain chain.
+        Built from the current weights, once per predict call."""
+        if self._chain is None:
+            return None
+        chain, folded = [], False
+        for runner in self._chain:
+            fold = getattr(runner, "fold_into", None)
+            merged = fold(chain[-1]) if fold is not None and chain else None
+            if merged is not None:
+                chain[-1], folded = merged, True
+            else:
+                chain.append(runner)
+        return chain if folded else None
 
     def _output_masks(self):
         """The masks of the outputs of the last forward (None each when the graph has none)."""

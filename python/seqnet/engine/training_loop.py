@@ -84,11 +84,12 @@ def predict_loop(model, source, verbose=0, callbacks=None):
     n = source.n if source.count_mode == "samples" else None
     progbar = Progbar(n if n is not None else source.steps, verbose=verbose) if verbose == 1 else None
     out, parts, seen = None, [], 0
+    chain = model._inference_chain()
     try:
         cbk.call("on_predict_begin", {})
         for step, (xs, _, _, size) in enumerate(source.epoch()):
             cbk.call("on_predict_batch_begin", step, {"batch": step, "size": size})
-            outs = model._run(xs, False)
+            outs = model._run(xs, False, chain=chain)
             if n is not None:  # arrays: fill one preallocated result per output
                 if out is None:
                     out = [np.empty((n,) + a.shape[1:], dtype=np.float32) for a in outs]
