@@ -16,7 +16,8 @@ from seqnet import _engine
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENUMS = ("Activation", "Loss", "Accuracy", "RnnCell", "Isa")
 # Arrays that are not float32, by (function, argument).
-DTYPES = {("dropout_forward", "mask"): "U8Array", ("dropout_backward", "mask"): "U8Array",
+DTYPES = {("embedding_forward", "indices"): "IndexArray", ("embedding_backward", "indices"): "IndexArray",
+          ("dropout_forward", "mask"): "U8Array", ("dropout_backward", "mask"): "U8Array",
           ("gather_rows", "index"): "I64Array", ("max_pool_forward", "argmax"): "I32Array",
           ("max_pool_backward", "argmax"): "I32Array", ("global_max_pool_forward", "argmax"): "I32Array",
           ("global_max_pool_backward", "argmax"): "I32Array", ("rnn_forward", "mask"): "SequenceMask",
@@ -36,6 +37,7 @@ import numpy
 import numpy.typing
 
 F32Array = numpy.typing.NDArray[numpy.float32]
+IndexArray = numpy.typing.NDArray[numpy.int32] | numpy.typing.NDArray[numpy.int64] | F32Array
 U8Array = numpy.typing.NDArray[numpy.uint8]
 I32Array = numpy.typing.NDArray[numpy.int32]
 I64Array = numpy.typing.NDArray[numpy.int64]

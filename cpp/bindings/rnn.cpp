@@ -213,43 +213,88 @@ int64_t scratch_size(RnnCell cell, int64_t batch, int64_t steps, int64_t input, 
     return rnn_scratch_floats(valid_cell(cell), d);
 }
 
+// Embedding indices: int32 or int64 (any table size), or float32 holding exact integers below
+// 2^24 (what a float32 model input can carry). C-contiguous; never converted.
+enum class IndexType { I32, I64, F32 };
+
+struct Indices {
+    py::array arr;
+    IndexType type;
+};
+
+Indices index_array(const py::handle& obj, const char* what) {
+    auto arr = py::array::ensure(obj);
+    if (!arr) fail(std::string(what) + ": expected a NumPy array of int32, int64 or float32, got " +
+                   std::string(py::str(py::type::handle_of(obj))));
+    IndexType type;
+    const py::dtype dt = arr.dtype();
+    if (dt.equal(py::dtype::of<int32_t>())) type = IndexType::I32;
+    else if (dt.equal(py::dtype::of<int64_t>())) type = IndexType::I64;
+    else if (dt.equal(py::dtype::of<float>())) type = IndexType::F32;
+    else fail(std::string(what) + ": expected int32, int64 or float32 indices, got " + std::string(py::str(dt)));
+    if (!(arr.flags() & py::array::c_style)) fail(std::string(what) + ": expected a C-contiguous array (non-contiguous)");
+    return {arr, type};
+}
+
+template <typename Fn>
+int64_t with_indices(const Indices& idx, Fn&& fn) {
+    switch (idx.type) {
+        case IndexType::I32: return fn(static_cast<const int32_t*>(idx.arr.data()));
+        case IndexType::I64: return fn(static_cast<const int64_t*>(idx.arr.data()));
+        default: return fn(static_cast<const float*>(idx.arr.data()));
+    }
+}
+
+// The message for the first bad index, quoting it exactly as given (integers as integers).
+[[noreturn]] void bad_index(const char* what, const Indices& idx, int64_t pos, int64_t input_dim) {
+    std::string value;
+    bool big_float = false;
+    switch (idx.type) {
+        case IndexType::I32: value = std::to_string(static_cast<const int32_t*>(idx.arr.data())[pos]); break;
+        case IndexType::I64: value = std::to_string(static_cast<const int64_t*>(idx.arr.data())[pos]); break;
+        default: {
+            const float v = static_cast<const float*>(idx.arr.data())[pos];
+            value = py::repr(py::float_(v)).cast<std::string>();
+            big_float = v >= 16777216.0f;
+        }
+    }
+    fail(std::string(what) + ": index " + value + " at flat position " + std::to_string(pos) +
+         " is not an integer in [0, input_dim=" + std::to_string(input_dim) + ")" +
+         (big_float ? "; float32 indices must be below 2**24 = 16777216, pass int32 or int64 indices" : ""));
+}
+
 void embedding_fwd(const py::handle& idx_obj, const py::handle& table_obj, const py::handle& out_obj) {
-    FArray idx = checked(idx_obj, "embedding_forward: indices");
+    const Indices idx = index_array(idx_obj, "embedding_forward: indices");
     FArray table = checked(table_obj, "embedding_forward: embeddings", 2);
-    const int64_t n = idx.size(), input_dim = table.shape(0), dim = table.shape(1);
-    std::vector<int64_t> out_dims(idx.shape(), idx.shape() + idx.ndim());
+    const int64_t n = idx.arr.size(), input_dim = table.shape(0), dim = table.shape(1);
+    std::vector<int64_t> out_dims(idx.arr.shape(), idx.arr.shape() + idx.arr.ndim());
     out_dims.push_back(dim);
     float* out = expect(out_obj, "embedding_forward: out", out_dims, true).mutable_data();
-    const float *ip = idx.data(), *tp = table.data();
+    const float* tp = table.data();
     int64_t bad;
     {
         py::gil_scoped_release release;
-        bad = embedding_forward(ip, n, tp, input_dim, dim, out);
+        bad = with_indices(idx, [&](auto ip) { return embedding_forward(ip, n, tp, input_dim, dim, out); });
     }
-    if (bad >= 0)
-        fail("Embedding: index " + py::str(py::float_(ip[bad])).cast<std::string>() + " at flat position " +
-             std::to_string(bad) + " is not an integer in [0, input_dim=" + std::to_string(input_dim) + ")");
+    if (bad >= 0) bad_index("Embedding", idx, bad, input_dim);
 }
 
 void embedding_bwd(const py::handle& idx_obj, const py::handle& dy_obj, const py::handle& dtable_obj) {
-    FArray idx = checked(idx_obj, "embedding_backward: indices");
+    const Indices idx = index_array(idx_obj, "embedding_backward: indices");
     FArray dtable = checked(dtable_obj, "embedding_backward: dembeddings", 2);
     if (!dtable.writeable()) fail("embedding_backward: dembeddings is read-only");
-    const int64_t n = idx.size(), input_dim = dtable.shape(0), dim = dtable.shape(1);
-    std::vector<int64_t> dy_dims(idx.shape(), idx.shape() + idx.ndim());
+    const int64_t n = idx.arr.size(), input_dim = dtable.shape(0), dim = dtable.shape(1);
+    std::vector<int64_t> dy_dims(idx.arr.shape(), idx.arr.shape() + idx.arr.ndim());
     dy_dims.push_back(dim);
     const float* dy = expect(dy_obj, "embedding_backward: dy", dy_dims).data();
-    const float* ip = idx.data();
-    // Checked again here: backward must never write outside dtable, whatever it is given.
-    for (int64_t i = 0; i < n; ++i) {
-        const float v = ip[i];
-        if (!(v >= 0.0f && v < static_cast<float>(input_dim)) || v != static_cast<float>(static_cast<int64_t>(v)))
-            fail("embedding_backward: index at flat position " + std::to_string(i) + " is not in [0, " +
-                 std::to_string(input_dim) + ")");
-    }
     float* dt = dtable.mutable_data();
-    py::gil_scoped_release release;
-    embedding_backward(ip, n, dy, input_dim, dim, dt);
+    int64_t bad;
+    {
+        py::gil_scoped_release release;
+        // The kernel checks every index before writing: nothing outside dtable is reachable.
+        bad = with_indices(idx, [&](auto ip) { return embedding_backward(ip, n, dy, input_dim, dim, dt); });
+    }
+    if (bad >= 0) bad_index("embedding_backward", idx, bad, input_dim);
 }
 
 }  // namespace
@@ -275,8 +320,11 @@ void bind_rnn(py::module_& m) {
     m.def("rnn_activation_supported",
           [](Activation act) { return rnn_activation_supported(valid_activation(act)); }, arg("act"),
           "True for the activations the recurrent kernels implement.");
-    m.def("embedding_forward", &embedding_fwd, arg("indices"), arg("embeddings"), arg("out"));
-    m.def("embedding_backward", &embedding_bwd, arg("indices"), arg("dy"), arg("dembeddings"));
+    m.def("embedding_forward", &embedding_fwd, arg("indices"), arg("embeddings"), arg("out"),
+          "out = embeddings[indices]. indices: int32, int64, or float32 holding exact integers below 2**24; "
+          "ValueError naming the first index outside [0, input_dim).");
+    m.def("embedding_backward", &embedding_bwd, arg("indices"), arg("dy"), arg("dembeddings"),
+          "dembeddings = 0, then dembeddings[indices[i]] += dy[i] in order; indices as for embedding_forward.");
 }
 
 }  // namespace seqnet

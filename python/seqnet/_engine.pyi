@@ -13,6 +13,7 @@ import numpy
 import numpy.typing
 
 F32Array = numpy.typing.NDArray[numpy.float32]
+IndexArray = numpy.typing.NDArray[numpy.int32] | numpy.typing.NDArray[numpy.int64] | F32Array
 U8Array = numpy.typing.NDArray[numpy.uint8]
 I32Array = numpy.typing.NDArray[numpy.int32]
 I64Array = numpy.typing.NDArray[numpy.int64]
@@ -529,11 +530,13 @@ def dropout_backward(dy: F32Array, mask: U8Array, dx: F32Array, rate: float) -> 
 def dropout_forward(x: F32Array, y: F32Array, mask: U8Array, rate: float, key: int, stream: int) -> None:
     ...
 
-def embedding_backward(indices: F32Array, dy: F32Array, dembeddings: F32Array) -> None:
-    ...
+def embedding_backward(indices: IndexArray, dy: F32Array, dembeddings: F32Array) -> None:
+    """dembeddings = 0, then dembeddings[indices[i]] += dy[i] in order; indices as for embedding_forward."""
 
-def embedding_forward(indices: F32Array, embeddings: F32Array, out: F32Array) -> None:
-    ...
+def embedding_forward(indices: IndexArray, embeddings: F32Array, out: F32Array) -> None:
+    """out = embeddings[indices]. indices: int32, int64, or float32 holding exact integers below 2**24;
+    ValueError naming the first index outside [0, input_dim).
+    """
 
 def gather_rows(src: F32Array, index: I64Array, dst: F32Array) -> None:
     ...

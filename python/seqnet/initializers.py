@@ -148,13 +148,28 @@ class Orthogonal(Initializer):
 
 
 class Identity(Initializer):
+    """Initializer that generates the identity matrix times ``gain``; 2-D shapes only. As in
+    Keras 2.2.4, when the long side is a multiple of the short side, identity matrices are
+    concatenated along the long side; any other rectangle raises ValueError."""
+
     def __init__(self, gain=1.0):
         self.gain = gain
 
     def __call__(self, shape, dtype=None):
+        """The identity matrix times ``gain``; for a rectangular shape whose long side is a
+        multiple of the short side, identities stacked along the long side (Keras 2.2.4)."""
+        shape = tuple(int(d) for d in shape)
         if len(shape) != 2:
-            raise ValueError(f"Identity initializer needs a 2-D shape, got {tuple(shape)}")
-        return (self.gain * np.eye(*shape)).astype(np.float32)
+            raise ValueError(f"Identity matrix initializer can only be used for 2D matrices, got shape {shape}.")
+        if min(shape) <= 0 or max(shape) % min(shape) != 0:
+            raise ValueError(f"Identity initializer: long side should be multiple of short side, got shape {shape}.")
+        rows, cols = shape
+        eye = np.identity(min(shape))
+        if rows > cols:
+            eye = np.concatenate([eye] * (rows // cols), axis=0)
+        elif cols > rows:
+            eye = np.concatenate([eye] * (cols // rows), axis=1)
+        return (self.gain * eye).astype(np.float32)
 
     def get_config(self):
         return {"gain": self.gain}

@@ -37,19 +37,22 @@ def sparse_categorical_accuracy(y_true, y_pred):
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """1.0 where the one-hot target class is among the ``k`` highest predictions."""
+    """The fraction of samples whose one-hot target class is among the ``k`` highest
+    predictions: one number for the batch, as Keras 2.2.4 (``K.mean(K.in_top_k(...))``)."""
     return sparse_top_k_categorical_accuracy(np.argmax(y_true, axis=-1), y_pred, k)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """1.0 where the integer target class is among the ``k`` highest predictions
-    (classes tied with the k-th value count as in, as tf.nn.in_top_k)."""
+    """The fraction of samples whose integer target class is among the ``k`` highest
+    predictions (classes tied with the k-th value count as in, as tf.nn.in_top_k): one number
+    for the batch, as Keras 2.2.4 (``K.mean(K.in_top_k(...))``)."""
     y_pred = np.asarray(y_pred)
     labels = np.asarray(y_true).reshape(-1).astype(np.int64)
     flat = y_pred.reshape(-1, y_pred.shape[-1])
     target = flat[np.arange(len(labels)), labels]
     # in_top_k: the target is among the k largest (ties count for the target).
-    return ((flat > target[:, None]).sum(axis=-1) < k).astype(np.float32)
+    hits = ((flat > target[:, None]).sum(axis=-1) < k).astype(np.float32)
+    return np.float32(hits.mean()) if hits.size else np.float32(np.nan)
 
 
 acc = accuracy = "accuracy"  # resolved by the model from the loss and output shape

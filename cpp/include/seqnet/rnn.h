@@ -102,12 +102,22 @@ void simple_rnn_backward(const float* x, const float* w, const float* u, const f
                          const RnnOptions& o);
 
 // ---- Embedding ----------------------------------------------------------------------
-// Returns -1 when every index is an integer in [0, input_dim), else the position of the
-// first bad one (and writes nothing). out (n, dim) = table[indices].
+// Indices are int32, int64, or float32; a float index must be an exact integer below 2^24
+// (float32 cannot tell neighbouring rows apart above that), so large tables need integers.
+// Each returns -1 when every index is valid, else the position of the first bad one (and
+// writes nothing). Forward: out (n, dim) = table[indices]. Backward: dtable = 0, then
+// dtable[indices[i]] += dy[i] for i in order.
+int64_t embedding_forward(const int32_t* indices, int64_t n, const float* table, int64_t input_dim,
+                          int64_t dim, float* out);
+int64_t embedding_forward(const int64_t* indices, int64_t n, const float* table, int64_t input_dim,
+                          int64_t dim, float* out);
 int64_t embedding_forward(const float* indices, int64_t n, const float* table, int64_t input_dim,
                           int64_t dim, float* out);
-// dtable = 0, then dtable[indices[i]] += dy[i] for i in order (indices already checked).
-void embedding_backward(const float* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                        float* dtable);
+int64_t embedding_backward(const int32_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                           float* dtable);
+int64_t embedding_backward(const int64_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                           float* dtable);
+int64_t embedding_backward(const float* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                           float* dtable);
 
 }  // namespace seqnet

@@ -53,9 +53,11 @@ void max_pool_forward(const PoolShape& s, const float* x, float* y, int32_t* arg
 #pragma omp simd
                     for (int64_t ch = 0; ch < C; ++ch) {
                         // Branch-free (a mask), so that the loop vectorises on any instruction set.
+                        // A NaN is taken and then kept (nothing compares above it): max propagates NaN.
                         const float v = xp[ch], cur = yo[ch];
-                        const int32_t more = -int32_t(v > cur);
-                        yo[ch] = v > cur ? v : cur;
+                        const bool take = v > cur || v != v;
+                        const int32_t more = -int32_t(take);
+                        yo[ch] = take ? v : cur;
                         ao[ch] = (p & more) | (ao[ch] & ~more);
                     }
                 }
@@ -170,7 +172,7 @@ void global_max_pool_forward(const float* x, float* y, int32_t* argmax, int64_t 
         for (int64_t p = 1; p < l; ++p) {
             const float* xp = x0 + p * c;
             for (int64_t ch = 0; ch < c; ++ch) {
-                const bool more = xp[ch] > yo[ch];
+                const bool more = xp[ch] > yo[ch] || xp[ch] != xp[ch];  // NaN propagates, as above
                 yo[ch] = more ? xp[ch] : yo[ch];
                 ao[ch] = more ? int32_t(p) : ao[ch];
             }

@@ -18,8 +18,9 @@ static void unary_forward(Activation act, const float* x, float* y, int64_t n) {
                 for (int64_t i = 0; i < n; ++i) y[i] = x[i];
             break;
         case Activation::Relu:
+            // Compare-select that keeps NaN (x <= 0 is false for NaN), as one max instruction would not.
 #pragma omp simd
-            for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+            for (int64_t i = 0; i < n; ++i) y[i] = x[i] <= 0.0f ? 0.0f : x[i];
             break;
         case Activation::Sigmoid:
 #pragma omp simd
@@ -114,8 +115,9 @@ static void unary_backward(Activation act, const float* x, const float* y, const
                 for (int64_t i = 0; i < n; ++i) dx[i] = dy[i];
             break;
         case Activation::Relu:
+            // NaN in y passes dy on (as PyTorch), so a NaN never turns into a zero gradient.
 #pragma omp simd
-            for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+            for (int64_t i = 0; i < n; ++i) dx[i] = y[i] <= 0.0f ? 0.0f : dy[i];
             break;
         case Activation::Sigmoid:
 #pragma omp simd
@@ -123,7 +125,7 @@ static void unary_backward(Activation act, const float* x, const float* y, const
             break;
         case Activation::HardSigmoid:
 #pragma omp simd
-            for (int64_t i = 0; i < n; ++i) dx[i] = (y[i] > 0.0f && y[i] < 1.0f) ? 0.2f * dy[i] : 0.0f;
+            for (int64_t i = 0; i < n; ++i) dx[i] = (y[i] <= 0.0f || y[i] >= 1.0f) ? 0.0f : 0.2f * dy[i];
             break;
         case Activation::Tanh:
 #pragma omp simd

@@ -4,22 +4,41 @@
 #include "seqnet/rnn.h"
 
 namespace seqnet {
+namespace {
 
-int64_t embedding_forward(const float* indices, int64_t n, const float* table, int64_t input_dim,
-                          int64_t dim, float* out) {
-    for (int64_t i = 0; i < n; ++i) {
-        const float v = indices[i];
-        if (!(v >= 0.0f && v < static_cast<float>(input_dim)) || v != static_cast<float>(static_cast<int64_t>(v)))
-            return i;
-    }
+// Float indices are exact integers only below 2^24; past that, neighbouring rows collapse.
+constexpr float kMaxExactFloatIndex = 16777216.0f;
+
+bool valid_index(int32_t v, int64_t input_dim) { return v >= 0 && int64_t(v) < input_dim; }
+bool valid_index(int64_t v, int64_t input_dim) { return v >= 0 && v < input_dim; }
+bool valid_index(float v, int64_t input_dim) {
+    return v >= 0.0f && v < kMaxExactFloatIndex && v < static_cast<float>(input_dim) &&
+           v == static_cast<float>(static_cast<int64_t>(v));
+}
+
+template <typename Index>
+int64_t first_bad(const Index* indices, int64_t n, int64_t input_dim) {
+    for (int64_t i = 0; i < n; ++i)
+        if (!valid_index(indices[i], input_dim)) return i;
+    return -1;
+}
+
+template <typename Index>
+int64_t gather(const Index* indices, int64_t n, const float* table, int64_t input_dim, int64_t dim, float* out) {
+    const int64_t bad = first_bad(indices, n, input_dim);
+    if (bad >= 0) return bad;
 #pragma omp parallel for if (n * dim >= (int64_t(1) << 16)) schedule(static)
     for (int64_t i = 0; i < n; ++i)
         std::memcpy(out + i * dim, table + static_cast<int64_t>(indices[i]) * dim, sizeof(float) * dim);
     return -1;
 }
 
-void embedding_backward(const float* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                        float* dtable) {
+template <typename Index>
+int64_t scatter_add(const Index* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                    float* dtable) {
+    // Checked first: backward must never write outside dtable, whatever it is given.
+    const int64_t bad = first_bad(indices, n, input_dim);
+    if (bad >= 0) return bad;
     std::memset(dtable, 0, sizeof(float) * input_dim * dim);
     // Rows are added in index order; threads split the columns only, so the bits never change.
     const int64_t block = 64;
@@ -33,6 +52,35 @@ void embedding_backward(const float* indices, int64_t n, const float* dy, int64_
             for (int64_t c = c0; c < c1; ++c) dst[c] += src[c];
         }
     }
+    return -1;
+}
+
+}  // namespace
+
+int64_t embedding_forward(const int32_t* indices, int64_t n, const float* table, int64_t input_dim, int64_t dim,
+                          float* out) {
+    return gather(indices, n, table, input_dim, dim, out);
+}
+int64_t embedding_forward(const int64_t* indices, int64_t n, const float* table, int64_t input_dim, int64_t dim,
+                          float* out) {
+    return gather(indices, n, table, input_dim, dim, out);
+}
+int64_t embedding_forward(const float* indices, int64_t n, const float* table, int64_t input_dim, int64_t dim,
+                          float* out) {
+    return gather(indices, n, table, input_dim, dim, out);
+}
+
+int64_t embedding_backward(const int32_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                           float* dtable) {
+    return scatter_add(indices, n, dy, input_dim, dim, dtable);
+}
+int64_t embedding_backward(const int64_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                           float* dtable) {
+    return scatter_add(indices, n, dy, input_dim, dim, dtable);
+}
+int64_t embedding_backward(const float* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                           float* dtable) {
+    return scatter_add(indices, n, dy, input_dim, dim, dtable);
 }
 
 }  // namespace seqnet

@@ -9,7 +9,7 @@ static void act_inplace(Activation act, float* p, int64_t n) {
     switch (act) {
         case Activation::Relu:
 #pragma omp simd
-            for (int64_t i = 0; i < n; ++i) p[i] = p[i] > 0.0f ? p[i] : 0.0f;
+            for (int64_t i = 0; i < n; ++i) p[i] = p[i] <= 0.0f ? 0.0f : p[i];  // keeps NaN
             break;
         case Activation::Sigmoid:
 #pragma omp simd
@@ -39,7 +39,7 @@ static void act_grad(Activation act, const float* y, const float* d, float* out,
     switch (act) {
         case Activation::Relu:
 #pragma omp simd
-            for (int64_t i = 0; i < n; ++i) out[i] = y[i] > 0.0f ? d[i] : 0.0f;
+            for (int64_t i = 0; i < n; ++i) out[i] = y[i] <= 0.0f ? 0.0f : d[i];  // NaN passes d on
             break;
         case Activation::Sigmoid:
 #pragma omp simd

@@ -48,7 +48,17 @@ from .variable import Variable
 
 
 def backend():
-    """The name of the engine behind these functions."""
+    """The name of the engine behind these functions: always the plain string ``'seqnet'``.
+
+    Keras 2 code often branches on ``K.backend() == 'tensorflow'`` (or ``'theano'``, ``'cntk'``)
+    or indexes a per-backend table with it. Under seqnet neither test is true and such a
+    table has no ``'seqnet'`` key, so that code takes its non-TensorFlow path or raises
+    KeyError: check it. seqnet deliberately does not pretend to be TensorFlow (say, with a str
+    that compares equal to ``'tensorflow'``): such branches usually go on to call ``tf.*`` or
+    ``K.tf`` directly, which would then fail far from the cause. Port the branch instead:
+    the ``seqnet.backend`` functions (``K.mean``, ``K.in_top_k``, ...) behave as Keras 2.2.4's
+    TensorFlow backend, so the TensorFlow branch's backend calls usually work unchanged.
+    """
     return "seqnet"
 
 

@@ -26,6 +26,7 @@ those TF computes. Like TensorFlow, ops return inf/nan silently (log(0), x/0)
 instead of warning.
 """
 import builtins
+import math
 
 import numpy as np
 
@@ -415,9 +416,13 @@ def dot(x, y):
     # Reduce every case to one 2-D product: x as (rows, k), y as (k, cols).
     k = a.shape[-1]
     b_moved = np.moveaxis(b, -2, 0) if b.ndim >= 2 else b[:, None]
+    if b_moved.shape[0] != k:
+        raise ValueError(f"dot: shapes {a.shape} and {b.shape} are not aligned: {k} (last axis of x) != "
+                         f"{b_moved.shape[0]} ({'second-to-last' if b.ndim >= 2 else 'only'} axis of y)")
     out_shape = a.shape[:-1] + (b.shape[:-2] + b.shape[-1:] if b.ndim >= 2 else ())
-    a2 = a.reshape(-1, k)
-    b2 = b_moved.reshape(k, -1)
+    # Explicit sizes, not -1: with an empty inner axis (k = 0) the product is all zeros.
+    a2 = a.reshape(math.prod(a.shape[:-1]), k)
+    b2 = b_moved.reshape(k, math.prod(b_moved.shape[1:]))
     value = _matmul(a2, b2).reshape(out_shape)
 
     def backward(g):

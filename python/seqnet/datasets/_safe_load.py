@@ -5,6 +5,8 @@ are pickles: both need unpickling, which can run arbitrary code. This unpickler 
 what those files contain — NumPy arrays and dtypes and plain Python containers — and
 raises ValueError for anything else.
 """
+import _compat_pickle
+import importlib
 import io
 import pickle
 import zipfile
@@ -16,13 +18,26 @@ _ALLOWED = {
     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
     ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
     ("numpy", "ndarray"), ("numpy", "dtype"),
+    # Protocol 0-2 pickles written by Python 3 store bytes as _codecs.encode(text, 'latin1').
+    ("_codecs", "encode"),
+    ("collections", "OrderedDict"),
 }
+# Constructors of plain values, which run no code they are given (unlike eval, exec,
+# getattr or __import__, which stay refused like every name not listed here).
+_PLAIN_BUILTINS = {"bytes", "bytearray", "set", "frozenset", "complex", "slice", "range", "list", "dict",
+                   "tuple", "int", "float", "str", "bool"}
+_ALLOWED |= {("builtins", name) for name in _PLAIN_BUILTINS}
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
+        # Python 2 names (__builtin__.xrange), as protocols 0-2 write them, checked as Python 3's.
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        elif module in _compat_pickle.IMPORT_MAPPING:
+            module = _compat_pickle.IMPORT_MAPPING[module]
         if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
+            return getattr(importlib.import_module(module), name)
         raise ValueError(f"refusing to load {module}.{name} from a data file (only arrays and plain data are "
                          "allowed)")
 

@@ -243,6 +243,7 @@ class Layer:
                              f"{len(weights)}")
         arrays = [np.asarray(new) for new in weights]
         for w, new in zip(own, arrays):  # check all first: a bad array changes nothing
+            _check_numeric(self.name, w.name, new)
             if new.shape != w.value.shape:
                 raise ValueError(f"Layer '{self.name}': weight '{w.name}' has shape {w.value.shape}, but "
                                  f"set_weights got an array of shape {new.shape}")
@@ -431,3 +432,19 @@ def _positive(value, what, layer_type):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{layer_type}: {what} must contain positive integers (or None), got {value!r}")
     return int(value)
+
+
+def _check_numeric(layer_name, weight_name, array):
+    """set_weights takes numbers only: None entries (which NumPy would write as NaN), strings
+    and other objects raise ValueError naming the weight, before anything is written."""
+    if array.dtype.kind in "biuf":
+        return
+    if array.dtype.kind == "O" and not any(v is None for v in array.flat):
+        try:
+            array.astype(np.float64)
+            return
+        except (TypeError, ValueError):
+            pass
+    raise ValueError(f"Layer '{layer_name}': weight '{weight_name}' must be set from a numeric array, but "
+                     f"set_weights got an array of dtype {array.dtype} holding non-numeric values "
+                     "(None, strings or other objects)")

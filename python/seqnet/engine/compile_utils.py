@@ -137,8 +137,10 @@ class CompiledMetric:
         (element_weights), averaged."""
         values = np.asarray(self._per_element(y_true, y_pred), dtype=np.float64)
         weights = element_weights(y_pred, mask, w)
-        if values.shape != weights.shape:
-            values = values.reshape(weights.shape)
+        if values.shape != weights.shape:  # a per-sample (or scalar) metric: every timestep of it
+            values = np.broadcast_to(values.reshape(values.shape + (1,) * (weights.ndim - values.ndim))
+                                     if values.ndim <= weights.ndim else values.reshape(weights.shape),
+                                     weights.shape)
         nonzero = max(int(np.count_nonzero(weights)), 1)
         return float(np.sum(weights * values) / nonzero)
 

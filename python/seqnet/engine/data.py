@@ -170,7 +170,14 @@ def sample_weights(y, sample_weight, class_weight, sparse, temporal=False):
             raise ValueError(f"class_weight must be a dict mapping class indices to weights, got {class_weight!r}")
         labels = y.astype(np.int64) if sparse else (np.argmax(y, axis=-1) if y.shape[-1] > 1 else
                                                      np.round(y[:, 0]).astype(np.int64))
-        cw = np.array([class_weight.get(int(c), 1.0) for c in labels.reshape(len(y), -1)[:, 0]], dtype=np.float32)
+        classes = labels.reshape(len(y), -1)[:, 0]
+        # Keras 2.2.4's rule (training_utils.standardize_weights): every class in the data
+        # needs a weight; keys naming no class in the data are ignored.
+        missing = [int(c) for c in np.unique(classes) if int(c) not in class_weight]
+        if missing:
+            raise ValueError("`class_weight` must contain all classes in the data. The classes "
+                             f"{{{', '.join(map(str, missing))}}} exist in the data but not in `class_weight`.")
+        cw = np.array([class_weight[int(c)] for c in classes], dtype=np.float32)
         if weights is not None and weights.ndim == 2:
             cw = cw[:, None]
         weights = cw if weights is None else weights * cw

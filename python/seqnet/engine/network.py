@@ -9,6 +9,7 @@ Network is a Layer, so a model can be called on tensors and used inside another 
 A plain chain (one input, one output, one layer call per step, no masks: every
 Sequential MLP, convnet or LSTM stack) runs through a shorter loop with the same result.
 """
+import collections
 import inspect
 
 import numpy as np
@@ -110,15 +111,16 @@ class Network(Layer):
             if isinstance(t.node.layer, InputLayer):
                 raise ValueError(f"Model: output '{t.node.layer.name}' is an Input; seqnet needs at least one "
                                  "layer between an input and an output")
-        layers = []
+        layers, seen_layers = [], set()
         for step in steps:
-            if all(step.layer is not other for other in layers):
+            if id(step.layer) not in seen_layers:
+                seen_layers.add(id(step.layer))
                 layers.append(step.layer)
         self._layers = [t.node.layer for t in self.inputs] + layers
-        names = [layer.name for layer in self._layers]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        counts = collections.Counter(layer.name for layer in self._layers)
+        duplicates = sorted(n for n, c in counts.items() if c > 1)
         if duplicates:
-            raise ValueError(f"The name {duplicates[0]!r} is used {names.count(duplicates[0])} times in the model. "
+            raise ValueError(f"The name {duplicates[0]!r} is used {counts[duplicates[0]]} times in the model. "
                              "All layer names should be unique.")
         self.input_names = [t.node.layer.name for t in self.inputs]
         self.output_names = [t.node.layer.name for t in self.outputs]

@@ -9,7 +9,7 @@ buffer; nothing is allocated in between (see bench/bench_step_overhead.py).
 import numpy as np
 
 from seqnet import _engine, optimizers
-from seqnet.callbacks import BaseLogger, CallbackList, History, ProgbarLogger
+from seqnet.callbacks import BaseLogger, Callback, CallbackList, History, ProgbarLogger
 from seqnet.engine import data as data_utils
 from seqnet.engine import training_loop
 from seqnet.engine.batch_sources import ArrayBatches, GeneratorBatches, gather_rows, is_data_source
@@ -200,6 +200,7 @@ class Model(Network):
         arrays = data_utils.arrays_for(x, self.input_names, "input")
         out = []
         for a, t, name in zip(arrays, self.inputs, self.input_names):
+            _check_not_scalar(a, what, f"input '{name}'")
             a = data_utils.as_input_array(a, f"input '{name}'")
             out.append(data_utils.check_input(a, t.shape[1:], name))
         data_utils.same_length(out, self.input_names, "input")
@@ -220,6 +221,7 @@ class Model(Network):
         out_y, out_w = [], []
         for a, t, name, loss, sw, cw, temporal in zip(ys, self.outputs, self.output_names, self._compiled_losses,
                                                       sws, cws, self._temporal):
+            _check_not_scalar(a, "y", f"target '{name}'")
             a = data_utils.as_float32(a, f"target '{name}'")
             a = data_utils.check_target(a, t.shape[1:], name, loss.name, loss.sparse)
             out_y.append(a)
@@ -328,6 +330,7 @@ class Model(Network):
             raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
         if shuffle not in (True, False, "batch"):
             raise ValueError(f"fit: shuffle must be True, False or 'batch', got {shuffle!r}")
+        _check_callbacks(callbacks, "fit")
         gen = dict(workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
         if is_data_source(x):
             if y is not None or sample_weight is not None:
@@ -396,6 +399,7 @@ class Model(Network):
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
         self._require_compiled()
+        _check_callbacks(callbacks, "evaluate")
         if is_data_source(x):
             if y is not None or sample_weight is not None:
                 raise ValueError("evaluate: `y` and `sample_weight` are not supported when x is a generator or "
@@ -420,6 +424,7 @@ class Model(Network):
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, max_queue_size=10, workers=1,
                 use_multiprocessing=False):
         """The model's outputs for x, computed in batches (x may be a generator or Sequence)."""
+        _check_callbacks(callbacks, "predict")
         if is_data_source(x):
             source = GeneratorBatches(self, x, steps, "predict", "predict", workers=workers,
                                       use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
@@ -465,13 +470,16 @@ class Model(Network):
         """One gradient update on one batch; returns the loss (and metrics) before it."""
         self._require_compiled()
         xs, ys, ws = self._standardize_xy(x, y, sample_weight, class_weight)
+        _check_has_samples(xs, "train_on_batch")
         self._prepare_training()
         values = self._train_batch(xs, ys, ws)
         return values[0] if len(values) == 1 else values
 
     def test_on_batch(self, x, y, sample_weight=None, reset_metrics=True):
         self._require_compiled()
-        values = self._test_batch(*self._standardize_xy(x, y, sample_weight))
+        xs, ys, ws = self._standardize_xy(x, y, sample_weight)
+        _check_has_samples(xs, "test_on_batch")
+        values = self._test_batch(xs, ys, ws)
         return values[0] if len(values) == 1 else values
 
     def predict_on_batch(self, x):
@@ -519,3 +527,29 @@ def _check_batch_size(batch_size):
 def _check_int(name, value, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _check_callbacks(callbacks, what):
+    """callbacks is None or a list of Callback instances; anything else fails here, naming
+    the argument, not in the middle of the first batch."""
+    if callbacks is None:
+        return
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"{what}: callbacks must be a list of Callback instances, got {type(callbacks).__name__}")
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            raise TypeError(f"{what}: callbacks must be a list of Callback instances (seqnet.callbacks.Callback), "
+                            f"but callbacks[{i}] is {cb!r} of type {type(cb).__name__}")
+
+
+def _check_not_scalar(a, arg, what):
+    """A 0-d array has no samples axis: say so instead of reshaping it into one sample."""
+    if getattr(a, "ndim", None) == 0 or isinstance(a, (int, float, np.number)):
+        raise ValueError(f"{arg}: {what} is a 0-d array (a scalar); expected an array whose first axis is the "
+                         "samples axis, e.g. shape (num_samples, ...)")
+
+
+def _check_has_samples(xs, what):
+    if len(xs[0]) == 0:
+        raise ValueError(f"{what}: x contains no samples (got an array of shape {tuple(xs[0].shape)}); "
+                         "a batch needs at least one sample")

@@ -25,6 +25,8 @@ class Sequential(Model):
         self._stack = []
         self._stack_outputs = []
         self._input_tensor = None
+        if layers is not None and not isinstance(layers, (list, tuple)):
+            raise TypeError(f"Sequential: layers must be a list of Layer instances, got {type(layers).__name__}")
         for layer in layers or []:
             self.add(layer)
 
@@ -52,7 +54,10 @@ class Sequential(Model):
                 raise ValueError("An InputLayer can only be the first layer of a Sequential model")
             self._input_tensor = layer._inbound_nodes[0].output_tensors[0]
             return
-        if any(existing.name == layer.name for existing in self._stack):
+        names = getattr(self, "_stack_names", None)
+        if names is None or len(names) != len(self._stack):  # first add, or layers popped since: recount
+            names = self._stack_names = {existing.name for existing in self._stack}
+        if layer.name in names:
             raise ValueError(f"All layers added to a Sequential model should have unique names. Name "
                              f"'{layer.name}' is already the name of a layer in this model. Update the `name` "
                              "argument to pass a unique name.")
@@ -68,6 +73,7 @@ class Sequential(Model):
             previous = self._stack_outputs[-1] if self._stack_outputs else self._input_tensor
             self._stack_outputs.append(_call_single(layer, previous))
         self._stack.append(layer)
+        names.add(layer.name)
         self._graph_changed()
 
     def pop(self):
@@ -81,9 +87,14 @@ class Sequential(Model):
                 layer._inbound_nodes.remove(node)
         self._graph_changed()
 
+    # A loader adding many layers sets this, then calls _graph_changed once (linear loading).
+    _defer_graph = False
+
     def _graph_changed(self):
         self._store = None
         self._metrics_ready = False
+        if self._defer_graph:
+            return
         if self._stack_outputs and len(self._stack_outputs) == len(self._stack):
             self._init_graph(self._input_tensor, self._stack_outputs[-1])
         else:

@@ -36,7 +36,7 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         if not len(s) or maxlen == 0:
             continue
         trunc = s[-maxlen:] if truncating == "pre" else s[:maxlen]
-        trunc = np.asarray(trunc, dtype=dtype)
+        trunc = _as_dtype(trunc, dtype, is_text, idx)
         if trunc.shape[1:] != sample_shape:
             raise ValueError(f"pad_sequences: shape of sample {trunc.shape[1:]} of sequence at position {idx} is "
                              f"different from expected shape {sample_shape}")
@@ -45,3 +45,19 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         else:
             x[idx, -len(trunc):] = trunc
     return x
+
+
+def _as_dtype(values, dtype, is_text, idx):
+    """The sequence at position `idx` as an array of `dtype`; text in a numeric dtype is a
+    ValueError that says so (NumPy's own message quotes only the first bad string)."""
+    raw = np.asarray(values)
+    if not is_text and raw.dtype.kind in "USO":
+        try:
+            if raw.dtype.kind in "US":
+                raise ValueError
+            return np.asarray(values, dtype=dtype)
+        except (TypeError, ValueError):
+            raise ValueError(f"pad_sequences: the sequence at position {idx} holds non-numeric values "
+                             f"({raw.ravel()[:3].tolist()!r}...) but dtype is {np.dtype(dtype)}; pass "
+                             "dtype=object (or a string dtype) to pad text") from None
+    return np.asarray(values, dtype=dtype)

@@ -15,7 +15,6 @@ assigned (a mismatch leaves the model unchanged), and the file never names code 
 """
 import json
 import os
-import tempfile
 import warnings
 
 import numpy as np
@@ -29,7 +28,14 @@ _ATTRIBUTE_LIMIT = 64512
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
-    """Writes architecture, weights, compile arguments and optimizer state to `filepath`."""
+    """Writes architecture, weights, compile arguments and optimizer state to `filepath`.
+
+    The file is written to a temporary file beside it, named
+    ``.<file name>.seqnet-tmp-<pid>-<random>``, and renamed over `filepath` when complete,
+    so a crash never leaves a broken file. A process killed while writing leaves its
+    temporary behind; the next save to the same path deletes such temporaries whose
+    writing process no longer exists. A new file gets the permissions a plain ``open``
+    would give it (0o666 less the umask); an existing file keeps its own."""
     h5py = _h5py()
     metadata = {"model_config": model_config.model_to_json(model)}
     if include_optimizer and getattr(model, "optimizer", None) is not None:
@@ -58,17 +64,22 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
 
 def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 -- Keras' argument name
     """A model rebuilt from a file of `save_model` (seqnet's or Keras 2's): architecture,
-    weights and, with `compile`, the compile arguments and optimizer state."""
+    weights and, with `compile`, the compile arguments and optimizer state.
+
+    Every failure raises SavingError (a ValueError) naming the file, the layer and the
+    problem, or OSError for a file that cannot be read as HDF5 at all. Weights that are
+    NaN or infinite load with a warning."""
     h5py = _h5py()
     if isinstance(filepath, h5py.Group):
-        return _load_model_from_group(filepath, custom_objects, compile, "<h5py group>")
+        return _guarded("<h5py group>", lambda: _load_model_from_group(filepath, custom_objects, compile,
+                                                                      "<h5py group>"))
     path = os.fspath(filepath)
     with _open_for_reading(path) as f:
-        return _load_model_from_group(f, custom_objects, compile, path)
+        return _guarded(path, lambda: _load_model_from_group(f, custom_objects, compile, path))
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Writes the layers' weights in Keras' weights-only layout."""
+    """Writes the layers' weights in Keras' weights-only layout (atomically, as `save_model`)."""
     _write_atomically(filepath, overwrite, lambda f: _write_weights(f, model))
 
 
@@ -78,11 +89,32 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
     on any error the model's weights are unchanged."""
     path = os.fspath(filepath)
     with _open_for_reading(path) as f:
-        group = f["model_weights"] if _is_group(f, "model_weights") else f
-        assignments = (_match_by_name(group, model, skip_mismatch, path) if by_name
-                       else _match_in_order(group, model, path))
+        def match():
+            group = f["model_weights"] if _is_group(f, "model_weights") else f
+            return (_match_by_name(group, model, skip_mismatch, path) if by_name
+                    else _match_in_order(group, model, path))
+        assignments = _guarded(path, match)
     for weight, array in assignments:
         weight.value[...] = array
+
+
+def _guarded(path, load):
+    """Runs `load`, turning every failure into the documented errors: SavingError (naming
+    the file and the layer being read) or OSError (naming the file)."""
+    model_config.set_current_layer(None)
+    try:
+        return load()
+    except (SavingError, OSError) as err:
+        if path in str(err):
+            raise
+        where = model_config.current_layer()
+        raise type(err)(f"{path}: {where + ': ' if where else ''}{err}") from err
+    except Exception as err:  # noqa: BLE001 -- a corrupt file must not leak h5py's or numpy's internals
+        where = model_config.current_layer()
+        raise SavingError(f"{path}: {where + ': ' if where else ''}cannot load the file "
+                          f"({type(err).__name__}: {err})") from err
+    finally:
+        model_config.set_current_layer(None)
 
 
 # ---- loading a model --------------------------------------------------------------------
@@ -105,7 +137,11 @@ def _load_model_from_group(f, custom_objects, compile, path):
         return model
     config = model_config.parse_json(training_text, f"{path}: training_config")
     training_config.compile_from_config(model, config, custom_objects)
-    if "optimizer_weights" in f:
+    link = f.get("optimizer_weights", getlink=True)
+    if link is not None:
+        if not isinstance(link, _h5py().HardLink):
+            raise SavingError(f"{path}: 'optimizer_weights' is a {type(link).__name__}; only data inside the file "
+                              "is read")
         _restore_optimizer_state(f, model, config, path)
     return model
 
@@ -123,7 +159,7 @@ def _restore_optimizer_state(f, model, config, path):
         names = _read_names(group, "weight_names", path)
         arrays = [_read_dataset(group, name, path, keep_dtype=True) for name in names]
         model.optimizer.set_weights(arrays, _segments(model))
-    except (SavingError, ValueError, KeyError, OSError) as err:
+    except Exception as err:  # noqa: BLE001 -- Keras' rule: any unusable state warns and starts fresh
         warnings.warn(f"{path}: error in loading the saved optimizer state ({err}); training continues with a "
                       "fresh optimizer state.", stacklevel=3)
 
@@ -209,6 +245,7 @@ def _layer_pairs(group, saved_name, weight_names, layer, path):
     if len(weight_names) != len(weights):
         raise SavingError(f"{path}: layer '{layer.name}' ({type(layer).__name__}) expects {len(weights)} weights, "
                           f"but the saved layer '{saved_name}' has {len(weight_names)}")
+    model_config.set_current_layer(f"layer '{layer.name}'")
     layer_group = group[saved_name]
     pairs = []
     for weight, weight_name in zip(weights, weight_names):
@@ -265,7 +302,10 @@ def _read_dataset(group, name, path, expected_shape=None, what=None, keep_dtype=
         array = node[()]
     except (OSError, ValueError, TypeError) as err:
         raise SavingError(f"{path}: cannot read {what}: {err}") from None
-    return np.array(array) if keep_dtype else np.asarray(array, dtype=np.float32)
+    array = np.array(array) if keep_dtype else np.asarray(array, dtype=np.float32)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        warnings.warn(f"{path}: {what} holds NaN or infinite values", RuntimeWarning, stacklevel=2)
+    return array
 
 
 def _read_names(group, key, path):
@@ -334,14 +374,67 @@ def _is_group(group, name):
 
 # ---- writing ---------------------------------------------------------------------------------
 def _write_names(group, key, names):
+    """Attribute `key` holding `names`, or (Keras' rule, as its save_attributes_to_hdf5_group)
+    the fewest chunks `key0`, `key1`, ... that each fit HDF5's 64 KiB attribute limit."""
     encoded = [_bytes(name) for name in names]
+    too_long = [bytes(name[:40]).decode("utf-8", "replace") + "..." for name in encoded
+                if len(name) > _ATTRIBUTE_LIMIT]
+    if too_long:
+        raise SavingError(f"The following names in '{key}' cannot be saved to HDF5 because they are longer than "
+                          f"{_ATTRIBUTE_LIMIT} bytes: {too_long[:3]}")
     array = np.asarray(encoded) if encoded else np.asarray([], dtype=np.float64)  # as Keras writes empty lists
-    if array.nbytes <= _ATTRIBUTE_LIMIT:
+    chunks = max(1, int(np.ceil(array.nbytes / _ATTRIBUTE_LIMIT)))
+    parts = np.array_split(array, chunks)
+    while any(part.nbytes > _ATTRIBUTE_LIMIT for part in parts):
+        chunks += 1
+        parts = np.array_split(array, chunks)
+    if chunks == 1:
         group.attrs[key] = array
         return
-    chunks = int(np.ceil(array.nbytes / _ATTRIBUTE_LIMIT))
-    for index, chunk in enumerate(np.array_split(array, chunks)):
-        group.attrs[f"{key}{index}"] = chunk
+    for index, part in enumerate(parts):
+        group.attrs[f"{key}{index}"] = part
+
+
+_TEMP_MARK = ".seqnet-tmp-"
+
+
+def _temporary_name(path):
+    """'<dir>/.<name>.seqnet-tmp-<pid>-<random>': beside the target, plainly ours, and
+    naming the process that writes it (so a later save can tell it is stale)."""
+    directory, base = os.path.split(os.path.abspath(path))
+    return os.path.join(directory, f".{base}{_TEMP_MARK}{os.getpid()}-{os.urandom(4).hex()}")
+
+
+def _remove_stale_temporaries(path):
+    """Deletes temporaries of `path` left by saves whose process no longer exists."""
+    directory, base = os.path.split(os.path.abspath(path))
+    prefix = f".{base}{_TEMP_MARK}"
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.startswith(prefix):
+            continue
+        pid_text = entry[len(prefix):].split("-", 1)[0]
+        if not pid_text.isdigit() or _process_exists(int(pid_text)):
+            continue
+        try:
+            os.unlink(os.path.join(directory, entry))
+        except OSError:
+            pass
+
+
+def _process_exists(pid):
+    if pid == os.getpid():
+        return True  # another thread of ours may be writing it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # alive (another user's), or unknowable: keep the file
+    return True
 
 
 def _write_atomically(filepath, overwrite, write):
@@ -349,13 +442,17 @@ def _write_atomically(filepath, overwrite, write):
     path = os.fspath(filepath)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path} exists and overwrite=False")
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    os.close(handle)
+    _remove_stale_temporaries(path)
+    tmp = _temporary_name(path)
+    # Created as a plain open would create the target (0o666 less the umask, applied by the
+    # system: the process umask is never read or changed); an existing target's mode is kept.
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         with h5py.File(tmp, "w") as f:
             write(f)
-        os.chmod(tmp, _file_mode(path))  # mkstemp made it private; give it the mode a plain open would
+        mode = _existing_mode(path)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -365,14 +462,12 @@ def _write_atomically(filepath, overwrite, write):
         raise
 
 
-def _file_mode(path):
-    """The existing file's permissions, or those the umask gives a new file."""
+def _existing_mode(path):
+    """The existing file's permissions, or None for a new file."""
     try:
         return os.stat(path).st_mode & 0o777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return None
 
 
 def _open_for_reading(path):

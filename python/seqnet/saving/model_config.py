@@ -6,8 +6,11 @@ Layers are found by class name in seqnet's own layers (plus the user's
 configuration asking for a ``Lambda`` layer, or any class seqnet does not know, is
 refused with a ValueError.
 """
+import collections
 import inspect
 import json
+import math
+import threading
 
 import numpy as np
 
@@ -21,7 +24,58 @@ _INPUT_LAYER_DEFAULTS = {"ragged": False, "optional": False}
 # A hostile configuration must not make us allocate the world: no dimension, and no
 # Dense kernel, larger than this many elements (8 GiB of float32).
 _MAX_ELEMENTS = 2 ** 31
-FUNCTIONAL_CLASS_NAMES = ("Model", "Functional")  # Keras 2.2.4 writes 'Model', tf-keras 'Functional'
+# One budget for a whole file (nested models included), checked from the config before
+# any weight is allocated: parameters (weights and stateful state buffers) and layers.
+MAX_PARAMETERS = 2 ** 31
+MAX_LAYERS = 10 ** 6
+FUNCTIONAL_CLASS_NAMES = ("Model", "Functional")
+
+_state = threading.local()  # the load in progress: its budget and the layer being read
+
+
+def current_layer():
+    """The layer the load in progress is reading (for error messages), or None."""
+    return getattr(_state, "layer", None)
+
+
+def set_current_layer(description):
+    _state.layer = description
+
+
+class _Budget:
+    def __init__(self):
+        self.parameters = 0
+        self.layers = 0
+
+    def add_layers(self, count, what):
+        self.layers += count
+        if self.layers > MAX_LAYERS:
+            raise SavingError(f"{what}: the configuration asks for more than {MAX_LAYERS} layers")
+
+    def charge(self, layer, input_shapes):
+        count = _parameter_estimate(layer, input_shapes)
+        self.parameters += count
+        if self.parameters > MAX_PARAMETERS:
+            raise SavingError(f"layer '{layer.name}' ({type(layer).__name__}): {count} parameters would take the "
+                              f"model past {MAX_PARAMETERS} parameters in all; refused")
+
+
+def _budget():
+    return getattr(_state, "budget", None) or _Budget()
+
+
+class _Load:
+    """The outermost model_from_config opens the budget that nested models share."""
+
+    def __enter__(self):
+        self.outer = getattr(_state, "budget", None) is None
+        if self.outer:
+            _state.budget = _Budget()
+        return _state.budget
+
+    def __exit__(self, *exc):
+        if self.outer:
+            _state.budget = None  # Keras 2.2.4 writes 'Model', tf-keras 'Functional'
 
 
 def model_to_dict(model):
@@ -41,7 +95,28 @@ def model_from_json(json_string, custom_objects=None):
 
 def model_from_config(config, custom_objects=None):
     """A new model from {"class_name": "Sequential" | "Model" | "Functional", "config": {...}}
-    (a bare config with 'input_layers' is a functional model's)."""
+    (a bare config with 'input_layers' is a functional model's). Every refusal is a
+    SavingError naming the layer and the problem."""
+    with _Load():
+        if getattr(_state, "inside", False):  # a nested model: the outer load reports errors
+            return _model_from_config(config, custom_objects)
+        _state.inside = True
+        set_current_layer(None)
+        try:
+            return _model_from_config(config, custom_objects)
+        except SavingError:
+            raise
+        except RecursionError:
+            raise SavingError("model config: nested too deeply") from None
+        except Exception as err:  # noqa: BLE001 -- a hostile config must not leak internals
+            where = current_layer()
+            raise SavingError(f"model config: {where + ': ' if where else ''}cannot rebuild the model "
+                              f"({type(err).__name__}: {err})") from err
+        finally:
+            _state.inside = False
+
+
+def _model_from_config(config, custom_objects):
     if not isinstance(config, dict):
         raise SavingError(f"model config must be a dict with 'class_name' and 'config', got {type(config).__name__}")
     class_name = "Sequential"
@@ -73,15 +148,47 @@ def sequential_from_config(cls, config, custom_objects=None):
         raise SavingError(f"Sequential config: 'layers' must be a list, got {type(layer_configs).__name__}")
     if name is not None and not isinstance(name, str):
         raise SavingError(f"Sequential config: 'name' must be a string, got {name!r}")
-    layers = [layer_from_config(entry, index, custom_objects) for index, entry in enumerate(layer_configs)]
-    _check_sizes(layers)
-    model = cls(name=name)
-    for layer in layers:
+    with _Load() as budget:
+        budget.add_layers(len(layer_configs), "Sequential config")
+        names = _default_names(layer_configs)
+        layers = [layer_from_config(entry, index, custom_objects, names[index])
+                  for index, entry in enumerate(layer_configs)]
+        _check_sizes(layers)
+        model = cls(name=name)
+        # The graph is read once at the end, not after every layer (linear in the layers).
+        model._defer_graph = True
         try:
-            model.add(layer)
+            for layer in layers:
+                set_current_layer(f"layer '{layer.name}' ({type(layer).__name__})")
+                shape = _sequential_output_shape(model)
+                if shape is None and not model._stack:
+                    shape = _declared_shape(layer)
+                if shape is not None:
+                    budget.charge(layer, [shape])
+                try:
+                    model.add(layer)
+                except (TypeError, ValueError) as err:
+                    raise SavingError(f"Sequential config: cannot add layer '{layer.name}': {err}") from None
+        finally:
+            model._defer_graph = False
+        try:
+            model._graph_changed()
         except (TypeError, ValueError) as err:
-            raise SavingError(f"Sequential config: cannot add layer '{layer.name}': {err}") from None
-    return model
+            raise SavingError(f"Sequential config: cannot build the model: {err}") from None
+        return model
+
+
+def _sequential_output_shape(model):
+    outputs = getattr(model, "_stack_outputs", None)
+    if outputs:
+        return tuple(outputs[-1].shape)
+    tensor = getattr(model, "_input_tensor", None)
+    return tuple(tensor.shape) if tensor is not None else None
+
+
+def _declared_shape(layer):
+    shape = getattr(layer, "batch_input_shape", None)
+    return tuple(shape) if shape is not None else None
 
 
 def functional_from_config(cls, config, custom_objects=None):
@@ -98,34 +205,69 @@ def functional_from_config(cls, config, custom_objects=None):
         raise SavingError(f"functional config: 'name' must be a string, got {_short(name)}")
     if not isinstance(layer_configs, list) or not layer_configs:
         raise SavingError(f"functional config: 'layers' must be a non-empty list, got {_short(layer_configs)}")
+    with _Load() as budget:
+        budget.add_layers(len(layer_configs), "functional config")
+        layers, pending = _functional_layers(layer_configs, custom_objects, InputLayer)
+        _check_sizes([layer for layer in layers.values() if isinstance(layer, InputLayer)])
+        _call_nodes(layers, pending)
+        return _functional_model(cls, config, name, layers, InputLayer)
+
+
+def _functional_layers(layer_configs, custom_objects, InputLayer):  # noqa: N803 -- the class
+    names = _default_names(layer_configs)
     layers, pending = {}, {}
     for index, entry in enumerate(layer_configs):
-        layer = layer_from_config(entry, index, custom_objects)
-        if entry.get("name", layer.name) != layer.name:
-            raise SavingError(f"functional config: layer {index} is named {_short(entry.get('name'))}, but its "
+        layer = layer_from_config(entry, index, custom_objects, names[index])
+        entry_name = entry.get("name")
+        if entry_name not in (None, "", layer.name):
+            raise SavingError(f"functional config: layer {index} is named {_short(entry_name)}, but its "
                               f"config names it {layer.name!r}")
         if layer.name in layers:
             raise SavingError(f"functional config: the layer name {layer.name!r} is used twice")
         layers[layer.name] = layer
-        pending[layer.name] = _inbound_nodes_of(entry.get("inbound_nodes", []), layer,
-                                                isinstance(layer, InputLayer))
+        pending[layer.name] = collections.deque(_inbound_nodes_of(entry.get("inbound_nodes", []), layer,
+                                                                  isinstance(layer, InputLayer)))
     for layer_name, nodes in pending.items():
         for node in nodes:
             for source, *_ in node:
                 if source not in layers:
                     raise SavingError(f"functional config: layer {layer_name!r} takes its input from an unknown "
                                       f"layer {_short(source)}")
-    _check_sizes([layer for layer in layers.values() if isinstance(layer, InputLayer)])
-    while any(pending.values()):  # call every node whose inputs exist, in the config's order
-        progress = False
-        for layer_name, nodes in pending.items():
-            while nodes and _call_node(layers[layer_name], nodes[0], layers):
-                nodes.pop(0)
-                progress = True
-        if not progress:
-            stuck = [n for n, nodes in pending.items() if nodes]
-            raise SavingError(f"functional config: the layers {stuck[:10]} depend on each other in a cycle or on "
-                              "nodes that do not exist")
+    return layers, pending
+
+
+def _call_nodes(layers, pending):
+    """Calls every node once its inputs exist, each layer's nodes in their order (Keras 2.2.4's
+    rule), in dependency order: a layer whose next node waits for another layer's node is
+    woken when that layer is called, so the work is linear in the nodes, whatever the
+    order of the config."""
+    waiting = collections.defaultdict(list)  # layer name -> layers whose next node waits for it
+    queue = collections.deque(name for name, nodes in pending.items() if nodes)
+    while queue:
+        layer_name = queue.popleft()
+        nodes = pending[layer_name]
+        while nodes:
+            missing = _missing_source(nodes[0], layers)
+            if missing is not None:
+                waiting[missing].append(layer_name)
+                break
+            _call_node(layers[layer_name], nodes[0], layers)
+            nodes.popleft()
+            queue.extend(waiting.pop(layer_name, ()))
+    stuck = [n for n, nodes in pending.items() if nodes]
+    if stuck:
+        raise SavingError(f"functional config: the layers {stuck[:10]} depend on each other in a cycle or on "
+                          "nodes that do not exist")
+
+
+def _missing_source(node, layers):
+    for source, node_index, _, _ in node:
+        if node_index >= len(layers[source]._inbound_nodes):
+            return source
+    return None
+
+
+def _functional_model(cls, config, name, layers, InputLayer):  # noqa: N803 -- the class
     inputs = _endpoints(config.get("input_layers"), "input_layers", layers)
     outputs = _endpoints(config.get("output_layers"), "output_layers", layers)
     for t in inputs:
@@ -152,7 +294,10 @@ def _call_node(layer, node, layers):
                               f"{source!r}, which has {len(outputs)}")
         tensors.append(outputs[tensor_index])
     kwargs = node[0][3]
+    set_current_layer(f"layer '{layer.name}' ({type(layer).__name__})")
     _check_call_sizes(layer, [t.shape for t in tensors])
+    if not getattr(layer, "built", False):
+        _budget().charge(layer, [tuple(t.shape) for t in tensors])
     try:
         layer(tensors[0] if len(tensors) == 1 else tensors, **kwargs)
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as err:
@@ -234,14 +379,20 @@ def _check_call_sizes(layer, shapes):
             raise SavingError(f"layer '{layer.name}': a kernel of {shape[-1]} x {units} is too large")
 
 
-def layer_from_config(entry, index=0, custom_objects=None):
-    """One layer from {"class_name": ..., "config": {...}}."""
+def layer_from_config(entry, index=0, custom_objects=None, default_name=None):
+    """One layer from {"class_name": ..., "config": {...}}. A layer without a name gets
+    `default_name` (the loaders derive it from the layer's position in the config, so it
+    does not depend on what the process created before)."""
     from seqnet.engine.base_layer import Layer
     if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) \
             or not isinstance(entry.get("config"), dict):
         raise SavingError(f"layer {index} of the config must be a dict with a 'class_name' string and a "
                           f"'config' dict, got {_short(entry)}")
     class_name = entry["class_name"]
+    set_current_layer(f"layer {index} ({_short(class_name, 60)} {_short(entry['config'].get('name'), 80)})")
+    _check_field_types(class_name, entry["config"], index)
+    if not entry["config"].get("name") and default_name is not None:
+        entry = dict(entry, config=dict(entry["config"], name=default_name))
     if class_name in ("Sequential",) + FUNCTIONAL_CLASS_NAMES:  # a model used as a layer
         return model_from_config({"class_name": class_name, "config": entry["config"]}, custom_objects)
     registry = layer_registry()
@@ -337,6 +488,150 @@ def _resolve_custom(value, custom_objects):
             return obj.from_config(inner)
         return obj(**inner) if isinstance(obj, type) else obj
     return value
+
+
+def _default_names(layer_configs):
+    """Names for the unnamed layers of a config, from their position ('dense_3' for an
+    unnamed Dense third in the list), never one that another layer of the config has."""
+    from seqnet.engine.base_layer import _to_snake_case
+    taken = {entry["config"].get("name") for entry in layer_configs
+             if isinstance(entry, dict) and isinstance(entry.get("config"), dict)}
+    names = []
+    for index, entry in enumerate(layer_configs):
+        config = entry.get("config") if isinstance(entry, dict) else None
+        class_name = entry.get("class_name") if isinstance(entry, dict) else None
+        if not isinstance(config, dict) or config.get("name") or not isinstance(class_name, str):
+            names.append(None)
+            continue
+        base = f"{_to_snake_case(class_name)}_{index + 1}"
+        name, suffix = base, 1
+        while name in taken:
+            name, suffix = f"{base}_{suffix}", suffix + 1
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_shape(value):
+    return isinstance(value, (list, tuple)) and all(d is None or (_is_int(d) and d >= 0) for d in value)
+
+
+def _is_int_or_ints(value):
+    return _is_int(value) or (isinstance(value, (list, tuple)) and all(_is_int(v) for v in value))
+
+
+_FIELD_TYPES = {
+    "name": (lambda v: v is None or isinstance(v, str), "a string"),
+    "trainable": (lambda v: isinstance(v, bool), "true or false"),
+    "dtype": (lambda v: v is None or isinstance(v, (str, dict)), "a dtype name"),
+    "batch_input_shape": (lambda v: v is None or _is_shape(v), "a list of non-negative integers or nulls"),
+    "input_shape": (lambda v: v is None or _is_shape(v), "a list of non-negative integers or nulls"),
+    "batch_size": (lambda v: v is None or (_is_int(v) and v >= 0), "a non-negative integer"),
+    "units": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
+    "filters": (lambda v: v is None or (_is_int(v) and v >= 0), "a non-negative integer"),
+    "input_dim": (lambda v: v is None or (_is_int(v) and v >= 0), "a non-negative integer"),
+    "output_dim": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
+    "depth_multiplier": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
+    "kernel_size": (_is_int_or_ints, "an integer or a list of integers"),
+    "strides": (_is_int_or_ints, "an integer or a list of integers"),
+    "dilation_rate": (_is_int_or_ints, "an integer or a list of integers"),
+    "rate": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+    "activation": (lambda v: v is None or isinstance(v, (str, dict)) or callable(v), "an activation name"),
+    **{key: (lambda v: isinstance(v, bool), "true or false")
+       for key in ("use_bias", "return_sequences", "return_state", "go_backwards", "stateful", "unroll", "center",
+                   "scale", "mask_zero")},
+}
+
+
+def _check_field_types(class_name, config, index):
+    for key, (valid, expected) in _FIELD_TYPES.items():
+        if key in config and not valid(config[key]):
+            raise SavingError(f"layer {index} ({class_name} {_short(config.get('name'), 80)}): field {key!r} must "
+                              f"be {expected}, got {_short(config[key])}")
+
+
+def _prod(values):
+    total = 1
+    for v in values:
+        total *= int(v)
+    return total
+
+
+def _channels(layer, shape):
+    if not shape or len(shape) < 2:
+        return None
+    if getattr(layer, "data_format", None) == "channels_first":
+        return shape[1]
+    return shape[-1]
+
+
+def _parameter_estimate(layer, input_shapes):
+    """The parameters (and stateful state) `layer` will allocate when called on inputs of
+    `input_shapes`, from its config alone (Python integers: nothing can overflow)."""
+    from seqnet.engine.network import Network
+    if isinstance(layer, Network) or getattr(layer, "built", False):
+        return 0
+    shape = tuple(input_shapes[0]) if input_shapes and input_shapes[0] is not None else None
+    total = 0
+    for s in input_shapes:  # buffers the size of an input (PReLU, stateful batch) are bounded by it too
+        if s is not None and all(d is not None for d in s[1:]) and _prod(s[1:]) > _MAX_ELEMENTS:
+            raise SavingError(f"layer '{layer.name}': input shape {tuple(s)} is too large")
+    name = type(layer).__name__
+    inner = getattr(layer, "layer", None)
+    if inner is not None and name == "Bidirectional":
+        backward = getattr(layer, "backward_layer", None) or inner
+        return _parameter_estimate(inner, input_shapes) + _parameter_estimate(backward, input_shapes)
+    if inner is not None and shape is not None and len(shape) > 2:
+        return _parameter_estimate(inner, [(shape[0],) + shape[2:]])
+    channels = _channels(layer, shape)
+    c = channels if _is_int(channels) else 0
+    cell = getattr(layer, "cell", None)
+    if cell is not None or name in ("LSTM", "GRU", "SimpleRNN", "ConvLSTM2D"):
+        cells = getattr(cell, "cells", None) or [cell if cell is not None else layer]
+        for one in cells:
+            units = getattr(one, "units", None) or getattr(one, "filters", None) or 0
+            gates = 4 if "LSTM" in type(one).__name__ else 3 if "GRU" in type(one).__name__ else 1
+            kernel = _prod(_as_tuple(getattr(one, "kernel_size", 1)))
+            total += gates * units * (kernel * (c + units) + 2)
+            c = units
+            if getattr(layer, "stateful", False) and shape and _is_int(shape[0]):
+                total += 2 * shape[0] * units * (_prod(shape[2:-1]) if name == "ConvLSTM2D" else 1)
+        return total
+    if name == "Embedding":
+        return int(getattr(layer, "input_dim", 0) or 0) * int(getattr(layer, "output_dim", 0) or 0)
+    if name == "BatchNormalization":
+        return 4 * c
+    if name == "PReLU" and shape is not None:
+        return _prod(d or 1 for d in shape[1:])
+    kernel_size = getattr(layer, "kernel_size", None)
+    filters = getattr(layer, "filters", None)
+    if kernel_size is not None:
+        window = _prod(_as_tuple(kernel_size))
+        multiplier = int(getattr(layer, "depth_multiplier", 1) or 1)
+        if "Separable" in name:
+            return window * c * multiplier + c * multiplier * int(filters or 0) + int(filters or 0)
+        if "Depthwise" in name:
+            return window * c * multiplier + c * multiplier
+        count = window * c * int(filters or 0) + int(filters or 0)
+        if "LocallyConnected" in name:
+            try:
+                out = layer.compute_output_shape(shape)
+                count *= _prod(d or 1 for d in (out[2:] if layer.data_format == "channels_first" else out[1:-1]))
+            except Exception:  # noqa: BLE001 -- the layer's own build reports a bad shape
+                pass
+        return count
+    units = _units_of(layer)
+    if _is_int(units):
+        return c * units + units
+    return 0
+
+
+def _as_tuple(value):
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
 
 def _units_of(layer):

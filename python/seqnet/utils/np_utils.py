@@ -4,7 +4,12 @@ import numpy as np
 
 def to_categorical(y, num_classes=None, dtype="float32"):
     """One-hot encodes integer class labels: shape (..., 1) or (...) -> (..., num_classes)."""
+    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
+                                    or num_classes < 0):
+        raise ValueError(f"to_categorical: num_classes must be a non-negative integer or None, got {num_classes!r}")
     y = np.asarray(y)
+    if y.dtype.kind not in "biuf" and not (y.dtype.kind == "O" and y.size == 0):
+        raise ValueError(f"to_categorical: y must hold integer class labels, got an array of dtype {y.dtype}")
     if y.size and not np.all(np.equal(np.mod(y, 1), 0)):
         raise ValueError("to_categorical: labels must be integers, got non-integer values")
     y = y.astype("int64")

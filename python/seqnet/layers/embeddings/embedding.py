@@ -50,6 +50,7 @@ class Embedding(Layer):
         return tuple(input_shape) + (self.output_dim,)
 
     def forward(self, x, training):
+        x = _index_array(x)
         y = self._workspace("y", x.shape + (self.output_dim,))
         _engine.embedding_forward(x, self.embeddings.value, y)  # ValueError on a bad index
         self._x = x
@@ -60,7 +61,7 @@ class Embedding(Layer):
             _engine.embedding_backward(self._x, dy, self.embeddings.grad)
         if not need_dx:
             return None
-        dx = self._workspace("dx", self._x.shape)  # indices are not differentiable
+        dx = self._workspace("dx", self._x.shape)  # indices are not differentiable (float32 zeros)
         dx.fill(0.0)
         return dx
 
@@ -69,3 +70,24 @@ class Embedding(Layer):
         config.update(input_dim=self.input_dim, output_dim=self.output_dim,
                       **self._weight_options_config("embeddings"), mask_zero=self.mask_zero, input_length=self.input_length)
         return config
+
+
+def _index_array(x):
+    """Indices as the engine takes them, never rounded: int32/int64 and float32 pass as they are
+    (the engine rejects float32 indices at or above 2**24, which float32 cannot represent
+    exactly); other integer types become int64, other float types float32 when that is exact."""
+    x = np.asarray(x)
+    if x.dtype.kind in "iu" and x.dtype not in (np.int32, np.int64):
+        if x.dtype.kind == "u" and x.size and x.max() > np.iinfo(np.int64).max:
+            raise ValueError(f"Embedding: index {x.max()} does not fit in int64")
+        x = x.astype(np.int64)
+    elif x.dtype.kind == "f" and x.dtype != np.float32:
+        x32 = x.astype(np.float32)
+        bad = np.flatnonzero(~(x32 == x) | (np.abs(x) >= 2 ** 24))
+        if bad.size:
+            raise ValueError(f"Embedding: index {x.flat[bad[0]]!r} at flat position {bad[0]} is not an integer "
+                             f"below 2**24 representable as float32; pass int32 or int64 indices")
+        x = x32
+    elif x.dtype.kind not in "iuf":
+        raise ValueError(f"Embedding: expected integer (or integral float) indices, got dtype {x.dtype}")
+    return np.ascontiguousarray(x)
