@@ -278,3 +278,25 @@ def test_dtype_of_symbolic_tensors_and_backend_name():
     assert K.dtype(Dense(2)(Input((3,)))) == "float32"
     assert K.backend() == "seqnet" and type(K.backend()) is str
     assert "tensorflow" in K.backend.__doc__
+
+
+def test_integer_inputs_of_an_embedding_stay_integral_through_the_model():
+    """Rows 2**24 and 2**24 + 1 are one float32 number: a model must read both exactly."""
+    from seqnet.layers import Embedding, Flatten, Input
+    from seqnet.models import Model, Sequential
+    rows = 2 ** 24 + 3
+    emb = Embedding(rows, 1, embeddings_initializer="zeros", input_length=2)
+    model = Sequential([emb, Flatten()])
+    table = emb.embeddings.value
+    table[2 ** 24, 0], table[2 ** 24 + 1, 0] = 1.0, 2.0
+    ids = np.array([[2 ** 24, 2 ** 24 + 1]], dtype=np.int64)
+    np.testing.assert_array_equal(model.predict(ids), [[1.0, 2.0]])
+    x = Input((2,), dtype="int32")
+    functional = Model(x, Flatten()(emb(x)))
+    np.testing.assert_array_equal(functional.predict(ids), [[1.0, 2.0]])
+    assert model._standardize_x(ids)[0].dtype == np.int32  # fits int32: kept integral, not float32
+    model.compile("sgd", "mse")
+    np.random.seed(0)
+    model.fit(np.repeat(ids, 4, axis=0), np.zeros((4, 2)), batch_size=2, verbose=0)  # shuffled gather of ints
+    table = emb.embeddings.value  # fit moved the weights into the flat parameter buffer
+    assert table[2 ** 24, 0] < 1.0 and table[2 ** 24 + 1, 0] < 2.0 and table[2 ** 24 + 2, 0] == 0.0

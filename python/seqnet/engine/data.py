@@ -16,10 +16,22 @@ def as_float32(data, what):
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
-def as_input_array(data, what):
-    """as_float32, except for array-likes read lazily batch by batch (HDF5Matrix)."""
+def as_input_array(data, what, keep_integers=False):
+    """as_float32, except for array-likes read lazily batch by batch (HDF5Matrix) and, with
+    `keep_integers` (an input only Embeddings read), integer arrays, which stay integral
+    (int32, or int64 when a value needs it): float32 holds integers exactly only below 2**24."""
     if is_lazy_array(data):
         return data
+    if keep_integers:
+        try:
+            arr = np.asarray(data)
+        except ValueError:  # ragged lists: as_float32 says what is wrong
+            return as_float32(data, what)
+        if arr.dtype.kind in "iu":
+            if arr.dtype.kind == "u" or arr.dtype.itemsize > 4:
+                too_big = arr.size and (int(arr.max()) > np.iinfo(np.int32).max or int(arr.min()) < 0)
+                arr = arr.astype(np.int64 if too_big else np.int32)
+            return np.ascontiguousarray(arr)
     return as_float32(data, what)
 
 

@@ -201,10 +201,20 @@ class Model(Network):
         out = []
         for a, t, name in zip(arrays, self.inputs, self.input_names):
             _check_not_scalar(a, what, f"input '{name}'")
-            a = data_utils.as_input_array(a, f"input '{name}'")
+            a = data_utils.as_input_array(a, f"input '{name}'", keep_integers=name in self._integer_inputs())
             out.append(data_utils.check_input(a, t.shape[1:], name))
         data_utils.same_length(out, self.input_names, "input")
         return out
+
+    def _integer_inputs(self):
+        """The names of the inputs that only layers reading integer indices (Embedding)
+        consume: their integer data is fed as it is, not converted to float32."""
+        keep = set()
+        for i, name in enumerate(self.input_names):
+            readers = [step.layer for step in self._steps if i in step.in_slots]
+            if readers and all(getattr(layer, "reads_integer_indices", False) for layer in readers):
+                keep.add(name)
+        return keep
 
     def _build_from_data(self, x):
         raise ValueError("This model has not yet been built.")
@@ -234,13 +244,17 @@ class Model(Network):
         """The rows `ids` of an array in a reused buffer."""
         buf = self._buffers.get(key)
         n = len(ids)
-        if buf is None or buf.shape[1:] != data.shape[1:] or buf.shape[0] < n:
-            buf = np.empty((n,) + tuple(data.shape[1:]), dtype=np.float32)
+        dtype = data.dtype if type(data) is np.ndarray else np.float32
+        if buf is None or buf.shape[1:] != data.shape[1:] or buf.shape[0] < n or buf.dtype != dtype:
+            buf = np.empty((n,) + tuple(data.shape[1:]), dtype=dtype)
             self._buffers[key] = buf
         if buf.shape[0] != n:
             buf = buf[:n]
         if type(data) is np.ndarray:
-            _engine.gather_rows(data, ids, buf)
+            if dtype == np.float32:
+                _engine.gather_rows(data, ids, buf)
+            else:  # integer indices of an Embedding input
+                np.take(data, ids, axis=0, out=buf)
             return buf
         return gather_rows(data, ids, buf)
 

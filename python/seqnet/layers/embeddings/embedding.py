@@ -10,6 +10,9 @@ from seqnet.engine.keras_tensor import KerasTensor, SymbolicMask
 
 
 class Embedding(Layer):
+    # The model feeds integer index data as it is (engine/training.py _integer_inputs).
+    reads_integer_indices = True
+
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  activity_regularizer=None, embeddings_constraint=None, mask_zero=False, input_length=None,
                  **kwargs):
