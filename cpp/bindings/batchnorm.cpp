@@ -11,18 +11,6 @@
 namespace seqnet {
 namespace {
 
-[[noreturn]] void fail(const std::string& msg) { throw py::value_error(msg); }
-
-void writable(const py::array& a, const std::string& what) {
-    if (!a.writeable()) fail(what + " is read-only");
-}
-
-void same_shape(const py::array& like, const py::array& a, const std::string& what) {
-    bool ok = like.ndim() == a.ndim();
-    for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = like.shape(i) == a.shape(i);
-    if (!ok) fail(what + ": expected shape " + shape_str(like) + ", got " + shape_str(a));
-}
-
 BatchNormShape view(const std::vector<int64_t>& shape, int64_t axis, const std::string& fn) {
     const int64_t ndim = static_cast<int64_t>(shape.size());
     if (axis < -ndim || axis >= ndim)

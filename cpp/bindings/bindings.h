@@ -35,6 +35,20 @@ inline FArray checked(const py::handle& obj, const char* what, int ndim = -1) {
 
 std::string shape_str(const py::array& a);
 
+// The checks every binding file shares: ValueError with the argument's name and the shapes.
+[[noreturn]] inline void fail(const std::string& msg) { throw py::value_error(msg); }
+
+inline void writable(const py::array& a, const std::string& what) {
+    if (!a.writeable()) fail(what + " is read-only");
+}
+
+// `a` must have exactly `like`'s shape.
+inline void same_shape(const py::array& like, const py::array& a, const std::string& what) {
+    bool ok = like.ndim() == a.ndim();
+    for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = like.shape(i) == a.shape(i);
+    if (!ok) fail(what + ": expected shape " + shape_str(like) + ", got " + shape_str(a));
+}
+
 // enums.cpp: an enum received from Python (which may have been a plain int) checked to
 // be one of the members, else ValueError ("unknown activation code 13").
 Activation valid_activation(Activation act);

@@ -15,19 +15,7 @@ namespace {
 using IArray = py::array_t<int32_t, py::array::c_style>;
 using Pair = std::pair<int64_t, int64_t>;
 
-[[noreturn]] void fail(const std::string& msg) { throw py::value_error(msg); }
-
 std::string pair_str(const Pair& p) { return "(" + std::to_string(p.first) + ", " + std::to_string(p.second) + ")"; }
-
-void writable(const py::array& a, const std::string& what) {
-    if (!a.writeable()) fail(what + " is read-only");
-}
-
-void same_shape(const py::array& like, const py::array& a, const std::string& what) {
-    bool ok = like.ndim() == a.ndim();
-    for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = like.shape(i) == a.shape(i);
-    if (!ok) fail(what + ": expected shape " + shape_str(like) + ", got " + shape_str(a));
-}
 
 FArray farray(const py::handle& obj, const std::string& what, int ndim) { return checked(obj, what.c_str(), ndim); }
 

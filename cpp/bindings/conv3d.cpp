@@ -19,8 +19,6 @@ using IArray = py::array_t<int32_t, py::array::c_style>;
 using Triple = std::array<int64_t, 3>;
 using Pair = std::array<int64_t, 2>;
 
-[[noreturn]] void fail(const std::string& msg) { throw py::value_error(msg); }
-
 template <size_t N>
 std::string tuple_str(const std::array<int64_t, N>& t) {
     std::string out = "(";

@@ -17,15 +17,9 @@ namespace {
 
 using Pair = std::pair<int64_t, int64_t>;
 
-[[noreturn]] void fail(const std::string& msg) { throw py::value_error(msg); }
-
 std::string pair_str(const Pair& p) { return "(" + std::to_string(p.first) + ", " + std::to_string(p.second) + ")"; }
 
 FArray farray(const py::handle& obj, const std::string& what, int ndim) { return checked(obj, what.c_str(), ndim); }
-
-void writable(const py::array& a, const std::string& what) {
-    if (!a.writeable()) fail(what + " is read-only");
-}
 
 // A writable float32 array of exactly like's shape.
 float* out_like(const py::handle& obj, const py::array& like, const std::string& what) {

@@ -10,8 +10,6 @@
 namespace seqnet {
 namespace {
 
-[[noreturn]] void fail(const std::string& msg) { throw py::value_error(msg); }
-
 // Lets a binding taking E also take a plain Python int, for callers that still pass the old
 // numeric codes (each binding range-checks the value). Unlike py::implicitly_convertible<int,
 // E>, only an exact int qualifies: a member of another enum (which has __index__) or a bool

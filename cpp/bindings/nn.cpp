@@ -13,18 +13,6 @@
 namespace seqnet {
 namespace {
 
-[[noreturn]] void fail(const std::string& msg) { throw py::value_error(msg); }
-
-void same_shape(const py::array& a, const py::array& b, const char* what) {
-    bool ok = a.ndim() == b.ndim();
-    for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = a.shape(i) == b.shape(i);
-    if (!ok) fail(std::string(what) + ": expected shape " + shape_str(a) + ", got " + shape_str(b));
-}
-
-void writable(const py::array& a, const char* what) {
-    if (!a.writeable()) fail(std::string(what) + " is read-only");
-}
-
 // A (rows, cols) view of an array of any rank >= 1: cols is the last axis.
 struct Matrix {
     int64_t rows, cols;

@@ -10,8 +10,6 @@
 namespace seqnet {
 namespace {
 
-[[noreturn]] void fail(const std::string& msg) { throw py::value_error(msg); }
-
 std::string dims_str(const std::vector<int64_t>& dims) {
     std::string s = "(";
     for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
