@@ -9,11 +9,12 @@ and the input kernel's gradients over all steps.
 """
 import numpy as np
 
-from seqnet import _engine, activations, constraints, initializers, regularizers
+from seqnet import _engine, activations, regularizers
 from seqnet.engine.base_layer import Layer
 from seqnet.layers.convolutional.conv_utils import (normalize_data_format, normalize_padding, normalize_tuple,
                                                     output_length)
 from seqnet.layers.convolutional_recurrent.conv_lstm_sequence import ConvLSTMSequence
+from seqnet.layers.recurrent.base_rnn import set_recurrent_options
 from seqnet.layers.recurrent.cells import unit_forget_bias_initializer
 from seqnet.random_state import new_key
 
@@ -67,19 +68,10 @@ class ConvLSTM2D(Layer):
         self._rec_act = _engine_code(self.recurrent_activation, kind, "recurrent_activation")
         self.use_bias = bool(use_bias)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        set_recurrent_options(self, kind, kernel_initializer, recurrent_initializer, bias_initializer,
+                              kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+                              recurrent_constraint, bias_constraint, dropout, recurrent_dropout)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-                raise ValueError(f"{kind}: {what} must be a number in [0, 1), got {rate!r}")
         self.dropout = float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
         self.return_sequences = bool(return_sequences)

@@ -56,19 +56,10 @@ class BaseRNN(Layer):
         self._act = _engine_activation(self.activation, kind, "activation")
         self._rec_act = _engine_activation(self.recurrent_activation, kind, "recurrent_activation")
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        set_recurrent_options(self, kind, kernel_initializer, recurrent_initializer, bias_initializer,
+                              kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+                              recurrent_constraint, bias_constraint, dropout, recurrent_dropout)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-                raise ValueError(f"{kind}: {what} must be a number in [0, 1), got {rate!r}")
         # Keras 2.2.4 clips the rates to [0, 1]; a rate of 1 would zero everything.
         self.dropout = float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
@@ -283,3 +274,22 @@ def _engine_activation(fn, kind, what):
         raise ValueError(f"{kind}: {what}={getattr(fn, '__name__', fn)!r} is not supported by seqnet's recurrent "
                          "layers yet (supported: linear, relu, sigmoid, hard_sigmoid, tanh, softsign)")
     return code
+
+
+def set_recurrent_options(layer, kind, kernel_initializer, recurrent_initializer, bias_initializer,
+                          kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+                          recurrent_constraint, bias_constraint, dropout, recurrent_dropout):
+    """The weight options and dropout rates that every recurrent layer and cell stores (the
+    kernel, recurrent kernel and bias initializers, regularizers and constraints), checked."""
+    layer.kernel_initializer = initializers.get(kernel_initializer)
+    layer.recurrent_initializer = initializers.get(recurrent_initializer)
+    layer.bias_initializer = initializers.get(bias_initializer)
+    layer.kernel_regularizer = regularizers.get(kernel_regularizer)
+    layer.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+    layer.bias_regularizer = regularizers.get(bias_regularizer)
+    layer.kernel_constraint = constraints.get(kernel_constraint)
+    layer.recurrent_constraint = constraints.get(recurrent_constraint)
+    layer.bias_constraint = constraints.get(bias_constraint)
+    for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
+            raise ValueError(f"{kind}: {what} must be a number in [0, 1), got {rate!r}")

@@ -13,6 +13,7 @@ from seqnet import activations, backend as K, constraints, initializers, regular
 from seqnet.backend import session
 from seqnet.engine.base_layer import Layer
 from seqnet.engine.weight import Weight
+from seqnet.layers.recurrent.base_rnn import set_recurrent_options
 
 
 class RecurrentCell(Layer):
@@ -42,18 +43,9 @@ class RecurrentCell(Layer):
             if fn is not None:
                 tape_activation(fn, kind)  # ValueError now for one the tape cannot run
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-                raise ValueError(f"{kind}: {what} must be a number in [0, 1), got {rate!r}")
+        set_recurrent_options(self, kind, kernel_initializer, recurrent_initializer, bias_initializer,
+                              kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+                              recurrent_constraint, bias_constraint, dropout, recurrent_dropout)
         self.dropout = float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
         self.state_size = self.units
