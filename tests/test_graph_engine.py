@@ -408,3 +408,14 @@ def test_call_time_training_flag_and_shared_dropout_draws_two_masks():
     config = always.get_config()
     assert config["layers"][1]["inbound_nodes"][0][0][3] == {"training": True}
     assert set(np.unique(Model.from_config(config).predict(ones))) == {0.0, 2.0}
+
+
+class TakesAnyKeyword(Layer):
+    def call(self, x, **kwargs):
+        return x * kwargs.get("scale", 1.0)
+
+
+def test_a_call_with_var_keywords_accepts_any_call_argument():
+    x = Input((2,))
+    model = Model(x, TakesAnyKeyword()(x, scale=3.0))
+    np.testing.assert_array_equal(model.predict(np.ones((1, 2))), [[3.0, 3.0]])

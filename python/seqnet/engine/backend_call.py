@@ -5,6 +5,7 @@ The layer's weights become tape leaves for the duration of ``call``: every attri
 the layer holding a Weight (or a list of them) is swapped for a leaf Tensor over the same
 array, so ``K.dot(x, self.kernel)`` records a gradient for the kernel, then swapped back.
 """
+import functools
 import inspect
 
 import numpy as np
@@ -25,11 +26,19 @@ def extra_call_args(layer):
     """The keyword arguments a Keras-style ``call`` accepts besides inputs/mask/training."""
     if not is_keras_style(layer):
         return set()
-    params = inspect.signature(layer.call).parameters
-    names = {n for n, p in list(params.items())[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+    return call_signature(type(layer))[2]
+
+
+@functools.lru_cache(maxsize=None)
+def call_signature(cls):
+    """(takes training, takes mask, other keyword names) of a class's ``call``: read once
+    per class, not on every training step."""
+    params = inspect.signature(cls.call).parameters
+    var_keyword = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    names = {n for n, p in list(params.items())[2:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    if var_keyword:
         names.add("*")
-    return names - {"mask", "training"}
+    return "training" in params or var_keyword, "mask" in params, frozenset(names - {"mask", "training"})
 
 
 def forward(layer, x, training, mask=None, call_kwargs=None):
@@ -38,10 +47,10 @@ def forward(layer, x, training, mask=None, call_kwargs=None):
     takes_list = isinstance(x, list)
     leaves = [Tensor(a, requires_grad=True) for a in (x if takes_list else [x])]
     kwargs = dict(call_kwargs or {})
-    params = inspect.signature(layer.call).parameters
-    if "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
+    takes_training, takes_mask, _ = call_signature(type(layer))
+    if takes_training:
         kwargs.setdefault("training", training)
-    if mask is not None and ("mask" in params):
+    if mask is not None and takes_mask:
         kwargs["mask"] = mask
     swapped = swap_weights_for_leaves(layer)
     try:

@@ -168,8 +168,10 @@ class Layer:
                              f"called on a tensor of shape {tuple(input_shape)}")
 
     def _check_call_kwargs(self, kwargs):
-        allowed = {"mask", "training"} | backend_call.extra_call_args(self)
-        unknown = sorted(set(kwargs) - allowed)
+        extra = backend_call.extra_call_args(self)
+        if "*" in extra:  # call(..., **kwargs) takes any keyword
+            return
+        unknown = sorted(set(kwargs) - {"mask", "training"} - extra)
         if unknown:
             raise TypeError(f"Layer '{self.name}': unexpected keyword argument(s) {unknown} in the call")
 

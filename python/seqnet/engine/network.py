@@ -17,7 +17,7 @@ import numpy as np
 from seqnet.engine import backend_call
 from seqnet.engine.base_layer import Layer, _to_snake_case, _unique_name
 from seqnet.engine.input_layer import InputLayer
-from seqnet.engine.keras_tensor import KerasTensor, Node, SymbolicMask
+from seqnet.engine.keras_tensor import KerasTensor, Node, SymbolicMask, is_symbolic
 
 
 class Step:
@@ -289,9 +289,9 @@ class Network(Layer):
         return out[0] if self._single_output else out
 
     def compute_mask(self, inputs, mask=None):
-        masks = [SymbolicMask(t.shape[:-1]) if t._keras_mask is not None else None for t in self.outputs]
-        if isinstance(inputs, list) and inputs and not isinstance(inputs[0], KerasTensor) or \
-                not isinstance(inputs, (list, KerasTensor)):
+        if is_symbolic(inputs):
+            masks = [SymbolicMask(t.shape[:-1]) if t._keras_mask is not None else None for t in self.outputs]
+        else:  # arrays, at run time: the masks of the last forward
             masks = self._output_masks()
         return masks[0] if self._single_output else masks
 

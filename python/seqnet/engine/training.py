@@ -209,11 +209,15 @@ class Model(Network):
     def _integer_inputs(self):
         """The names of the inputs that only layers reading integer indices (Embedding)
         consume: their integer data is fed as it is, not converted to float32."""
+        cached = getattr(self, "_integer_inputs_cache", None)
+        if cached is not None and cached[0] is self._steps:  # the plan is rebuilt as a new list
+            return cached[1]
         keep = set()
         for i, name in enumerate(self.input_names):
             readers = [step.layer for step in self._steps if i in step.in_slots]
             if readers and all(getattr(layer, "reads_integer_indices", False) for layer in readers):
                 keep.add(name)
+        self._integer_inputs_cache = (self._steps, keep)
         return keep
 
     def _build_from_data(self, x):
