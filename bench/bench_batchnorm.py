@@ -41,6 +41,9 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_conv import time_keras  # noqa: E402  (the same fit timing as the other benchmarks)
+
 LAYER_CASES = {
     "conv": dict(shape=(32, 28, 28, 64), axis=-1),
     "first": dict(shape=(32, 64, 28, 28), axis=1),
@@ -94,18 +97,6 @@ def keras_net(keras, sgd):
     return model
 
 
-def time_fit(model, x, y, repeats):
-    model.fit(x, y, batch_size=NET["batch"], epochs=1, verbose=0)
-    times, loss = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        hist = model.fit(x, y, batch_size=NET["batch"], epochs=1, verbose=0)
-        times.append(time.perf_counter() - t0)
-        loss = float(hist.history["loss"][-1])
-    return times, loss
-
-
-# ---- workers ----------------------------------------------------------------------------------
 def seqnet_layer(case, iters):
     import seqnet
     from seqnet.layers import BatchNormalization
@@ -127,7 +118,7 @@ def seqnet_net(repeats):
     import seqnet as keras
     x, y, _ = net_data()
     model = keras_net(keras, keras.optimizers.SGD(lr=0.01, momentum=0.9))
-    return "seqnet (isa %s)" % keras._engine.active_isa(), time_fit(model, x, y, repeats)
+    return "seqnet (isa %s)" % keras._engine.active_isa(), time_keras(model, x, y, NET["batch"], 1, repeats)
 
 
 def tf_keras_layer(case, iters):
@@ -158,7 +149,7 @@ def tf_keras_net(repeats):
     tf.random.set_seed(0)
     x, y, _ = net_data()
     model = keras_net(keras, keras.optimizers.legacy.SGD(learning_rate=0.01, momentum=0.9))
-    return "tf_keras %s" % keras.__version__, time_fit(model, x, y, repeats)
+    return "tf_keras %s" % keras.__version__, time_keras(model, x, y, NET["batch"], 1, repeats)
 
 
 def torch_layer(case, iters):

@@ -42,6 +42,9 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_conv import time_keras  # noqa: E402  (the same fit timing as the other benchmarks)
+
 N, BATCH, LR, MOMENTUM = 512, 32, 0.01, 0.9
 
 
@@ -91,16 +94,6 @@ def keras_model(keras, name, legacy):
     return model
 
 
-def time_keras(model, x, y, repeats):
-    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
-    times, hist = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        hist = model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
-        times.append(time.perf_counter() - t0)
-    return times, float(hist.history["loss"][-1])
-
-
 def worker_seqnet(name, repeats):
     import seqnet as keras
     import seqnet.optimizers
@@ -108,7 +101,7 @@ def worker_seqnet(name, repeats):
     model = keras_model(keras, name, seqnet.optimizers)
     version = "seqnet %s (isa %s, threads %d)" % (getattr(keras, "__version__", "?"), keras._engine.active_isa(),
                                                   keras._engine.get_num_threads())
-    return version, time_keras(model, x, y, repeats)
+    return version, time_keras(model, x, y, BATCH, 1, repeats)
 
 
 def worker_tf_keras(name, repeats):
@@ -117,7 +110,8 @@ def worker_tf_keras(name, repeats):
     tf.random.set_seed(0)
     x, y, _ = make_data(name)
     model = keras_model(keras, name, keras.optimizers.legacy)
-    return "tf_keras %s (tensorflow %s)" % (keras.__version__, tf.__version__), time_keras(model, x, y, repeats)
+    version = "tf_keras %s (tensorflow %s)" % (keras.__version__, tf.__version__)
+    return version, time_keras(model, x, y, BATCH, 1, repeats)
 
 
 def torch_model(nn, name):
