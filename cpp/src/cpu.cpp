@@ -1,6 +1,8 @@
 #include "seqnet/cpu.h"
 
+#if __has_include(<unistd.h>)
 #include <unistd.h>
+#endif
 
 #include <atomic>
 #include <cstdio>
@@ -11,7 +13,7 @@ namespace seqnet {
 namespace {
 
 Isa detect() {
-#if defined(__x86_64__) || defined(_M_X64)
+#if SEQNET_X86_KERNELS && (defined(__x86_64__) || defined(_M_X64))
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw"))

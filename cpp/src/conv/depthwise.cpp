@@ -21,8 +21,10 @@ namespace seqnet {
 
 const DepthwiseKernels& depthwise_kernels() {
     switch (active_isa()) {
+#if SEQNET_X86_KERNELS
         case Isa::Avx512: return avx512::depthwise_kernels();
         case Isa::Avx2: return avx2::depthwise_kernels();
+#endif
         default: return generic::depthwise_kernels();
     }
 }

@@ -56,8 +56,12 @@ int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 const MicroKernel& kernel_for(Isa isa) {
     const MicroKernel* k = nullptr;
+#if SEQNET_X86_KERNELS
     if (isa == Isa::Avx512) k = gemm::microkernel_avx512();
     if (!k && isa >= Isa::Avx2) k = gemm::microkernel_avx2();
+#else
+    (void)isa;
+#endif
     return k ? *k : *gemm::microkernel_generic();
 }
 

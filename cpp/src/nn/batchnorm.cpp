@@ -15,8 +15,10 @@ namespace {
 
 const BatchNormKernels& kernels() {
     switch (active_isa()) {
+#if SEQNET_X86_KERNELS
         case Isa::Avx512: return avx512::batchnorm_kernels();
         case Isa::Avx2: return avx2::batchnorm_kernels();
+#endif
         default: return generic::batchnorm_kernels();
     }
 }

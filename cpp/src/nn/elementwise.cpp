@@ -8,8 +8,10 @@ namespace seqnet {
 
 const ElementwiseKernels& elementwise_kernels() {
     switch (active_isa()) {
+#if SEQNET_X86_KERNELS
         case Isa::Avx512: return avx512::elementwise_kernels();
         case Isa::Avx2: return avx2::elementwise_kernels();
+#endif
         default: return generic::elementwise_kernels();
     }
 }

@@ -8,8 +8,10 @@ namespace seqnet {
 
 const RnnCellKernels& rnn_cell_kernels() {
     switch (active_isa()) {
+#if SEQNET_X86_KERNELS
         case Isa::Avx512: return avx512::rnn_cell_kernels();
         case Isa::Avx2: return avx2::rnn_cell_kernels();
+#endif
         default: return generic::rnn_cell_kernels();
     }
 }
