@@ -422,7 +422,7 @@ def test_bad_flow_and_fit_arguments():
     with pytest.raises(ValueError, match="validation_split"):
         gen.flow(x, y, subset="validation")
     with pytest.raises(ValueError, match="save_to_dir"):
-        gen.flow(x, y, save_to_dir="/tmp")
+        gen.flow(x, y, save_to_dir="/nonexistent/seqnet-save-dir")
     with pytest.raises(ValueError, match="rank 4"):
         gen.fit(x[0])
     with pytest.raises(ValueError, match="rounds"):

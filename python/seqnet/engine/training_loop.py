@@ -12,6 +12,9 @@ def fit_loop(model, train, val, epochs, initial_epoch, callbacks, verbose):
     labels = list(model.metrics_names)
     cbk = model._training_callbacks(callbacks, verbose, train.count_mode, val is not None, epochs=epochs,
                                     **train.params())
+    validation_data = _validation_data(model, val)
+    for cb in cbk:
+        cb.validation_data = validation_data
     wants_begin = cbk.wants("on_train_batch_begin")
     try:
         cbk.call("on_train_begin", {})
@@ -47,6 +50,17 @@ def fit_loop(model, train, val, epochs, initial_epoch, callbacks, verbose):
         if val is not None:
             val.stop()
     return model.history
+
+
+def _validation_data(model, val):
+    """Keras 2.2.4's ``callback.validation_data`` for validation arrays: the inputs, the
+    targets and the sample weights (ones where none were given); None for a generator."""
+    if val is None or getattr(val, "ys", None) is None:
+        return None
+    ws = val.ws or [None] * len(val.ys)
+    weights = [w if w is not None else np.ones(y.shape[:2] if temporal else y.shape[:1], dtype=np.float32)
+               for w, y, temporal in zip(ws, val.ys, model._temporal)]
+    return list(val.xs) + list(val.ys) + weights
 
 
 def test_loop(model, source, verbose=0, callbacks=None):

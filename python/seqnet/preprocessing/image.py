@@ -4,7 +4,12 @@
 brightness change for every image, applies it, then standardises the image (rescale,
 sample- or feature-wise centering and scaling, ZCA whitening). ``flow(x, y)`` serves the
 augmented images in batches as a ``seqnet.utils.Sequence`` that ``fit_generator`` (and
-``fit``) consume, or as a plain Python iterator.
+``fit``) consume, or as a plain Python iterator. ``flow_from_directory`` (a folder of class
+subfolders) and ``flow_from_dataframe`` (files listed in a pandas DataFrame) read image
+files with Pillow; ``load_img``, ``img_to_array``, ``array_to_img``, ``save_img`` and
+``list_pictures`` move images between files, Pillow and arrays. The iterators live in
+``image_iterator``, ``numpy_array_iterator``, ``directory_iterator`` and
+``dataframe_iterator``, the file functions in ``image_utils``; all are importable from here.
 
 The affine warp is ours, in NumPy: every output pixel is mapped back through the combined
 rotation/shift/shear/zoom matrix about the image centre and read from the input with
@@ -23,18 +28,23 @@ seed (or a key taken from NumPy's global state), the epoch and the batch index: 
 reproducible and independent of worker threads or processes.
 """
 import functools
-import threading
 import warnings
 from numbers import Real
 
 import numpy as np
 
 from seqnet import backend
-from seqnet.random_state import new_key
-from seqnet.utils.data_utils import Sequence
+from seqnet.preprocessing.dataframe_iterator import DataFrameIterator
+from seqnet.preprocessing.directory_iterator import DirectoryIterator
+from seqnet.preprocessing.image_iterator import BatchFromFilesIterator, Iterator, float_dtype, warn_unusual_channels
+from seqnet.preprocessing.image_utils import (InvalidImageWarning, array_to_img, img_to_array, list_pictures,
+                                              load_img, save_img)
+from seqnet.preprocessing.numpy_array_iterator import NumpyArrayIterator
 
-__all__ = ["ImageDataGenerator", "NumpyArrayIterator", "Iterator", "apply_affine_transform",
-           "apply_channel_shift", "apply_brightness_shift", "flip_axis", "transform_matrix_offset_center"]
+__all__ = ["ImageDataGenerator", "NumpyArrayIterator", "DirectoryIterator", "DataFrameIterator", "Iterator",
+           "BatchFromFilesIterator", "InvalidImageWarning", "load_img", "img_to_array", "array_to_img", "save_img",
+           "list_pictures", "apply_affine_transform", "apply_channel_shift", "apply_brightness_shift", "flip_axis",
+           "transform_matrix_offset_center"]
 
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 
@@ -67,7 +77,7 @@ class ImageDataGenerator:
             raise ValueError('ImageDataGenerator: `data_format` should be "channels_last" (channel after row and '
                              'column) or "channels_first" (channel before row and column). '
                              f"Received: {data_format!r}")
-        self.dtype = _float_dtype(backend.floatx() if dtype is None else dtype)
+        self.dtype = float_dtype(backend.floatx() if dtype is None else dtype)
         for name, value in (("zca_epsilon", zca_epsilon), ("rotation_range", rotation_range),
                             ("shear_range", shear_range), ("channel_shift_range", channel_shift_range),
                             ("cval", cval)):
@@ -140,19 +150,39 @@ class ImageDataGenerator:
              save_prefix="", save_format="png", subset=None):
         """A NumpyArrayIterator over augmented batches of `x` (rank 4), with `y` and
         `sample_weight` if given: batches `x`, `(x, y)` or `(x, y, sample_weight)`. `x` may be
-        `(images, other_inputs)`: the other arrays are batched alongside, unaugmented."""
+        `(images, other_inputs)`: the other arrays are batched alongside, unaugmented.
+        `save_to_dir` (an existing folder; needs Pillow) also writes each augmented image."""
         return NumpyArrayIterator(x, y, self, batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight,
                                   seed=seed, data_format=self.data_format, save_to_dir=save_to_dir,
                                   save_prefix=save_prefix, save_format=save_format, subset=subset)
 
-    def flow_from_directory(self, directory, *args, **kwargs):
-        """Not available in seqnet: reading image files needs Pillow, which seqnet does not
-        depend on. Load the images into an array and use `flow`."""
-        _no_image_files("flow_from_directory")
+    def flow_from_directory(self, directory, target_size=(256, 256), color_mode="rgb", classes=None,
+                            class_mode="categorical", batch_size=32, shuffle=True, seed=None, save_to_dir=None,
+                            save_prefix="", save_format="png", follow_links=False, subset=None,
+                            interpolation="nearest"):
+        """A DirectoryIterator over augmented batches of the images in `directory`, one
+        subfolder per class (see `DirectoryIterator`): `x` of shape (batch, *target_size,
+        channels) (1, 3 or 4 channels for color_mode 'grayscale', 'rgb', 'rgba') and labels
+        by `class_mode`. Needs Pillow."""
+        return DirectoryIterator(directory, self, target_size=target_size, color_mode=color_mode, classes=classes,
+                                 class_mode=class_mode, data_format=self.data_format, batch_size=batch_size,
+                                 shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
+                                 save_format=save_format, follow_links=follow_links, subset=subset,
+                                 interpolation=interpolation)
 
-    def flow_from_dataframe(self, dataframe, *args, **kwargs):
-        """Not available in seqnet (see `flow_from_directory`)."""
-        _no_image_files("flow_from_dataframe")
+    def flow_from_dataframe(self, dataframe, directory, x_col="filename", y_col="class", has_ext=True,
+                            target_size=(256, 256), color_mode="rgb", classes=None, class_mode="categorical",
+                            batch_size=32, shuffle=True, seed=None, save_to_dir=None, save_prefix="",
+                            save_format="png", subset=None, interpolation="nearest", drop_duplicates=True):
+        """A DataFrameIterator over augmented batches of the image files named in column
+        `x_col` of a pandas `dataframe` (relative to `directory`), labelled by `y_col`
+        (see `DataFrameIterator`). Needs Pillow and pandas."""
+        return DataFrameIterator(dataframe, directory, self, x_col=x_col, y_col=y_col, has_ext=has_ext,
+                                 target_size=target_size, color_mode=color_mode, classes=classes,
+                                 class_mode=class_mode, data_format=self.data_format, batch_size=batch_size,
+                                 shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
+                                 save_format=save_format, subset=subset, interpolation=interpolation,
+                                 drop_duplicates=drop_duplicates)
 
     # ---- standardisation -----------------------------------------------------------------
     def standardize(self, x):
@@ -196,7 +226,7 @@ class ImageDataGenerator:
         x = np.asarray(x, dtype=self.dtype)
         if x.ndim != 4:
             raise ValueError(f"ImageDataGenerator.fit: input should have rank 4. Got array with shape: {x.shape}")
-        _warn_unusual_channels(x.shape, self.channel_axis, self.data_format, "ImageDataGenerator.fit")
+        warn_unusual_channels(x.shape, self.channel_axis, self.data_format, "ImageDataGenerator.fit")
         if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
             raise ValueError(f"ImageDataGenerator.fit: `rounds` must be a positive integer, got {rounds!r}")
         if augment:
@@ -287,158 +317,6 @@ class ImageDataGenerator:
         return {"theta": theta, "tx": tx, "ty": ty, "shear": shear, "zx": zx, "zy": zy,
                 "flip_horizontal": flip_horizontal, "flip_vertical": flip_vertical,
                 "channel_shift_intensity": channel_shift_intensity, "brightness": brightness}
-
-
-class Iterator(Sequence):
-    """Batches of `n` samples, `batch_size` at a time (the last one smaller), in a new order
-    every epoch when `shuffle`. A Sequence (`len`, `[i]`, `on_epoch_end`) and an endless
-    Python iterator (`next`). Subclasses implement `_get_batches_of_transformed_samples`."""
-
-    def __init__(self, n, batch_size, shuffle, seed):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"{type(self).__name__}: `batch_size` must be a positive integer, got {batch_size!r}")
-        if n < 1:
-            raise ValueError(f"{type(self).__name__}: there are no samples to iterate over")
-        self.n = int(n)
-        self.batch_size = int(batch_size)
-        self.seed = seed
-        self.shuffle = bool(shuffle)
-        self.batch_index = 0
-        self.total_batches_seen = 0
-        self.lock = threading.Lock()
-        key = new_key(seed)
-        self._key = [key & 0xFFFFFFFF, (key >> 32) & 0xFFFFFFFF]
-        self._epoch = 0
-        self.index_array = None
-
-    def _rng(self, epoch, stream):
-        """The generator of one epoch's shuffle (stream 0) or batch `stream - 1`."""
-        return np.random.RandomState(self._key + [epoch & 0xFFFFFFFF, stream])
-
-    def _set_index_array(self):
-        if self.shuffle:
-            self.index_array = self._rng(self._epoch, 0).permutation(self.n)
-        else:
-            self.index_array = np.arange(self.n)
-
-    def __len__(self):
-        return (self.n + self.batch_size - 1) // self.batch_size
-
-    def __getitem__(self, idx):
-        if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)) or not 0 <= idx < len(self):
-            raise ValueError(f"Asked to retrieve element {idx!r}, but the Sequence has length {len(self)}")
-        with self.lock:
-            if self.index_array is None:
-                self._set_index_array()
-            index_array, epoch = self.index_array, self._epoch
-            self.total_batches_seen += 1
-        batch = index_array[self.batch_size * idx:self.batch_size * (idx + 1)]
-        return self._get_batches_of_transformed_samples(batch, self._rng(epoch, idx + 1))
-
-    def on_epoch_end(self):
-        with self.lock:
-            self._epoch += 1
-            self._set_index_array()
-
-    def reset(self):
-        self.batch_index = 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        return self.next()
-
-    def next(self):
-        """The next batch; after the last batch of a pass, a new pass (reshuffled) begins."""
-        with self.lock:
-            if self.index_array is None:
-                self._set_index_array()
-            idx, epoch, index_array = self.batch_index, self._epoch, self.index_array
-            self.total_batches_seen += 1
-            self.batch_index += 1
-            if self.batch_index >= len(self):
-                self.batch_index = 0
-                self._epoch += 1
-                self._set_index_array()
-        batch = index_array[self.batch_size * idx:self.batch_size * (idx + 1)]
-        return self._get_batches_of_transformed_samples(batch, self._rng(epoch, idx + 1))
-
-    def _get_batches_of_transformed_samples(self, index_array, rng):
-        raise NotImplementedError(f"{type(self).__name__} must implement _get_batches_of_transformed_samples")
-
-
-class NumpyArrayIterator(Iterator):
-    """Augmented batches of NumPy images (see `ImageDataGenerator.flow`)."""
-
-    def __init__(self, x, y, image_data_generator, batch_size=32, shuffle=False, sample_weight=None, seed=None,
-                 data_format=None, save_to_dir=None, save_prefix="", save_format="png", subset=None, dtype=None):
-        if save_to_dir is not None:
-            raise ValueError("flow: `save_to_dir` is not supported by seqnet (writing image files needs Pillow); "
-                             "pass save_to_dir=None")
-        self.dtype = _float_dtype(image_data_generator.dtype if dtype is None else dtype)
-        data_format = image_data_generator.data_format if data_format is None else data_format
-        if isinstance(x, (tuple, list)):
-            if len(x) != 2:
-                raise ValueError("flow: `x` as a tuple or list should be (images, other inputs); "
-                                 f"got {len(x)} items")
-            x_misc = [np.asarray(a) for a in x[1]] if isinstance(x[1], list) else [np.asarray(x[1])]
-            x = x[0]
-            for other in x_misc:
-                if len(x) != len(other):
-                    raise ValueError("flow: all of the arrays in `x` should have the same length. Found a pair "
-                                     f"with: len(x[0]) = {len(x)}, len(x[?]) = {len(other)}")
-        else:
-            x_misc = []
-        x = np.asarray(x)
-        if x.ndim != 4:
-            raise ValueError(f"flow: input data should have rank 4 (images). You passed an array with shape "
-                             f"{x.shape}")
-        if y is not None:
-            y = np.asarray(y)
-            if len(x) != len(y):
-                raise ValueError("flow: `x` (images tensor) and `y` (labels) should have the same length. Found: "
-                                 f"x.shape = {x.shape}, y.shape = {y.shape}")
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight)
-            if len(x) != len(sample_weight):
-                raise ValueError("flow: `x` (images tensor) and `sample_weight` should have the same length. Found: "
-                                 f"x.shape = {x.shape}, sample_weight.shape = {sample_weight.shape}")
-        if subset is not None:
-            if subset not in ("training", "validation"):
-                raise ValueError(f"flow: invalid `subset` name {subset!r}; expected 'training' or 'validation'")
-            if not image_data_generator._validation_split:
-                raise ValueError(f"flow: subset={subset!r} needs an ImageDataGenerator with a validation_split")
-            split = int(len(x) * image_data_generator._validation_split)
-            if y is not None and not np.array_equal(np.unique(y[:split]), np.unique(y[split:])):
-                raise ValueError("flow: training and validation subsets have different number of classes after the "
-                                 "split. If your numpy arrays are sorted by the label, you might want to shuffle "
-                                 "them.")
-            part = slice(None, split) if subset == "validation" else slice(split, None)
-            x, x_misc = x[part], [a[part] for a in x_misc]
-            y = y[part] if y is not None else None
-            sample_weight = sample_weight[part] if sample_weight is not None else None
-        self.x = np.asarray(x, dtype=self.dtype)
-        _warn_unusual_channels(self.x.shape, 3 if data_format == "channels_last" else 1, data_format, "flow")
-        self.x_misc = x_misc
-        self.y = y
-        self.sample_weight = sample_weight
-        self.image_data_generator = image_data_generator
-        self.data_format = data_format
-        super().__init__(len(self.x), batch_size, shuffle, seed)
-
-    def _get_batches_of_transformed_samples(self, index_array, rng):
-        gen = self.image_data_generator
-        batch_x = np.zeros((len(index_array),) + self.x.shape[1:], dtype=self.dtype)
-        for i, j in enumerate(index_array):
-            params = gen._draw_transform(self.x[j].shape, rng)
-            batch_x[i] = gen.standardize(gen.apply_transform(self.x[j], params))
-        inputs = batch_x if not self.x_misc else [batch_x] + [a[index_array] for a in self.x_misc]
-        if self.y is None:
-            return inputs
-        if self.sample_weight is None:
-            return inputs, self.y[index_array]
-        return inputs, self.y[index_array], self.sample_weight[index_array]
 
 
 # ---- transformations of one image ---------------------------------------------------------
@@ -612,30 +490,3 @@ def _check_zoom_range(zoom_range):
 def _is_pair_of_numbers(value):
     return (isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2
             and all(isinstance(v, Real) and not isinstance(v, bool) for v in value))
-
-
-def _float_dtype(dtype):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"ImageDataGenerator: `dtype` {dtype!r} is not a NumPy dtype") from None
-    if not np.issubdtype(dtype, np.floating):
-        raise ValueError(f"ImageDataGenerator: `dtype` should be a float type, got {dtype}")
-    return dtype.name
-
-
-def _warn_unusual_channels(shape, channel_axis, data_format, what):
-    if shape[channel_axis] not in (1, 3, 4):
-        warnings.warn(f"{what}: expected images with 1, 3 or 4 channels on axis {channel_axis} "
-                      f"(data_format={data_format!r}), but the input has shape {shape} "
-                      f"({shape[channel_axis]} channels).")
-
-
-def _no_image_files(method):
-    try:
-        import PIL  # noqa: F401
-    except ImportError:
-        raise ImportError(f"ImageDataGenerator.{method} requires Pillow to read image files (pip install Pillow); "
-                          "or load the images into a NumPy array and use flow(x, y).") from None
-    raise ValueError(f"ImageDataGenerator.{method} is not supported by seqnet: load the images into a NumPy "
-                     "array (e.g. with Pillow) and use flow(x, y).")

@@ -3,52 +3,67 @@
 
 def print_summary(model, line_length=None, positions=None, print_fn=None):
     """Prints a model's layer table in Keras 2's format: Layer (type), Output Shape, Param #,
-    and for a graph that is not a plain chain a 'Connected to' column ('dense_1[0][0]', one
-    line per inbound tensor)."""
-    own = {id(n) for n in model._nodes}
-    nodes = [n for n in model._nodes]
-    sequential_like = type(model).__name__ == "Sequential" or (
-        len(model.inputs) == 1 and len(model.outputs) == 1
-        and all(len(n.input_tensors) == 1 and len(n.output_tensors) == 1 for n in nodes)
-        and all(c <= 1 for c in model._consumers.values())
-        and len({id(n.layer) for n in nodes}) == len(nodes))
-    layers = model.layers
+    and for a graph that is not a plain chain a 'Connected to' column ('dense_1[0][0]': the
+    inbound layer, its node index and tensor index, one line per inbound tensor).
+
+    # Arguments
+        model: a built seqnet model.
+        line_length: total width of the table (65 for a chain, 98 with 'Connected to').
+        positions: the right edge of each column, as fractions of `line_length` or as
+            absolute positions.
+        print_fn: called with each line (default: print).
+    """
+    sequential_like = _is_sequential_like(model)
     rows = []
-    for layer in layers:
-        layer_nodes = [n for n in layer._inbound_nodes if id(n) in own] or layer._inbound_nodes[:1]
-        shapes = [n.output_shapes for n in layer_nodes]
-        shape = shapes[0] if all(s == shapes[0] for s in shapes) else "multiple"
-        fields = [f"{layer.name} ({type(layer).__name__})", _shape_text(shape), layer.count_params()]
-        if sequential_like:
-            rows.append([fields])
-            continue
-        inbound = [f"{t.node.layer.name}[{_node_index(model, t.node)}][{t.index}]"
-                   for n in layer_nodes if id(n) in own for t in n.input_tensors]
-        rows.append([fields + [inbound[0] if inbound else ""]] + [["", "", "", extra] for extra in inbound[1:]])
     if sequential_like:
+        for layer in model.layers:
+            rows.append([[f"{layer.name} ({type(layer).__name__})", _output_shape_text(layer), layer.count_params()]])
         _print_table(model, rows, ["Layer (type)", "Output Shape", "Param #"], line_length or 65,
                      positions or [0.45, 0.85, 1.0], print_fn or print)
-    else:
-        _print_table(model, rows, ["Layer (type)", "Output Shape", "Param #", "Connected to"], line_length or 98,
-                     positions or [0.33, 0.55, 0.67, 1.0], print_fn or print)
+        return
+    own = {id(n) for n in _model_nodes(model)}
+    for layer in model.layers:
+        inbound = [f"{t.node.layer.name}[{t.node.index}][{t.index}]"
+                   for n in layer._inbound_nodes if id(n) in own for t in n.input_tensors]
+        fields = [f"{layer.name} ({type(layer).__name__})", _output_shape_text(layer), layer.count_params()]
+        rows.append([fields + [inbound[0] if inbound else ""]] + [["", "", "", extra] for extra in inbound[1:]])
+    _print_table(model, rows, ["Layer (type)", "Output Shape", "Param #", "Connected to"], line_length or 98,
+                 positions or [0.33, 0.55, 0.67, 1.0], print_fn or print)
 
 
-def _node_index(model, node):
-    layer = node.layer
-    kept = 1 if getattr(layer, "_is_network", False) else 0
-    own = {id(n) for n in model._nodes} | {id(t.node) for t in model.inputs}
-    for n in layer._inbound_nodes:
-        if n is node:
-            return kept
-        if id(n) in own:
-            kept += 1
-    return 0
+def _model_nodes(model):
+    """The model's layer calls and the nodes of the InputLayers they read, in creation order."""
+    nodes = {id(n): n for n in model._nodes}
+    for n in model._nodes:
+        for t in n.input_tensors:
+            nodes.setdefault(id(t.node), t.node)
+    return sorted(nodes.values(), key=lambda n: n.id)
 
 
-def _shape_text(shape):
-    if isinstance(shape, list):
-        return str([tuple(s) for s in shape])
-    return str(tuple(shape)) if shape != "multiple" else shape
+def _is_sequential_like(model):
+    """Keras 2's test: a Sequential, or a graph with one node per depth (depth: the longest
+    path to an output), none with several inbound tensors, and no layer called twice."""
+    if type(model).__name__ == "Sequential":
+        return True
+    nodes = _model_nodes(model)
+    if any(len(n.input_tensors) > 1 for n in nodes):
+        return False
+    if len({id(n.layer) for n in nodes}) != len(nodes):
+        return False
+    depth = {}
+    for n in reversed(nodes):  # consumers before producers
+        d = depth.setdefault(id(n), 0)
+        for t in n.input_tensors:
+            depth[id(t.node)] = max(depth.get(id(t.node), 0), d + 1)
+    return len(set(depth.values())) == len(depth)
+
+
+def _output_shape_text(layer):
+    # Keras 2 reads layer.output_shape, over all of the layer's calls: 'multiple' when they differ
+    try:
+        return str(layer.output_shape)
+    except AttributeError:
+        return "multiple"
 
 
 def _print_table(model, rows, header, line_length, positions, print_fn):
