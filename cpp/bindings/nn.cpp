@@ -290,8 +290,13 @@ U8Array checked_mask(const py::handle& obj, const py::array& like, const char* w
     return m;
 }
 
+void check_offset(int64_t offset, const char* what) {
+    if (offset < 0) fail(std::string(what) + ": offset must be >= 0, got " + std::to_string(offset));
+}
+
 void dropout_fwd(const py::handle& x_obj, const py::handle& y_obj, const py::handle& mask_obj, float rate,
-                 uint64_t key, uint64_t stream) {
+                 uint64_t key, uint64_t stream, int64_t offset) {
+    check_offset(offset, "dropout_forward");
     FArray x = checked(x_obj, "dropout_forward: x"), y = checked(y_obj, "dropout_forward: y");
     same_shape(x, y, "dropout_forward: y");
     writable(y, "dropout_forward: y");
@@ -302,7 +307,7 @@ void dropout_fwd(const py::handle& x_obj, const py::handle& y_obj, const py::han
     float* yp = y.mutable_data();
     uint8_t* mp = mask.mutable_data();
     py::gil_scoped_release release;
-    dropout_forward(xp, yp, mp, x.size(), rate, key, stream);
+    dropout_forward(xp, yp, mp, x.size(), rate, key, stream, offset);
 }
 
 void dropout_bwd(const py::handle& dy_obj, const py::handle& mask_obj, const py::handle& dx_obj, float rate) {
@@ -326,6 +331,18 @@ void fill(const py::handle& out_obj, float a, float b, uint64_t key, uint64_t st
     int64_t n = out.size();
     py::gil_scoped_release release;
     Fill(op, n, a, b, key, stream);
+}
+
+// out[i] = element offset + i of the stream (a slice of a larger draw).
+template <void (*Fill)(float*, int64_t, float, float, uint64_t, uint64_t, int64_t)>
+void fill_at(const py::handle& out_obj, float a, float b, uint64_t key, uint64_t stream, int64_t offset) {
+    check_offset(offset, "random");
+    FArray out = checked(out_obj, "random: out");
+    writable(out, "random: out");
+    float* op = out.mutable_data();
+    int64_t n = out.size();
+    py::gil_scoped_release release;
+    Fill(op, n, a, b, key, stream, offset);
 }
 
 void gather(const py::handle& src_obj, const py::handle& idx_obj, const py::handle& dst_obj) {
@@ -378,10 +395,13 @@ void bind_nn(py::module_& m) {
           arg("beta_2"), arg("epsilon"));
     m.def("nadam_update", &nadam, arg("params"), arg("grads"), arg("m"), arg("v"), arg("lr"), arg("beta_1"),
           arg("beta_2"), arg("epsilon"), arg("grad_coef"), arg("moment_coef"), arg("v_correction"));
-    m.def("dropout_forward", &dropout_fwd, arg("x"), arg("y"), arg("mask"), arg("rate"), arg("key"), arg("stream"));
+    m.def("dropout_forward", &dropout_fwd, arg("x"), arg("y"), arg("mask"), arg("rate"), arg("key"), arg("stream"),
+          arg("offset") = 0);
     m.def("dropout_backward", &dropout_bwd, arg("dy"), arg("mask"), arg("dx"), arg("rate"));
-    m.def("random_uniform", &fill<random_uniform>, arg("out"), arg("low"), arg("high"), arg("key"), arg("stream"));
-    m.def("random_normal", &fill<random_normal>, arg("out"), arg("mean"), arg("stddev"), arg("key"), arg("stream"));
+    m.def("random_uniform", &fill_at<random_uniform>, arg("out"), arg("low"), arg("high"), arg("key"), arg("stream"),
+          arg("offset") = 0);
+    m.def("random_normal", &fill_at<random_normal>, arg("out"), arg("mean"), arg("stddev"), arg("key"), arg("stream"),
+          arg("offset") = 0);
     m.def("random_truncated_normal", &fill<random_truncated_normal>, arg("out"), arg("mean"), arg("stddev"),
           arg("key"), arg("stream"));
     m.def("gather_rows", &gather, arg("src"), arg("index"), arg("dst"));

@@ -38,22 +38,35 @@ constexpr int64_t kChunk = 4096;  // elements per parallel task
 }  // namespace
 
 void random_uniform(float* out, int64_t n, float low, float high, uint64_t key, uint64_t stream) {
+    random_uniform(out, n, low, high, key, stream, 0);
+}
+
+void random_uniform(float* out, int64_t n, float low, float high, uint64_t key, uint64_t stream,
+                    int64_t offset) {
     const float span = high - low;
+    const uint64_t first = static_cast<uint64_t>(offset);
 #pragma omp parallel for if (n >= 65536)
     for (int64_t s = 0; s < n; s += kChunk) {
         int64_t e = s + kChunk < n ? s + kChunk : n;
         for (int64_t i = s; i < e; ++i) {
-            Block b = philox_block(static_cast<uint64_t>(i) >> 2, stream, key);
-            out[i] = low + span * unit(b.v[i & 3]);
+            const uint64_t g = first + static_cast<uint64_t>(i);
+            Block b = philox_block(g >> 2, stream, key);
+            out[i] = low + span * unit(b.v[g & 3]);
         }
     }
 }
 
 void random_normal(float* out, int64_t n, float mean, float stddev, uint64_t key, uint64_t stream) {
+    random_normal(out, n, mean, stddev, key, stream, 0);
+}
+
+void random_normal(float* out, int64_t n, float mean, float stddev, uint64_t key, uint64_t stream,
+                   int64_t offset) {
+    const uint64_t first = static_cast<uint64_t>(offset);
 #pragma omp parallel for if (n >= 65536)
     for (int64_t s = 0; s < n; s += kChunk) {
         int64_t e = s + kChunk < n ? s + kChunk : n;
-        for (int64_t i = s; i < e; ++i) out[i] = mean + stddev * normal_at(i, stream, key);
+        for (int64_t i = s; i < e; ++i) out[i] = mean + stddev * normal_at(first + i, stream, key);
     }
 }
 
@@ -77,6 +90,41 @@ void random_truncated_normal(float* out, int64_t n, float mean, float stddev, ui
 void dropout_forward(const float* x, float* y, uint8_t* mask, int64_t n, float rate, uint64_t key,
                      uint64_t stream) {
     elementwise_kernels().dropout_forward(x, y, mask, n, rate, key, stream);
+}
+
+// The vectorised kernel numbers its Philox blocks from element 0: element g of a stream is
+// word (g % 4096) / 1024 of block (g / 4096) * 1024 + g % 1024. With an offset, the same
+// mapping is computed here per 4096-element chunk of the stream, each block drawn once.
+void dropout_forward(const float* x, float* y, uint8_t* mask, int64_t n, float rate, uint64_t key,
+                     uint64_t stream, int64_t offset) {
+    if (offset == 0) {
+        dropout_forward(x, y, mask, n, rate, key, stream);
+        return;
+    }
+    constexpr int64_t kBlocks = 1024, kWords = 4 * kBlocks;
+    const float scale = 1.0f / (1.0f - rate);
+    const uint32_t threshold = static_cast<uint32_t>(std::ceil(rate * 16777216.0f));
+    const int64_t first_chunk = offset / kWords, last_chunk = (offset + n - 1) / kWords;
+#pragma omp parallel for if (n >= 65536)
+    for (int64_t c = first_chunk; c <= last_chunk; ++c) {
+        const int64_t base = c * kWords;
+        const int64_t lo = (offset > base ? offset : base) - base;
+        const int64_t hi = (offset + n < base + kWords ? offset + n : base + kWords) - base;
+        for (int64_t b = 0; b < kBlocks; ++b) {
+            bool needed = false;
+            for (int64_t w = 0; w < 4; ++w) needed |= (w * kBlocks + b >= lo && w * kBlocks + b < hi);
+            if (!needed) continue;
+            Block blk = philox_block(static_cast<uint64_t>(c * kBlocks + b), stream, key);
+            for (int64_t w = 0; w < 4; ++w) {
+                const int64_t l = w * kBlocks + b;
+                if (l < lo || l >= hi) continue;
+                const int64_t i = base + l - offset;
+                const uint8_t keep = (blk.v[w] >> 8) >= threshold;
+                mask[i] = keep;
+                y[i] = keep ? x[i] * scale : 0.0f;
+            }
+        }
+    }
 }
 
 void dropout_backward(const float* dy, const uint8_t* mask, float* dx, int64_t n, float rate) {

@@ -527,7 +527,15 @@ def detected_isa() -> str:
 def dropout_backward(dy: F32Array, mask: U8Array, dx: F32Array, rate: float) -> None:
     ...
 
-def dropout_forward(x: F32Array, y: F32Array, mask: U8Array, rate: float, key: int, stream: int) -> None:
+def dropout_forward(
+    x: F32Array,
+    y: F32Array,
+    mask: U8Array,
+    rate: float,
+    key: int,
+    stream: int,
+    offset: int = 0,
+) -> None:
     ...
 
 def embedding_backward(indices: IndexArray, dy: F32Array, dembeddings: F32Array) -> None:
@@ -669,13 +677,13 @@ def nadam_update(
 ) -> None:
     ...
 
-def random_normal(out: F32Array, mean: float, stddev: float, key: int, stream: int) -> None:
+def random_normal(out: F32Array, mean: float, stddev: float, key: int, stream: int, offset: int = 0) -> None:
     ...
 
 def random_truncated_normal(out: F32Array, mean: float, stddev: float, key: int, stream: int) -> None:
     ...
 
-def random_uniform(out: F32Array, low: float, high: float, key: int, stream: int) -> None:
+def random_uniform(out: F32Array, low: float, high: float, key: int, stream: int, offset: int = 0) -> None:
     ...
 
 def rmsprop_update(

@@ -23,3 +23,29 @@ def set_random_seed(seed):
         raise ValueError(f"set_random_seed: expected an integer seed, got {seed!r}")
     random.seed(int(seed))
     np.random.seed(int(seed) % (2 ** 32))
+
+
+# Data-parallel training (seqnet.distribute) runs each process on a slice of the global
+# batch. Layers drawing one random number per element (dropout, noise) draw element
+# `first * elements_per_sample + i` of their stream, so each process draws exactly what one
+# process holding the whole batch would draw at those positions. (0, None): the batch is
+# the whole batch.
+_batch_position = [0, None]
+
+
+def batch_position():
+    """(index of the current batch's first sample in the global batch, samples in the
+    global batch or None when the batch is the whole batch)."""
+    return _batch_position[0], _batch_position[1]
+
+
+def set_batch_position(first=0, total=None):
+    """Set by the training step of data-parallel training around its forward pass."""
+    _batch_position[0], _batch_position[1] = int(first), None if total is None else int(total)
+
+
+def stream_offset(elements_per_sample):
+    """Where the current batch's draws start in the stream of a per-element random layer:
+    the first sample's global position times the elements drawn per sample (0 outside
+    data-parallel training)."""
+    return _batch_position[0] * int(elements_per_sample)

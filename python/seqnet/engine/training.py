@@ -8,13 +8,14 @@ buffer; nothing is allocated in between (see bench/bench_step_overhead.py).
 """
 import numpy as np
 
-from seqnet import _engine, optimizers
+from seqnet import _engine, optimizers, random_state
 from seqnet.callbacks import BaseLogger, Callback, CallbackList, History, ProgbarLogger
 from seqnet.engine import data as data_utils
 from seqnet.engine import training_loop
 from seqnet.engine.batch_sources import ArrayBatches, GeneratorBatches, gather_rows, is_data_source
 from seqnet.engine.compile_utils import CompiledLoss, CompiledMetric, element_weights, metric_name
 from seqnet.engine.network import Network
+from seqnet.engine.parallel_training import data_parallel_step
 from seqnet.engine.parameters import ParameterStore, signature_of
 from seqnet.engine import saving_hooks
 
@@ -48,6 +49,7 @@ class Model(Network):
         self.stop_training = False
         self._store = None
         self._buffers = {}
+        self._parallel = None
 
     # ---- compile ---------------------------------------------------------------------
     def compile(self, optimizer, loss=None, metrics=None, loss_weights=None, sample_weight_mode=None,
@@ -173,6 +175,14 @@ class Model(Network):
         self._regularized = [w for w in weights if w.regularizer is not None]
         self._constrained = [w for w in weights if w.constraint is not None]
         self._activity = self._has_activity_regularizers()
+        self._parallel = self._data_parallel()
+        if self._parallel is not None:  # every rank must train the same model: checked before any reduction
+            self._parallel.check_model(self)
+
+    def _data_parallel(self):
+        """The data-parallel hooks of a seqnet.distribute.DistributedOptimizer running in
+        more than one process (gradient allreduce, sharding, rank-0 callbacks), else None."""
+        return getattr(self.optimizer, "data_parallel", None)
 
     def _has_activity_regularizers(self):
         return any(layer.activity_regularizer is not None for layer in self._run_layers)
@@ -180,15 +190,24 @@ class Model(Network):
     def _penalties(self, with_activity):
         """Regularization added to the loss: weight penalties and, after a forward pass,
         activity penalties on the layers' outputs."""
+        total = self._weight_penalty()
+        if with_activity:
+            total += self._activity_penalty()
+        return total
+
+    def _weight_penalty(self):
         total = 0.0
         for w in self.trainable_weights:
             if w.regularizer is not None:
                 total += w.regularizer(w.value)
-        if with_activity:
-            for step in self._steps:
-                reg = step.layer.activity_regularizer
-                if reg is not None and not step.returns_list:
-                    total += reg(self._values[step.out_slots[0]])
+        return total
+
+    def _activity_penalty(self):
+        total = 0.0
+        for step in self._steps:
+            reg = step.layer.activity_regularizer
+            if reg is not None and not step.returns_list:
+                total += reg(self._values[step.out_slots[0]])
         return total
 
     # ---- data ------------------------------------------------------------------------
@@ -303,11 +322,14 @@ class Model(Network):
             values.append(m(ys[i], outs[i], None if ws is None else ws[i], masks[i]))
         return values
 
-    def _train_batch(self, xs, ys, ws):
-        """One step on one batch: returns [loss, metric values...] before the update."""
+    def _train_batch(self, xs, ys, ws, position=None):
+        """One step on one batch: returns [loss, metric values...] before the update.
+        `position` places the batch in a data-parallel global batch (_train_batch_parallel)."""
         if not isinstance(xs, list):  # a single-input model's arrays (bench and tests call this)
             xs, ys = [xs], [ys]
             ws = None if ws is None else [ws]
+        if self._parallel is not None:
+            return data_parallel_step(self, xs, ys, ws, position)
         outs = self._run(xs, True)
         masks = self._output_masks()
         total, per_output, grads = self._losses(ys, outs, ws, masks, True)
@@ -350,12 +372,14 @@ class Model(Network):
             raise ValueError(f"fit: shuffle must be True, False or 'batch', got {shuffle!r}")
         _check_callbacks(callbacks, "fit")
         gen = dict(workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
+        parallel = self._data_parallel()
+        shard = parallel if parallel is not None and parallel.shard_data else None
         if is_data_source(x):
             if y is not None or sample_weight is not None:
                 raise ValueError("fit: `y` and `sample_weight` are not supported when x is a generator or a "
                                  "Sequence (it yields the targets)")
             train = GeneratorBatches(self, x, steps_per_epoch, "train", "fit", shuffle=shuffle,
-                                     class_weight=class_weight, **gen)
+                                     class_weight=class_weight, shard=shard, **gen)
             val = None
         else:
             batch_size = _check_batch_size(batch_size)
@@ -376,7 +400,7 @@ class Model(Network):
                 val = ArrayBatches(self, *_split(xs, ys, ws, split_at, n), batch_size,
                                    steps=validation_steps if steps_per_epoch is not None else None)
                 xs, ys, ws = _split(xs, ys, ws, 0, split_at)
-            train = ArrayBatches(self, xs, ys, ws, batch_size, shuffle, steps_per_epoch)
+            train = ArrayBatches(self, xs, ys, ws, batch_size, shuffle, steps_per_epoch, shard=shard)
         try:
             if validation_data is not None:
                 val = self._validation_source(validation_data, validation_steps, batch_size or 32, gen,
@@ -403,6 +427,9 @@ class Model(Network):
         self.history = History()
         cbs = [BaseLogger()] + ([ProgbarLogger(count_mode=count_mode)] if verbose else [])
         cbs += list(callbacks or []) + [self.history]
+        parallel = self._data_parallel()
+        if parallel is not None:  # progress bar, checkpoints and log files on rank 0 only
+            cbs = parallel.callbacks_for_rank(cbs)
         cbk = CallbackList(cbs)
         cbk.set_model(self)
         cbk.set_params(dict(params, verbose=verbose, do_validation=do_validation,
@@ -490,7 +517,14 @@ class Model(Network):
         xs, ys, ws = self._standardize_xy(x, y, sample_weight, class_weight)
         _check_has_samples(xs, "train_on_batch")
         self._prepare_training()
-        values = self._train_batch(xs, ys, ws)
+        if self._parallel is None:
+            values = self._train_batch(xs, ys, ws)
+        else:
+            try:
+                values = self._train_batch(xs, ys, ws)
+            except BaseException as exc:
+                self._parallel.fail(exc)
+                raise
         return values[0] if len(values) == 1 else values
 
     def test_on_batch(self, x, y, sample_weight=None, reset_metrics=True):

@@ -8,7 +8,20 @@ from seqnet.utils.generic_utils import Progbar
 
 def fit_loop(model, train, val, epochs, initial_epoch, callbacks, verbose):
     """Trains on `train` for epochs initial_epoch..epochs-1, validating on `val` (a source
-    or None) after every complete epoch; returns the History."""
+    or None) after every complete epoch; returns the History. In data-parallel training
+    (seqnet.distribute) every rank runs this loop in step; an exception on one rank ends
+    all of them (MPI abort) instead of leaving the others waiting."""
+    parallel = model._data_parallel()
+    if parallel is None:
+        return _fit_loop(model, train, val, epochs, initial_epoch, callbacks, verbose, None)
+    try:
+        return _fit_loop(model, train, val, epochs, initial_epoch, callbacks, verbose, parallel)
+    except BaseException as exc:
+        parallel.fail(exc)
+        raise
+
+
+def _fit_loop(model, train, val, epochs, initial_epoch, callbacks, verbose, parallel):
     labels = list(model.metrics_names)
     cbk = model._training_callbacks(callbacks, verbose, train.count_mode, val is not None, epochs=epochs,
                                     **train.params())
@@ -30,9 +43,16 @@ def fit_loop(model, train, val, epochs, initial_epoch, callbacks, verbose):
                 logs = {"batch": step, "size": size}
                 if wants_begin:
                     cbk.call("on_train_batch_begin", step, logs)
-                for label, value in zip(labels, model._train_batch(xs, ys, ws)):
-                    logs[label] = value
+                if parallel is None:
+                    for label, value in zip(labels, model._train_batch(xs, ys, ws)):
+                        logs[label] = value
+                else:  # the slice's place in the global batch; logs hold the global batch's values
+                    for label, value in zip(labels, model._train_batch(xs, ys, ws, train.position)):
+                        logs[label] = value
+                    logs["size"] = model._global_batch_size
                 cbk.call("on_train_batch_end", step, logs)
+                if parallel is not None:  # a callback may stop one rank only: all stop together
+                    model.stop_training = parallel.any(model.stop_training)
                 if model.stop_training:
                     break
             if step < 0 and train.exhausted:  # no data at all this epoch: nothing to report
@@ -42,6 +62,8 @@ def fit_loop(model, train, val, epochs, initial_epoch, callbacks, verbose):
                 for label, value in zip(labels, test_loop(model, val)):
                     epoch_logs["val_" + label] = value
             cbk.call("on_epoch_end", epoch, epoch_logs)
+            if parallel is not None:
+                model.stop_training = parallel.any(model.stop_training)
             if model.stop_training or train.exhausted:
                 break
         cbk.call("on_train_end", {})

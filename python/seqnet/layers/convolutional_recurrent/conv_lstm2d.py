@@ -14,7 +14,7 @@ from seqnet.engine.base_layer import Layer
 from seqnet.layers.convolutional.conv_utils import (normalize_data_format, normalize_padding, normalize_tuple,
                                                     output_length)
 from seqnet.layers.convolutional_recurrent.conv_lstm_sequence import ConvLSTMSequence
-from seqnet.layers.recurrent.base_rnn import set_recurrent_options
+from seqnet.layers.recurrent.base_rnn import gate_masks, set_recurrent_options
 from seqnet.layers.recurrent.cells import unit_forget_bias_initializer
 from seqnet.random_state import new_key
 
@@ -271,7 +271,7 @@ class ConvLSTM2D(Layer):
         ones.fill(1.0)
         out = self._workspace(which + "_mask", (n,))
         bits = self._workspace(which + "_bits", (n,), np.uint8)
-        _engine.dropout_forward(ones, out, bits, rate, self._key, 2 * self._step + (which == "rec"))
+        gate_masks(ones, out, bits, rate, self._key, 2 * self._step + (which == "rec"), (4,) + tuple(shape))
         return out.reshape((4,) + tuple(shape))
 
     # ---- configuration -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import numpy as np
 
 from seqnet import _engine
 from seqnet.engine.base_layer import Layer
-from seqnet.random_state import new_key
+from seqnet.random_state import new_key, stream_offset
 
 
 class Dropout(Layer):
@@ -27,7 +27,8 @@ class Dropout(Layer):
             return x
         y = self._workspace("y", x.shape)
         self._mask = self._workspace("mask", x.shape, np.uint8)
-        _engine.dropout_forward(x, y, self._mask, self.rate, self._key, self._step)
+        _engine.dropout_forward(x, y, self._mask, self.rate, self._key, self._step,
+                                stream_offset(x.size // max(x.shape[0], 1)))
         self._step += 1
         return y
 

@@ -3,6 +3,7 @@ import numpy as np
 
 from seqnet import _engine, backend
 from seqnet.layers.core.dropout import Dropout
+from seqnet.random_state import stream_offset
 
 
 class SpatialDropout(Dropout):
@@ -61,7 +62,8 @@ class SpatialDropout(Dropout):
         # The engine's dropout of a ones array is the channel mask scaled by 1 / (1 - rate).
         self._scale = self._workspace("scale", shape)
         keep = self._workspace("keep", shape, np.uint8)
-        _engine.dropout_forward(ones, self._scale, keep, self.rate, self._key, self._step)
+        _engine.dropout_forward(ones, self._scale, keep, self.rate, self._key, self._step,
+                                stream_offset(ones.size // max(shape[0], 1)))
         self._step += 1
         y = self._workspace("y", x.shape)
         np.multiply(x, self._scale, out=y)

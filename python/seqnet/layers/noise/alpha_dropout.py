@@ -5,7 +5,7 @@ import numpy as np
 
 from seqnet import _engine
 from seqnet.engine.base_layer import Layer
-from seqnet.random_state import new_key
+from seqnet.random_state import new_key, stream_offset
 
 # selu's constants (Klambauer et al. 2017), as Keras 2.2.4 writes them.
 _ALPHA = 1.6732632423543772848170429916717
@@ -79,7 +79,9 @@ class AlphaDropout(Layer):
         shape = self._draw_shape(x.shape)
         # scale = a * kept, shift = a * alpha_p * (1 - kept) + b, so y = x * scale + shift.
         self._scale = self._workspace("scale", shape)
-        _engine.random_uniform(self._scale, 0.0, 1.0, self._key, self._step)
+        per_sample = self.noise_shape is None or self.noise_shape[0] is None  # else one draw shared by the batch
+        _engine.random_uniform(self._scale, 0.0, 1.0, self._key, self._step,
+                               stream_offset(self._scale.size // max(shape[0], 1)) if per_sample else 0)
         self._step += 1
         kept = self._workspace("kept", shape, np.bool_)
         np.greater_equal(self._scale, rate, out=kept)

@@ -5,7 +5,7 @@ import numpy as np
 
 from seqnet import _engine
 from seqnet.engine.base_layer import Layer
-from seqnet.random_state import new_key
+from seqnet.random_state import new_key, stream_offset
 
 
 class GaussianDropout(Layer):
@@ -41,7 +41,7 @@ class GaussianDropout(Layer):
             return x
         self._noise = self._workspace("noise", x.shape)
         _engine.random_normal(self._noise, 1.0, float(np.sqrt(self.rate / (1.0 - self.rate))), self._key,
-                              self._step)
+                              self._step, stream_offset(x.size // max(x.shape[0], 1)))
         self._step += 1
         y = self._workspace("y", x.shape)
         np.multiply(x, self._noise, out=y)

@@ -5,7 +5,7 @@ import numpy as np
 
 from seqnet import _engine
 from seqnet.engine.base_layer import Layer
-from seqnet.random_state import new_key
+from seqnet.random_state import new_key, stream_offset
 
 
 class GaussianNoise(Layer):
@@ -39,7 +39,8 @@ class GaussianNoise(Layer):
         if not training or self.stddev == 0.0:
             return x
         y = self._workspace("y", x.shape)
-        _engine.random_normal(y, 0.0, self.stddev, self._key, self._step)
+        _engine.random_normal(y, 0.0, self.stddev, self._key, self._step,
+                              stream_offset(x.size // max(x.shape[0], 1)))
         self._step += 1
         np.add(y, x, out=y)
         return y

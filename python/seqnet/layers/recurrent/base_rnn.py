@@ -5,7 +5,7 @@ import numpy as np
 
 from seqnet import _engine, activations, constraints, initializers, regularizers
 from seqnet.engine.base_layer import Layer
-from seqnet.random_state import new_key
+from seqnet.random_state import batch_position, new_key
 
 
 class BaseRNN(Layer):
@@ -248,7 +248,7 @@ class BaseRNN(Layer):
         out = self._workspace(key, (n,))
         bits = self._workspace(key + "_bits", (n,), np.uint8)
         stream = 2 * self._step + (1 if key == "rec_mask" else 0)
-        _engine.dropout_forward(ones, out, bits, rate, self._key, stream)
+        gate_masks(ones, out, bits, rate, self._key, stream, shape)
         return out.reshape(shape)
 
     # ---- configuration ------------------------------------------------------------------------
@@ -293,3 +293,20 @@ def set_recurrent_options(layer, kind, kernel_initializer, recurrent_initializer
     for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
             raise ValueError(f"{kind}: {what} must be a number in [0, 1), got {rate!r}")
+
+
+def gate_masks(ones, out, bits, rate, key, stream, shape):
+    """Dropout multipliers for `shape` = (gates, batch, ...) into the flat `out`. In
+    data-parallel training (seqnet.distribute) the batch is a slice of the global batch:
+    each gate's rows are drawn where the global batch's mask has them, so every process
+    draws what one process with the whole batch would."""
+    first, total = batch_position()
+    batch = shape[1]
+    if first == 0 and total in (None, batch):
+        _engine.dropout_forward(ones, out, bits, rate, key, stream)
+        return
+    per_sample = int(np.prod(shape[2:]))
+    size = batch * per_sample
+    for g in range(shape[0]):
+        part = slice(g * size, (g + 1) * size)
+        _engine.dropout_forward(ones[part], out[part], bits[part], rate, key, stream, (g * total + first) * per_sample)
