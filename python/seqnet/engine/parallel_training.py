@@ -67,14 +67,7 @@ def data_parallel_step(model, xs, ys, ws, position):
         model._backward(grads)
     else:
         model._store.grads.fill(0.0)
-    if parallel.rank == 0:
-        for w in model._regularized:
-            w.regularizer.add_gradient(w.value, w.grad)
-    store = model._store
-    if store.params.size:
-        model.optimizer.apply_gradients_flat(store.params, store.grads, store.segments)
-    for w in model._constrained:
-        w.value[...] = w.constraint(w.value)
+    model._apply_gradients(regularize=parallel.rank == 0)  # weight penalties counted once, on rank 0
     model._global_batch_size = int(total_terms[-1])
     loss = sum(lw * m for lw, m in zip(model._loss_weights, means[:n_out])) + penalty + float(total_terms[-2])
     return [loss] + (means[:n_out] if n_out > 1 else []) + means[n_out:]

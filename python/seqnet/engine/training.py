@@ -337,14 +337,20 @@ class Model(Network):
             total += self._penalties(self._activity)
         values = self._values_of(total, per_output, ys, outs, ws, masks)
         self._backward(grads)
-        for w in self._regularized:
-            w.regularizer.add_gradient(w.value, w.grad)
+        self._apply_gradients()
+        return values
+
+    def _apply_gradients(self, regularize=True):
+        """The update after the backward pass: the weight penalties' gradients (when
+        `regularize`), one optimizer call over the flat buffers, then the constraints."""
+        if regularize:
+            for w in self._regularized:
+                w.regularizer.add_gradient(w.value, w.grad)
         store = self._store
         if store.params.size:
             self.optimizer.apply_gradients_flat(store.params, store.grads, store.segments)
         for w in self._constrained:
             w.value[...] = w.constraint(w.value)
-        return values
 
     def _test_batch(self, xs, ys, ws):
         outs = self._run(xs, False)
