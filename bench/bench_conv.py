@@ -11,6 +11,17 @@ Models (the Keras 2 guide's examples, examples/seeds/):
   conv1d  x (256, 64, 100) random, y binary; Conv1D(64,3,relu) x2 - MaxPooling1D(3) -
           Conv1D(128,3,relu) x2 - GlobalAveragePooling1D - Dropout(.5) -
           Dense(1,sigmoid); rmsprop, binary_crossentropy, accuracy, batch_size=16
+  mnist_cnn    x (6000, 28, 28, 1) random, y one-hot of 10; the Keras example (examples/mnist_cnn.py):
+          Conv2D(32,3x3,relu) - Conv2D(64,3x3,relu) - MaxPooling2D - Dropout(.25) - Flatten -
+          Dense(128,relu) - Dropout(.5) - Dense(10,softmax); Adadelta, batch_size=128
+  cifar10_cnn  x (5000, 32, 32, 3) random, y one-hot of 10; the Keras example (examples/cifar10_cnn.py,
+          without augmentation): Conv2D(32,'same') - relu - Conv2D(32) - relu - MaxPooling2D -
+          Dropout(.25) - Conv2D(64,'same') - relu - Conv2D(64) - relu - MaxPooling2D -
+          Dropout(.25) - Flatten - Dense(512) - relu - Dropout(.5) - Dense(10) - softmax;
+          RMSprop(lr=1e-4, decay=1e-6), batch_size=32 (PyTorch: not written for these two)
+
+Set SEQNET_CONV_ALGO=im2col (or winograd2, winograd4) to time seqnet's 3x3 convolutions with one
+algorithm instead of the measured choice, e.g. A/B: run both settings alternately.
 
 seqnet and tf-keras run the same Keras code (tf-keras with tf_keras.optimizers.legacy);
 PyTorch runs the equivalent nn.Sequential with the hand-written loop a user would write
@@ -35,25 +46,28 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 class Skip(Exception):
     pass
 
 
+IMAGES = {"vgg": (100, 100, 100, 3), "mnist_cnn": (6000, 28, 28, 1), "cifar10_cnn": (5000, 32, 32, 3)}
+
+
 def make_data(model, seed=0):
     rng = np.random.RandomState(seed)
-    if model == "vgg":
-        x = rng.random_sample((100, 100, 100, 3)).astype(np.float32)
-        labels = rng.randint(10, size=100)
+    if model in IMAGES:
+        x = rng.random_sample(IMAGES[model]).astype(np.float32)
+        labels = rng.randint(10, size=len(x))
         return x, np.eye(10, dtype=np.float32)[labels], labels
     x = rng.random_sample((256, 64, 100)).astype(np.float32)
     labels = rng.randint(2, size=256)
     return x, labels.reshape(-1, 1).astype(np.float32), labels
 
 
-BATCH = {"vgg": 32, "conv1d": 16}
+BATCH = {"vgg": 32, "conv1d": 16, "mnist_cnn": 128, "cifar10_cnn": 32}
 
 
 def keras_model(keras, name, legacy):
@@ -74,6 +88,38 @@ def keras_model(keras, name, legacy):
         model.add(L.Dense(10, activation="softmax"))
         opt = legacy.SGD(learning_rate=0.01, decay=1e-6, momentum=0.9, nesterov=True)
         model.compile(loss="categorical_crossentropy", optimizer=opt)
+    elif name == "mnist_cnn":
+        model.add(L.Conv2D(32, kernel_size=(3, 3), activation="relu", input_shape=(28, 28, 1)))
+        model.add(L.Conv2D(64, (3, 3), activation="relu"))
+        model.add(L.MaxPooling2D(pool_size=(2, 2)))
+        model.add(L.Dropout(0.25))
+        model.add(L.Flatten())
+        model.add(L.Dense(128, activation="relu"))
+        model.add(L.Dropout(0.5))
+        model.add(L.Dense(10, activation="softmax"))
+        model.compile(loss="categorical_crossentropy", optimizer=legacy.Adadelta(learning_rate=1.0, rho=0.95),
+                      metrics=["accuracy"])
+    elif name == "cifar10_cnn":
+        model.add(L.Conv2D(32, (3, 3), padding="same", input_shape=(32, 32, 3)))
+        model.add(L.Activation("relu"))
+        model.add(L.Conv2D(32, (3, 3)))
+        model.add(L.Activation("relu"))
+        model.add(L.MaxPooling2D(pool_size=(2, 2)))
+        model.add(L.Dropout(0.25))
+        model.add(L.Conv2D(64, (3, 3), padding="same"))
+        model.add(L.Activation("relu"))
+        model.add(L.Conv2D(64, (3, 3)))
+        model.add(L.Activation("relu"))
+        model.add(L.MaxPooling2D(pool_size=(2, 2)))
+        model.add(L.Dropout(0.25))
+        model.add(L.Flatten())
+        model.add(L.Dense(512))
+        model.add(L.Activation("relu"))
+        model.add(L.Dropout(0.5))
+        model.add(L.Dense(10))
+        model.add(L.Activation("softmax"))
+        model.compile(loss="categorical_crossentropy", optimizer=legacy.RMSprop(learning_rate=1e-4, decay=1e-6),
+                      metrics=["accuracy"])
     else:
         model.add(L.Conv1D(64, 3, activation="relu", input_shape=(64, 100)))
         model.add(L.Conv1D(64, 3, activation="relu"))
@@ -127,6 +173,8 @@ def run_torch(name, x, y, labels, epochs, repeats):
         from torch import nn
     except Exception as e:
         raise Skip(f"cannot import torch: {type(e).__name__}: {e}")
+    if name in ("mnist_cnn", "cifar10_cnn"):
+        raise Skip(f"no PyTorch version of {name}")
     torch.manual_seed(0)
     if name == "vgg":
         model = nn.Sequential(

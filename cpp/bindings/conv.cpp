@@ -309,6 +309,47 @@ void bind_conv(py::module_& m) {
         },
         py::arg("n"), py::arg("oh"), py::arg("ow"), py::arg("kh"), py::arg("kw"), py::arg("c"), py::arg("f"),
         "Floats of the dw_partials workspace conv_backward needs for these sizes.");
+    m.def(
+        "conv_algo", [] { return std::string(conv_algo_name(conv_algo())); },
+        "The convolution algorithm setting: 'auto' (a fixed rule per shape), 'tune' (measured per shape and "
+        "pass), 'im2col', 'direct', 'winograd2' or 'winograd4' (SEQNET_CONV_ALGO at first use, or set_conv_algo).");
+    m.def(
+        "set_conv_algo",
+        [](const std::string& name) {
+            ConvAlgo algo;
+            if (!conv_algo_from_name(name.c_str(), &algo))
+                fail("set_conv_algo: algo must be one of 'auto', 'tune', 'im2col', 'direct', 'winograd', 'winograd2', "
+                     "'winograd4', "
+                     "got '" +
+                     name + "'");
+            return std::string(conv_algo_name(set_conv_algo(algo)));
+        },
+        py::arg("algo"),
+        "Sets the algorithm of 3x3 stride-1 convolutions ('winograd' is 'winograd4'); returns the previous setting.");
+    m.def(
+        "conv_algo_choices",
+        [] {
+            static const char* passes[] = {"forward", "input_grad", "kernel_grad"};
+            py::list out;
+            for (const ConvAlgoChoice& c : conv_algo_choices()) {
+                const ConvShape& s = c.shape;
+                py::dict seconds;
+                for (ConvAlgo a : {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd2, ConvAlgo::Winograd4})
+                    seconds[conv_algo_name(a)] = c.seconds[static_cast<int>(a)];
+                py::dict d;
+                d["input"] = py::make_tuple(s.n, s.h, s.w, s.c);
+                d["output"] = py::make_tuple(s.n, s.oh, s.ow, s.f);
+                d["pads"] = py::make_tuple(s.pad_top, s.pad_left);
+                d["pass"] = passes[static_cast<int>(c.pass)];
+                d["threads"] = c.threads;
+                d["algo"] = conv_algo_name(c.algo);
+                d["seconds"] = seconds;
+                out.append(d);
+            }
+            return out;
+        },
+        "The choices measured so far in this process (setting 'tune'): one dict per shape, pass and thread count.");
+    m.def("clear_conv_algo_choices", &clear_conv_algo_choices, "Forgets the measured choices (they are measured again).");
     m.def("max_pool_forward", &max_pool_fwd, py::arg("x"), py::arg("y"), py::arg("argmax"), py::arg("pool_size"),
           py::arg("strides"), py::arg("pads"));
     m.def("max_pool_backward", &max_pool_bwd, py::arg("dy"), py::arg("argmax"), py::arg("dx"), py::arg("pool_size"),

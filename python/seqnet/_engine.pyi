@@ -297,6 +297,9 @@ def batchnorm_forward_training(
 def batchnorm_workspace_size(shape: collections.abc.Sequence, axis: int) -> int:
     """Floats of workspace the batchnorm_* kernels need for an input of `shape` normalised along `axis`."""
 
+def clear_conv_algo_choices() -> None:
+    """Forgets the measured choices (they are measured again)."""
+
 def conv3d_backward(
     x: F32Array,
     kernel: F32Array,
@@ -348,6 +351,17 @@ def conv3d_workspace_sizes(
 ) -> dict:
     """Sizes of conv3d's workspaces: unfold, kernel_buffer and dw_partials (floats); col is (k * col_rows,
     col_cols) for k >= 1, or None when col_rows is 0.
+    """
+
+def conv_algo() -> str:
+    """The convolution algorithm setting: 'auto' (a fixed rule per shape), 'tune' (measured per shape and
+    pass), 'im2col', 'direct', 'winograd2' or 'winograd4' (SEQNET_CONV_ALGO at first use, or
+    set_conv_algo).
+    """
+
+def conv_algo_choices() -> list:
+    """The choices measured so far in this process (setting 'tune'): one dict per shape, pass and thread
+    count.
     """
 
 def conv_backward(
@@ -766,6 +780,11 @@ def rnn_forward(
 
 def rnn_scratch_size(cell: RnnCell, batch: int, steps: int, input: int, units: int) -> int:
     ...
+
+def set_conv_algo(algo: str) -> str:
+    """Sets the algorithm of 3x3 stride-1 convolutions ('winograd' is 'winograd4'); returns the previous
+    setting.
+    """
 
 @overload
 def set_isa(name: str) -> str:

@@ -1,8 +1,10 @@
-// Convolution by im2col + GEMM, channels_last (NHWC). A 1-D convolution is the 2-D one
-// with H = 1 and a kernel height of 1.
+// Convolution by im2col + GEMM, channels_last (NHWC), or by Winograd F(2x2,3x3) / F(4x4,3x3)
+// for 3x3, stride-1, undilated kernels (chosen per layer shape and pass, see ConvAlgo). A 1-D
+// convolution is the 2-D one with H = 1 and a kernel height of 1.
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "seqnet/activation.h"
 
@@ -64,5 +66,52 @@ inline int64_t conv_dw_partials_size(const ConvShape& s, int64_t col_rows = 0) {
 void conv_backward(const ConvShape& s, const float* x, const float* w, const float* z, const float* y,
                    float* dy, float* dx, float* dw, float* db, float* col, int64_t col_rows, float* partials,
                    Activation act, bool dy_is_preactivation);
+
+// ---- Algorithm choice -------------------------------------------------------------------
+// A 3x3, stride-1, undilated convolution (winograd_applicable) may run each pass (forward,
+// input gradient, kernel gradient) by im2col + GEMM, by the direct path (the GEMM microkernel
+// reading the input rows in place: no im2col matrix; best for few channels) or by Winograd
+// F(2x2,3x3) / F(4x4,3x3), which need 2.25x / 4x fewer multiplications at a slightly larger
+// rounding error (F(4x4): about 1e-6 relative, 10x im2col's). ConvAlgo::Auto (the default) is a
+// fixed rule drawn from per-layer measurements (conv_algo_rule): the same algorithm on every run,
+// thread count and machine. ConvAlgo::Tune times the candidates at the first call of each shape
+// and pass instead (the fastest of 3 runs each) and keeps the fastest for the rest of the process;
+// a candidate must beat the ones before it (im2col, direct, F(2x2), F(4x4)) by 10%, so near-ties
+// keep the more accurate algorithm. Small problems (under 2^22 multiply-adds) use im2col. Each
+// algorithm is bit-identical for any number of threads; with Tune the choice, and with it the
+// rounding, may differ between machines or processes.
+enum class ConvAlgo : int { Auto = 0, Im2col = 1, Winograd2 = 2, Winograd4 = 3, Direct = 4, Tune = 5 };
+enum class ConvPass : int { Forward = 0, InputGrad = 1, KernelGrad = 2 };
+
+// True for the shapes Winograd serves: a 3x3 kernel, stride 1, dilation 1, non-empty.
+bool winograd_applicable(const ConvShape& s);
+
+// What Auto runs for this shape: im2col where Winograd does not apply or the problem is small,
+// the direct path for fewer than 8 input channels, F(4x4) on maps of at least 6x6 outputs,
+// F(2x2) on smaller ones.
+ConvAlgo conv_algo_rule(const ConvShape& s);
+
+// The setting: SEQNET_CONV_ALGO ("auto", "tune", "im2col", "direct", "winograd" (= "winograd4"),
+// "winograd2", "winograd4"), read at first use, unless set_conv_algo changed it. A forced
+// algorithm applies where winograd_applicable (direct: where its microkernel fits the filters);
+// other shapes run im2col.
+ConvAlgo conv_algo();
+// Sets it (returns the previous one); does not forget the measured choices.
+ConvAlgo set_conv_algo(ConvAlgo algo);
+const char* conv_algo_name(ConvAlgo algo);
+// False when `name` is none of the names above.
+bool conv_algo_from_name(const char* name, ConvAlgo* algo);
+
+// One measured choice: the shape, the pass, the threads it was measured with, the algorithm kept and the
+// measured seconds of each candidate (index ConvAlgo; 0 when not measured).
+struct ConvAlgoChoice {
+    ConvShape shape;
+    ConvPass pass;
+    int threads;
+    ConvAlgo algo;
+    double seconds[5];
+};
+std::vector<ConvAlgoChoice> conv_algo_choices();
+void clear_conv_algo_choices();
 
 }  // namespace seqnet

@@ -6,6 +6,8 @@
 // order; dx, for stride 1, is the convolution of dz with the flipped kernel (same blocked
 // product, no col2im), otherwise col2im(dz Wᵀ) as a gather. Threads split only independent
 // outputs (blocks of rows, partials), so the results are bit-identical for any number of threads.
+// 3x3 stride-1 kernels may instead run each pass by Winograd (winograd.cpp), chosen per shape
+// and pass by run_conv_algo (conv_algo.cpp).
 #include "seqnet/conv.h"
 
 #include <omp.h>
@@ -13,7 +15,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "conv_algo.h"
+#include "conv_direct.h"
 #include "seqnet/gemm.h"
+#include "winograd.h"
 
 namespace seqnet {
 namespace {
@@ -163,7 +168,14 @@ void conv_forward(const ConvShape& s, const float* x, const float* w, const floa
     }
     const GemmEpilogue* epp = (ep.bias || ep.row_fn) ? &ep : nullptr;
     if (s.pointwise()) sgemm(false, false, s.n * P, F, K, 1.0f, x, K, w, F, 0.0f, out, F, epp);
-    else if (s.n > 0) blocked_conv(s, x, w, out, epp, col, col_rows * K);
+    else if (s.n > 0)
+        run_conv_algo(s, ConvPass::Forward, [&](ConvAlgo a) {
+            if (a == ConvAlgo::Direct && direct_applicable(s))
+                direct_forward(s, x, w, b, out, ep.row_fn ? act : Activation::Linear);
+            else if (a == ConvAlgo::Im2col || a == ConvAlgo::Direct)
+                blocked_conv(s, x, w, out, epp, col, col_rows * K);
+            else winograd_forward(s, winograd_tile(a), x, w, b, out, ep.row_fn ? act : Activation::Linear);
+        });
     if (z) activation_forward(act, z, y, s.n * P, F);
     else if (act == Activation::Softmax) activation_forward(act, y, y, s.n * P, F);
 }
@@ -203,6 +215,13 @@ void conv_dw_db(const ConvShape& s, const float* x, const float* z, const float*
             }
         }
     }
+    sum_dw_partials(s, partials, blocks, dw, db);
+}
+
+}  // namespace
+
+void sum_dw_partials(const ConvShape& s, const float* partials, int64_t blocks, float* dw, float* db) {
+    const int64_t KF = s.patch() * s.f, stride = KF + s.f;
     const bool par = stride * blocks > kMinParallelWork && !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t e0 = 0; e0 < stride; e0 += 256) {
@@ -220,6 +239,8 @@ void conv_dw_db(const ConvShape& s, const float* x, const float* z, const float*
         }
     }
 }
+
+namespace {
 
 // The shape of dx = conv(dz, flipped kernel) for a stride-1 convolution: dx row ih gathers
 // dz rows oh = ih + pad_top - i*dh, i.e. the kernel rows reversed with padding
@@ -245,13 +266,23 @@ void flip_kernel(const ConvShape& s, const float* w, float* wt) {
         }
 }
 
+// dx = col2im(dz Wᵀ), a chunk of images at a time.
+void col2im_dx(const ConvShape& s, const float* dz, const float* w, float* dx, float* col, int64_t col_rows) {
+    const int64_t K = s.patch(), F = s.f, P = s.out_pixels(), chunk = chunk_images(s, col_rows);
+    for (int64_t first = 0; first < s.n; first += chunk) {
+        const int64_t imgs = std::min(chunk, s.n - first), rows = imgs * P;
+        sgemm(false, true, rows, K, F, 1.0f, dz + first * P * F, F, w, F, 0.0f, col, K);
+        col2im(s, col, first, imgs, dx);
+    }
+}
+
 }  // namespace
 
 void conv_backward(const ConvShape& s, const float* x, const float* w, const float* z, const float* y,
                    float* dy, float* dx, float* dw, float* db, float* col, int64_t col_rows, float* partials,
                    Activation act, bool dy_is_preactivation) {
     const int64_t K = s.patch(), F = s.f, P = s.out_pixels(), KF = K * F;
-    const bool act_bwd = !dy_is_preactivation && act != Activation::Linear;
+    bool act_bwd = !dy_is_preactivation && act != Activation::Linear;
     if (s.pointwise()) {
         if (act_bwd) activation_backward(act, z, y, dy, dy, s.n * P, F);
         if (db) column_sums(dy, db, s.n * P, F);
@@ -265,21 +296,34 @@ void conv_backward(const ConvShape& s, const float* x, const float* w, const flo
         return;
     }
     const int64_t col_floats = col_rows * K;
-    conv_dw_db(s, x, z, y, dy, dw, db, col, col_floats, partials, act, act_bwd);
+    // Measuring runs the kernel gradient more than once: form dz first, once.
+    if (act_bwd && conv_algo_will_measure(s, ConvPass::KernelGrad)) {
+        activation_backward(act, z, y, dy, dy, s.n * P, F);
+        act_bwd = false;
+    }
+    run_conv_algo(s, ConvPass::KernelGrad, [&](ConvAlgo a) {
+        if (a == ConvAlgo::Direct && direct_applicable(s))
+            direct_dw_db(s, x, z, y, dy, dw, db, partials, act, act_bwd);
+        else if (a == ConvAlgo::Im2col || a == ConvAlgo::Direct)
+            conv_dw_db(s, x, z, y, dy, dw, db, col, col_floats, partials, act, act_bwd);
+        else winograd_kernel_grad(s, winograd_tile(a), x, z, y, dy, dw, db, act, act_bwd);
+    });
     if (!dx) return;
     const ConvShape t = transposed_shape(s);
-    if (s.sh == 1 && s.sw == 1 && block_units(t) * t.ow * t.patch() <= col_floats) {
+    if (s.sh == 1 && s.sw == 1 && (winograd_applicable(s) || block_units(t) * t.ow * t.patch() <= col_floats)) {
         float* wt = partials + conv_dw_partials_size(s, col_rows) - KF;
         flip_kernel(s, w, wt);
-        blocked_conv(t, dy, wt, dx, nullptr, col, col_floats);
+        const Activation lin = Activation::Linear;
+        run_conv_algo(s, ConvPass::InputGrad, [&](ConvAlgo a) {
+            if (a == ConvAlgo::Direct && direct_applicable(t)) direct_forward(t, dy, wt, nullptr, dx, lin);
+            else if (a == ConvAlgo::Winograd2 || a == ConvAlgo::Winograd4)
+                winograd_forward(t, winograd_tile(a), dy, wt, nullptr, dx, lin);
+            else if (block_units(t) * t.ow * t.patch() <= col_floats) blocked_conv(t, dy, wt, dx, nullptr, col, col_floats);
+            else col2im_dx(s, dy, w, dx, col, col_rows);
+        });
         return;
     }
-    const int64_t chunk = chunk_images(s, col_rows);
-    for (int64_t first = 0; first < s.n; first += chunk) {
-        const int64_t imgs = std::min(chunk, s.n - first), rows = imgs * P;
-        sgemm(false, true, rows, K, F, 1.0f, dy + first * P * F, F, w, F, 0.0f, col, K);
-        col2im(s, col, first, imgs, dx);
-    }
+    col2im_dx(s, dy, w, dx, col, col_rows);
 }
 
 }  // namespace seqnet

@@ -36,6 +36,21 @@
 #include "seqnet/cpu.h"
 
 namespace seqnet {
+namespace gemm {
+
+const MicroKernel& microkernel_for(Isa isa) {
+    const MicroKernel* k = nullptr;
+#if SEQNET_X86_KERNELS
+    if (isa == Isa::Avx512) k = gemm::microkernel_avx512();
+    if (!k && isa >= Isa::Avx2) k = gemm::microkernel_avx2();
+#else
+    (void)isa;
+#endif
+    return k ? *k : *gemm::microkernel_generic();
+}
+
+}  // namespace gemm
+
 namespace {
 
 using gemm::MicroKernel;
@@ -54,16 +69,6 @@ int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 // ---------------------------------------------------------------- kernel and blocking
 
-const MicroKernel& kernel_for(Isa isa) {
-    const MicroKernel* k = nullptr;
-#if SEQNET_X86_KERNELS
-    if (isa == Isa::Avx512) k = gemm::microkernel_avx512();
-    if (!k && isa >= Isa::Avx2) k = gemm::microkernel_avx2();
-#else
-    (void)isa;
-#endif
-    return k ? *k : *gemm::microkernel_generic();
-}
 
 std::atomic<int64_t> g_mc{0}, g_kc{0}, g_nc{0};
 std::atomic<bool> g_static_split{false};
@@ -628,7 +633,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
         scale_only(pr);
         return;
     }
-    const MicroKernel& uk = kernel_for(active_isa());
+    const MicroKernel& uk = gemm::microkernel_for(active_isa());
     const Blocking bl = blocking_for(uk);
     const int threads = threads_for(pr);
     const int64_t kb = k_block(k, bl.kc);
@@ -648,10 +653,10 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     packed_product(pr, uk, bl, threads);
 }
 
-const char* gemm_kernel_name() { return kernel_for(active_isa()).name; }
+const char* gemm_kernel_name() { return gemm::microkernel_for(active_isa()).name; }
 
 GemmTuning gemm_tuning() {
-    const Blocking bl = blocking_for(kernel_for(active_isa()));
+    const Blocking bl = blocking_for(gemm::microkernel_for(active_isa()));
     GemmTuning t;
     t.mc = bl.mc, t.kc = bl.kc, t.nc = bl.nc;
     t.static_split = g_static_split.load();

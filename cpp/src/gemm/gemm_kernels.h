@@ -4,6 +4,8 @@
 #pragma once
 #include <cstdint>
 
+#include "seqnet/cpu.h"
+
 // For the short copy loops at tile edges (a few to 64 floats): gcc otherwise turns them
 // into memcpy / memset calls that cost more than the copy.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -47,6 +49,8 @@ struct MicroKernel {
 const MicroKernel* microkernel_avx512();
 const MicroKernel* microkernel_avx2();
 const MicroKernel* microkernel_generic();
+// The best compiled microkernel for `isa` (the generic one when nothing better is compiled in).
+const MicroKernel& microkernel_for(Isa isa);
 
 // Packs rows [0, m) and columns [0, k) of op(A) into ceil(m / mr) panels of k x mr,
 // element (i, p) of panel r at dst[r * k * mr + p * mr + i]; rows past m are zeros.

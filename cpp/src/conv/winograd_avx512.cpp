@@ -1,0 +1,17 @@
+// Winograd transforms built for the avx512 instruction set; see winograd_kernels.inl.
+#include <cstdint>
+
+#include "winograd_kernels.h"
+
+namespace seqnet {
+namespace avx512 {
+
+// Floats in one vector register of this instruction set.
+#define SEQNET_WG_VL 16
+#include "winograd_kernels.inl"
+#undef SEQNET_WG_VL
+
+const WinogradKernels& winograd_kernels() { return table; }
+
+}  // namespace avx512
+}  // namespace seqnet

@@ -1,0 +1,337 @@
+// Winograd F(m x m, 3 x 3) transforms, compiled once per instruction set:
+// winograd_{generic,avx2,avx512}.cpp include this file inside their own namespace with
+// SEQNET_WG_VL (floats per vector register) defined, and winograd.cpp dispatches at run time.
+// Channels are the vector dimension (NHWC): each transform runs on SEQNET_WG_VL channels at once
+// as GCC/Clang vector-extension values (a remainder of channels as plain floats, with the same
+// operations in the same order, so every channel rounds alike). No threads here; every function
+// is static or in the ISA's namespace and no std:: template is instantiated.
+//
+// The matrices (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
+//   F(2,3): points 0, 1, -1, inf.       F(4,3): points 0, 1, -1, 2, -2, inf.
+// Each 2-D transform X ↦ L X Rᵀ is the 1-D one applied to the columns, then to the rows.
+//
+// Requires: winograd_kernels.h, <cstdint> included before.
+
+typedef float wg_vec __attribute__((vector_size(SEQNET_WG_VL * sizeof(float))));
+
+template <class V>
+static inline V wg_load(const float* p) {
+    V v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+template <class V>
+static inline void wg_store(float* p, const V& v) {
+    __builtin_memcpy(p, &v, sizeof v);
+}
+
+// The 1-D transforms of F(M, 3): in = Bᵀ d (A inputs), wt = G g (3 taps), out = Aᵀ m (M outputs);
+// for the kernel gradient, gout = A dy (M -> A) and gwt = Gᵀ u (A -> 3).
+template <int M>
+struct WgTransform;
+
+template <>
+struct WgTransform<2> {
+    template <class V>
+    static inline void in(const V* d, V* o) {
+        o[0] = d[0] - d[2];
+        o[1] = d[1] + d[2];
+        o[2] = d[2] - d[1];
+        o[3] = d[1] - d[3];
+    }
+    template <class V>
+    static inline void wt(const V* g, V* o) {
+        const V s = (g[0] + g[2]) * 0.5f, h = g[1] * 0.5f;
+        o[0] = g[0];
+        o[1] = s + h;
+        o[2] = s - h;
+        o[3] = g[2];
+    }
+    template <class V>
+    static inline void out(const V* m, V* o) {
+        o[0] = m[0] + m[1] + m[2];
+        o[1] = m[1] - m[2] - m[3];
+    }
+    template <class V>
+    static inline void gout(const V* d, V* o) {
+        o[0] = d[0];
+        o[1] = d[0] + d[1];
+        o[2] = d[0] - d[1];
+        o[3] = -d[1];
+    }
+    template <class V>
+    static inline void gwt(const V* u, V* o) {
+        const V s = (u[1] + u[2]) * 0.5f;
+        o[0] = u[0] + s;
+        o[1] = (u[1] - u[2]) * 0.5f;
+        o[2] = s + u[3];
+    }
+};
+
+template <>
+struct WgTransform<4> {
+    template <class V>
+    static inline void in(const V* d, V* o) {
+        const V t1 = d[4] - d[2] * 4.0f, t2 = d[3] - d[1] * 4.0f;
+        const V t3 = d[4] - d[2], t4 = (d[3] - d[1]) * 2.0f;
+        o[0] = d[0] * 4.0f - d[2] * 5.0f + d[4];
+        o[1] = t1 + t2;
+        o[2] = t1 - t2;
+        o[3] = t3 + t4;
+        o[4] = t3 - t4;
+        o[5] = d[1] * 4.0f - d[3] * 5.0f + d[5];
+    }
+    template <class V>
+    static inline void wt(const V* g, V* o) {
+        const V s = (g[0] + g[2]) * (-1.0f / 6), h = g[1] * (-1.0f / 6);
+        const V s2 = g[0] * (1.0f / 24) + g[2] * (1.0f / 6), h2 = g[1] * (1.0f / 12);
+        o[0] = g[0] * 0.25f;
+        o[1] = s + h;
+        o[2] = s - h;
+        o[3] = s2 + h2;
+        o[4] = s2 - h2;
+        o[5] = g[2];
+    }
+    template <class V>
+    static inline void out(const V* m, V* o) {
+        const V a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], d = m[3] - m[4];
+        o[0] = m[0] + a + c;
+        o[1] = b + d * 2.0f;
+        o[2] = a + c * 4.0f;
+        o[3] = b + d * 8.0f + m[5];
+    }
+    template <class V>
+    static inline void gout(const V* d, V* o) {
+        const V e = d[0] + d[2], od = d[1] + d[3];
+        const V e2 = d[0] + d[2] * 4.0f, od2 = d[1] * 2.0f + d[3] * 8.0f;
+        o[0] = d[0];
+        o[1] = e + od;
+        o[2] = e - od;
+        o[3] = e2 + od2;
+        o[4] = e2 - od2;
+        o[5] = d[3];
+    }
+    template <class V>
+    static inline void gwt(const V* u, V* o) {
+        const V a = u[1] + u[2], b = u[1] - u[2], c = u[3] + u[4], d = u[3] - u[4];
+        o[0] = u[0] * 0.25f - a * (1.0f / 6) + c * (1.0f / 24);
+        o[1] = b * (-1.0f / 6) + d * (1.0f / 12);
+        o[2] = (c - a) * (1.0f / 6) + u[5];
+    }
+};
+
+// Tile t of the batch: image, first output row and column.
+struct WgTile {
+    int64_t img, oh0, ow0;
+};
+
+static inline WgTile wg_tile(const ConvShape& s, int m, int64_t t) {
+    const int64_t tc = (s.ow + m - 1) / m, tr = (s.oh + m - 1) / m;
+    const int64_t rem = t % (tr * tc);
+    return {t / (tr * tc), (rem / tc) * m, (rem % tc) * m};
+}
+
+// ------------------------------------------------------------------------------- input
+
+template <int M, class V>
+static inline void input_tile(const float* const* p, int64_t c, float* out, int64_t stride) {
+    constexpr int A = M + 2;
+    V t[A][A];
+    for (int j = 0; j < A; ++j) {
+        V col[A], o[A];
+        for (int i = 0; i < A; ++i) col[i] = wg_load<V>(p[i * A + j] + c);
+        WgTransform<M>::in(col, o);
+        for (int i = 0; i < A; ++i) t[i][j] = o[i];
+    }
+    for (int i = 0; i < A; ++i) {
+        V o[A];
+        WgTransform<M>::in(t[i], o);
+        for (int j = 0; j < A; ++j) wg_store<V>(out + (i * A + j) * stride, o[j]);
+    }
+}
+
+template <int M>
+static void input_tiles(const ConvShape& s, const float* x, int64_t t0, int64_t nt, float* v, int64_t vstride,
+                        const float* zero) {
+    constexpr int A = M + 2;
+    const int64_t C = s.c;
+    const float* p[A * A];
+    for (int64_t t = 0; t < nt; ++t) {
+        const WgTile tile = wg_tile(s, M, t0 + t);
+        const float* xi = x + tile.img * s.h * s.w * C;
+        for (int i = 0; i < A; ++i) {
+            const int64_t ih = tile.oh0 - s.pad_top + i;
+            for (int j = 0; j < A; ++j) {
+                const int64_t iw = tile.ow0 - s.pad_left + j;
+                p[i * A + j] = ih >= 0 && ih < s.h && iw >= 0 && iw < s.w ? xi + (ih * s.w + iw) * C : zero;
+            }
+        }
+        float* out = v + t * C;
+        int64_t c = 0;
+        for (; c + SEQNET_WG_VL <= C; c += SEQNET_WG_VL) input_tile<M, wg_vec>(p, c, out + c, vstride);
+        for (; c < C; ++c) input_tile<M, float>(p, c, out + c, vstride);
+    }
+}
+
+// ------------------------------------------------------------------------------ output
+
+template <int M, class V>
+static inline void output_tile(const float* mb, int64_t stride, const float* bias, bool relu, float* const* p,
+                               int64_t f) {
+    constexpr int A = M + 2;
+    V t[M][A];
+    for (int j = 0; j < A; ++j) {
+        V col[A], o[M];
+        for (int i = 0; i < A; ++i) col[i] = wg_load<V>(mb + (i * A + j) * stride);
+        WgTransform<M>::out(col, o);
+        for (int i = 0; i < M; ++i) t[i][j] = o[i];
+    }
+    const V zero = V{} * 0.0f;
+    const V b = bias ? wg_load<V>(bias + f) : zero;
+    for (int i = 0; i < M; ++i) {
+        V o[M];
+        WgTransform<M>::out(t[i], o);
+        for (int j = 0; j < M; ++j) {
+            V r = o[j] + b;
+            // As the relu kernel: x <= 0 ? 0 : x keeps NaN.
+            if (relu) r = r <= zero ? zero : r;
+            wg_store<V>(p[i * M + j] + f, r);
+        }
+    }
+}
+
+template <int M>
+static void output_tiles(const ConvShape& s, const float* mb, int64_t mstride, int64_t ldm, int64_t t0, int64_t nt,
+                         const float* bias, bool relu, float* out, float* dummy) {
+    const int64_t F = s.f;
+    float* p[M * M];
+    for (int64_t t = 0; t < nt; ++t) {
+        const WgTile tile = wg_tile(s, M, t0 + t);
+        for (int i = 0; i < M; ++i)
+            for (int j = 0; j < M; ++j) {
+                const int64_t oh = tile.oh0 + i, ow = tile.ow0 + j;
+                p[i * M + j] = oh < s.oh && ow < s.ow ? out + ((tile.img * s.oh + oh) * s.ow + ow) * F : dummy;
+            }
+        const float* src = mb + t * ldm;
+        int64_t f = 0;
+        for (; f + SEQNET_WG_VL <= F; f += SEQNET_WG_VL) output_tile<M, wg_vec>(src + f, mstride, bias, relu, p, f);
+        for (; f < F; ++f) output_tile<M, float>(src + f, mstride, bias, relu, p, f);
+    }
+}
+
+// ------------------------------------------------------------------------------ dz tiles
+
+template <int M, class V>
+static inline void grad_tile(const float* const* p, int64_t f, float* out, int64_t stride) {
+    constexpr int A = M + 2;
+    V t[A][M];
+    for (int j = 0; j < M; ++j) {
+        V col[M], o[A];
+        for (int i = 0; i < M; ++i) col[i] = wg_load<V>(p[i * M + j] + f);
+        WgTransform<M>::gout(col, o);
+        for (int i = 0; i < A; ++i) t[i][j] = o[i];
+    }
+    for (int i = 0; i < A; ++i) {
+        V o[A];
+        WgTransform<M>::gout(t[i], o);
+        for (int j = 0; j < A; ++j) wg_store<V>(out + (i * A + j) * stride, o[j]);
+    }
+}
+
+template <int M>
+static void grad_tiles(const ConvShape& s, const float* dz, int64_t t0, int64_t nt, float* q, int64_t qstride,
+                       int64_t ldq, float* db, const float* zero) {
+    constexpr int A = M + 2;
+    const int64_t F = s.f;
+    const float* p[M * M];
+    for (int64_t t = 0; t < nt; ++t) {
+        const WgTile tile = wg_tile(s, M, t0 + t);
+        for (int i = 0; i < M; ++i)
+            for (int j = 0; j < M; ++j) {
+                const int64_t oh = tile.oh0 + i, ow = tile.ow0 + j;
+                p[i * M + j] = oh < s.oh && ow < s.ow ? dz + ((tile.img * s.oh + oh) * s.ow + ow) * F : zero;
+            }
+        float* out = q + t * ldq;
+        int64_t f = 0;
+        for (; f + SEQNET_WG_VL <= F; f += SEQNET_WG_VL) grad_tile<M, wg_vec>(p, f, out + f, qstride);
+        for (; f < F; ++f) grad_tile<M, float>(p, f, out + f, qstride);
+        for (int k = 0; k < A * A; ++k)
+            for (int64_t j = F; j < ldq; ++j) out[k * qstride + j] = 0.0f;
+        if (!db) continue;
+        for (int k = 0; k < M * M; ++k) {
+            if (p[k] == zero) continue;
+            const float* row = p[k];
+#pragma omp simd
+            for (int64_t j = 0; j < F; ++j) db[j] += row[j];
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ weights
+
+template <int M, class V>
+static inline void weight_tile(const float* w, int64_t tap_stride, float* out, int64_t stride) {
+    constexpr int A = M + 2;
+    V t[A][3];
+    for (int j = 0; j < 3; ++j) {
+        V col[3], o[A];
+        for (int i = 0; i < 3; ++i) col[i] = wg_load<V>(w + (i * 3 + j) * tap_stride);
+        WgTransform<M>::wt(col, o);
+        for (int i = 0; i < A; ++i) t[i][j] = o[i];
+    }
+    for (int i = 0; i < A; ++i) {
+        V o[A];
+        WgTransform<M>::wt(t[i], o);
+        for (int j = 0; j < A; ++j) wg_store<V>(out + (i * A + j) * stride, o[j]);
+    }
+}
+
+template <int M>
+static void weight_transform(const float* w, int64_t C, int64_t F, float* u, int64_t ldu) {
+    constexpr int A = M + 2;
+    const int64_t stride = C * ldu;
+    for (int64_t c = 0; c < C; ++c) {
+        const float* wc = w + c * F;
+        float* uc = u + c * ldu;
+        int64_t f = 0;
+        for (; f + SEQNET_WG_VL <= F; f += SEQNET_WG_VL) weight_tile<M, wg_vec>(wc + f, C * F, uc + f, stride);
+        for (; f < F; ++f) weight_tile<M, float>(wc + f, C * F, uc + f, stride);
+        for (int k = 0; k < A * A; ++k)
+            for (int64_t j = F; j < ldu; ++j) uc[k * stride + j] = 0.0f;
+    }
+}
+
+template <int M, class V>
+static inline void weight_grad_tile(const float* du, int64_t stride, float* dw, int64_t tap_stride) {
+    constexpr int A = M + 2;
+    V t[3][A];
+    for (int j = 0; j < A; ++j) {
+        V col[A], o[3];
+        for (int i = 0; i < A; ++i) col[i] = wg_load<V>(du + (i * A + j) * stride);
+        WgTransform<M>::gwt(col, o);
+        for (int i = 0; i < 3; ++i) t[i][j] = o[i];
+    }
+    for (int i = 0; i < 3; ++i) {
+        V o[3];
+        WgTransform<M>::gwt(t[i], o);
+        for (int j = 0; j < 3; ++j) wg_store<V>(dw + (i * 3 + j) * tap_stride, o[j]);
+    }
+}
+
+template <int M>
+static void weight_grad(const float* du, int64_t C, int64_t F, int64_t ldu, float* dw) {
+    const int64_t stride = C * ldu;
+    for (int64_t c = 0; c < C; ++c) {
+        const float* uc = du + c * ldu;
+        float* wc = dw + c * F;
+        int64_t f = 0;
+        for (; f + SEQNET_WG_VL <= F; f += SEQNET_WG_VL) weight_grad_tile<M, wg_vec>(uc + f, stride, wc + f, C * F);
+        for (; f < F; ++f) weight_grad_tile<M, float>(uc + f, stride, wc + f, C * F);
+    }
+}
+
+static const WinogradKernels table = {
+    {&input_tiles<2>, &input_tiles<4>},   {&output_tiles<2>, &output_tiles<4>}, {&grad_tiles<2>, &grad_tiles<4>},
+    {&weight_transform<2>, &weight_transform<4>}, {&weight_grad<2>, &weight_grad<4>},
+};
