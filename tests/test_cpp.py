@@ -1,6 +1,7 @@
 """Builds the kernel library with CMake as a native app uses it: the C++ tests in tests/cpp/
 (run with ctest), and an install into a prefix that examples/cpp/mlp_xor finds with
-find_package(seqnet). One build of the library serves both tests."""
+find_package(seqnet). One build of the library per session serves these tests and
+tests/test_native_model.py (shared_build)."""
 import os
 import re
 import shutil
@@ -20,13 +21,24 @@ def _run(cmd, timeout, **kwargs):
     return done
 
 
+def shared_build(tmp_path_factory):
+    """The kernel library, the C++ tests and (when HDF5 and nlohmann_json are found) the native
+    model runtime, configured and built once per test session (Release), and installed into a
+    prefix beside it: (build dir, install prefix). tests/test_native_model.py uses the same one."""
+    root = tmp_path_factory.getbasetemp() / "seqnet_cmake"
+    build, prefix, done = root / "build", root / "prefix", root / "done"
+    if not done.exists():
+        root.mkdir(exist_ok=True)
+        _run(["cmake", "-S", ROOT, "-B", str(build), "-DSEQNET_BUILD_TESTS=ON", "-DCMAKE_BUILD_TYPE=Release"], 300)
+        _run(["cmake", "--build", str(build), "-j", JOBS], 900)
+        _run(["cmake", "--install", str(build), "--prefix", str(prefix)], 300)
+        done.write_text("ok")
+    return build, prefix
+
+
 @pytest.fixture(scope="module")
 def kernel_build(tmp_path_factory):
-    """The kernel library and the C++ tests, configured and built once (Release)."""
-    build = tmp_path_factory.mktemp("seqnet_cmake") / "build"
-    _run(["cmake", "-S", ROOT, "-B", str(build), "-DSEQNET_BUILD_TESTS=ON", "-DCMAKE_BUILD_TYPE=Release"], 300)
-    _run(["cmake", "--build", str(build), "-j", JOBS], 900)
-    return build
+    return shared_build(tmp_path_factory)[0]
 
 
 def test_cpp_tests_build_and_pass(kernel_build):
@@ -37,9 +49,8 @@ def test_cpp_tests_build_and_pass(kernel_build):
         assert run.returncode == 0, f"SEQNET_ISA={isa}\n" + run.stdout[-4000:] + run.stderr[-4000:]
 
 
-def test_installed_package_builds_cpp_example(kernel_build, tmp_path):
-    prefix = tmp_path / "prefix"
-    _run(["cmake", "--install", str(kernel_build), "--prefix", str(prefix)], 300)
+def test_installed_package_builds_cpp_example(tmp_path_factory, tmp_path):
+    _, prefix = shared_build(tmp_path_factory)
     config = list(prefix.glob("lib*/cmake/seqnet/seqnetConfig.cmake"))
     assert config, "seqnetConfig.cmake was not installed"
     assert (prefix / "include" / "seqnet" / "dense.h").is_file()
