@@ -5,6 +5,9 @@ Models (the Keras 2 guide's examples):
   stacked:   x (1000, 8, 16) random, y (1000, 10) random;
              LSTM(32, return_sequences) - LSTM(32, return_sequences) - LSTM(32) -
              Dense(10, softmax); rmsprop, categorical_crossentropy, batch 64
+  stateful:  the same stack with stateful=True and batch_input_shape (32, 8, 16); x (320,
+             8, 16), y (320, 10) random; batch 32, shuffle=False (the states reached
+             after a batch start the next one; PyTorch carries them, detached)
   embedding: x (1024, 80) word ids < 5000, y (1024, 1) in {0, 1};
              Embedding(5000, 256) - LSTM(128) - Dropout(0.5) - Dense(1, sigmoid);
              rmsprop, binary_crossentropy, batch 16 (the seed's batch size)
@@ -18,7 +21,7 @@ import there. Each: one warm-up epoch, then --repeats epochs; the number reporte
 median ms per epoch, with ratios to seqnet (above 1: seqnet is faster).
 
     python bench/bench_lstm.py
-    python bench/bench_lstm.py --models stacked --only seqnet --repeats 3
+    python bench/bench_lstm.py --models stacked,stateful --only seqnet --repeats 3
 """
 import argparse
 import json
@@ -36,6 +39,7 @@ import numpy as np  # noqa: E402
 
 MODELS = {
     "stacked": dict(n=1000, steps=8, dim=16, classes=10, units=32, batch=64),
+    "stateful": dict(n=320, steps=8, dim=16, classes=10, units=32, batch=32),
     "embedding": dict(n=1024, steps=80, vocab=5000, emb=256, units=128, batch=16),
 }
 
@@ -43,7 +47,7 @@ MODELS = {
 def make_data(model, seed=0):
     rng = np.random.RandomState(seed)
     m = MODELS[model]
-    if model == "stacked":
+    if model in ("stacked", "stateful"):
         x = rng.random_sample((m["n"], m["steps"], m["dim"])).astype(np.float32)
         y = rng.random_sample((m["n"], m["classes"])).astype(np.float32)
     else:
@@ -56,8 +60,13 @@ def keras_model(keras, model, rmsprop, **rnn_kw):
     L = keras.layers
     m = MODELS[model]
     net = keras.models.Sequential()
-    if model == "stacked":
-        net.add(L.LSTM(m["units"], return_sequences=True, input_shape=(m["steps"], m["dim"]), **rnn_kw))
+    if model in ("stacked", "stateful"):
+        if model == "stateful":
+            rnn_kw = dict(rnn_kw, stateful=True)
+            first = dict(batch_input_shape=(m["batch"], m["steps"], m["dim"]))
+        else:
+            first = dict(input_shape=(m["steps"], m["dim"]))
+        net.add(L.LSTM(m["units"], return_sequences=True, **first, **rnn_kw))
         net.add(L.LSTM(m["units"], return_sequences=True, **rnn_kw))
         net.add(L.LSTM(m["units"], **rnn_kw))
         net.add(L.Dense(m["classes"], activation="softmax"))
@@ -71,12 +80,12 @@ def keras_model(keras, model, rmsprop, **rnn_kw):
     return net
 
 
-def time_keras(net, x, y, batch, repeats):
-    net.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+def time_keras(net, x, y, batch, repeats, shuffle=True):
+    net.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=shuffle)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        hist = net.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        hist = net.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=shuffle)
         times.append(time.perf_counter() - t0)
     return times, float(hist.history["loss"][-1])
 
@@ -85,7 +94,8 @@ def worker_seqnet(model, repeats):
     import seqnet as keras
     x, y = make_data(model)
     net = keras_model(keras, model, keras.optimizers.RMSprop(lr=0.001))
-    return "seqnet %s" % getattr(keras, "__version__", "?"), time_keras(net, x, y, MODELS[model]["batch"], repeats)
+    return ("seqnet %s" % getattr(keras, "__version__", "?"),
+            time_keras(net, x, y, MODELS[model]["batch"], repeats, shuffle=model != "stateful"))
 
 
 def worker_tf_keras(model, repeats):
@@ -96,7 +106,7 @@ def worker_tf_keras(model, repeats):
     net = keras_model(keras, model, keras.optimizers.legacy.RMSprop(learning_rate=0.001),
                       recurrent_activation="hard_sigmoid")
     return ("tf_keras %s (tensorflow %s)" % (keras.__version__, tf.__version__),
-            time_keras(net, x, y, MODELS[model]["batch"], repeats))
+            time_keras(net, x, y, MODELS[model]["batch"], repeats, shuffle=model != "stateful"))
 
 
 def worker_torch(model, repeats):
@@ -109,7 +119,7 @@ def worker_torch(model, repeats):
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
-            if model == "stacked":
+            if model in ("stacked", "stateful"):
                 self.rnn = nn.LSTM(m["dim"], m["units"], num_layers=3, batch_first=True)
                 self.out = nn.Linear(m["units"], m["classes"])
             else:
@@ -118,31 +128,35 @@ def worker_torch(model, repeats):
                 self.drop = nn.Dropout(0.5)
                 self.out = nn.Linear(m["units"], 1)
 
-        def forward(self, xb):
-            if model == "stacked":
-                h, _ = self.rnn(xb)
-                return self.out(h[:, -1])
-            h, _ = self.rnn(self.emb(xb))
-            return self.out(self.drop(h[:, -1]))
+        def forward(self, xb, state=None):
+            if model in ("stacked", "stateful"):
+                h, state = self.rnn(xb, state)
+                return self.out(h[:, -1]), state
+            h, state = self.rnn(self.emb(xb))
+            return self.out(self.drop(h[:, -1])), state
 
     net = Net()
     opt = torch.optim.RMSprop(net.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
-    xt = torch.from_numpy(x) if model == "stacked" else torch.from_numpy(x.astype(np.int64))
+    xt = torch.from_numpy(x) if model != "embedding" else torch.from_numpy(x.astype(np.int64))
     yt = torch.from_numpy(y)
 
     def loss_fn(logits, target):
-        if model == "stacked":  # categorical cross-entropy with soft targets, as Keras
+        if model != "embedding":  # categorical cross-entropy with soft targets, as Keras
             return -(target * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
         return nn.functional.binary_cross_entropy_with_logits(logits, target)
 
     def epoch():
         net.train()
-        perm = torch.randperm(len(xt))
-        last = 0.0
+        stateful = model == "stateful"
+        perm = torch.arange(len(xt)) if stateful else torch.randperm(len(xt))
+        last, state = 0.0, None
         for i in range(0, len(xt), m["batch"]):
             idx = perm[i:i + m["batch"]]
             opt.zero_grad()
-            loss = loss_fn(net(xt[idx]), yt[idx])
+            logits, new_state = net(xt[idx], state if stateful else None)
+            if stateful:
+                state = tuple(s.detach() for s in new_state)
+            loss = loss_fn(logits, yt[idx])
             loss.backward()
             opt.step()
             last = loss.item()
@@ -172,7 +186,7 @@ def run_worker(python, name, model, repeats):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", default="stacked,embedding")
+    ap.add_argument("--models", default="stacked,stateful,embedding")
     ap.add_argument("--only", default="seqnet,tf_keras,torch")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--peers-python", default="/work/peers/bin/python")

@@ -22,8 +22,8 @@
 //
 // Kernels never allocate: `scratch` must hold rnn_scratch_floats(...) floats; forward and
 // backward may use the same scratch (nothing in it survives between the two calls). Work
-// is split over threads only by GEMM blocks and batch rows, so results are bit-identical
-// for any thread count.
+// is split over threads only by GEMM blocks, batch rows and (LSTM backward) columns of the
+// weight gradients, so results are bit-identical for any thread count.
 #pragma once
 #include <cstdint>
 

@@ -22,6 +22,7 @@ void lstm_forward(const float* x, const float* w, const float* u, const float* b
     float* hst = mask ? s.hstate : hs;
     const int threads = recurrence_threads(d, G);
     if (threads == 1) input_projection(x, w, b, in_mask, gates, s, d, G);
+    RegionWatch watch(threads);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         const Rows r = thread_rows(d, threads > 1 ? omp_get_thread_num() : 0, threads);
@@ -41,7 +42,9 @@ void lstm_forward(const float* x, const float* w, const float* u, const float* b
         }
         copy_last_step(hst, h_last, d, r);
         copy_last_step(cs, c_last, d, r);
+        watch.arrive(1);
     }
+    watch.close();
 }
 
 void lstm_backward(const float* x, const float* w, const float* u, const float* h0, const float* c0,
@@ -57,9 +60,16 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
     copy_or_zero(dc_last, s.dc, bu);
     if (mask) std::memset(s.dout, 0, sizeof(float) * bu);
     const int threads = recurrence_threads(d, G);
+    // Small weight gradients are split by columns between the threads of the same parallel
+    // region (one fork per call); large ones, and masked ones (which scale through shared
+    // scratch), run after it on sgemm's own threads, which share out work as they go.
+    const int64_t weight_macs = d.batch * d.steps * G * un * (un + d.input);
+    const bool split_weights = threads > 1 && !in_mask && !rec_mask && weight_macs < (int64_t(32) << 20);
+    RegionWatch watch(threads);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        const Rows r = thread_rows(d, threads > 1 ? omp_get_thread_num() : 0, threads);
+        const int i = threads > 1 ? omp_get_thread_num() : 0;
+        const Rows r = thread_rows(d, i, threads);
         for (int64_t step = d.steps - 1; step >= 0; --step) {
             const int64_t t = time_of(step, d, o.go_backwards);
             float* g_t = gates + t * G * un;
@@ -77,15 +87,23 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
             }
             recurrent_product_backward(g_t, ldg, s.ut, rec_mask, s.dh, s, d, G, 0, G, r);
         }
-        // Each thread's rows of dx depend on its rows of the gate gradients only.
-        if (dx && threads > 1) input_grad(w, in_mask, gates, dx, s, d, G, r);
+        // Each thread's rows of dx and of hprev depend on its rows of the gate gradients only.
+        if (dx) input_grad(w, in_mask, gates, dx, s, d, G, r);
+        if (split_weights) {
+            gather_hprev(h0, hs, mask, s.hprev, d, o.go_backwards, r);
+            watch.arrive(0);
+#pragma omp barrier
+            weight_grads(x, s.hprev, gates, dw, du, db, d, G, thread_cols(G * un, i, threads));
+        }
+        watch.arrive(1);
     }
+    watch.close();
     if (dh0) std::memcpy(dh0, s.dh, sizeof(float) * bu);
     if (dc0) std::memcpy(dc0, s.dc, sizeof(float) * bu);
+    if (split_weights) return;
     gather_hprev(h0, hs, mask, s.hprev, d, o.go_backwards);
     recurrent_weight_grad(s.hprev, rec_mask, gates, G * un, du, s, d, G, 0, G);
     input_weight_grad(x, in_mask, gates, dw, db, s, d, G);
-    if (dx && threads == 1) input_grad(w, in_mask, gates, dx, s, d, G);
 }
 
 }  // namespace seqnet

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "seqnet/gemm.h"
@@ -183,10 +184,10 @@ void input_grad(const float* w, const float* in_mask, const float* dgx, float* d
 }
 
 void gather_hprev(const float* h0, const float* hs, const uint8_t* mask, float* hprev, const RnnDims& d,
-                  bool back) {
-    const int64_t u = d.units;
-#pragma omp parallel for if (rows_worth_threads(d.batch * d.steps * u)) schedule(static)
-    for (int64_t b = 0; b < d.batch; ++b) {
+                  bool back, const Rows& r) {
+    const int64_t u = d.units, b0 = r.b0, b1 = r.b0 + r.count(d);
+#pragma omp parallel for if (r.n < 0 && rows_worth_threads(d.batch * d.steps * u)) schedule(static)
+    for (int64_t b = b0; b < b1; ++b) {
         bool seen = false;  // a step before s was kept, so the output of s-1 is the carried state
         for (int64_t s = 0; s < d.steps; ++s) {
             const int64_t t = time_of(s, d, back);
@@ -250,14 +251,87 @@ void copy_last_step(const float* hst, float* h_last, const RnnDims& d, const Row
         std::memcpy(h_last + b * u, hst + (b * d.steps + d.steps - 1) * u, sizeof(float) * u);
 }
 
+namespace {
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+constexpr int64_t kBackoffMinNs = 50'000'000, kBackoffMaxNs = 1'600'000'000;
+std::atomic<int64_t> g_serial_until_ns{0};
+std::atomic<int64_t> g_backoff_ns{kBackoffMinNs};
+
+bool contended_recently() {
+    const int64_t until = g_serial_until_ns.load(std::memory_order_relaxed);
+    return until != 0 && now_ns() < until;
+}
+
+}  // namespace
+
+RegionWatch::RegionWatch(int threads) : threads_(threads), start_(threads > 1 ? now_ns() : 0) {
+    for (int j = 0; j < 2; ++j) {
+        first_[j].store(INT64_MAX, std::memory_order_relaxed);
+        last_[j].store(0, std::memory_order_relaxed);
+    }
+}
+
+void RegionWatch::arrive(int j) {
+    if (threads_ <= 1) return;
+    const int64_t t = now_ns();
+    int64_t v = first_[j].load(std::memory_order_relaxed);
+    while (t < v && !first_[j].compare_exchange_weak(v, t, std::memory_order_relaxed)) {
+    }
+    v = last_[j].load(std::memory_order_relaxed);
+    while (t > v && !last_[j].compare_exchange_weak(v, t, std::memory_order_relaxed)) {
+    }
+}
+
+void RegionWatch::close() {
+    if (threads_ <= 1) return;
+    int64_t waited = 0;
+    for (int j = 0; j < 2; ++j) {
+        const int64_t f = first_[j].load(std::memory_order_relaxed), l = last_[j].load(std::memory_order_relaxed);
+        if (l >= f) waited += l - f;
+    }
+    const int64_t elapsed = now_ns() - start_;
+    if (waited > 200'000 && 4 * waited > elapsed) {
+        const int64_t backoff = g_backoff_ns.load(std::memory_order_relaxed);
+        g_serial_until_ns.store(now_ns() + backoff, std::memory_order_relaxed);
+        g_backoff_ns.store(std::min(2 * backoff, kBackoffMaxNs), std::memory_order_relaxed);
+    } else {
+        g_backoff_ns.store(kBackoffMinNs, std::memory_order_relaxed);
+    }
+}
+
 int recurrence_threads(const RnnDims& d, int64_t G) {
-    // A fork per sequence costs a few microseconds; below a few million multiply-adds of
-    // recurrent products (the stacked seed model's layers) one thread is as fast. Each
-    // thread keeps at least 4 rows so its per-step products still fill a microkernel.
-    const int64_t macs = d.batch * d.steps * G * d.units * d.units;
-    if (macs < (int64_t(4) << 20) || omp_in_parallel()) return 1;
+    // One parallel region per call, each thread on its own batch rows through the whole
+    // sequence (and, backward, on its own columns of the weight gradients), so a fork costs
+    // a few microseconds per call, not per step. Below about a million multiply-adds of
+    // projections and recurrent products one thread is as fast; each thread keeps at least
+    // 4 rows so that its per-step products still fill a microkernel.
+    const int64_t macs = d.batch * d.steps * G * d.units * (d.units + d.input);
+    if (macs < (int64_t(1) << 20) || omp_in_parallel() || contended_recently()) return 1;
     const int64_t by_rows = d.batch / 4;
     return int(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), by_rows)));
+}
+
+Cols thread_cols(int64_t cols, int i, int threads) {
+    const int64_t vecs = (cols + 15) / 16, base = vecs / threads, extra = vecs % threads;
+    Cols c;
+    c.j0 = std::min(cols, 16 * (i * base + std::min<int64_t>(i, extra)));
+    c.n = std::min(cols, c.j0 + 16 * (base + (i < extra ? 1 : 0))) - c.j0;
+    return c;
+}
+
+void weight_grads(const float* x, const float* hprev, const float* dgx, float* dw, float* du, float* db,
+                  const RnnDims& d, int64_t G, const Cols& c) {
+    const int64_t rows = d.batch * d.steps, n = G * d.units;
+    if (c.n <= 0) return;
+    if (db) column_sums(dgx + c.j0, n, db + c.j0, rows, c.n);
+    sgemm(true, false, d.units, c.n, rows, 1.0f, hprev, d.units, dgx + c.j0, n, 0.0f, du + c.j0, n);
+    sgemm(true, false, d.input, c.n, rows, 1.0f, x, d.input, dgx + c.j0, n, 0.0f, dw + c.j0, n);
 }
 
 Rows thread_rows(const RnnDims& d, int i, int threads) {

@@ -2,6 +2,7 @@
 // steps, the recurrent product of one step, and the weight and input gradients — plus the
 // layout of the caller's scratch buffer.
 #pragma once
+#include <atomic>
 #include <cstdint>
 
 #include "seqnet/rnn.h"
@@ -44,6 +45,40 @@ struct Rows {
 int recurrence_threads(const RnnDims& d, int64_t G);
 // The rows of thread `i` of `threads` (contiguous, sizes differ by at most one).
 Rows thread_rows(const RnnDims& d, int i, int threads);
+
+// Contention (as in gemm.cpp): with another process busy on a core, a thread of ours runs
+// only part of the time and its partner waits for it at each join, a scheduler slice
+// (milliseconds) against a call of 0.1 ms. A RegionWatch times the joins of one parallel
+// region; when threads waited long for each other, recurrence_threads() answers 1 for a
+// back-off period (50 ms, doubling while it keeps happening, up to 1.6 s). The thread count
+// never changes the result.
+class RegionWatch {
+   public:
+    explicit RegionWatch(int threads);
+    // Thread arrival at join `j` (0: a barrier, 1: the end of the region).
+    void arrive(int j);
+    // After the region: notes how long the threads waited for each other.
+    void close();
+
+   private:
+    int threads_;
+    int64_t start_;
+    std::atomic<int64_t> first_[2], last_[2];
+};
+
+// Columns [j0, j0 + n) of a product's output.
+struct Cols {
+    int64_t j0 = 0, n = 0;
+};
+// The columns of thread `i` of `threads` out of `cols`: contiguous, whole 16-float vectors
+// but the last, sizes as equal as that allows.
+Cols thread_cols(int64_t cols, int i, int threads);
+
+// Columns c of du = hprev^T dgx, dw = x^T dgx and db (optional) = the column sums of dgx
+// (batch*steps, G*u), no dropout masks. Every column sums its rows in the same order
+// whichever columns a call gets, so a split between threads leaves the bits unchanged.
+void weight_grads(const float* x, const float* hprev, const float* dgx, float* dw, float* du, float* db,
+                  const RnnDims& d, int64_t G, const Cols& c);
 
 // State at the start of step s for batch row b: h0 or the previous step's output.
 inline const float* state_row(const float* init, const float* seq, int64_t s, int64_t b, const RnnDims& d) {
@@ -91,7 +126,7 @@ void input_grad(const float* w, const float* in_mask, const float* dgx, float* d
 // step-ordered outputs hs. With a sequence mask the output of step s-1 is the carried state
 // once some earlier step was kept, and the initial state before that.
 void gather_hprev(const float* h0, const float* hs, const uint8_t* mask, float* hprev, const RnnDims& d,
-                  bool back);
+                  bool back, const Rows& r = Rows());
 
 // db[j] = sum of dgx[r, j] over rows (row stride ld), in row order (bits independent of threads).
 void column_sums(const float* dgx, int64_t ld, float* db, int64_t rows, int64_t cols);
