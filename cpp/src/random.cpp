@@ -7,6 +7,8 @@
 
 #include "nn/philox.h"
 #include "nn/elementwise_kernels.h"
+#include "random_kernels.h"
+#include "seqnet/cpu.h"
 
 namespace seqnet {
 namespace {
@@ -87,44 +89,25 @@ void random_truncated_normal(float* out, int64_t n, float mean, float stddev, ui
     }
 }
 
-void dropout_forward(const float* x, float* y, uint8_t* mask, int64_t n, float rate, uint64_t key,
-                     uint64_t stream) {
-    elementwise_kernels().dropout_forward(x, y, mask, n, rate, key, stream);
+const RandomKernels& random_kernels() {
+    switch (active_isa()) {
+#if SEQNET_X86_KERNELS
+        case Isa::Avx512: return avx512::random_kernels();
+        case Isa::Avx2: return avx2::random_kernels();
+#endif
+        default: return generic::random_kernels();
+    }
 }
 
-// The vectorised kernel numbers its Philox blocks from element 0: element g of a stream is
-// word (g % 4096) / 1024 of block (g / 4096) * 1024 + g % 1024. With an offset, the same
-// mapping is computed here per 4096-element chunk of the stream, each block drawn once.
+void dropout_forward(const float* x, float* y, uint8_t* mask, int64_t n, float rate, uint64_t key,
+                     uint64_t stream) {
+    random_kernels().dropout_forward(x, y, mask, n, rate, key, stream, 0);
+}
+
+// The mask bits are vectorised Philox blocks, the same for every offset (random_kernels.inl).
 void dropout_forward(const float* x, float* y, uint8_t* mask, int64_t n, float rate, uint64_t key,
                      uint64_t stream, int64_t offset) {
-    if (offset == 0) {
-        dropout_forward(x, y, mask, n, rate, key, stream);
-        return;
-    }
-    constexpr int64_t kBlocks = 1024, kWords = 4 * kBlocks;
-    const float scale = 1.0f / (1.0f - rate);
-    const uint32_t threshold = static_cast<uint32_t>(std::ceil(rate * 16777216.0f));
-    const int64_t first_chunk = offset / kWords, last_chunk = (offset + n - 1) / kWords;
-#pragma omp parallel for if (n >= 65536)
-    for (int64_t c = first_chunk; c <= last_chunk; ++c) {
-        const int64_t base = c * kWords;
-        const int64_t lo = (offset > base ? offset : base) - base;
-        const int64_t hi = (offset + n < base + kWords ? offset + n : base + kWords) - base;
-        for (int64_t b = 0; b < kBlocks; ++b) {
-            bool needed = false;
-            for (int64_t w = 0; w < 4; ++w) needed |= (w * kBlocks + b >= lo && w * kBlocks + b < hi);
-            if (!needed) continue;
-            Block blk = philox_block(static_cast<uint64_t>(c * kBlocks + b), stream, key);
-            for (int64_t w = 0; w < 4; ++w) {
-                const int64_t l = w * kBlocks + b;
-                if (l < lo || l >= hi) continue;
-                const int64_t i = base + l - offset;
-                const uint8_t keep = (blk.v[w] >> 8) >= threshold;
-                mask[i] = keep;
-                y[i] = keep ? x[i] * scale : 0.0f;
-            }
-        }
-    }
+    random_kernels().dropout_forward(x, y, mask, n, rate, key, stream, offset);
 }
 
 void dropout_backward(const float* dy, const uint8_t* mask, float* dx, int64_t n, float rate) {

@@ -1,12 +1,16 @@
-// Max and average pooling (windows and global), channels_last. Forward passes split
-// output rows over threads; backward passes scatter within one image at a time, images in
-// parallel, so every sum runs in a fixed order whatever the number of threads.
+// Max and average pooling (windows and global), channels_last. The window kernels are built
+// per instruction set (pool_kernels.inl) and chosen at run time; global pooling is here.
+// Forward passes split rows over threads; backward passes write each element of dx in a fixed
+// order, so results are the same whatever the number of threads.
 #include "seqnet/pool.h"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "pool_kernels.h"
+#include "seqnet/cpu.h"
 
 namespace seqnet {
 namespace {
@@ -15,121 +19,29 @@ constexpr int64_t kMinParallelWork = 1 << 15;
 
 bool parallel_worth(int64_t work) { return work > kMinParallelWork && !omp_in_parallel(); }
 
-struct Window {
-    int64_t h0, h1, w0, w1;
-    int64_t count() const { return (h1 - h0) * (w1 - w0); }
-};
-
-Window window(const PoolShape& s, int64_t oh, int64_t ow) {
-    const int64_t hs = oh * s.sh - s.pad_top, ws = ow * s.sw - s.pad_left;
-    return {std::max<int64_t>(hs, 0), std::min(hs + s.ph, s.h), std::max<int64_t>(ws, 0), std::min(ws + s.pw, s.w)};
-}
-
 }  // namespace
 
-void max_pool_forward(const PoolShape& s, const float* x, float* y, int32_t* argmax) {
-    const int64_t C = s.c, rows = s.n * s.oh;
-#pragma omp parallel for schedule(static) if (parallel_worth(rows * s.ow * C * s.ph * s.pw))
-    for (int64_t r = 0; r < rows; ++r) {
-        const int64_t img = r / s.oh, oh = r % s.oh;
-        const float* xi = x + img * s.h * s.w * C;
-        for (int64_t ow = 0; ow < s.ow; ++ow) {
-            float* yo = y + (r * s.ow + ow) * C;
-            int32_t* ao = argmax + (r * s.ow + ow) * C;
-            const Window win = window(s, oh, ow);
-            if (win.h0 >= win.h1 || win.w0 >= win.w1) {
-                for (int64_t ch = 0; ch < C; ++ch) yo[ch] = 0.0f, ao[ch] = -1;
-                continue;
-            }
-            const int32_t p0 = int32_t(win.h0 * s.w + win.w0);
-            const float* x0 = xi + int64_t(p0) * C;
-#pragma omp simd
-            for (int64_t ch = 0; ch < C; ++ch) yo[ch] = x0[ch], ao[ch] = p0;
-            for (int64_t ih = win.h0; ih < win.h1; ++ih) {
-                for (int64_t iw = win.w0; iw < win.w1; ++iw) {
-                    const int32_t p = int32_t(ih * s.w + iw);
-                    if (p == p0) continue;
-                    const float* xp = xi + int64_t(p) * C;
-#pragma omp simd
-                    for (int64_t ch = 0; ch < C; ++ch) {
-                        // Branch-free (a mask), so that the loop vectorises on any instruction set.
-                        // A NaN is taken and then kept (nothing compares above it): max propagates NaN.
-                        const float v = xp[ch], cur = yo[ch];
-                        const bool take = v > cur || v != v;
-                        const int32_t more = -int32_t(take);
-                        yo[ch] = take ? v : cur;
-                        ao[ch] = (p & more) | (ao[ch] & ~more);
-                    }
-                }
-            }
-        }
+const PoolKernels& pool_kernels() {
+    switch (active_isa()) {
+#if SEQNET_X86_KERNELS
+        case Isa::Avx512: return avx512::pool_kernels();
+        case Isa::Avx2: return avx2::pool_kernels();
+#endif
+        default: return generic::pool_kernels();
     }
+}
+
+void max_pool_forward(const PoolShape& s, const float* x, float* y, int32_t* argmax) {
+    pool_kernels().max_forward(s, x, y, argmax);
 }
 
 void max_pool_backward(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx) {
-    const int64_t C = s.c, in_img = s.h * s.w * C, out_img = s.oh * s.ow * C;
-#pragma omp parallel for schedule(static) if (parallel_worth(s.n * (in_img + out_img)))
-    for (int64_t img = 0; img < s.n; ++img) {
-        float* dxi = dx + img * in_img;
-        std::memset(dxi, 0, size_t(in_img) * sizeof(float));
-        const float* dyi = dy + img * out_img;
-        const int32_t* ai = argmax + img * out_img;
-        for (int64_t o = 0; o < s.oh * s.ow; ++o) {
-            for (int64_t ch = 0; ch < C; ++ch) {
-                const int32_t p = ai[o * C + ch];
-                if (p >= 0 && p < s.h * s.w) dxi[int64_t(p) * C + ch] += dyi[o * C + ch];
-            }
-        }
-    }
+    pool_kernels().max_backward(s, dy, argmax, dx);
 }
 
-void avg_pool_forward(const PoolShape& s, const float* x, float* y) {
-    const int64_t C = s.c, rows = s.n * s.oh;
-#pragma omp parallel for schedule(static) if (parallel_worth(rows * s.ow * C * s.ph * s.pw))
-    for (int64_t r = 0; r < rows; ++r) {
-        const int64_t img = r / s.oh, oh = r % s.oh;
-        const float* xi = x + img * s.h * s.w * C;
-        for (int64_t ow = 0; ow < s.ow; ++ow) {
-            float* yo = y + (r * s.ow + ow) * C;
-            const Window win = window(s, oh, ow);
-            for (int64_t ch = 0; ch < C; ++ch) yo[ch] = 0.0f;
-            for (int64_t ih = win.h0; ih < win.h1; ++ih)
-                for (int64_t iw = win.w0; iw < win.w1; ++iw) {
-                    const float* xp = xi + (ih * s.w + iw) * C;
-#pragma omp simd
-                    for (int64_t ch = 0; ch < C; ++ch) yo[ch] += xp[ch];
-                }
-            const int64_t count = win.count();
-            if (count > 0) {
-                const float inv = float(count);
-                for (int64_t ch = 0; ch < C; ++ch) yo[ch] /= inv;
-            }
-        }
-    }
-}
+void avg_pool_forward(const PoolShape& s, const float* x, float* y) { pool_kernels().avg_forward(s, x, y); }
 
-void avg_pool_backward(const PoolShape& s, const float* dy, float* dx) {
-    const int64_t C = s.c, in_img = s.h * s.w * C, out_img = s.oh * s.ow * C;
-#pragma omp parallel for schedule(static) if (parallel_worth(s.n * (in_img + out_img * s.ph * s.pw)))
-    for (int64_t img = 0; img < s.n; ++img) {
-        float* dxi = dx + img * in_img;
-        std::memset(dxi, 0, size_t(in_img) * sizeof(float));
-        for (int64_t oh = 0; oh < s.oh; ++oh)
-            for (int64_t ow = 0; ow < s.ow; ++ow) {
-                const Window win = window(s, oh, ow);
-                const int64_t count = win.count();
-                if (count <= 0) continue;
-                const float inv = float(count);
-                const float* g = dy + img * out_img + (oh * s.ow + ow) * C;
-                for (int64_t ih = win.h0; ih < win.h1; ++ih)
-                    for (int64_t iw = win.w0; iw < win.w1; ++iw) {
-                        float* d = dxi + (ih * s.w + iw) * C;
-#pragma omp simd
-                        for (int64_t ch = 0; ch < C; ++ch) d[ch] += g[ch] / inv;
-                    }
-            }
-    }
-}
+void avg_pool_backward(const PoolShape& s, const float* dy, float* dx) { pool_kernels().avg_backward(s, dy, dx); }
 
 void global_avg_pool_forward(const float* x, float* y, int64_t n, int64_t l, int64_t c) {
 #pragma omp parallel for schedule(static) if (parallel_worth(n * l * c))

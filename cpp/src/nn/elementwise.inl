@@ -365,54 +365,7 @@ static void nadam(float* p, const float* g, float* m, float* v, int64_t n, float
     }
 }
 
-// Dropout: positions are taken in chunks of 4096; element l of chunk c uses word l / 1024 of
-// Philox block c * 1024 + l % 1024 (key, stream), so each word array is contiguous and the
-// generator vectorises. An element is kept, with probability 1 - rate, when the top 24 bits
-// of its word reach rate * 2^24. The mapping depends on the position alone, not on n or threads.
-static void dropout_fwd(const float* x, float* y, uint8_t* mask, int64_t n, float rate, uint64_t key,
-                        uint64_t stream) {
-    const float scale = 1.0f / (1.0f - rate);
-    const uint32_t threshold = static_cast<uint32_t>(__builtin_ceilf(rate * 16777216.0f));
-    constexpr int64_t kBlocks = 1024, kChunk = 4 * kBlocks;
-    const uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
-    const uint32_t s0 = static_cast<uint32_t>(stream), s1 = static_cast<uint32_t>(stream >> 32);
-#pragma omp parallel for if (worth_threads(n))
-    for (int64_t s = 0; s < n; s += kChunk) {
-        const int64_t len = n - s < kChunk ? n - s : kChunk;
-        const int64_t blocks = len < kBlocks ? len : kBlocks;
-        alignas(64) uint32_t words[kChunk];
-        const uint64_t first = static_cast<uint64_t>(s / kChunk) * kBlocks;
-#pragma omp simd
-        for (int64_t b = 0; b < blocks; ++b) {
-            const uint64_t pos = first + static_cast<uint64_t>(b);
-            uint32_t c0 = static_cast<uint32_t>(pos), c1 = static_cast<uint32_t>(pos >> 32), c2 = s0, c3 = s1;
-            uint32_t a0 = k0, a1 = k1;
-            for (int round = 0; round < 10; ++round) {
-                uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * c0;
-                uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * c2;
-                uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ a0;
-                uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ a1;
-                c1 = static_cast<uint32_t>(p1);
-                c3 = static_cast<uint32_t>(p0);
-                c0 = n0;
-                c2 = n2;
-                a0 += 0x9E3779B9u;
-                a1 += 0xBB67AE85u;
-            }
-            words[b] = c0;
-            words[kBlocks + b] = c1;
-            words[2 * kBlocks + b] = c2;
-            words[3 * kBlocks + b] = c3;
-        }
-#pragma omp simd
-        for (int64_t l = 0; l < len; ++l) {
-            uint8_t keep = (words[l] >> 8) >= threshold;
-            mask[s + l] = keep;
-            y[s + l] = keep ? x[s + l] * scale : 0.0f;
-        }
-    }
-}
-
+// Dropout backward (the forward pass and its generator: random_kernels.inl).
 static void dropout_bwd(const float* dy, const uint8_t* mask, float* dx, int64_t n, float rate) {
     const float scale = 1.0f / (1.0f - rate);
 #pragma omp parallel for if (worth_threads(n))
@@ -423,5 +376,5 @@ static void dropout_bwd(const float* dy, const uint8_t* mask, float* dx, int64_t
     }
 }
 
-static const ElementwiseKernels table = {act_forward, act_backward, sgd,         rmsprop, adagrad, adadelta,
-                                         adam,        adamax,       nadam,       dropout_fwd, dropout_bwd};
+static const ElementwiseKernels table = {act_forward, act_backward, sgd,    rmsprop, adagrad,
+                                         adadelta,    adam,         adamax, nadam,   dropout_bwd};

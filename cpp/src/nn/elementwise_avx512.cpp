@@ -5,7 +5,6 @@
 #include <cstdint>
 
 #include "elementwise_kernels.h"
-#include "philox.h"
 #include "vecmath.h"
 
 namespace seqnet {

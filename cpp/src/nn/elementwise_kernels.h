@@ -16,7 +16,6 @@ struct ElementwiseKernels {
     void (*adam)(float*, const float*, float*, float*, float*, int64_t, float, float, float, float);
     void (*adamax)(float*, const float*, float*, float*, int64_t, float, float, float, float);
     void (*nadam)(float*, const float*, float*, float*, int64_t, float, float, float, float, float, float, float);
-    void (*dropout_forward)(const float*, float*, uint8_t*, int64_t, float, uint64_t, uint64_t);
     void (*dropout_backward)(const float*, const uint8_t*, float*, int64_t, float);
 };
 

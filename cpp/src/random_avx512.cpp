@@ -1,0 +1,90 @@
+// Philox kernels built for the avx512 instruction set: 16 blocks per vector, the 32x32->64-bit
+// products of a round from two vpmuludq (even and odd lanes); see random_kernels.inl.
+#include <immintrin.h>
+#include <omp.h>
+
+#include <cstdint>
+
+#include "nn/philox.h"
+#include "random_kernels.h"
+
+namespace seqnet {
+namespace avx512 {
+
+// High and low 32 bits of m * c in every lane (maskz forms with every lane set are the
+// plain instructions without GCC 12's false may-be-uninitialized warning).
+static inline __m512i srli32(__m512i v) { return _mm512_maskz_srli_epi64(0xFF, v, 32); }
+static inline __m512i slli32(__m512i v) { return _mm512_maskz_slli_epi64(0xFF, v, 32); }
+
+static inline void mul_hilo(__m512i c, __m512i m, __m512i* hi, __m512i* lo) {
+    const __m512i even = _mm512_maskz_mul_epu32(0xFF, c, m);
+    const __m512i odd = _mm512_maskz_mul_epu32(0xFF, srli32(c), m);
+    *hi = _mm512_mask_blend_epi32(0xAAAA, srli32(even), odd);
+    *lo = _mm512_mask_blend_epi32(0xAAAA, even, slli32(odd));
+}
+
+static void philox_blocks(uint64_t first, int64_t count, uint64_t stream, uint64_t key, uint32_t* words,
+                          int64_t stride) {
+    const __m512i m0 = _mm512_set1_epi32(int32_t(0xD2511F53u)), m1 = _mm512_set1_epi32(int32_t(0xCD9E8D57u));
+    const __m512i w0 = _mm512_set1_epi32(int32_t(0x9E3779B9u)), w1 = _mm512_set1_epi32(int32_t(0xBB67AE85u));
+    const __m512i s0 = _mm512_set1_epi32(int32_t(uint32_t(stream))), s1 = _mm512_set1_epi32(int32_t(uint32_t(stream >> 32)));
+    const __m512i key0 = _mm512_set1_epi32(int32_t(uint32_t(key))), key1 = _mm512_set1_epi32(int32_t(uint32_t(key >> 32)));
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    int64_t b = 0;
+    for (; b + 16 <= count; b += 16) {
+        const uint64_t pos = first + static_cast<uint64_t>(b);
+        // Low words pos + lane; the high word carries where the low one wrapped.
+        const __m512i base_lo = _mm512_set1_epi32(int32_t(uint32_t(pos)));
+        __m512i c0 = _mm512_add_epi32(base_lo, lane);
+        const __mmask16 carry = _mm512_cmplt_epu32_mask(c0, base_lo);
+        __m512i c1 = _mm512_mask_add_epi32(_mm512_set1_epi32(int32_t(uint32_t(pos >> 32))), carry,
+                                           _mm512_set1_epi32(int32_t(uint32_t(pos >> 32))), _mm512_set1_epi32(1));
+        __m512i c2 = s0, c3 = s1, k0 = key0, k1 = key1;
+        for (int round = 0; round < 10; ++round) {
+            __m512i hi0, lo0, hi1, lo1;
+            mul_hilo(c0, m0, &hi0, &lo0);
+            mul_hilo(c2, m1, &hi1, &lo1);
+            c0 = _mm512_ternarylogic_epi32(hi1, c1, k0, 0x96);  // three-way xor
+            c2 = _mm512_ternarylogic_epi32(hi0, c3, k1, 0x96);
+            c1 = lo1;
+            c3 = lo0;
+            k0 = _mm512_add_epi32(k0, w0);
+            k1 = _mm512_add_epi32(k1, w1);
+        }
+        _mm512_storeu_si512(words + b, c0);
+        _mm512_storeu_si512(words + stride + b, c1);
+        _mm512_storeu_si512(words + 2 * stride + b, c2);
+        _mm512_storeu_si512(words + 3 * stride + b, c3);
+    }
+    for (; b < count; ++b) {
+        uint32_t v[4];
+        philox::block(first + static_cast<uint64_t>(b), stream, key, v);
+        for (int j = 0; j < 4; ++j) words[j * stride + b] = v[j];
+    }
+}
+
+static inline void apply_mask(const uint32_t* words, const float* x, float* y, uint8_t* mask, int64_t len,
+                              uint32_t threshold, float scale);
+
+#include "random_kernels.inl"
+
+// 16 elements a step: y = x * scale where kept, else +0 (a zero-masked multiply).
+static inline void apply_mask(const uint32_t* words, const float* x, float* y, uint8_t* mask, int64_t len,
+                              uint32_t threshold, float scale) {
+    const __m512i limit = _mm512_set1_epi32(int32_t(threshold));
+    const __m512 vscale = _mm512_set1_ps(scale);
+    const __m128i one = _mm_set1_epi8(1);
+    int64_t l = 0;
+    for (; l + 16 <= len; l += 16) {
+        const __m512i w = _mm512_maskz_srli_epi32(0xFFFF, _mm512_loadu_si512(words + l), 8);
+        const __mmask16 keep = _mm512_cmpge_epu32_mask(w, limit);
+        _mm512_storeu_ps(y + l, _mm512_maskz_mul_ps(keep, _mm512_loadu_ps(x + l), vscale));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(mask + l), _mm_maskz_mov_epi8(keep, one));
+    }
+    apply_mask_scalar(words + l, x + l, y + l, mask + l, len - l, threshold, scale);
+}
+
+const RandomKernels& random_kernels() { return table; }
+
+}  // namespace avx512
+}  // namespace seqnet
