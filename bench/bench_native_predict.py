@@ -6,7 +6,7 @@ Embedding + LSTM(128).
     python bench/bench_native_predict.py [--repeat 50] [--threads N] [--work DIR]
 
 The C++ app is configured, built and installed under --work (once; later runs reuse it). Both
-sides run 3x3 convolutions with the same algorithm (--conv-algo, im2col by default). tf-keras
+sides run 3x3 convolutions with the same algorithm (--conv-algo, the default rule 'auto'). tf-keras
 runs in the peers' interpreter (/work/peers/bin/python, or $SEQNET_PEERS_PYTHON) when it exists,
 in a separate process: TensorFlow is never imported here. Every time is the mean over --repeat
 calls after one warm-up call; ratios are against seqnet's Python predict measured in this run.
