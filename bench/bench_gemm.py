@@ -2,6 +2,8 @@
 
     python bench/bench_gemm.py                  # default shapes, 1 and 2 threads
     python bench/bench_gemm.py --threads 2 --shapes 1024 128x64x64:nt
+    python bench/bench_gemm.py --models         # the Dense products of the benchmark models
+    python bench/bench_gemm.py --peak 179       # the '% peak' column against 179 GFLOP/s per thread
 
 A shape is MxKxN (op(A) is M x K, op(B) is K x N) or S for SxSxS; ':tn' etc. picks the
 transposes of A and B. Both libraries write into a preallocated C (numpy through
@@ -30,6 +32,19 @@ DEFAULT_SHAPES = [
     "256", "512", "1024", "2048",
 ]
 
+# The Dense layers of the benchmark models (forward X W, dX = dY W^T, dW = X^T dY).
+MODEL_SHAPES = [
+    # seed VGG: Dense(256) on the flattened (32, 30976) features
+    "32x30976x256", "32x256x30976:nt", "30976x32x256:tn",
+    # mnist_mlp: Dense(512) on 784 inputs and Dense(512) on 512, batch 128
+    "128x784x512", "128x512x784:nt", "784x128x512:tn",
+    "128x512x512", "128x512x512:nt", "512x128x512:tn",
+    # mnist_cnn: Dense(128) on 9216 features, batch 128
+    "128x9216x128", "128x128x9216:nt", "9216x128x128:tn",
+    # cifar10 cnn: Dense(512) on 2304 features, batch 32
+    "32x2304x512", "32x512x2304:nt", "2304x32x512:tn",
+]
+
 
 def parse(shape):
     dims, _, trans = shape.partition(":")
@@ -54,7 +69,7 @@ def best_seconds(fn, budget=0.3, samples=7):
     return best
 
 
-def run(shapes, threads):
+def run(shapes, threads, peak):
     import numpy as np
     from seqnet import _engine
 
@@ -75,25 +90,32 @@ def run(shapes, threads):
         ours = best_seconds(lambda: _engine.sgemm(a, b, c, ta, tb), budget)
         time.sleep(0.2)
         theirs = best_seconds(lambda: np.matmul(a_op, b_op, out=c), budget)
-        print(f"{shape:<14} {kernel:<14} {threads:>7} {flops / ours / 1e9:>9.1f} {flops / theirs / 1e9:>9.1f} "
+        pct = f"{100 * flops / ours / 1e9 / (peak * threads):>6.0f}" if peak else f"{'-':>6}"
+        print(f"{shape:<16} {kernel:<14} {threads:>7} {flops / ours / 1e9:>9.1f} {pct} {flops / theirs / 1e9:>9.1f} "
               f"{theirs / ours:>6.2f} {ours * 1e6:>10.2f} {theirs * 1e6:>10.2f}", flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", nargs="*", default=DEFAULT_SHAPES)
+    parser.add_argument("--models", action="store_true", help="the benchmark models' Dense products")
     parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--peak", type=float, default=0.0,
+                        help="one core's FP32 peak in GFLOP/s (gemm_bench prints it), for the %% peak column")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.models:
+        args.shapes = MODEL_SHAPES
     if args.child:
-        run(args.shapes, args.threads[0])
+        run(args.shapes, args.threads[0], args.peak)
         return
-    print(f"{'shape':<14} {'kernel':<14} {'threads':>7} {'seqnet':>9} {'numpy':>9} {'ratio':>6} "
+    print(f"{'shape':<16} {'kernel':<14} {'threads':>7} {'seqnet':>9} {'%peak':>6} {'numpy':>9} {'ratio':>6} "
           f"{'seqnet us':>10} {'numpy us':>10}")
-    print(f"{'(MxKxN)':<14} {'':<14} {'':>7} {'GFLOP/s':>9} {'GFLOP/s':>9} {'':>6}")
+    print(f"{'(MxKxN)':<16} {'':<14} {'':>7} {'GFLOP/s':>9} {'':>6} {'GFLOP/s':>9} {'':>6}")
     for t in args.threads:
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(t), OMP_NUM_THREADS=str(t))
-        subprocess.run([sys.executable, __file__, "--child", "--threads", str(t), "--shapes", *args.shapes],
+        subprocess.run([sys.executable, __file__, "--child", "--threads", str(t), "--peak", str(args.peak),
+                        "--shapes", *args.shapes],
                        env=env, check=True)
 
 

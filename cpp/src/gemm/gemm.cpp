@@ -9,7 +9,8 @@
 //     rows        op(B) fits in L2 (im2col convolutions, Dense layers of training, dW): A
 //                 read in place, row tiles > K blocks > column tiles; B packed only when
 //                 transposed (or a ragged last column tile for kernels without masks).
-//     cols        few rows (<= 4 MR) and a large op(B) (a Dense forward on a batch): A read
+//     cols        few rows (<= 4 MR, or a K block of A within an eighth of L2: a batch of
+//                 128) and a large op(B) (a Dense forward on a batch, dX = dY W^T): A read
 //                 in place, each kb x chunk block of B packed once and reused by all the
 //                 row tiles, which have nearly equal heights (32 rows: 11 + 11 + 10).
 //     transposed  C^T = op(B)^T op(A)^T, so the m rows fill the vector lanes: narrow C
@@ -281,12 +282,23 @@ inline const float* b_tile(const Problem& pr, const MicroKernel& uk, const BOper
 void rows_product(const Problem& pr, const MicroKernel& uk, const BOperand& bo, int64_t kb,
                   int64_t m0, int64_t m1) {
     const int64_t nr = uk.nr, n = pr.n, k = pr.k;
-    const int64_t a_rs = pr.trans_a ? 1 : pr.lda, a_cs = pr.trans_a ? pr.lda : 1;
+    // Transposed A (dW = X^T dY) read in place takes each step of k from another row of X,
+    // lda apart: with lda * 4 a multiple of 4 KiB (9216 features) every one of those lines
+    // falls in the same L1 set, and the tile's slice of A is fetched from L2 again for each
+    // column tile. Copied into a kb x MR panel (a plain copy, MR floats a step) when several
+    // column tiles reuse it, it stays in L1 (short slices, k < 64, fit the ways of a set).
+    const bool pack_slice = pr.trans_a && n > nr && kb >= 64;
+    float* a_panel = pack_slice ? thread_workspace().a.get(kb * uk.mr) : nullptr;
+    const int64_t a_rs = pr.trans_a ? 1 : pr.lda, a_cs = pack_slice ? uk.mr : pr.trans_a ? pr.lda : 1;
     for_row_tiles(m0, m1, uk.mr, [&](int64_t i0, int64_t rows) {
         for (int64_t pc = 0; pc < k; pc += kb) {
             const int64_t kcur = std::min(kb, k - pc);
             const float beta = pc == 0 ? pr.beta : 1.f;
             const float* a = pr.a_at(i0, pc);
+            if (pack_slice) {
+                gemm::pack_a(true, a, pr.lda, rows, kcur, uk.mr, a_panel);
+                a = a_panel;
+            }
             for (int64_t j0 = 0; j0 < n; j0 += nr) {
                 int64_t b_rs;
                 const float* b = b_tile(pr, uk, bo, pc, j0, b_rs);
@@ -650,6 +662,11 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // row tiles; when B is transposed, as C^T, whose tiles read its rows in place.
     if (m <= 4 * uk.mr && !trans_b) return cols_tasks(pr, uk, kb, threads);
     if (m <= 2 * uk.nr && trans_b && fits_l2(m)) return transposed_tasks(pr, uk, kb, threads);
+    // The same for a batch of rows whose K block of A takes at most an eighth of L2 (128
+    // rows at kb = 512; mnist_mlp's 128 x 784 by 784 x 512): the packed path would copy A
+    // (a transpose) for each K block only to reuse it over a few column tiles. Larger A
+    // (256 rows), read again for each column chunk, measured no better than packed.
+    if (m * kb * int64_t(sizeof(float)) <= cache_sizes().l2 / 8) return cols_tasks(pr, uk, kb, threads);
     packed_product(pr, uk, bl, threads);
 }
 

@@ -63,13 +63,29 @@ SEQNET_INLINE_COPIES void pack_b_panel(bool trans, const float* b, int64_t ldb, 
         }
         return;
     }
-    // op(B)(p, j) = b[j * ldb + p]: read each column of op(B) (a row of b) sequentially.
-    for (int64_t j = 0; j < cols; ++j) {
-        const float* src = b + j * ldb;
-        for (int64_t p = 0; p < k; ++p) dst[p * NR + j] = src[p];
+    // op(B)(p, j) = b[j * ldb + p]: a transpose, in blocks of kStep rows of the panel, so
+    // the block being written (kStep x NR, a few KB) and the pieces of the `cols` rows of b
+    // being read stay in L1. Column by column over the whole k, every store would land on
+    // a different line of a panel larger than L1: that cost as much as the product itself.
+    constexpr int64_t kStep = 16;
+    for (int64_t p0 = 0; p0 < k; p0 += kStep) {
+        const int64_t pn = std::min(kStep, k - p0);
+        float* d = dst + p0 * NR;
+        if (pn == kStep) {
+            for (int64_t j = 0; j < cols; ++j) {
+                const float* src = b + j * ldb + p0;
+#pragma GCC unroll 16
+                for (int64_t p = 0; p < kStep; ++p) d[p * NR + j] = src[p];
+            }
+        } else {
+            for (int64_t j = 0; j < cols; ++j) {
+                const float* src = b + j * ldb + p0;
+                for (int64_t p = 0; p < pn; ++p) d[p * NR + j] = src[p];
+            }
+        }
+        for (int64_t p = 0; p < pn; ++p)
+            for (int64_t j = cols; j < NR; ++j) d[p * NR + j] = 0.f;
     }
-    for (int64_t j = cols; j < NR; ++j)
-        for (int64_t p = 0; p < k; ++p) dst[p * NR + j] = 0.f;
 }
 
 template <int MR>
