@@ -37,45 +37,14 @@ BUILTIN_BATCH = {"vgg": 32, "mnist_cnn": 128, "cifar10_cnn": 32, "mnist_mlp": 12
 def builtin_model(name):
     """The benchmark model `name`, compiled as its benchmark compiles it."""
     L = keras.layers
-    if name == "vgg":
+    if name in ("vgg", "mnist_cnn", "cifar10_cnn"):  # the models of bench_conv.py (examples/)
         from bench_conv import keras_model
-        return keras_model(keras, "vgg", keras.optimizers)
+        return keras_model(keras, name, keras.optimizers)
     if name == "lstm":
         from bench_lstm import keras_model
         return keras_model(keras, "embedding", keras.optimizers.RMSprop())
     model = keras.models.Sequential()
-    if name == "mnist_cnn":  # examples/mnist_cnn.py
-        model.add(L.Conv2D(32, kernel_size=(3, 3), activation="relu", input_shape=(28, 28, 1)))
-        model.add(L.Conv2D(64, (3, 3), activation="relu"))
-        model.add(L.MaxPooling2D(pool_size=(2, 2)))
-        model.add(L.Dropout(0.25))
-        model.add(L.Flatten())
-        model.add(L.Dense(128, activation="relu"))
-        model.add(L.Dropout(0.5))
-        model.add(L.Dense(10, activation="softmax"))
-        model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adadelta(), metrics=["accuracy"])
-    elif name == "cifar10_cnn":  # examples/cifar10_cnn.py
-        model.add(L.Conv2D(32, (3, 3), padding="same", input_shape=(32, 32, 3)))
-        model.add(L.Activation("relu"))
-        model.add(L.Conv2D(32, (3, 3)))
-        model.add(L.Activation("relu"))
-        model.add(L.MaxPooling2D(pool_size=(2, 2)))
-        model.add(L.Dropout(0.25))
-        model.add(L.Conv2D(64, (3, 3), padding="same"))
-        model.add(L.Activation("relu"))
-        model.add(L.Conv2D(64, (3, 3)))
-        model.add(L.Activation("relu"))
-        model.add(L.MaxPooling2D(pool_size=(2, 2)))
-        model.add(L.Dropout(0.25))
-        model.add(L.Flatten())
-        model.add(L.Dense(512))
-        model.add(L.Activation("relu"))
-        model.add(L.Dropout(0.5))
-        model.add(L.Dense(10))
-        model.add(L.Activation("softmax"))
-        model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.rmsprop(lr=0.0001, decay=1e-6),
-                      metrics=["accuracy"])
-    elif name == "mnist_mlp":  # examples/mnist_mlp.py
+    if name == "mnist_mlp":  # examples/mnist_mlp.py
         model.add(L.Dense(512, activation="relu", input_shape=(784,)))
         model.add(L.Dropout(0.2))
         model.add(L.Dense(512, activation="relu"))
