@@ -27,7 +27,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
@@ -35,6 +34,7 @@
 
 #include "gemm_kernels.h"
 #include "seqnet/cpu.h"
+#include "../contention.h"
 
 namespace seqnet {
 namespace gemm {
@@ -429,32 +429,7 @@ void packed_block(const Problem& pr, const MicroKernel& uk, const Blocking& bl, 
 //     long for its partner marks the machine contended, and products run on one thread for
 //     a back-off period (50 ms, doubling while probes keep finding contention, up to ~1.6 s)
 //     before two threads are tried again. The thread count never changes the result.
-using SteadyClock = std::chrono::steady_clock;
-
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
-}
-
-constexpr int64_t kBackoffMinNs = 50'000'000, kBackoffMaxNs = 1'600'000'000;
-std::atomic<int64_t> g_serial_until_ns{0};
-std::atomic<int64_t> g_backoff_ns{kBackoffMinNs};
-
-bool contended_recently() {
-    const int64_t until = g_serial_until_ns.load(std::memory_order_relaxed);
-    return until != 0 && now_ns() < until;
-}
-
-// Called after each parallel product with the longest time a thread sat idle waiting for
-// its partners, and the product's duration.
-void note_parallel_run(int64_t waited_ns, int64_t elapsed_ns) {
-    if (waited_ns > 200'000 && 4 * waited_ns > elapsed_ns) {
-        const int64_t backoff = g_backoff_ns.load(std::memory_order_relaxed);
-        g_serial_until_ns.store(now_ns() + backoff, std::memory_order_relaxed);
-        g_backoff_ns.store(std::min(2 * backoff, kBackoffMaxNs), std::memory_order_relaxed);
-    } else {
-        g_backoff_ns.store(kBackoffMinNs, std::memory_order_relaxed);
-    }
-}
+//     The back-off state (contention.h) is shared with the other threaded kernels.
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)

@@ -4,10 +4,10 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 
 #include "seqnet/gemm.h"
+#include "../contention.h"
 
 namespace seqnet {
 namespace rnn_detail {
@@ -251,25 +251,6 @@ void copy_last_step(const float* hst, float* h_last, const RnnDims& d, const Row
         std::memcpy(h_last + b * u, hst + (b * d.steps + d.steps - 1) * u, sizeof(float) * u);
 }
 
-namespace {
-
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-constexpr int64_t kBackoffMinNs = 50'000'000, kBackoffMaxNs = 1'600'000'000;
-std::atomic<int64_t> g_serial_until_ns{0};
-std::atomic<int64_t> g_backoff_ns{kBackoffMinNs};
-
-bool contended_recently() {
-    const int64_t until = g_serial_until_ns.load(std::memory_order_relaxed);
-    return until != 0 && now_ns() < until;
-}
-
-}  // namespace
-
 RegionWatch::RegionWatch(int threads) : threads_(threads), start_(threads > 1 ? now_ns() : 0) {
     for (int j = 0; j < 2; ++j) {
         first_[j].store(INT64_MAX, std::memory_order_relaxed);
@@ -295,14 +276,7 @@ void RegionWatch::close() {
         const int64_t f = first_[j].load(std::memory_order_relaxed), l = last_[j].load(std::memory_order_relaxed);
         if (l >= f) waited += l - f;
     }
-    const int64_t elapsed = now_ns() - start_;
-    if (waited > 200'000 && 4 * waited > elapsed) {
-        const int64_t backoff = g_backoff_ns.load(std::memory_order_relaxed);
-        g_serial_until_ns.store(now_ns() + backoff, std::memory_order_relaxed);
-        g_backoff_ns.store(std::min(2 * backoff, kBackoffMaxNs), std::memory_order_relaxed);
-    } else {
-        g_backoff_ns.store(kBackoffMinNs, std::memory_order_relaxed);
-    }
+    note_parallel_run(waited, now_ns() - start_);
 }
 
 int recurrence_threads(const RnnDims& d, int64_t G) {

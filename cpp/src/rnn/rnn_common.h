@@ -46,12 +46,11 @@ int recurrence_threads(const RnnDims& d, int64_t G);
 // The rows of thread `i` of `threads` (contiguous, sizes differ by at most one).
 Rows thread_rows(const RnnDims& d, int i, int threads);
 
-// Contention (as in gemm.cpp): with another process busy on a core, a thread of ours runs
-// only part of the time and its partner waits for it at each join, a scheduler slice
-// (milliseconds) against a call of 0.1 ms. A RegionWatch times the joins of one parallel
-// region; when threads waited long for each other, recurrence_threads() answers 1 for a
-// back-off period (50 ms, doubling while it keeps happening, up to 1.6 s). The thread count
-// never changes the result.
+// Contention (contention.h, shared with the GEMM): with another process busy on a core, a
+// thread of ours runs only part of the time and its partner waits for it at each join, a
+// scheduler slice (milliseconds) against a call of 0.1 ms. A RegionWatch times the joins of
+// one parallel region and reports them; while the machine is marked contended,
+// recurrence_threads() answers 1. The thread count never changes the result.
 class RegionWatch {
    public:
     explicit RegionWatch(int threads);

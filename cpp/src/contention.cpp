@@ -1,0 +1,37 @@
+#include "contention.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+
+namespace seqnet {
+namespace {
+
+constexpr int64_t kBackoffMinNs = 50'000'000, kBackoffMaxNs = 1'600'000'000;
+std::atomic<int64_t> g_serial_until_ns{0};
+std::atomic<int64_t> g_backoff_ns{kBackoffMinNs};
+
+}  // namespace
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+bool contended_recently() {
+    const int64_t until = g_serial_until_ns.load(std::memory_order_relaxed);
+    return until != 0 && now_ns() < until;
+}
+
+void note_parallel_run(int64_t waited_ns, int64_t elapsed_ns) {
+    if (waited_ns > 200'000 && 4 * waited_ns > elapsed_ns) {
+        const int64_t backoff = g_backoff_ns.load(std::memory_order_relaxed);
+        g_serial_until_ns.store(now_ns() + backoff, std::memory_order_relaxed);
+        g_backoff_ns.store(std::min(2 * backoff, kBackoffMaxNs), std::memory_order_relaxed);
+    } else {
+        g_backoff_ns.store(kBackoffMinNs, std::memory_order_relaxed);
+    }
+}
+
+}  // namespace seqnet
