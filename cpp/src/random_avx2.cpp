@@ -53,11 +53,7 @@ static void philox_blocks(uint64_t first, int64_t count, uint64_t stream, uint64
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + 2 * stride + b), c2);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + 3 * stride + b), c3);
     }
-    for (; b < count; ++b) {
-        uint32_t v[4];
-        philox::block(first + static_cast<uint64_t>(b), stream, key, v);
-        for (int j = 0; j < 4; ++j) words[j * stride + b] = v[j];
-    }
+    philox::blocks_to_words(first, b, count, stream, key, words, stride);
 }
 
 static inline void apply_mask(const uint32_t* words, const float* x, float* y, uint8_t* mask, int64_t len,

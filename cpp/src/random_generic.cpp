@@ -11,11 +11,7 @@ namespace generic {
 
 static void philox_blocks(uint64_t first, int64_t count, uint64_t stream, uint64_t key, uint32_t* words,
                           int64_t stride) {
-    for (int64_t b = 0; b < count; ++b) {
-        uint32_t v[4];
-        philox::block(first + static_cast<uint64_t>(b), stream, key, v);
-        for (int j = 0; j < 4; ++j) words[j * stride + b] = v[j];
-    }
+    philox::blocks_to_words(first, 0, count, stream, key, words, stride);
 }
 
 static inline void apply_mask(const uint32_t* words, const float* x, float* y, uint8_t* mask, int64_t len,

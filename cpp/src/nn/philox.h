@@ -30,5 +30,16 @@ static inline void block(uint64_t position, uint64_t stream, uint64_t key, uint3
     out[3] = c3;
 }
 
+// Blocks first+from .. first+count-1, word j of block b to words[j * stride + b]: the scalar
+// path, and the tail the vectorised paths leave.
+static inline void blocks_to_words(uint64_t first, int64_t from, int64_t count, uint64_t stream, uint64_t key,
+                                   uint32_t* words, int64_t stride) {
+    for (int64_t b = from; b < count; ++b) {
+        uint32_t v[4];
+        block(first + static_cast<uint64_t>(b), stream, key, v);
+        for (int j = 0; j < 4; ++j) words[j * stride + b] = v[j];
+    }
+}
+
 }  // namespace philox
 }  // namespace seqnet
