@@ -11,6 +11,35 @@
 
 namespace seqnet::native {
 
+namespace {
+
+// out[0] = the output of a channels-last kernel `run(z, y, act)` of shape y_last, as the Python
+// layers do it: in place for channels_last; for channels_first moved to channels first, with a
+// non-linear activation applied after the move. keep_z receives the pre-activation when given.
+template <class Run>
+void layout_forward(std::vector<Value>& out, const Shape& y_last, bool channels_first, Activation act,
+                    std::vector<float>* keep_z, const Run& run) {
+    if (channels_first && act != Activation::Linear) {
+        Value z_last = make_value(y_last);
+        run(nullptr, z_last.f.data(), Activation::Linear);
+        Value z = to_first(z_last);
+        Value& y = out_value(out, 0, z.shape);
+        activation_forward(act, z.f.data(), y.f.data(), rows_of(z.shape), z.shape.back());
+        return;
+    }
+    Value moved_y;
+    Value& y = channels_first ? (moved_y = make_value(y_last)) : out_value(out, 0, y_last);
+    float* z = nullptr;
+    if (keep_z) {
+        keep_z->resize(y.f.size());
+        z = keep_z->data();
+    }
+    run(z, y.f.data(), act);
+    if (channels_first) out.assign(1, to_first(y));
+}
+
+}  // namespace
+
 // ---- Conv1D / Conv2D -------------------------------------------------------------------------------
 ConvRunner::ConvRunner(const json& cfg, const std::string& nm, int rank, Kind kind) : rank_(rank), kind_(kind) {
     name = nm;
@@ -123,24 +152,8 @@ void ConvRunner::forward(const std::vector<const Value*>& in, std::vector<Value>
     last_ = s;
     const Shape y_last = kind_ == Kind::Transpose ? Shape{s.n, s.h, s.w, s.c}
                          : rank_ == 1 ? Shape{s.n, s.ow, s.f} : Shape{s.n, s.oh, s.ow, s.f};
-    if (channels_first_ && act_ != Activation::Linear) {  // the activation runs on the moved output
-        Value z4 = make_value(y_last);
-        kernel_forward(s, x.f.data(), nullptr, z4.f.data(), Activation::Linear);
-        Value z = to_first(z4);
-        Value y = make_value(z.shape);
-        activation_forward(act_, z.f.data(), y.f.data(), rows_of(z.shape), z.shape.back());
-        out.assign(1, std::move(y));
-        return;
-    }
-    Value moved_y;
-    Value& y = channels_first_ ? (moved_y = make_value(y_last)) : out_value(out, 0, y_last);
-    float* z = nullptr;
-    if (keep_z_) {
-        z_.resize(y.f.size());
-        z = z_.data();
-    }
-    kernel_forward(s, x.f.data(), z, y.f.data(), act_);
-    if (channels_first_) out.assign(1, to_first(y));
+    layout_forward(out, y_last, channels_first_, act_, keep_z_ ? &z_ : nullptr,
+                   [&](float* z, float* y, Activation act) { kernel_forward(s, x.f.data(), z, y, act); });
 }
 
 // Conv3D (conv3d.py): the input unfolded along depth, then the 2-D im2col + GEMM, with the
@@ -176,23 +189,7 @@ void ConvRunner::forward3d(const Value& x, std::vector<Value>& out) {
         conv3d_forward(s, x.f.data(), w, b, z, y, unfold_.empty() ? nullptr : unfold_.data(), kbuf_.empty() ? nullptr : kbuf_.data(),
                        col_rows ? col_.data() : nullptr, col_rows, act);
     };
-    if (channels_first_ && act_ != Activation::Linear) {
-        Value z5 = make_value(y_last);
-        run(nullptr, z5.f.data(), Activation::Linear);
-        Value z = to_first(z5);
-        Value& y = out_value(out, 0, z.shape);
-        activation_forward(act_, z.f.data(), y.f.data(), rows_of(z.shape), z.shape.back());
-        return;
-    }
-    Value moved_y;
-    Value& y = channels_first_ ? (moved_y = make_value(y_last)) : out_value(out, 0, y_last);
-    float* z = nullptr;
-    if (keep_z_) {
-        z_.resize(y.f.size());
-        z = z_.data();
-    }
-    run(z, y.f.data(), act_);
-    if (channels_first_) out.assign(1, to_first(y));
+    layout_forward(out, y_last, channels_first_, act_, keep_z_ ? &z_ : nullptr, run);
 }
 
 // The NHWC kernels of each kind, as the Python layers' _kernel_forward hooks call them.
@@ -349,23 +346,9 @@ public:
         }
         const Shape y_last = rank_ == 1 ? Shape{s.n, s.ow, s.f} : Shape{s.n, s.oh, s.ow, s.f};
         const float* w = weights[0]->value.data();
-        if (first_ && act_ != Activation::Linear) {
-            Value z4 = make_value(y_last);
-            local_forward(s, x.f.data(), w, b, nullptr, z4.f.data(), col_.data(), Activation::Linear);
-            Value z = to_first(z4);
-            Value& y = out_value(out, 0, z.shape);
-            activation_forward(act_, z.f.data(), y.f.data(), rows_of(z.shape), z.shape.back());
-            return;
-        }
-        Value moved_y;
-        Value& y = first_ ? (moved_y = make_value(y_last)) : out_value(out, 0, y_last);
-        float* z = nullptr;
-        if (keep_z_) {
-            z_.resize(y.f.size());
-            z = z_.data();
-        }
-        local_forward(s, x.f.data(), w, b, z, y.f.data(), col_.data(), act_);
-        if (first_) out.assign(1, to_first(y));
+        layout_forward(out, y_last, first_, act_, keep_z_ ? &z_ : nullptr, [&](float* z, float* y, Activation act) {
+            local_forward(s, x.f.data(), w, b, z, y, col_.data(), act);
+        });
     }
 
 private:
