@@ -132,15 +132,15 @@ bool conv_algo_will_measure(const ConvShape& s, ConvPass pass) {
     return !t.choices.count(key_of(s, pass));
 }
 
-ConvAlgo run_conv_algo(const ConvShape& s, ConvPass pass, const std::function<void(ConvAlgo)>& run) {
+ConvAlgo conv_algo_fixed(const ConvShape& s) {
     ConvAlgo algo = ConvAlgo::Im2col;
     if (winograd_applicable(s)) algo = conv_algo();
     if (algo == ConvAlgo::Auto) algo = conv_algo_rule(s);
     if (algo == ConvAlgo::Tune && !measurable(s)) algo = ConvAlgo::Im2col;
-    if (algo != ConvAlgo::Tune) {
-        run(algo);
-        return algo;
-    }
+    return algo;
+}
+
+ConvAlgo tune_conv_algo(const ConvShape& s, ConvPass pass, const std::function<void(ConvAlgo)>& run) {
     Table& t = table();
     // Held while measuring: another thread asking for the same shape waits for the answer.
     std::lock_guard<std::mutex> lock(t.mu);
