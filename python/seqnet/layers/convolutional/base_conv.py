@@ -122,13 +122,14 @@ class Conv(Layer):
     # ---- running: channels_first moved around NHWC kernels that fuse bias + activation ----
     # forward/backward are shared by every convolution layer; a subclass says what its
     # kernels do through three hooks:
+    #   _input4(x) / _output_dx(dx4): the 4-D view of the input the kernels take, and dx back
+    #     from it (by default channels_first moved to NHWC and back);
     #   _prepare(x4): the geometry for the NHWC input (workspaces too); returns the output shape;
     #   _kernel_forward(x4, z4, y4, act): y4 = act(z4), z4 optional;
     #   _kernel_backward(x4, dy4, dx4, z4, y4, act, pre): the weights' grad, and dx4 when not None.
     def forward(self, x, training):
         first = self.data_format == "channels_first"
-        xl = ChannelsMover.to_last(self, "x_last", x) if first else x
-        x4 = as_nhwc(xl, self.rank)
+        x4 = self._input4(x)
         y4_shape = self._prepare(x4)
         if self._split_act:  # channels_first: the activation runs on the moved output (Keras' last axis)
             z4 = self._workspace("z_last", y4_shape)
@@ -167,12 +168,15 @@ class Conv(Layer):
         y4 = self._y4 if self._y4 is not None else dy4
         dx4 = self._workspace("dx_last" if first else "dx", self._x4.shape) if need_dx else None
         self._kernel_backward(self._x4, dy4, dx4, None if first else self._z_arg, y4, act, pre)
-        if dx4 is None:
-            return None
+        return None if dx4 is None else self._output_dx(dx4)
+
+    def _input4(self, x):
+        xl = ChannelsMover.to_last(self, "x_last", x) if self.data_format == "channels_first" else x
+        return as_nhwc(xl, self.rank)
+
+    def _output_dx(self, dx4):
         dx = self._unview(dx4)
-        if first:
-            dx = ChannelsMover.to_first(self, "dx", dx)
-        return dx
+        return ChannelsMover.to_first(self, "dx", dx) if self.data_format == "channels_first" else dx
 
     def _unview(self, a4):
         return a4.reshape(a4.shape[0], a4.shape[2], a4.shape[3]) if self.rank == 1 else a4

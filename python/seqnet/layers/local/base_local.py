@@ -3,8 +3,8 @@ position in the engine, bias and activation fused)."""
 import numpy as np
 
 from seqnet import _engine
-from seqnet.layers.convolutional.base_conv import _LINEAR, Conv
-from seqnet.layers.convolutional.conv_utils import ChannelsMover, check_spatial
+from seqnet.layers.convolutional.base_conv import Conv
+from seqnet.layers.convolutional.conv_utils import check_spatial
 
 
 class LocallyConnected(Conv):
@@ -61,14 +61,22 @@ class LocallyConnected(Conv):
         two = (lambda t: (1,) + t) if self.rank == 1 else (lambda t: t)
         return two(self.kernel_size), two(self.strides), self.data_format == "channels_first"
 
-    def _as4(self, a):
-        """The 2-D view the engine takes: a 1-D (n, length, c) input as (n, 1, length, c), or
+    def _input4(self, x):
+        """The 2-D view the engine takes, in the input's own layout (the engine reads a
+        channels_first input in place): a 1-D (n, length, c) input as (n, 1, length, c), or
         channels_first (n, c, length) as (n, c, 1, length)."""
+        if tuple(x.shape[1:]) != tuple(self.input_shape_seen[1:]):
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) was built for inputs of shape "
+                             f"{self.input_shape_seen}, got an input of shape {x.shape}")
+        self._x_shape = x.shape
         if self.rank == 2:
-            return a
+            return x
         if self.data_format == "channels_first":
-            return a.reshape(a.shape[0], a.shape[1], 1, a.shape[2])
-        return a.reshape(a.shape[0], 1, a.shape[1], a.shape[2])
+            return x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+        return x.reshape(x.shape[0], 1, x.shape[1], x.shape[2])
+
+    def _output_dx(self, dx4):
+        return dx4.reshape(self._x_shape)
 
     def _bias_rows(self):
         """The bias as (positions, filters) rows of the channels_last output: channels_first
@@ -83,66 +91,30 @@ class LocallyConnected(Conv):
         np.copyto(rows, value.reshape(self.filters, positions).T)
         return rows
 
-    def forward(self, x, training):
-        first = self.data_format == "channels_first"
-        if tuple(x.shape[1:]) != tuple(self.input_shape_seen[1:]):
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) was built for inputs of shape "
-                             f"{self.input_shape_seen}, got an input of shape {x.shape}")
-        n = x.shape[0]
+    # ---- the Conv hooks: one small GEMM per output position (_engine.local_forward/backward) ----
+    def _prepare(self, x4):
+        n = x4.shape[0]
         out2 = (1,) + self._out if self.rank == 1 else self._out
-        y4_shape = (n,) + out2 + (self.filters,)
+        self._y4_shape = (n,) + out2 + (self.filters,)
         kernel = self.kernel.value
-        col = self._workspace("col", (n, kernel.shape[0], kernel.shape[1]))
-        ks, st, cf = self._engine_args()
-        x4 = self._as4(x)
-        if self._split_act:
-            z4 = self._workspace("z_last", y4_shape)
-            _engine.local_forward(x4, kernel, self._bias_rows(), None, z4, col, ks, st, cf, _LINEAR)
-            z = ChannelsMover.to_first(self, "z", self._unview(z4))
-            y = self._workspace("y", z.shape)
-            _engine.activation_forward(self._act, z, y)
-            self._z_arg = z if _engine.activation_backward_needs_input(self._act) else None
-        else:
-            y4 = self._workspace("y", y4_shape)
-            z4 = self._workspace("z", y4_shape) if self._keep_z else None
-            _engine.local_forward(x4, kernel, self._bias_rows(), z4, y4, col, ks, st, cf, self._act)
-            y = self._unview(y4)
-            if first:  # linear: the output only moves
-                y = ChannelsMover.to_first(self, "y_first", y)
-            z = None if z4 is None else self._unview(z4)
-            self._z_arg = z4
-        self._x_shape, self._x4, self._y_out, self._col_ws, self._y4_shape = x.shape, x4, y, col, y4_shape
-        self._y4 = None if self._split_act or first else y4
-        self.logits = z if self._keep_z else None
-        if self._custom is not None:
-            return self._custom.forward(y)
-        return y
+        self._col_ws = self._workspace("col", (n, kernel.shape[0], kernel.shape[1]))
+        return self._y4_shape
 
-    def backward(self, dy, need_dx=True, dy_is_preactivation=False):
-        if self._custom is not None:
-            dy = self._custom.backward(dy)
+    def _kernel_forward(self, x4, z4, y4, act):
+        ks, st, cf = self._engine_args()
+        _engine.local_forward(x4, self.kernel.value, self._bias_rows(), z4, y4, self._col_ws, ks, st, cf, act)
+
+    def _kernel_backward(self, x4, dy4, dx4, z4, y4, act, pre):
         first = self.data_format == "channels_first"
-        act, pre = self._act, dy_is_preactivation
-        if first:
-            if self._act != _LINEAR and not pre:
-                _engine.activation_backward(self._act, self._z_arg, self._y_out, dy, dy)
-            dy = ChannelsMover.to_last(self, "dy_last", dy)
-            act, pre = _LINEAR, True
-        dy4 = dy.reshape(self._y4_shape)
-        y4 = self._y4 if self._y4 is not None else dy4
-        dx4 = self._workspace("dx", self._x4.shape) if need_dx else None
         db = None
         if self.bias is not None:
             db = self._workspace("dbias_rows", (self._y4_shape[1] * self._y4_shape[2], self.filters)) if first \
                 else self.bias.grad.reshape(-1, self.filters)
         ks, st, cf = self._engine_args()
-        _engine.local_backward(self._x4, self.kernel.value, self._z_arg if not first else None, y4, dy4, dx4,
-                               self.kernel.grad, db, self._col_ws, ks, st, cf, act, pre)
+        _engine.local_backward(x4, self.kernel.value, z4, y4, dy4, dx4, self.kernel.grad, db, self._col_ws, ks, st,
+                               cf, act, pre)
         if first and db is not None:
             np.copyto(self.bias.grad.reshape(self.filters, -1), db.T)
-        if dx4 is None:
-            return None
-        return dx4.reshape(self._x_shape)
 
     def get_config(self):
         config = super().get_config()
