@@ -14,7 +14,7 @@ from seqnet.engine.base_layer import Layer
 from seqnet.layers.convolutional.conv_utils import (normalize_data_format, normalize_padding, normalize_tuple,
                                                     output_length)
 from seqnet.layers.convolutional_recurrent.conv_lstm_sequence import ConvLSTMSequence
-from seqnet.layers.recurrent.base_rnn import gate_masks, set_recurrent_options
+from seqnet.layers.recurrent.base_rnn import gate_masks, reset_state_arrays, set_recurrent_options
 from seqnet.layers.recurrent.cells import unit_forget_bias_initializer
 from seqnet.random_state import new_key
 
@@ -154,26 +154,10 @@ class ConvLSTM2D(Layer):
     def reset_states(self, states=None):
         """Zeroes h and c of a stateful layer (or sets them to `states` = [h, c], in the
         layer's data_format)."""
-        if not self.stateful:
-            raise AttributeError("Layer must be stateful.")
-        if self.states is None:
-            return
-        if states is None:
-            for s in self.states:
-                s.fill(0.0)
-            return
-        states = list(states) if isinstance(states, (list, tuple)) else [states]
-        if len(states) != 2:
-            raise ValueError(f"Layer '{self.name}' expects 2 states [h, c], got {len(states)}")
-        arrays = [np.asarray(s, np.float32) for s in states]
-        if self.data_format == "channels_first":
-            arrays = [a.transpose(0, 2, 3, 1) if a.ndim == 4 else a for a in arrays]
-        for s, new in zip(self.states, arrays):
-            if new.shape != s.shape:
-                raise ValueError(f"Layer '{self.name}': state should have shape {self._layout(s).shape}, got "
-                                 f"{np.shape(new)}")
-        for s, new in zip(self.states, arrays):
-            s[...] = new
+        first = self.data_format == "channels_first"
+        reset_state_arrays(self, states, described="2 states [h, c]",
+                           to_stored=(lambda a: a.transpose(0, 2, 3, 1) if first and a.ndim == 4 else a),
+                           shown=self._layout)
 
     # ---- running ------------------------------------------------------------------------------------
     def forward(self, x, training):

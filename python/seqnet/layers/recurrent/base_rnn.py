@@ -127,22 +127,7 @@ class BaseRNN(Layer):
 
     def reset_states(self, states=None):
         """Zeroes the states of a stateful layer (or sets them to `states`)."""
-        if not self.stateful:
-            raise AttributeError("Layer must be stateful.")
-        if self.states is None:
-            return
-        if states is None:
-            for s in self.states:
-                s.fill(0.0)
-            return
-        states = states if isinstance(states, (list, tuple)) else [states]
-        if len(states) != len(self.states):
-            raise ValueError(f"Layer '{self.name}' expects {len(self.states)} states, got {len(states)}")
-        for s, new in zip(self.states, states):
-            new = np.asarray(new, dtype=np.float32)
-            if new.shape != s.shape:
-                raise ValueError(f"Layer '{self.name}': state should have shape {s.shape}, got {new.shape}")
-            s[...] = new
+        reset_state_arrays(self, states)
 
     # ---- running ----------------------------------------------------------------------------
     def forward(self, x, training, mask=None):
@@ -310,3 +295,30 @@ def gate_masks(ones, out, bits, rate, key, stream, shape):
     for g in range(shape[0]):
         part = slice(g * size, (g + 1) * size)
         _engine.dropout_forward(ones[part], out[part], bits[part], rate, key, stream, (g * total + first) * per_sample)
+
+
+def reset_state_arrays(layer, states, described=None, to_stored=None, shown=None):
+    """``reset_states`` of a stateful recurrent layer: zeroes ``layer.states``, or sets them to
+    `states` (as many as stored, `described` in the error), all checked before any change;
+    `to_stored` maps a given array to the stored layout, `shown` a stored one to the user's."""
+    if not layer.stateful:
+        raise AttributeError("Layer must be stateful.")
+    if layer.states is None:
+        return
+    if states is None:
+        for s in layer.states:
+            s.fill(0.0)
+        return
+    states = list(states) if isinstance(states, (list, tuple)) else [states]
+    if len(states) != len(layer.states):
+        raise ValueError(f"Layer '{layer.name}' expects {described or f'{len(layer.states)} states'}, "
+                         f"got {len(states)}")
+    arrays = [np.asarray(new, dtype=np.float32) for new in states]
+    if to_stored is not None:
+        arrays = [to_stored(a) for a in arrays]
+    for s, new in zip(layer.states, arrays):
+        if new.shape != s.shape:
+            want = (shown(s) if shown is not None else s).shape
+            raise ValueError(f"Layer '{layer.name}': state should have shape {want}, got {np.shape(new)}")
+    for s, new in zip(layer.states, arrays):
+        s[...] = new

@@ -19,6 +19,7 @@ from seqnet.backend import session
 from seqnet.backend.tensor import Tensor, backpropagate
 from seqnet.engine.backend_call import leaves_of, restore_weights, swap_weights_for_leaves
 from seqnet.engine.base_layer import Layer
+from seqnet.layers.recurrent.base_rnn import reset_state_arrays
 from seqnet.layers.recurrent.cells import GRUCell, LSTMCell, SimpleRNNCell
 from seqnet.layers.recurrent.gru import GRU
 from seqnet.layers.recurrent.lstm import LSTM
@@ -155,23 +156,7 @@ class RNN(Layer):
 
     def reset_states(self, states=None):
         """Zeroes the states of a stateful layer (or sets them to `states`, in the cell's order)."""
-        if not self.stateful:
-            raise AttributeError("Layer must be stateful.")
-        if self.states is None:
-            return
-        if states is None:
-            for s in self.states:
-                s.fill(0.0)
-            return
-        states = list(states) if isinstance(states, (list, tuple)) else [states]
-        if len(states) != len(self.states):
-            raise ValueError(f"Layer '{self.name}' expects {len(self.states)} states, got {len(states)}")
-        arrays = [np.asarray(new, dtype=np.float32) for new in states]
-        for s, new in zip(self.states, arrays):
-            if new.shape != s.shape:
-                raise ValueError(f"Layer '{self.name}': state should have shape {s.shape}, got {new.shape}")
-        for s, new in zip(self.states, arrays):
-            s[...] = new
+        reset_state_arrays(self, states)
 
     # ---- running --------------------------------------------------------------------------------
     def forward(self, x, training, mask=None):
