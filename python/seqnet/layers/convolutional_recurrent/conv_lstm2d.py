@@ -72,8 +72,6 @@ class ConvLSTM2D(Layer):
                               kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
                               recurrent_constraint, bias_constraint, dropout, recurrent_dropout)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.dropout = float(dropout)
-        self.recurrent_dropout = float(recurrent_dropout)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)

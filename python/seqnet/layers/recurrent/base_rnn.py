@@ -60,9 +60,6 @@ class BaseRNN(Layer):
                               kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
                               recurrent_constraint, bias_constraint, dropout, recurrent_dropout)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        # Keras 2.2.4 clips the rates to [0, 1]; a rate of 1 would zero everything.
-        self.dropout = float(dropout)
-        self.recurrent_dropout = float(recurrent_dropout)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
@@ -275,9 +272,12 @@ def set_recurrent_options(layer, kind, kernel_initializer, recurrent_initializer
     layer.kernel_constraint = constraints.get(kernel_constraint)
     layer.recurrent_constraint = constraints.get(recurrent_constraint)
     layer.bias_constraint = constraints.get(bias_constraint)
+    # Keras 2.2.4 clips the rates to [0, 1]; a rate of 1 would zero everything.
     for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
             raise ValueError(f"{kind}: {what} must be a number in [0, 1), got {rate!r}")
+    layer.dropout = float(dropout)
+    layer.recurrent_dropout = float(recurrent_dropout)
 
 
 def gate_masks(ones, out, bits, rate, key, stream, shape):

@@ -46,8 +46,6 @@ class RecurrentCell(Layer):
         set_recurrent_options(self, kind, kernel_initializer, recurrent_initializer, bias_initializer,
                               kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
                               recurrent_constraint, bias_constraint, dropout, recurrent_dropout)
-        self.dropout = float(dropout)
-        self.recurrent_dropout = float(recurrent_dropout)
         self.state_size = self.units
         self.output_size = self.units
         self._dropout_mask = None
