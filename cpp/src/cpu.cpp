@@ -30,6 +30,7 @@ Isa from_env(Isa best) {
     if (!std::strcmp(s, "generic")) want = Isa::Generic;
     else if (!std::strcmp(s, "avx2")) want = Isa::Avx2;
     else if (!std::strcmp(s, "avx512")) want = Isa::Avx512;
+    else std::fprintf(stderr, "seqnet: SEQNET_ISA='%s' is not one of generic, avx2, avx512; ignored\n", s);
     return static_cast<int>(want) < static_cast<int>(best) ? want : best;
 }
 

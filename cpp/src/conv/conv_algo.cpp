@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -30,7 +31,11 @@ constexpr int64_t kMinMeasuredMacs = int64_t(1) << 22;
 ConvAlgo from_env() {
     ConvAlgo a = ConvAlgo::Auto;
     const char* s = std::getenv("SEQNET_CONV_ALGO");
-    if (s && *s && !conv_algo_from_name(s, &a)) a = ConvAlgo::Auto;
+    if (s && *s && !conv_algo_from_name(s, &a)) {
+        std::fprintf(stderr, "seqnet: SEQNET_CONV_ALGO='%s' is not one of auto, tune, im2col, direct, winograd, "
+                             "winograd2, winograd4; using auto\n", s);
+        a = ConvAlgo::Auto;
+    }
     return a;
 }
 
