@@ -46,3 +46,38 @@ def test_lstm_threads_bit_identical_without_dropout(batch, steps, dim, units, ma
     ref, _, _ = reference("lstm", c["x"], c["w"], c["u"], c["b"], c["h0"], c["c0"], mask, None, None,
                           back=masked)
     np.testing.assert_allclose(runs[1][0], ref, rtol=1e-4, atol=1e-5)
+
+
+@pytest.fixture
+def restore_speeds():
+    before = _engine.rnn_thread_speeds()
+    yield
+    _engine.set_rnn_thread_speeds(before)
+
+
+# The rows follow the threads' measured speeds (a VM's cores need not run alike): an uneven
+# split, either way round, and a layer large enough that its projections and dx run on
+# sgemm's threads outside the recurrence, still give the bits of one thread.
+@pytest.mark.parametrize("batch,steps,dim,units", [(16, 12, 16, 32), (16, 40, 64, 128), (11, 8, 8, 64)])
+@pytest.mark.parametrize("speeds", [[3.0, 1.0], [1.0, 4.0], [0.25, 0.25]])
+def test_lstm_uneven_thread_split_bit_identical(batch, steps, dim, units, speeds, restore_threads,
+                                                restore_speeds):
+    c = make_case("lstm", batch=batch, steps=steps, dim=dim, n=units, seed=3, scale=0.3, dropout=False)
+    mask = (np.random.RandomState(4).uniform(size=(batch, steps)) > 0.2).astype(np.uint8)
+    _engine.set_num_threads(1)
+    one = _run(c, mask, back=False)
+    _engine.set_num_threads(2)
+    for _ in range(3):  # the split moves toward the measured speeds between calls
+        _engine.set_rnn_thread_speeds(speeds)
+        assert _engine.rnn_thread_speeds()[:2] == speeds
+        for a, b in zip(one, _run(c, mask, back=False)):
+            assert np.array_equal(a, b)
+    ref, _, _ = reference("lstm", c["x"], c["w"], c["u"], c["b"], c["h0"], c["c0"], mask, None, None, back=False)
+    np.testing.assert_allclose(one[0], ref, rtol=1e-4, atol=1e-5)
+
+
+def test_set_rnn_thread_speeds_checks_its_argument(restore_speeds):
+    with pytest.raises(ValueError, match=r"in \[0.25, 4\], got 0.1"):
+        _engine.set_rnn_thread_speeds([1.0, 0.1])
+    with pytest.raises(ValueError, match="at most 8 speeds, got 9"):
+        _engine.set_rnn_thread_speeds([1.0] * 9)

@@ -314,6 +314,18 @@ void bind_rnn(py::module_& m) {
           arg("mask") = py::none(), arg("reset_after") = false,
           "Backward through time; overwrites gates (and, with reset_after, aux) with gradients. mask and "
           "reset_after as given to rnn_forward.");
+    m.def("rnn_thread_speeds", &rnn_thread_speeds,
+          "Relative speeds of the threads of an LSTM recurrence, which set its split of the batch rows.");
+    m.def(
+        "set_rnn_thread_speeds",
+        [](const std::vector<float>& speeds) {
+            if (speeds.size() > 8) fail("set_rnn_thread_speeds: at most 8 speeds, got " + std::to_string(speeds.size()));
+            for (float v : speeds)
+                if (!(v >= 0.25f && v <= 4.f))
+                    fail("set_rnn_thread_speeds: each speed must be in [0.25, 4], got " + std::to_string(v));
+            set_rnn_thread_speeds(speeds);
+        },
+        arg("speeds"), "Sets the relative thread speeds the next LSTM recurrence splits its rows by.");
     m.def("rnn_scratch_size", &scratch_size, arg("cell"), arg("batch"), arg("steps"), arg("input"), arg("units"));
     m.def("rnn_activation_supported",
           [](Activation act) { return rnn_activation_supported(valid_activation(act)); }, arg("act"),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 
 namespace seqnet {
 namespace {
@@ -19,17 +20,26 @@ int64_t now_ns() {
         .count();
 }
 
+int64_t thread_cpu_ns() {
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+    timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+#endif
+    return -1;
+}
+
 bool contended_recently() {
     const int64_t until = g_serial_until_ns.load(std::memory_order_relaxed);
     return until != 0 && now_ns() < until;
 }
 
-void note_parallel_run(int64_t waited_ns, int64_t elapsed_ns) {
-    if (waited_ns > 200'000 && 4 * waited_ns > elapsed_ns) {
+void note_parallel_run(int64_t waited_ns, int64_t elapsed_ns, int64_t expected_wait_ns) {
+    if (waited_ns > std::max<int64_t>(200'000, expected_wait_ns) && 4 * waited_ns > elapsed_ns) {
         const int64_t backoff = g_backoff_ns.load(std::memory_order_relaxed);
         g_serial_until_ns.store(now_ns() + backoff, std::memory_order_relaxed);
         g_backoff_ns.store(std::min(2 * backoff, kBackoffMaxNs), std::memory_order_relaxed);
-    } else {
+    } else if (waited_ns <= std::max<int64_t>(200'000, expected_wait_ns / 2)) {
+        // a clean run: the next contended one backs off for the shortest time again
         g_backoff_ns.store(kBackoffMinNs, std::memory_order_relaxed);
     }
 }

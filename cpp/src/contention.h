@@ -12,11 +12,19 @@ namespace seqnet {
 // Monotonic nanoseconds.
 int64_t now_ns();
 
+// CPU time of the calling thread in nanoseconds, or -1 where the platform has no such clock.
+// Time the thread spent descheduled by our OS (another process on its core) is missing
+// from it; a core that is merely slower (a VM's vCPU sharing its host core) is not.
+int64_t thread_cpu_ns();
+
 // True while a recent parallel region found the machine contended.
 bool contended_recently();
 
 // After a parallel region: the longest time a thread sat idle waiting for its partners,
-// and the region's duration.
-void note_parallel_run(int64_t waited_ns, int64_t elapsed_ns);
+// the region's duration, and the wait its split of the work has anyway (the partner may
+// have just claimed the last task; the cores need not run at the same speed). Only a wait
+// well past that, a quarter of the region and 200 us marks the machine contended: a
+// descheduled partner costs a scheduler slice, milliseconds.
+void note_parallel_run(int64_t waited_ns, int64_t elapsed_ns, int64_t expected_wait_ns);
 
 }  // namespace seqnet

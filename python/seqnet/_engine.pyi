@@ -781,6 +781,9 @@ def rnn_forward(
 def rnn_scratch_size(cell: RnnCell, batch: int, steps: int, input: int, units: int) -> int:
     ...
 
+def rnn_thread_speeds() -> list[float]:
+    """Relative speeds of the threads of an LSTM recurrence, which set its split of the batch rows."""
+
 def set_conv_algo(algo: str) -> str:
     """Sets the algorithm of 3x3 stride-1 convolutions ('winograd' is 'winograd4'); returns the previous
     setting.
@@ -796,6 +799,9 @@ def set_isa(name: Isa) -> str:
 
 def set_num_threads(n: int) -> None:
     ...
+
+def set_rnn_thread_speeds(speeds: collections.abc.Sequence[float]) -> None:
+    """Sets the relative thread speeds the next LSTM recurrence splits its rows by."""
 
 def sgd_update(
     params: F32Array,

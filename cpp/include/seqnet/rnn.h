@@ -26,6 +26,7 @@
 // weight gradients, so results are bit-identical for any thread count.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "seqnet/activation.h"
 
@@ -100,6 +101,14 @@ void simple_rnn_backward(const float* x, const float* w, const float* u, const f
                          const float* hs, const float* dhs, const float* dh_last, float* dx, float* dw,
                          float* du, float* db, float* dh0, float* scratch, const RnnDims& d,
                          const RnnOptions& o);
+
+// ---- Thread split of the LSTM recurrence ------------------------------------------
+// Each thread of an LSTM recurrence owns contiguous batch rows, in proportion to the
+// thread's measured speed in recent calls (cores of a VM need not run alike). These read
+// and set those relative speeds (thread 0 first, at most 8); setting them fixes the split
+// of the next call, after which measurement goes on. The split never changes a result.
+std::vector<float> rnn_thread_speeds();
+void set_rnn_thread_speeds(const std::vector<float>& speeds);
 
 // ---- Embedding ----------------------------------------------------------------------
 // Indices are int32, int64, or float32; a float index must be an exact integer below 2^24

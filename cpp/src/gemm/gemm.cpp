@@ -426,7 +426,8 @@ void packed_block(const Problem& pr, const MicroKernel& uk, const Blocking& bl, 
 //     barrier only when all work is done. Even so, a partner that claimed a task just
 //     before being descheduled costs a scheduler slice (milliseconds; Linux leaves a
 //     just-run thread where it is), which dwarfs a 0.2 ms product. So a thread that waited
-//     long for its partner marks the machine contended, and products run on one thread for
+//     for its partner far longer than the split explains (two tasks' time: the cores need
+//     not run at the same speed) marks the machine contended, and products run on one thread for
 //     a back-off period (50 ms, doubling while probes keep finding contention, up to ~1.6 s)
 //     before two threads are tried again. The thread count never changes the result.
 //     The back-off state (contention.h) is shared with the other threaded kernels.
@@ -538,7 +539,10 @@ void run_tasks(int threads, int64_t count, const F& run) {
         while (waited > prev && !longest_wait.compare_exchange_weak(prev, waited)) {
         }
     }
-    note_parallel_run(longest_wait.load(), now_ns() - start);
+    // A thread may wait for its partner's last task: up to about two tasks' time when the
+    // cores run at different speeds.
+    const int64_t elapsed = now_ns() - start;
+    note_parallel_run(longest_wait.load(), elapsed, 2 * elapsed * threads / count);
 }
 
 // How many tasks to split a product into: one per thread with the static split, else

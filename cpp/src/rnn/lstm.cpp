@@ -21,13 +21,16 @@ void lstm_forward(const float* x, const float* w, const float* u, const float* b
     // With a sequence mask the carried h and the outputs differ, so h lives apart from hs.
     float* hst = mask ? s.hstate : hs;
     const int threads = recurrence_threads(d, G);
-    if (threads == 1) input_projection(x, w, b, in_mask, gates, s, d, G);
-    RegionWatch watch(threads);
+    // A large projection runs on sgemm's threads, which share its blocks out as they go; a
+    // small one is projected by each thread for its own rows, with no join before the loop.
+    const bool own_rows = threads > 1 && !large_products(d, G);
+    if (!own_rows) input_projection(x, w, b, in_mask, gates, s, d, G);
+    RegionWatch watch(threads, d);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        const Rows r = thread_rows(d, threads > 1 ? omp_get_thread_num() : 0, threads);
-        // Each thread projects its own rows: no wait between the projection and the loop.
-        if (threads > 1) input_projection(x, w, b, in_mask, gates, s, d, G, r);
+        const int i = threads > 1 ? omp_get_thread_num() : 0;
+        const Rows r = watch.begin(i);
+        if (own_rows) input_projection(x, w, b, in_mask, gates, s, d, G, r);
         for (int64_t step = 0; step < d.steps; ++step) {
             const int64_t t = time_of(step, d, o.go_backwards);
             float* g_t = gates + t * G * un;
@@ -40,6 +43,7 @@ void lstm_forward(const float* x, const float* w, const float* u, const float* b
                 finish_step(mask, step, t, bi, h0, c0, hst, cs, hs, d);
             }
         }
+        watch.loop_done(i);
         copy_last_step(hst, h_last, d, r);
         copy_last_step(cs, c_last, d, r);
         watch.arrive(1);
@@ -60,16 +64,18 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
     copy_or_zero(dc_last, s.dc, bu);
     if (mask) std::memset(s.dout, 0, sizeof(float) * bu);
     const int threads = recurrence_threads(d, G);
-    // Small weight gradients are split by columns between the threads of the same parallel
-    // region (one fork per call); large ones, and masked ones (which scale through shared
-    // scratch), run after it on sgemm's own threads, which share out work as they go.
-    const int64_t weight_macs = d.batch * d.steps * G * un * (un + d.input);
-    const bool split_weights = threads > 1 && !in_mask && !rec_mask && weight_macs < (int64_t(32) << 20);
-    RegionWatch watch(threads);
+    // Small layers: each thread computes dx for its own rows, and the weight gradients split
+    // by columns, in the same parallel region (one fork per call). Large ones run dx and the
+    // weight gradients after it on sgemm's own threads, which share out blocks as they go
+    // (the two cores need not run at the same speed); so do masked weight gradients, which
+    // scale through shared scratch.
+    const bool own_rows = threads > 1 && !large_products(d, G);
+    const bool split_weights = own_rows && !in_mask && !rec_mask;
+    RegionWatch watch(threads, d);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         const int i = threads > 1 ? omp_get_thread_num() : 0;
-        const Rows r = thread_rows(d, i, threads);
+        const Rows r = watch.begin(i);
         for (int64_t step = d.steps - 1; step >= 0; --step) {
             const int64_t t = time_of(step, d, o.go_backwards);
             float* g_t = gates + t * G * un;
@@ -87,8 +93,9 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
             }
             recurrent_product_backward(g_t, ldg, s.ut, rec_mask, s.dh, s, d, G, 0, G, r);
         }
+        watch.loop_done(i);
         // Each thread's rows of dx and of hprev depend on its rows of the gate gradients only.
-        if (dx) input_grad(w, in_mask, gates, dx, s, d, G, r);
+        if (dx && own_rows) input_grad(w, in_mask, gates, dx, s, d, G, r);
         if (split_weights) {
             gather_hprev(h0, hs, mask, s.hprev, d, o.go_backwards, r);
             watch.arrive(0);
@@ -100,6 +107,7 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
     watch.close();
     if (dh0) std::memcpy(dh0, s.dh, sizeof(float) * bu);
     if (dc0) std::memcpy(dc0, s.dc, sizeof(float) * bu);
+    if (dx && !own_rows) input_grad(w, in_mask, gates, dx, s, d, G);
     if (split_weights) return;
     gather_hprev(h0, hs, mask, s.hprev, d, o.go_backwards);
     recurrent_weight_grad(s.hprev, rec_mask, gates, G * un, du, s, d, G, 0, G);

@@ -251,11 +251,67 @@ void copy_last_step(const float* hst, float* h_last, const RnnDims& d, const Row
         std::memcpy(h_last + b * u, hst + (b * d.steps + d.steps - 1) * u, sizeof(float) * u);
 }
 
-RegionWatch::RegionWatch(int threads) : threads_(threads), start_(threads > 1 ? now_ns() : 0) {
+namespace {
+
+// Relative speed of thread i of the recurrences (mean 1), as the split uses it.
+std::atomic<float> g_thread_speed[RegionWatch::kMaxThreads] = {1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 1.f};
+
+}  // namespace
+
+}  // namespace rnn_detail
+
+std::vector<float> rnn_thread_speeds() {
+    std::vector<float> v;
+    for (const auto& s : rnn_detail::g_thread_speed) v.push_back(s.load(std::memory_order_relaxed));
+    return v;
+}
+
+void set_rnn_thread_speeds(const std::vector<float>& speeds) {
+    for (size_t i = 0; i < speeds.size() && i < size_t(rnn_detail::RegionWatch::kMaxThreads); ++i)
+        rnn_detail::g_thread_speed[i].store(speeds[i], std::memory_order_relaxed);
+}
+
+namespace rnn_detail {
+
+RegionWatch::RegionWatch(int threads, const RnnDims& d) : threads_(threads), start_(threads > 1 ? now_ns() : 0) {
     for (int j = 0; j < 2; ++j) {
         first_[j].store(INT64_MAX, std::memory_order_relaxed);
         last_[j].store(0, std::memory_order_relaxed);
     }
+    if (threads <= 1) return;
+    // Rows in proportion to the threads' speeds, each at least half an equal share.
+    const bool weighted = threads <= kMaxThreads;
+    double total = 0, speed[kMaxThreads];
+    for (int i = 0; i < threads && weighted; ++i) total += speed[i] = g_thread_speed[i].load(std::memory_order_relaxed);
+    const int64_t min_rows = std::max<int64_t>(1, d.batch / (2 * threads));
+    int64_t b0 = 0;
+    double cum = 0;
+    for (int i = 0; i < threads; ++i) {
+        int64_t end;
+        if (!weighted) {
+            const int64_t base = d.batch / threads, extra = d.batch % threads;
+            end = b0 + base + (i < extra ? 1 : 0);
+        } else {
+            cum += speed[i];
+            end = i == threads - 1 ? d.batch : int64_t(d.batch * cum / total + 0.5);
+            end = std::clamp(end, b0 + min_rows, d.batch - min_rows * (threads - 1 - i));
+        }
+        if (i < kMaxThreads) rows_[i] = Rows{b0, end - b0};
+        b0 = end;
+    }
+}
+
+Rows RegionWatch::begin(int i) {
+    if (threads_ <= 1) return Rows();
+    if (i < kMaxThreads) cpu_ns_[i] = thread_cpu_ns();
+    return i < kMaxThreads ? rows_[i] : Rows();
+}
+
+void RegionWatch::loop_done(int i) {
+    if (threads_ <= 1 || i >= kMaxThreads) return;
+    loop_ns_[i] = now_ns() - start_;
+    const int64_t cpu = thread_cpu_ns();
+    cpu_ns_[i] = cpu >= 0 && cpu_ns_[i] >= 0 ? cpu - cpu_ns_[i] : -1;
 }
 
 void RegionWatch::arrive(int j) {
@@ -271,12 +327,36 @@ void RegionWatch::arrive(int j) {
 
 void RegionWatch::close() {
     if (threads_ <= 1) return;
+    if (threads_ <= kMaxThreads) {
+        // Rows per second of each thread's loop, normalised to mean 1, blended into the
+        // remembered speeds (a call slowed by a one-off stall moves them only part way).
+        double rate[kMaxThreads], mean = 0;
+        bool all = true;
+        for (int i = 0; i < threads_; ++i) {
+            all = all && loop_ns_[i] > 0 && rows_[i].n > 0;
+            rate[i] = all ? double(rows_[i].n) / double(loop_ns_[i]) : 0;
+            mean += rate[i] / threads_;
+        }
+        for (int i = 0; i < threads_ && all; ++i) {
+            const float old = g_thread_speed[i].load(std::memory_order_relaxed);
+            const float now = float(std::clamp(rate[i] / mean, 0.25, 4.0));
+            g_thread_speed[i].store(0.7f * old + 0.3f * now, std::memory_order_relaxed);
+        }
+    }
     int64_t waited = 0;
     for (int j = 0; j < 2; ++j) {
         const int64_t f = first_[j].load(std::memory_order_relaxed), l = last_[j].load(std::memory_order_relaxed);
         if (l >= f) waited += l - f;
     }
-    note_parallel_run(waited, now_ns() - start_);
+    // The straggler's loop: when it ran on the CPU nearly all along, its core was only
+    // slower (the next split makes up for it), not taken by another process.
+    const int64_t elapsed = now_ns() - start_;
+    int slowest = 0;
+    for (int i = 1; i < std::min(threads_, kMaxThreads); ++i)
+        if (loop_ns_[i] > loop_ns_[slowest]) slowest = i;
+    const bool ran_throughout = loop_ns_[slowest] > 0 && cpu_ns_[slowest] >= 0 &&
+                                10 * cpu_ns_[slowest] >= 9 * loop_ns_[slowest];
+    note_parallel_run(waited, elapsed, ran_throughout ? elapsed : elapsed / 5);
 }
 
 int recurrence_threads(const RnnDims& d, int64_t G) {
@@ -308,13 +388,6 @@ void weight_grads(const float* x, const float* hprev, const float* dgx, float* d
     sgemm(true, false, d.input, c.n, rows, 1.0f, x, d.input, dgx + c.j0, n, 0.0f, dw + c.j0, n);
 }
 
-Rows thread_rows(const RnnDims& d, int i, int threads) {
-    const int64_t base = d.batch / threads, extra = d.batch % threads;
-    Rows r;
-    r.b0 = i * base + std::min<int64_t>(i, extra);
-    r.n = base + (i < extra ? 1 : 0);
-    return r;
-}
 
 void copy_or_zero(const float* src, float* dst, int64_t n) {
     if (src)

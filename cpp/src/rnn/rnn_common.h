@@ -43,27 +43,52 @@ struct Rows {
 
 // Threads worth running an LSTM recurrence on, each over its own batch rows (1: no fork).
 int recurrence_threads(const RnnDims& d, int64_t G);
-// The rows of thread `i` of `threads` (contiguous, sizes differ by at most one).
-Rows thread_rows(const RnnDims& d, int i, int threads);
 
 // Contention (contention.h, shared with the GEMM): with another process busy on a core, a
 // thread of ours runs only part of the time and its partner waits for it at each join, a
 // scheduler slice (milliseconds) against a call of 0.1 ms. A RegionWatch times the joins of
 // one parallel region and reports them; while the machine is marked contended,
-// recurrence_threads() answers 1. The thread count never changes the result.
+// recurrence_threads() answers 1.
+//
+// It also splits the batch rows between the threads. The cores need not run at the same
+// speed (on a VM one vCPU may run 1.5x slower than the other for seconds), and a thread
+// owns its rows for the whole sequence, so an equal split leaves the faster one idle at the
+// end. Each thread's rows per second in its recurrence loop (begin to loop_done) are
+// remembered process-wide and the next call splits the rows in proportion. Rows are
+// independent through time and every product sums each element in the same order whatever
+// rows a call gets, so the split never changes the result. The same timings tell a slow
+// core from a descheduled thread: only a straggler that lost CPU time to our own OS marks
+// the machine contended.
 class RegionWatch {
    public:
-    explicit RegionWatch(int threads);
+    RegionWatch(int threads, const RnnDims& d);
+    // Thread `i` starts its loop: returns its rows (contiguous, in thread order; every row
+    // when threads == 1).
+    Rows begin(int i);
+    // Thread `i` finished the recurrence over its rows (the part whose speed sets the split).
+    void loop_done(int i);
     // Thread arrival at join `j` (0: a barrier, 1: the end of the region).
     void arrive(int j);
-    // After the region: notes how long the threads waited for each other.
+    // After the region: notes how long the threads waited for each other, and each
+    // thread's speed for the next split.
     void close();
+
+    static constexpr int kMaxThreads = 8;  // more threads than this split equally
 
    private:
     int threads_;
     int64_t start_;
+    Rows rows_[kMaxThreads];
+    int64_t loop_ns_[kMaxThreads] = {}, cpu_ns_[kMaxThreads] = {};
     std::atomic<int64_t> first_[2], last_[2];
 };
+
+// Whether the products of a layer outside the recurrence (the input projection, dx and the
+// weight gradients) are large enough to run on sgemm's own threads, which balance them
+// dynamically, rather than split statically between the recurrence's threads.
+inline bool large_products(const RnnDims& d, int64_t G) {
+    return d.batch * d.steps * G * d.units * (d.units + d.input) >= (int64_t(32) << 20);
+}
 
 // Columns [j0, j0 + n) of a product's output.
 struct Cols {
