@@ -220,8 +220,7 @@ void conv_dw_db(const ConvShape& s, const float* x, const float* z, const float*
 
 }  // namespace
 
-void sum_dw_partials(const ConvShape& s, const float* partials, int64_t blocks, float* dw, float* db) {
-    const int64_t KF = s.patch() * s.f, stride = KF + s.f;
+void sum_partials(const float* partials, int64_t blocks, int64_t stride, int64_t wsize, float* dw, float* db) {
     const bool par = stride * blocks > kMinParallelWork && !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t e0 = 0; e0 < stride; e0 += 256) {
@@ -234,10 +233,15 @@ void sum_dw_partials(const ConvShape& s, const float* partials, int64_t blocks, 
             for (int64_t e = e0; e < e1; ++e) acc[e - e0] += pb[e];
         }
         for (int64_t e = e0; e < e1; ++e) {
-            if (e < KF) dw[e] = acc[e - e0];
-            else if (db) db[e - KF] = acc[e - e0];
+            if (e < wsize) dw[e] = acc[e - e0];
+            else if (db) db[e - wsize] = acc[e - e0];
         }
     }
+}
+
+void sum_dw_partials(const ConvShape& s, const float* partials, int64_t blocks, float* dw, float* db) {
+    const int64_t KF = s.patch() * s.f;
+    sum_partials(partials, blocks, KF + s.f, KF, dw, db);
 }
 
 namespace {

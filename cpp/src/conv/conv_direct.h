@@ -22,8 +22,10 @@ void direct_forward(const ConvShape& s, const float* x, const float* w, const fl
 void direct_dw_db(const ConvShape& s, const float* x, const float* z, const float* y, float* dy, float* dw,
                   float* db, float* partials, Activation act, bool act_bwd);
 
-// conv.cpp: dw and db from `blocks` partials (patch*f floats of dW, then f of db, each), added in
-// block order.
+// conv.cpp: dw (wsize floats) and db (optional, stride - wsize floats) from `blocks` partials of
+// `stride` floats each (dw's, then db's), added in block order (bits independent of threads).
+void sum_partials(const float* partials, int64_t blocks, int64_t stride, int64_t wsize, float* dw, float* db);
+// The same for a convolution's partials (patch*f floats of dW, then f of db, each).
 void sum_dw_partials(const ConvShape& s, const float* partials, int64_t blocks, float* dw, float* db);
 
 // winograd.cpp: the GEMM's microkernel for the active instruction set (as sgemm picks it), and

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 
+#include "conv_direct.h"
 #include "depthwise_kernels.h"
 #include "seqnet/cpu.h"
 
@@ -48,25 +49,6 @@ void forward_rows(const DepthwiseShape& s, const float* x, const float* w, const
         kern.forward_row(s, x, w, b, r, o);
         if (z) activation_forward(act, o, y + r * row_floats, s.ow, CM);
         else if (act != Activation::Linear) activation_forward(act, o, o, s.ow, CM);
-    }
-}
-
-// dw (taps*cm) and db (cm, optional) = the sum of the blocks' partials, in block order.
-void sum_partials(const float* partials, int64_t blocks, int64_t stride, int64_t wsize, float* dw, float* db) {
-#pragma omp parallel for schedule(static) if (worth_threads(stride * blocks))
-    for (int64_t e0 = 0; e0 < stride; e0 += 256) {
-        const int64_t e1 = std::min(stride, e0 + 256);
-        float acc[256];
-        for (int64_t e = e0; e < e1; ++e) acc[e - e0] = 0.0f;
-        for (int64_t bi = 0; bi < blocks; ++bi) {
-            const float* p = partials + bi * stride;
-#pragma omp simd
-            for (int64_t e = e0; e < e1; ++e) acc[e - e0] += p[e];
-        }
-        for (int64_t e = e0; e < e1; ++e) {
-            if (e < wsize) dw[e] = acc[e - e0];
-            else if (db) db[e - wsize] = acc[e - e0];
-        }
     }
 }
 
