@@ -15,6 +15,10 @@ Value make_value(const Shape& shape);
 Value& out_value(std::vector<Value>& out, size_t i, const Shape& shape, size_t count = 1);
 // Rows x cols view of a shape: cols is the last axis.
 int64_t rows_of(const Shape& s);
+// The weights of a runner `name` with a BatchNormalization folded in: a copy of `kernel_weight`
+// holding `kernel`, then a bias "<name>/bias:0" holding `bias`.
+std::vector<WeightPtr> folded_weights(const Weight& kernel_weight, const std::string& name,
+                                      const std::vector<float>& kernel, const std::vector<float>& bias);
 
 class DenseRunner : public Runner {
 public:
@@ -60,6 +64,9 @@ public:
 private:
     ConvShape geometry(const Shape& x4) const;
     int64_t transpose_length(int64_t length, int axis) const;
+    // Rows of the im2col workspace (whole images' patches, up to a budget; col_ sized for them),
+    // 0 for a pointwise kernel (forward, and the transposed convolution's pixels of x).
+    int64_t size_col(const ConvShape& s);
     void kernel_forward(const ConvShape& s, const float* x, float* z, float* y, Activation act);
     void forward3d(const Value& x, std::vector<Value>& out);
     int rank_;

@@ -193,31 +193,24 @@ void ConvRunner::forward3d(const Value& x, std::vector<Value>& out) {
 }
 
 // The NHWC kernels of each kind, as the Python layers' _kernel_forward hooks call them.
+int64_t ConvRunner::size_col(const ConvShape& s) {
+    if (s.pointwise() || s.n == 0) return 0;
+    const int64_t pixels = s.oh * s.ow, patch = checked_mul(s.kh * s.kw, s.c, name);
+    const int64_t images = std::max<int64_t>(1, std::min<int64_t>(s.n, kColBudget / std::max<int64_t>(pixels * patch, 1)));
+    col_.resize(static_cast<size_t>(checked_mul(images * pixels, patch, name)));
+    return images * pixels;
+}
+
 void ConvRunner::kernel_forward(const ConvShape& s, const float* x, float* z, float* y, Activation act) {
     const float* w = weights[0]->value.data();
     const float* b = use_bias_ ? weights.back()->value.data() : nullptr;
     if (kind_ == Kind::Standard) {
-        const int64_t pixels = s.oh * s.ow, patch = checked_mul(s.kh * s.kw, s.c, name);
-        const bool pointwise = s.kh == 1 && s.kw == 1 && s.pad_top == 0 && s.pad_left == 0 && s.sh == 1 && s.sw == 1;
-        int64_t col_rows = 0;
-        if (!pointwise && s.n > 0) {
-            const int64_t images = std::max<int64_t>(1, std::min<int64_t>(s.n, kColBudget / std::max<int64_t>(pixels * patch, 1)));
-            col_rows = images * pixels;
-            col_.resize(static_cast<size_t>(checked_mul(col_rows, patch, name)));
-        }
+        const int64_t col_rows = size_col(s);
         conv_forward(s, x, w, b, z, y, col_rows ? col_.data() : nullptr, col_rows, act);
         return;
     }
     if (kind_ == Kind::Transpose) {  // conv2d_transpose._prepare: col rows hold the input's pixels
-        const int64_t pixels = s.oh * s.ow, patch = checked_mul(s.kh * s.kw, s.c, name);
-        const bool pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pad_top == 0 && s.pad_left == 0 &&
-                               s.h == s.oh && s.w == s.ow;
-        int64_t col_rows = 0;
-        if (!pointwise && s.n > 0) {
-            const int64_t images = std::max<int64_t>(1, std::min<int64_t>(s.n, kColBudget / std::max<int64_t>(pixels * patch, 1)));
-            col_rows = images * pixels;
-            col_.resize(static_cast<size_t>(checked_mul(col_rows, patch, name)));
-        }
+        const int64_t col_rows = size_col(s);
         conv_transpose_forward(s, x, w, b, z, y, col_rows ? col_.data() : nullptr, col_rows, act);
         return;
     }
@@ -242,8 +235,7 @@ void ConvRunner::kernel_forward(const ConvShape& s, const float* x, float* z, fl
 void ConvRunner::backward(const std::vector<const Value*>& in, const Value& out, Value& dy, std::vector<Value>* dx,
                           bool pre) {
     const ConvShape& s = last_;
-    const bool pointwise = s.kh == 1 && s.kw == 1 && s.pad_top == 0 && s.pad_left == 0 && s.sh == 1 && s.sw == 1;
-    const int64_t col_rows = pointwise || s.n == 0 ? 0 : static_cast<int64_t>(col_.size()) / s.patch();
+    const int64_t col_rows = s.pointwise() || s.n == 0 ? 0 : static_cast<int64_t>(col_.size()) / s.patch();
     if (col_rows) partials_.resize(static_cast<size_t>(conv_dw_partials_size(s, col_rows)));
     if (dx) dx->assign(1, make_value(in[0]->shape));
     Weight& k = *weights[0];
@@ -260,13 +252,7 @@ void ConvRunner::backward(const std::vector<const Value*>& in, const Value& out,
 
 std::unique_ptr<Runner> ConvRunner::folded(const std::vector<float>& kernel, const std::vector<float>& bias) const {
     auto r = std::make_unique<ConvRunner>(*this);
-    auto k = std::make_shared<Weight>(*weights[0]);
-    k->value = kernel;
-    auto b = std::make_shared<Weight>();
-    b->name = name + "/bias:0";
-    b->shape = {filters_};
-    b->value = bias;
-    r->weights = {k, b};
+    r->weights = folded_weights(*weights[0], name, kernel, bias);
     r->use_bias_ = true;
     return r;
 }

@@ -111,15 +111,20 @@ void DenseRunner::backward(const std::vector<const Value*>& in, const Value& out
                    dx ? (*dx)[0].f.data() : nullptr, k.grad.data(), db, rows, in_, units_, act_, pre);
 }
 
-std::unique_ptr<Runner> DenseRunner::folded(const std::vector<float>& kernel, const std::vector<float>& bias) const {
-    auto r = std::make_unique<DenseRunner>(*this);
-    auto k = std::make_shared<Weight>(*weights[0]);
+std::vector<WeightPtr> folded_weights(const Weight& kernel_weight, const std::string& name,
+                                      const std::vector<float>& kernel, const std::vector<float>& bias) {
+    auto k = std::make_shared<Weight>(kernel_weight);
     k->value = kernel;
     auto b = std::make_shared<Weight>();
     b->name = name + "/bias:0";
-    b->shape = {units_};
+    b->shape = {int64_t(bias.size())};
     b->value = bias;
-    r->weights = {k, b};
+    return {k, b};
+}
+
+std::unique_ptr<Runner> DenseRunner::folded(const std::vector<float>& kernel, const std::vector<float>& bias) const {
+    auto r = std::make_unique<DenseRunner>(*this);
+    r->weights = folded_weights(*weights[0], name, kernel, bias);
     r->use_bias_ = true;
     return r;
 }
