@@ -128,10 +128,18 @@ def _end_processes(procs, grace=0.5):
         proc.close()
 
 
-def _quiet_fork(start):
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-        return start()
+def _start_worker(ctx, target, args, worker_end, name):
+    """Starts a daemon worker process running target(*args) (without Python's warning about
+    forking a threaded process), then closes `worker_end`, the worker's end of its pipe, here:
+    only the worker holds it, so its death is an EOF on our end."""
+    proc = ctx.Process(target=target, args=args, daemon=True, name=name)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            proc.start()
+    finally:
+        worker_end.close()
+    return proc
 
 
 # ---- Sequence -------------------------------------------------------------------------------
@@ -178,12 +186,7 @@ class _SequencePool:
         try:
             for i in range(workers):
                 parent, child = ctx.Pipe(duplex=True)
-                proc = ctx.Process(target=_sequence_process, args=(sequence, child), daemon=True,
-                                   name=f"seqnet-sequence-worker-{i}")
-                try:
-                    _quiet_fork(proc.start)
-                finally:
-                    child.close()  # only the worker holds its end: its death is an EOF here
+                proc = _start_worker(ctx, _sequence_process, (sequence, child), child, f"seqnet-sequence-worker-{i}")
                 self._procs.append(proc)
                 self._conns.append(parent)
         except BaseException:
@@ -405,12 +408,8 @@ class GeneratorEnqueuer:
             try:
                 for i in range(workers):
                     reader, writer = ctx.Pipe(duplex=False)
-                    proc = ctx.Process(target=_generator_process, args=(self.generator, writer, self._slots),
-                                       daemon=True, name=f"seqnet-generator-worker-{i}")
-                    try:
-                        _quiet_fork(proc.start)
-                    finally:
-                        writer.close()  # only the worker holds its end: its death is an EOF here
+                    proc = _start_worker(ctx, _generator_process, (self.generator, writer, self._slots), writer,
+                                         f"seqnet-generator-worker-{i}")
                     self._workers.append(proc)
                     self._conns.append(reader)
             except BaseException:
