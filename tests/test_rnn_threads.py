@@ -14,9 +14,13 @@ A = _engine.Activation
 
 @pytest.fixture
 def restore_threads():
+    """Restores the thread count after the test, and keeps every thread running meanwhile (no
+    contention back-off to one thread), so each split really runs."""
     before = _engine.get_num_threads()
+    backoff = _engine.set_contention_backoff(False)
     yield
     _engine.set_num_threads(before)
+    _engine.set_contention_backoff(backoff)
 
 
 def _run(c, mask, back):
@@ -81,3 +85,13 @@ def test_set_rnn_thread_speeds_checks_its_argument(restore_speeds):
         _engine.set_rnn_thread_speeds([1.0, 0.1])
     with pytest.raises(ValueError, match="at most 8 speeds, got 9"):
         _engine.set_rnn_thread_speeds([1.0] * 9)
+
+
+# More threads than the split remembers speeds for (8): an equal split, still the bits of one thread.
+def test_lstm_many_threads_bit_identical(restore_threads):
+    c = make_case("lstm", batch=48, steps=6, dim=16, n=32, seed=9, scale=0.3, dropout=False)
+    _engine.set_num_threads(1)
+    one = _run(c, None, back=False)
+    _engine.set_num_threads(12)
+    for a, b in zip(one, _run(c, None, back=False)):
+        assert np.array_equal(a, b)

@@ -14,6 +14,9 @@ PYBIND11_MODULE(_engine, m) {
     seqnet::bind_enums(m);
     m.def("set_num_threads", &seqnet::set_num_threads, py::arg("n"));
     m.def("get_num_threads", &seqnet::get_num_threads);
+    m.def("set_contention_backoff", &seqnet::set_contention_backoff, py::arg("enabled"),
+          "Whether kernels drop to one thread for a while when another process competes for the cores "
+          "(default True). Returns the previous setting.");
     m.def("active_isa", [] { return seqnet::isa_name(seqnet::active_isa()); });
     m.def("detected_isa", [] { return seqnet::isa_name(seqnet::detected_isa()); });
     m.def("set_isa", [](const std::string& name) {

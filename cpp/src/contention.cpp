@@ -5,12 +5,15 @@
 #include <chrono>
 #include <ctime>
 
+#include "seqnet/runtime.h"
+
 namespace seqnet {
 namespace {
 
 constexpr int64_t kBackoffMinNs = 50'000'000, kBackoffMaxNs = 1'600'000'000;
 std::atomic<int64_t> g_serial_until_ns{0};
 std::atomic<int64_t> g_backoff_ns{kBackoffMinNs};
+std::atomic<bool> g_backoff_enabled{true};
 
 }  // namespace
 
@@ -28,7 +31,13 @@ int64_t thread_cpu_ns() {
     return -1;
 }
 
+bool set_contention_backoff(bool enabled) {
+    if (!enabled) g_serial_until_ns.store(0, std::memory_order_relaxed);
+    return g_backoff_enabled.exchange(enabled);
+}
+
 bool contended_recently() {
+    if (!g_backoff_enabled.load(std::memory_order_relaxed)) return false;
     const int64_t until = g_serial_until_ns.load(std::memory_order_relaxed);
     return until != 0 && now_ns() < until;
 }

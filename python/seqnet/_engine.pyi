@@ -784,6 +784,11 @@ def rnn_scratch_size(cell: RnnCell, batch: int, steps: int, input: int, units: i
 def rnn_thread_speeds() -> list[float]:
     """Relative speeds of the threads of an LSTM recurrence, which set its split of the batch rows."""
 
+def set_contention_backoff(enabled: bool) -> bool:
+    """Whether kernels drop to one thread for a while when another process competes for the cores (default
+    True). Returns the previous setting.
+    """
+
 def set_conv_algo(algo: str) -> str:
     """Sets the algorithm of 3x3 stride-1 convolutions ('winograd' is 'winograd4'); returns the previous
     setting.

@@ -273,42 +273,40 @@ void set_rnn_thread_speeds(const std::vector<float>& speeds) {
 
 namespace rnn_detail {
 
-RegionWatch::RegionWatch(int threads, const RnnDims& d) : threads_(threads), start_(threads > 1 ? now_ns() : 0) {
+RegionWatch::RegionWatch(int threads, const RnnDims& d)
+    : threads_(threads), batch_(d.batch), start_(threads > 1 ? now_ns() : 0) {
     for (int j = 0; j < 2; ++j) {
         first_[j].store(INT64_MAX, std::memory_order_relaxed);
         last_[j].store(0, std::memory_order_relaxed);
     }
-    if (threads <= 1) return;
+    if (threads <= 1 || threads > kMaxThreads) return;  // more threads: an equal split (begin)
     // Rows in proportion to the threads' speeds, each at least half an equal share.
-    const bool weighted = threads <= kMaxThreads;
     double total = 0, speed[kMaxThreads];
-    for (int i = 0; i < threads && weighted; ++i) total += speed[i] = g_thread_speed[i].load(std::memory_order_relaxed);
+    for (int i = 0; i < threads; ++i) total += speed[i] = g_thread_speed[i].load(std::memory_order_relaxed);
     const int64_t min_rows = std::max<int64_t>(1, d.batch / (2 * threads));
     int64_t b0 = 0;
     double cum = 0;
     for (int i = 0; i < threads; ++i) {
-        int64_t end;
-        if (!weighted) {
-            const int64_t base = d.batch / threads, extra = d.batch % threads;
-            end = b0 + base + (i < extra ? 1 : 0);
-        } else {
-            cum += speed[i];
-            end = i == threads - 1 ? d.batch : int64_t(d.batch * cum / total + 0.5);
-            end = std::clamp(end, b0 + min_rows, d.batch - min_rows * (threads - 1 - i));
-        }
-        if (i < kMaxThreads) rows_[i] = Rows{b0, end - b0};
+        cum += speed[i];
+        int64_t end = i == threads - 1 ? d.batch : int64_t(d.batch * cum / total + 0.5);
+        end = std::clamp(end, b0 + min_rows, d.batch - min_rows * (threads - 1 - i));
+        rows_[i] = Rows{b0, end - b0};
         b0 = end;
     }
 }
 
 Rows RegionWatch::begin(int i) {
     if (threads_ <= 1) return Rows();
-    if (i < kMaxThreads) cpu_ns_[i] = thread_cpu_ns();
-    return i < kMaxThreads ? rows_[i] : Rows();
+    if (threads_ > kMaxThreads) {  // equal contiguous shares, sizes differing by at most one
+        const int64_t base = batch_ / threads_, extra = batch_ % threads_;
+        return Rows{i * base + std::min<int64_t>(i, extra), base + (i < extra ? 1 : 0)};
+    }
+    cpu_ns_[i] = thread_cpu_ns();
+    return rows_[i];
 }
 
 void RegionWatch::loop_done(int i) {
-    if (threads_ <= 1 || i >= kMaxThreads) return;
+    if (threads_ <= 1 || threads_ > kMaxThreads) return;
     loop_ns_[i] = now_ns() - start_;
     const int64_t cpu = thread_cpu_ns();
     cpu_ns_[i] = cpu >= 0 && cpu_ns_[i] >= 0 ? cpu - cpu_ns_[i] : -1;
@@ -354,7 +352,7 @@ void RegionWatch::close() {
     int slowest = 0;
     for (int i = 1; i < std::min(threads_, kMaxThreads); ++i)
         if (loop_ns_[i] > loop_ns_[slowest]) slowest = i;
-    const bool ran_throughout = loop_ns_[slowest] > 0 && cpu_ns_[slowest] >= 0 &&
+    const bool ran_throughout = threads_ <= kMaxThreads && loop_ns_[slowest] > 0 && cpu_ns_[slowest] >= 0 &&
                                 10 * cpu_ns_[slowest] >= 9 * loop_ns_[slowest];
     note_parallel_run(waited, elapsed, ran_throughout ? elapsed : elapsed / 5);
 }

@@ -77,7 +77,7 @@ class RegionWatch {
 
    private:
     int threads_;
-    int64_t start_;
+    int64_t batch_, start_;
     Rows rows_[kMaxThreads];
     int64_t loop_ns_[kMaxThreads] = {}, cpu_ns_[kMaxThreads] = {};
     std::atomic<int64_t> first_[2], last_[2];
