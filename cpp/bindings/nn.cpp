@@ -208,6 +208,51 @@ void rmsprop(const py::handle& p_obj, const py::handle& g_obj, const py::handle&
     rmsprop_update(pp, gp, ap, momp, mgp, p.size(), lr, rho, momentum, epsilon);
 }
 
+using Int64Array = py::array_t<int64_t, py::array::c_style>;
+
+// rows and skipped (int64, one per row): rows strictly increasing in [0, table_rows),
+// skipped >= 0. Returns their length.
+int64_t checked_rows(const Int64Array& rows, const Int64Array& skipped, int64_t table_rows, const std::string& fn) {
+    if (rows.ndim() != 1 || skipped.ndim() != 1 || rows.size() != skipped.size())
+        fail(fn + ": rows and skipped must be 1-D and of one length, got " + shape_str(rows) + " and " +
+             shape_str(skipped));
+    const int64_t n = rows.size();
+    const int64_t *r = rows.data(), *k = skipped.data();
+    for (int64_t i = 0; i < n; ++i) {
+        if (r[i] < 0 || r[i] >= table_rows || (i > 0 && r[i] <= r[i - 1]))
+            fail(fn + ": rows must be strictly increasing in [0, " + std::to_string(table_rows) + "), got " +
+                 std::to_string(r[i]) + " at position " + std::to_string(i));
+        if (k[i] < 0) fail(fn + ": skipped must be >= 0, got " + std::to_string(k[i]) + " at position " + std::to_string(i));
+    }
+    return n;
+}
+
+void rmsprop_rows(const py::handle& p_obj, const py::handle& g_obj, const py::handle& a_obj, const Int64Array& rows,
+                  const Int64Array& skipped, float lr, float rho, float epsilon) {
+    const std::string fn = "rmsprop_update_rows";
+    FArray p = checked(p_obj, (fn + ": params").c_str(), 2), g = checked(g_obj, (fn + ": grads").c_str(), 2),
+           a = checked(a_obj, (fn + ": accumulators").c_str(), 2);
+    same_shape(p, g, fn + ": grads");
+    same_shape(p, a, fn + ": accumulators");
+    writable(p, fn + ": params");
+    writable(a, fn + ": accumulators");
+    const int64_t n = checked_rows(rows, skipped, p.shape(0), fn);
+    float *pp = p.mutable_data(), *ap = a.mutable_data();
+    const float* gp = g.data();
+    py::gil_scoped_release release;
+    rmsprop_update_rows(pp, gp, ap, p.shape(1), rows.data(), skipped.data(), n, lr, rho, epsilon);
+}
+
+void rmsprop_decay(const py::handle& a_obj, const Int64Array& rows, const Int64Array& skipped, float rho) {
+    const std::string fn = "rmsprop_decay_rows";
+    FArray a = checked(a_obj, (fn + ": accumulators").c_str(), 2);
+    writable(a, fn + ": accumulators");
+    const int64_t n = checked_rows(rows, skipped, a.shape(0), fn);
+    float* ap = a.mutable_data();
+    py::gil_scoped_release release;
+    rmsprop_decay_rows(ap, a.shape(1), rows.data(), skipped.data(), n, rho);
+}
+
 // A required optimizer slot: float32, C-contiguous, the shape of params, writable.
 float* slot(const py::handle& obj, const py::array& params, const char* what) {
     FArray a = checked(obj, what);
@@ -386,6 +431,13 @@ void bind_nn(py::module_& m) {
     m.def("sgd_update", &sgd, arg("params"), arg("grads"), arg("moments"), arg("lr"), arg("momentum"), arg("nesterov"));
     m.def("rmsprop_update", &rmsprop, arg("params"), arg("grads"), arg("accumulators"), arg("moments"),
           arg("mean_grads"), arg("lr"), arg("rho"), arg("momentum"), arg("epsilon"));
+    m.def("rmsprop_update_rows", &rmsprop_rows, arg("params"), arg("grads"), arg("accumulators"), arg("rows"),
+          arg("skipped"), arg("lr"), arg("rho"), arg("epsilon"),
+          "Plain RMSprop on rows `rows` (int64, increasing) of (rows, dim) blocks, each row's accumulator first "
+          "decayed through `skipped` zero-gradient steps: the dense update's bits for an Embedding table's "
+          "touched rows.");
+    m.def("rmsprop_decay_rows", &rmsprop_decay, arg("accumulators"), arg("rows"), arg("skipped"), arg("rho"),
+          "a = rho * a, `skipped` times, on rows `rows` (int64, increasing) of a (rows, dim) block.");
     m.def("adagrad_update", &adagrad, arg("params"), arg("grads"), arg("accumulators"), arg("lr"), arg("epsilon"));
     m.def("adadelta_update", &adadelta, arg("params"), arg("grads"), arg("accumulators"), arg("delta_accumulators"),
           arg("lr"), arg("rho"), arg("epsilon"));

@@ -277,7 +277,7 @@ void embedding_fwd(const py::handle& idx_obj, const py::handle& table_obj, const
     if (bad >= 0) bad_index("Embedding", idx, bad, input_dim);
 }
 
-void embedding_bwd(const py::handle& idx_obj, const py::handle& dy_obj, const py::handle& dtable_obj) {
+void embedding_bwd(const py::handle& idx_obj, const py::handle& dy_obj, const py::handle& dtable_obj, bool accumulate) {
     const Indices idx = index_array(idx_obj, "embedding_backward: indices");
     FArray dtable = checked(dtable_obj, "embedding_backward: dembeddings", 2);
     if (!dtable.writeable()) fail("embedding_backward: dembeddings is read-only");
@@ -290,7 +290,7 @@ void embedding_bwd(const py::handle& idx_obj, const py::handle& dy_obj, const py
     {
         py::gil_scoped_release release;
         // The kernel checks every index before writing: nothing outside dtable is reachable.
-        bad = with_indices(idx, [&](auto ip) { return embedding_backward(ip, n, dy, input_dim, dim, dt); });
+        bad = with_indices(idx, [&](auto ip) { return embedding_backward(ip, n, dy, input_dim, dim, dt, accumulate); });
     }
     if (bad >= 0) bad_index("embedding_backward", idx, bad, input_dim);
 }
@@ -334,7 +334,9 @@ void bind_rnn(py::module_& m) {
           "out = embeddings[indices]. indices: int32, int64, or float32 holding exact integers below 2**24; "
           "ValueError naming the first index outside [0, input_dim).");
     m.def("embedding_backward", &embedding_bwd, arg("indices"), arg("dy"), arg("dembeddings"),
-          "dembeddings = 0, then dembeddings[indices[i]] += dy[i] in order; indices as for embedding_forward.");
+          arg("accumulate") = false,
+          "dembeddings = 0 (unless accumulate), then dembeddings[indices[i]] += dy[i] in order; indices as for "
+          "embedding_forward.");
 }
 
 }  // namespace seqnet

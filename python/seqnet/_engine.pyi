@@ -552,8 +552,15 @@ def dropout_forward(
 ) -> None:
     ...
 
-def embedding_backward(indices: IndexArray, dy: F32Array, dembeddings: F32Array) -> None:
-    """dembeddings = 0, then dembeddings[indices[i]] += dy[i] in order; indices as for embedding_forward."""
+def embedding_backward(
+    indices: IndexArray,
+    dy: F32Array,
+    dembeddings: F32Array,
+    accumulate: bool = False,
+) -> None:
+    """dembeddings = 0 (unless accumulate), then dembeddings[indices[i]] += dy[i] in order; indices as for
+    embedding_forward.
+    """
 
 def embedding_forward(indices: IndexArray, embeddings: F32Array, out: F32Array) -> None:
     """out = embeddings[indices]. indices: int32, int64, or float32 holding exact integers below 2**24;
@@ -700,6 +707,14 @@ def random_truncated_normal(out: F32Array, mean: float, stddev: float, key: int,
 def random_uniform(out: F32Array, low: float, high: float, key: int, stream: int, offset: int = 0) -> None:
     ...
 
+def rmsprop_decay_rows(
+    accumulators: F32Array,
+    rows: typing.Annotated[numpy.typing.ArrayLike, numpy.int64],
+    skipped: typing.Annotated[numpy.typing.ArrayLike, numpy.int64],
+    rho: float,
+) -> None:
+    """a = rho * a, `skipped` times, on rows `rows` (int64, increasing) of a (rows, dim) block."""
+
 def rmsprop_update(
     params: F32Array,
     grads: F32Array,
@@ -712,6 +727,21 @@ def rmsprop_update(
     epsilon: float,
 ) -> None:
     ...
+
+def rmsprop_update_rows(
+    params: F32Array,
+    grads: F32Array,
+    accumulators: F32Array,
+    rows: typing.Annotated[numpy.typing.ArrayLike, numpy.int64],
+    skipped: typing.Annotated[numpy.typing.ArrayLike, numpy.int64],
+    lr: float,
+    rho: float,
+    epsilon: float,
+) -> None:
+    """Plain RMSprop on rows `rows` (int64, increasing) of (rows, dim) blocks, each row's accumulator first
+    decayed through `skipped` zero-gradient steps: the dense update's bits for an Embedding table's
+    touched rows.
+    """
 
 def rnn_activation_supported(act: Activation) -> bool:
     """True for the activations the recurrent kernels implement."""

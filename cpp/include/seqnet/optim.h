@@ -15,6 +15,16 @@ void sgd_update(float* p, const float* g, float* v, int64_t n, float lr, float m
 void rmsprop_update(float* p, const float* g, float* a, float* mom, float* mg, int64_t n, float lr,
                     float rho, float momentum, float epsilon);
 
+// Plain RMSprop (no momentum, not centered) on chosen rows of a (rows, dim) block, an
+// Embedding table whose other rows have a zero gradient. A zero gradient leaves p as it is
+// (for eps > 0) and takes a to rho a, bit for bit what rmsprop_update does to such a row, so
+// those rows may be brought up to date later: row rows[i] first takes skipped[i] such steps
+// (a = rho a each), then the step of rmsprop_update with its gradient row. Rows distinct.
+void rmsprop_update_rows(float* p, const float* g, float* a, int64_t dim, const int64_t* rows,
+                         const int64_t* skipped, int64_t n, float lr, float rho, float epsilon);
+// Brings rows up to date without a gradient: a = rho a, skipped[i] times for row rows[i].
+void rmsprop_decay_rows(float* a, int64_t dim, const int64_t* rows, const int64_t* skipped, int64_t n, float rho);
+
 // The adaptive optimizers, Keras 2.2.4 rules. Every buffer holds n floats; the caller passes
 // the learning rate with time-based decay applied and the step-dependent scalars, so the
 // update is elementwise. eps is added outside the square root unless stated otherwise.

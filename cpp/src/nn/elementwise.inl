@@ -230,12 +230,28 @@ static void sgd(float* p, const float* g, float* v, int64_t n, float lr, float m
     }
 }
 
+// Plain RMSprop (no momentum, not centered) on elements [s, e): the loop rmsprop and
+// rmsprop_rows share, so a row updated alone gets the bits of the dense update.
+static inline void rmsprop_plain(float* p, const float* g, float* a, int64_t s, int64_t e, float lr, float rho,
+                                 float one_minus_rho, float eps) {
+#pragma omp simd
+    for (int64_t i = s; i < e; ++i) {
+        float ai = rho * a[i] + one_minus_rho * g[i] * g[i];
+        a[i] = ai;
+        p[i] -= lr * g[i] / (__builtin_sqrtf(ai) + eps);
+    }
+}
+
 static void rmsprop(float* p, const float* g, float* a, float* mom, float* mg, int64_t n, float lr, float rho,
                     float momentum, float eps) {
     const float one_minus_rho = 1.0f - rho;
 #pragma omp parallel for if (worth_threads(n)) schedule(static)
     for (int64_t s = 0; s < n; s += 4096) {
         int64_t e = s + 4096 < n ? s + 4096 : n;
+        if (!mg && !mom) {
+            rmsprop_plain(p, g, a, s, e, lr, rho, one_minus_rho, eps);
+            continue;
+        }
         if (mg) {
 #pragma omp simd
             for (int64_t i = s; i < e; ++i) mg[i] = rho * mg[i] + one_minus_rho * g[i];
@@ -253,6 +269,22 @@ static void rmsprop(float* p, const float* g, float* a, float* mom, float* mg, i
                 p[i] -= lr * g[i] / (__builtin_sqrtf(denom) + eps);
             }
         }
+    }
+}
+
+// Plain RMSprop on rows rows[0..n) of (rows, dim) blocks, row i's accumulator first decayed
+// skipped[i] times (a = rho a: the dense update under a zero gradient, rounded alike).
+static void rmsprop_rows(float* p, const float* g, float* a, int64_t dim, const int64_t* rows,
+                         const int64_t* skipped, int64_t n, float lr, float rho, float eps) {
+    const float one_minus_rho = 1.0f - rho;
+#pragma omp parallel for if (worth_threads(n * dim)) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+        const int64_t off = rows[i] * dim;
+        float* ar = a + off;
+        for (int64_t k = 0; k < skipped[i]; ++k)
+#pragma omp simd
+            for (int64_t j = 0; j < dim; ++j) ar[j] = rho * ar[j];
+        rmsprop_plain(p + off, g + off, ar, 0, dim, lr, rho, one_minus_rho, eps);
     }
 }
 
@@ -376,5 +408,5 @@ static void dropout_bwd(const float* dy, const uint8_t* mask, float* dx, int64_t
     }
 }
 
-static const ElementwiseKernels table = {act_forward, act_backward, sgd,    rmsprop, adagrad,
-                                         adadelta,    adam,         adamax, nadam,   dropout_bwd};
+static const ElementwiseKernels table = {act_forward, act_backward, sgd,   rmsprop,    rmsprop_rows, adagrad,
+                                         adadelta,    adam,         adamax, nadam, dropout_bwd};

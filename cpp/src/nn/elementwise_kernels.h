@@ -11,6 +11,8 @@ struct ElementwiseKernels {
     void (*act_backward)(Activation, const float*, const float*, const float*, float*, int64_t, int64_t);
     void (*sgd)(float*, const float*, float*, int64_t, float, float, bool);
     void (*rmsprop)(float*, const float*, float*, float*, float*, int64_t, float, float, float, float);
+    void (*rmsprop_rows)(float*, const float*, float*, int64_t, const int64_t*, const int64_t*, int64_t, float, float,
+                         float);
     void (*adagrad)(float*, const float*, float*, int64_t, float, float);
     void (*adadelta)(float*, const float*, float*, float*, int64_t, float, float, float);
     void (*adam)(float*, const float*, float*, float*, float*, int64_t, float, float, float, float);

@@ -13,6 +13,21 @@ void rmsprop_update(float* p, const float* g, float* a, float* mom, float* mg, i
     elementwise_kernels().rmsprop(p, g, a, mom, mg, n, lr, rho, momentum, epsilon);
 }
 
+void rmsprop_update_rows(float* p, const float* g, float* a, int64_t dim, const int64_t* rows,
+                         const int64_t* skipped, int64_t n, float lr, float rho, float epsilon) {
+    elementwise_kernels().rmsprop_rows(p, g, a, dim, rows, skipped, n, lr, rho, epsilon);
+}
+
+void rmsprop_decay_rows(float* a, int64_t dim, const int64_t* rows, const int64_t* skipped, int64_t n, float rho) {
+#pragma omp parallel for if (n * dim >= (int64_t(1) << 16)) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+        float* ar = a + rows[i] * dim;
+        for (int64_t k = 0; k < skipped[i]; ++k)
+#pragma omp simd
+            for (int64_t j = 0; j < dim; ++j) ar[j] = rho * ar[j];
+    }
+}
+
 void adagrad_update(float* p, const float* g, float* a, int64_t n, float lr, float epsilon) {
     elementwise_kernels().adagrad(p, g, a, n, lr, epsilon);
 }

@@ -34,12 +34,12 @@ int64_t gather(const Index* indices, int64_t n, const float* table, int64_t inpu
 }
 
 template <typename Index>
-int64_t scatter_add(const Index* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+int64_t scatter_add(const Index* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim, bool accumulate,
                     float* dtable) {
     // Checked first: backward must never write outside dtable, whatever it is given.
     const int64_t bad = first_bad(indices, n, input_dim);
     if (bad >= 0) return bad;
-    std::memset(dtable, 0, sizeof(float) * input_dim * dim);
+    if (!accumulate) std::memset(dtable, 0, sizeof(float) * input_dim * dim);
     // Rows are added in index order; threads split the columns only, so the bits never change.
     const int64_t block = 64;
 #pragma omp parallel for if (n * dim >= (int64_t(1) << 16) && dim >= 2 * block) schedule(static)
@@ -71,16 +71,16 @@ int64_t embedding_forward(const float* indices, int64_t n, const float* table, i
 }
 
 int64_t embedding_backward(const int32_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                           float* dtable) {
-    return scatter_add(indices, n, dy, input_dim, dim, dtable);
+                           float* dtable, bool accumulate) {
+    return scatter_add(indices, n, dy, input_dim, dim, accumulate, dtable);
 }
 int64_t embedding_backward(const int64_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                           float* dtable) {
-    return scatter_add(indices, n, dy, input_dim, dim, dtable);
+                           float* dtable, bool accumulate) {
+    return scatter_add(indices, n, dy, input_dim, dim, accumulate, dtable);
 }
 int64_t embedding_backward(const float* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                           float* dtable) {
-    return scatter_add(indices, n, dy, input_dim, dim, dtable);
+                           float* dtable, bool accumulate) {
+    return scatter_add(indices, n, dy, input_dim, dim, accumulate, dtable);
 }
 
 }  // namespace seqnet

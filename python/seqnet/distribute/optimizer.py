@@ -70,9 +70,11 @@ class _Distributed:
         hooks = self._data_parallel
         return hooks if hooks.size > 1 else None
 
-    def apply_gradients_flat(self, params, grads, segments):
+    def apply_gradients_flat(self, params, grads, segments, sparse_rows=None):
         """Sums the flat gradient buffer over ranks (in place), then updates as the wrapped
-        optimizer does."""
+        optimizer does (the summed gradient of a table has the rows of every rank: no
+        `sparse_rows` then; a single process passes them on)."""
         if self._data_parallel.size > 1:
             self._data_parallel.allreduce_gradients(grads)
-        super().apply_gradients_flat(params, grads, segments)
+            sparse_rows = None
+        super().apply_gradients_flat(params, grads, segments, sparse_rows=sparse_rows)

@@ -50,6 +50,7 @@ class Model(Network):
         self._store = None
         self._buffers = {}
         self._parallel = None
+        self._sparse_tables = []  # _row_sparse_tables
 
     # ---- compile ---------------------------------------------------------------------
     def compile(self, optimizer, loss=None, metrics=None, loss_weights=None, sample_weight_mode=None,
@@ -178,6 +179,38 @@ class Model(Network):
         self._parallel = self._data_parallel()
         if self._parallel is not None:  # every rank must train the same model: checked before any reduction
             self._parallel.check_model(self)
+        self._sparse_tables = self._row_sparse_tables()
+
+    def _row_sparse_tables(self):
+        """(layer, weight, offset) of the tables (Embedding) the optimizer may update row by
+        row: layers this model calls once, directly, whose table trains with no penalty, in
+        one process. Every other such layer it reaches (nested, shared, wrapped) writes dense
+        gradients."""
+        def reachable(layers):
+            for layer in layers:
+                yield layer
+                yield from reachable(getattr(layer, "layers", None) or [])
+                inner = getattr(layer, "layer", None)  # a wrapper's layer
+                if inner is not None and hasattr(inner, "backward"):
+                    yield from reachable([inner])
+        for layer in reachable(self.layers):
+            if hasattr(layer, "row_sparse_grads"):
+                layer.row_sparse_grads = False
+        if self._parallel is not None:
+            return []
+        calls = {}
+        for step in self._steps:
+            calls[id(step.layer)] = calls.get(id(step.layer), 0) + 1
+        offsets = {id(w): offset for w, (offset, _) in zip(self._store.weights, self._store.segments)}
+        tables = []
+        for step in self._steps:
+            layer = step.layer
+            w = getattr(layer, "row_sparse_weight", None)
+            if w is None or calls[id(layer)] != 1 or id(w) not in offsets or w.regularizer is not None:
+                continue
+            layer.row_sparse_grads = True
+            tables.append((layer, w, offsets[id(w)]))
+        return tables
 
     def _data_parallel(self):
         """The data-parallel hooks of a seqnet.distribute.DistributedOptimizer running in
@@ -348,7 +381,13 @@ class Model(Network):
                 w.regularizer.add_gradient(w.value, w.grad)
         store = self._store
         if store.params.size:
-            self.optimizer.apply_gradients_flat(store.params, store.grads, store.segments)
+            tables = []
+            for layer, w, offset in self._sparse_tables:
+                rows = layer.take_grad_rows(w.grad)
+                if rows is not None:
+                    tables.append((offset, w.value.shape[0], w.value.shape[1], rows))
+            kwargs = {"sparse_rows": tables} if tables else {}
+            self.optimizer.apply_gradients_flat(store.params, store.grads, store.segments, **kwargs)
         for w in self._constrained:
             w.value[...] = w.constraint(w.value)
 

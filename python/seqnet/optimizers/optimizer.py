@@ -64,9 +64,12 @@ class Optimizer:
             lr /= 1.0 + decay * float(self.iterations)
         return lr
 
-    def apply_gradients_flat(self, params, grads, segments):
+    def apply_gradients_flat(self, params, grads, segments, sparse_rows=None):
         """Updates the flat parameter buffer from the flat gradient buffer (one engine call);
-        `segments` are the (offset, size) of each weight, for per-weight gradient clipping."""
+        `segments` are the (offset, size) of each weight, for per-weight gradient clipping.
+        `sparse_rows` (optional) lists tables whose gradient is zero but in some rows, as
+        (offset, rows, dim, row ids: increasing int64): an optimizer that can gives the dense
+        update's result while touching only those rows (``_update_rows``)."""
         if self._slot_size != params.size:
             self._create_slots(params.size)
             self._slot_size = params.size
@@ -79,7 +82,9 @@ class Optimizer:
                     g *= self.clipnorm / norm
         if self.clipvalue is not None:
             np.clip(grads, -self.clipvalue, self.clipvalue, out=grads)
-        self._update(params, grads, self.current_lr())
+        lr = self.current_lr()
+        if not (sparse_rows and self._update_rows(params, grads, lr, sparse_rows)):
+            self._update(params, grads, lr)
         K.set_value(self.iterations, int(K.get_value(self.iterations)) + 1)
 
     def _create_slots(self, size):
@@ -164,6 +169,11 @@ class Optimizer:
 
     def _update(self, params, grads, lr):
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
+
+    def _update_rows(self, params, grads, lr, sparse_rows):
+        """The update with `sparse_rows` (see apply_gradients_flat); returns False when this
+        optimizer (or its configuration) has no such update, and then `_update` runs."""
+        return False
 
     def get_config(self):
         """The arguments that rebuild this optimizer (``from_config``), with Keras 2.2.4's

@@ -60,13 +60,49 @@ class Embedding(Layer):
         return y
 
     def backward(self, dy, need_dx=True, dy_is_preactivation=False):
-        if self.embeddings.grad is not None:
-            _engine.embedding_backward(self._x, dy, self.embeddings.grad)
+        grad = self.embeddings.grad
+        if grad is not None:
+            address = grad.__array_interface__["data"][0]
+            if self.row_sparse_grads and self._grad_rows is not None and self._grad_address == address:
+                # only the rows the previous backward wrote can be non-zero: clear those, then add
+                grad[self._grad_rows] = 0.0
+                _engine.embedding_backward(self._x, dy, grad, accumulate=True)
+            else:
+                _engine.embedding_backward(self._x, dy, grad)
+            if self.row_sparse_grads:
+                self._grad_rows = np.unique(self._x).astype(np.int64)
+                self._grad_address = address
+                self._grad_writes += 1
         if not need_dx:
             return None
         dx = self._workspace("dx", self._x.shape)  # indices are not differentiable (float32 zeros)
         dx.fill(0.0)
         return dx
+
+    # ---- row-sparse gradients --------------------------------------------------------------
+    # Set by the model that trains this layer (Model._row_sparse_tables) when the layer is
+    # called once per step, its table has no penalty and one process trains: backward then
+    # clears only the rows its previous call wrote (the gradient is exact all the same) and
+    # tells the optimizer which rows it wrote (take_grad_rows).
+    row_sparse_grads = False
+    _grad_rows, _grad_address, _grad_writes = None, None, 0
+
+    @property
+    def row_sparse_weight(self):
+        """The weight whose gradient is non-zero only in the rows of the indices seen."""
+        return self.embeddings
+
+    def take_grad_rows(self, grad):
+        """The rows (increasing int64) of `grad` the backward of the step now ending wrote, when
+        exactly one backward wrote it, else None (then the optimizer updates the table densely)."""
+        one = self._grad_writes == 1 and self._grad_address == grad.__array_interface__["data"][0]
+        self._grad_writes = 0
+        return self._grad_rows if one else None
+
+    def _call_clone(self):
+        clone = super()._call_clone()  # a second call of a shared layer writes dense gradients
+        clone.row_sparse_grads, clone._grad_rows, clone._grad_writes = False, None, 0
+        return clone
 
     def get_config(self):
         config = super().get_config()
