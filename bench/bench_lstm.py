@@ -23,6 +23,7 @@ median ms per epoch, with ratios to seqnet (above 1: seqnet is faster).
 
     python bench/bench_lstm.py
     python bench/bench_lstm.py --models stacked,stateful --only seqnet --repeats 3
+    python bench/bench_lstm.py --models embedding --rounds 3     # frameworks in turn, 3 times
 """
 import argparse
 import json
@@ -192,6 +193,9 @@ def main(argv=None):
     ap.add_argument("--models", default="stacked,stateful,embedding,embedding_50k")
     ap.add_argument("--only", default="seqnet,tf_keras,torch")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run the frameworks this many times in turn (fresh processes), pooling the epochs: "
+                         "on a machine whose speed drifts, every framework then sees the same spells")
     ap.add_argument("--peers-python", default="/work/peers/bin/python")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -200,17 +204,25 @@ def main(argv=None):
         print(json.dumps(dict(version=version, times=times, loss=loss)))
         return 0
     wanted = [w.strip() for w in args.only.split(",") if w.strip()]
-    print("seed LSTM models, one epoch each, median of %d (+1 warm-up); python %s on %s, %s CPUs"
-          % (args.repeats, platform.python_version(), platform.machine(), os.cpu_count()))
+    if args.rounds < 1 or args.repeats < 1:
+        ap.error("--rounds and --repeats must be at least 1")
+    print("seed LSTM models, one epoch each, median of %d x %d round(s) (+1 warm-up each); python %s on %s, %s CPUs"
+          % (args.repeats, args.rounds, platform.python_version(), platform.machine(), os.cpu_count()))
     for model in [m.strip() for m in args.models.split(",") if m.strip()]:
-        results = {}
-        for name in wanted:
-            python = sys.executable if name == "seqnet" else args.peers_python
-            res, err = run_worker(python, name, model, args.repeats)
-            if res is None:
-                print("skip %-8s (%s): %s" % (name, model, err))
-                continue
-            results[name] = res
+        results, failed = {}, set()
+        for _ in range(args.rounds):
+            for name in wanted:
+                if name in failed:
+                    continue
+                python = sys.executable if name == "seqnet" else args.peers_python
+                res, err = run_worker(python, name, model, args.repeats)
+                if res is None:
+                    print("skip %-8s (%s): %s" % (name, model, err))
+                    failed.add(name)
+                    continue
+                if name in results:  # pool the epochs of every round
+                    res["times"] = results[name]["times"] + res["times"]
+                results[name] = res
         print()
         print("model %s: %s" % (model, MODELS[model]))
         print("| framework | ms/epoch (median) | min | last loss | ratio to seqnet |")
