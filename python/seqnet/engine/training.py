@@ -185,7 +185,20 @@ class Model(Network):
         """(layer, weight, offset) of the tables (Embedding) the optimizer may update row by
         row: layers this model calls once, directly, whose table trains with no penalty, in
         one process. Every other such layer it reaches (nested, shared, wrapped) writes dense
-        gradients."""
+        gradients. The plan is kept until the model's steps, store or process group change;
+        the layers' switches are set again on every call (another model may share them)."""
+        key = (self._steps, self._store, self._parallel is None)
+        cached = getattr(self, "_row_sparse_plan", None)
+        if cached is None or any(a is not b for a, b in zip(cached[0], key)):
+            cached = self._row_sparse_plan = (key,) + self._plan_row_sparse_tables()
+        _, candidates, tables = cached
+        for layer in candidates:
+            layer.row_sparse_grads = False
+        for layer, _, _ in tables:
+            layer.row_sparse_grads = True
+        return tables
+
+    def _plan_row_sparse_tables(self):
         def reachable(layers):
             for layer in layers:
                 yield layer
@@ -193,11 +206,9 @@ class Model(Network):
                 inner = getattr(layer, "layer", None)  # a wrapper's layer
                 if inner is not None and hasattr(inner, "backward"):
                     yield from reachable([inner])
-        for layer in reachable(self.layers):
-            if hasattr(layer, "row_sparse_grads"):
-                layer.row_sparse_grads = False
-        if self._parallel is not None:
-            return []
+        candidates = [layer for layer in reachable(self.layers) if hasattr(layer, "row_sparse_grads")]
+        if not candidates or self._parallel is not None:
+            return candidates, []
         calls = {}
         for step in self._steps:
             calls[id(step.layer)] = calls.get(id(step.layer), 0) + 1
@@ -208,9 +219,8 @@ class Model(Network):
             w = getattr(layer, "row_sparse_weight", None)
             if w is None or calls[id(layer)] != 1 or id(w) not in offsets or w.regularizer is not None:
                 continue
-            layer.row_sparse_grads = True
             tables.append((layer, w, offsets[id(w)]))
-        return tables
+        return candidates, tables
 
     def _data_parallel(self):
         """The data-parallel hooks of a seqnet.distribute.DistributedOptimizer running in
