@@ -419,3 +419,30 @@ def test_a_call_with_var_keywords_accepts_any_call_argument():
     x = Input((2,))
     model = Model(x, TakesAnyKeyword()(x, scale=3.0))
     np.testing.assert_array_equal(model.predict(np.ones((1, 2))), [[3.0, 3.0]])
+
+
+# Two compiled models sharing a layer, trained in turn (the GAN pattern: a discriminator
+# trained alone and inside the combined model). Each model's parameter store re-points the
+# shared weights at its own buffers; a model whose store no longer holds them rebuilds it
+# from the current values, so every step moves the one set of weights the layers read.
+def test_models_sharing_a_layer_train_in_turn_on_the_same_weights():
+    from seqnet import layers as L, models, optimizers
+    rng = np.random.RandomState(0)
+    shared = L.Dense(1, input_shape=(3,), kernel_initializer="ones", bias_initializer="zeros")
+    a = models.Sequential([shared])
+    a.compile(optimizers.SGD(lr=0.1), "mse")
+    inp = L.Input((3,))
+    b = models.Model(inp, shared(inp))
+    b.compile(optimizers.SGD(lr=0.05), "mse")
+    w, bias = np.ones((3, 1)), np.zeros(1)  # the float64 reference
+    for step in range(6):
+        model, lr = (a, 0.1) if step % 2 == 0 else (b, 0.05)
+        x = rng.rand(8, 3).astype(np.float32)
+        y = rng.rand(8, 1).astype(np.float32)
+        model.train_on_batch(x, y)
+        d = 2.0 * (x.astype(np.float64) @ w + bias - y) / len(x)  # d mse / d prediction
+        w, bias = w - lr * x.T @ d, bias - lr * d.sum(axis=0)
+        got_w, got_b = shared.get_weights()
+        np.testing.assert_allclose(got_w, w, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got_b, bias, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a.predict(x), b.predict(x), rtol=0, atol=0)

@@ -13,6 +13,7 @@ class ParameterStore:
         self.params = np.empty(total, dtype=np.float32)
         self.grads = np.zeros(total, dtype=np.float32)
         self.segments = []
+        self._views = []
         offset = 0
         for w in self.weights:
             size = w.value.size
@@ -20,9 +21,17 @@ class ParameterStore:
             value[...] = w.value
             w.value = value
             w.grad = self.grads[offset:offset + size].reshape(value.shape)
+            self._views.append((value, w.grad))
             self.segments.append((offset, size))
             offset += size
         self.signature = signature_of(self.weights)
+
+    def holds(self, weights):
+        """Whether these are still this store's weights, each still pointing at its views:
+        another model sharing a layer re-points them at its own store when it trains."""
+        if self.signature != signature_of(weights):
+            return False
+        return all(w.value is value and w.grad is grad for w, (value, grad) in zip(weights, self._views))
 
 
 def signature_of(weights):

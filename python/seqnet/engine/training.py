@@ -16,7 +16,7 @@ from seqnet.engine.batch_sources import ArrayBatches, GeneratorBatches, gather_r
 from seqnet.engine.compile_utils import CompiledLoss, CompiledMetric, element_weights, metric_name
 from seqnet.engine.network import Network
 from seqnet.engine.parallel_training import data_parallel_step
-from seqnet.engine.parameters import ParameterStore, signature_of
+from seqnet.engine.parameters import ParameterStore
 from seqnet.engine import saving_hooks
 
 _NOT_COMPILED = "You must compile your model before training/testing. Use `model.compile(optimizer, loss)`."
@@ -171,7 +171,7 @@ class Model(Network):
         if not self._metrics_ready:
             self._finish_compile()
         weights = self.trainable_weights
-        if self._store is None or self._store.signature != signature_of(weights):
+        if self._store is None or not self._store.holds(weights):
             self._store = ParameterStore(weights)
         self._regularized = [w for w in weights if w.regularizer is not None]
         self._constrained = [w for w in weights if w.constraint is not None]
