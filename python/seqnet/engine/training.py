@@ -391,13 +391,15 @@ class Model(Network):
                 w.regularizer.add_gradient(w.value, w.grad)
         store = self._store
         if store.params.size:
-            tables = []
-            for layer, w, offset in self._sparse_tables:
-                rows = layer.take_grad_rows(w.grad)
-                if rows is not None:
-                    tables.append((offset, w.value.shape[0], w.value.shape[1], rows))
-            kwargs = {"sparse_rows": tables} if tables else {}
-            self.optimizer.apply_gradients_flat(store.params, store.grads, store.segments, **kwargs)
+            if not self._sparse_tables:
+                self.optimizer.apply_gradients_flat(store.params, store.grads, store.segments)
+            else:
+                tables = []
+                for layer, w, offset in self._sparse_tables:
+                    rows = layer.take_grad_rows(w.grad)
+                    if rows is not None:
+                        tables.append((offset, w.value.shape[0], w.value.shape[1], rows))
+                self.optimizer.apply_gradients_flat(store.params, store.grads, store.segments, sparse_rows=tables)
         for w in self._constrained:
             w.value[...] = w.constraint(w.value)
 
