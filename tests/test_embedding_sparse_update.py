@@ -210,3 +210,42 @@ def test_engine_row_update_rejects_bad_rows():
     with pytest.raises(ValueError, match="accumulators"):
         _engine.rmsprop_update_rows(p, g, np.zeros((5, 3), np.float32), np.array([0], np.int64),
                                     np.zeros(1, np.int64), 0.1, 0.9, 1e-7)
+
+
+# ---- the engine's row-sparse Embedding backward --------------------------------------------
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float32])
+def test_engine_row_sparse_backward_matches_a_dense_scatter(dtype):
+    rng = np.random.RandomState(3)
+    vocab, dim = 300, 150  # 150: column blocks of 64 and a ragged last one, threaded
+    grad = np.zeros((vocab, dim), np.float32)
+    rows = np.empty(2 * 700, np.int64)
+    count = 0
+    for step in range(4):
+        idx = rng.randint(0, vocab, size=(2, 700)).astype(dtype)
+        dy = rng.normal(size=(2, 700, dim)).astype(np.float32)
+        # clear: a view of rows_out (what the layer passes); it is read before rows_out is written
+        count = _engine.embedding_backward_rows(idx, dy, grad, rows[:count], rows)
+        ref = np.zeros((vocab, dim), np.float64)
+        np.add.at(ref, idx.astype(np.int64).reshape(-1), dy.reshape(-1, dim).astype(np.float64))
+        np.testing.assert_allclose(grad, ref, rtol=1e-5, atol=1e-5)
+        assert np.array_equal(rows[:count], np.unique(idx.astype(np.int64)))
+        # the same additions, in the same order, as the dense kernel: the same bits
+        dense = np.zeros_like(grad)
+        _engine.embedding_backward(idx, dy, dense)
+        assert np.array_equal(grad, dense)
+
+
+def test_engine_row_sparse_backward_rejects_bad_arguments_and_writes_nothing():
+    grad = np.ones((6, 4), np.float32)
+    dy = np.ones((3, 4), np.float32)
+    rows = np.empty(3, np.int64)
+    with pytest.raises(ValueError, match=r"index 6 at flat position 2 is not an integer in \[0, input_dim=6\)"):
+        _engine.embedding_backward_rows(np.array([0, 1, 6]), dy, grad, np.array([2], np.int64), rows)
+    assert np.all(grad == 1.0)  # nothing cleared, nothing added
+    with pytest.raises(ValueError, match=r"clear must be strictly increasing rows in \[0, 6\), got 1 at position 1"):
+        _engine.embedding_backward_rows(np.array([0, 1, 2]), dy, grad, np.array([3, 1], np.int64), rows)
+    with pytest.raises(ValueError, match=r"rows_out must hold one row per index \(3\), got 2"):
+        _engine.embedding_backward_rows(np.array([0, 1, 2]), dy, grad, rows[:0], np.empty(2, np.int64))
+    with pytest.raises(ValueError, match="rows_out must be a 1-D C-contiguous int64 array"):
+        _engine.embedding_backward_rows(np.array([0, 1, 2]), dy, grad, rows[:0], np.empty(3, np.int32))
+    assert np.all(grad == 1.0)

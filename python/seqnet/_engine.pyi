@@ -562,6 +562,18 @@ def embedding_backward(
     embedding_forward.
     """
 
+def embedding_backward_rows(
+    indices: F32Array,
+    dy: F32Array,
+    dembeddings: F32Array,
+    clear: F32Array,
+    rows_out: F32Array,
+) -> int:
+    """Row-sparse backward: dembeddings[clear] = 0 (clear: strictly increasing int64 rows), then
+    dembeddings[indices[i]] += dy[i] in order; writes the distinct rows of indices, increasing, to
+    rows_out (int64, room for indices.size) and returns their count. clear may be a view of rows_out.
+    """
+
 def embedding_forward(indices: IndexArray, embeddings: F32Array, out: F32Array) -> None:
     """out = embeddings[indices]. indices: int32, int64, or float32 holding exact integers below 2**24;
     ValueError naming the first index outside [0, input_dim).

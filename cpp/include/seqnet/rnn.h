@@ -129,5 +129,18 @@ int64_t embedding_backward(const int64_t* indices, int64_t n, const float* dy, i
                            float* dtable, bool accumulate = false);
 int64_t embedding_backward(const float* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
                            float* dtable, bool accumulate = false);
+// Row-sparse backward, for a table whose gradient is non-zero only in the rows its last
+// backward wrote: zeroes rows clear[0..n_clear) (valid rows), then dtable[indices[i]] += dy[i]
+// for i in order, and writes the distinct rows of `indices`, increasing, to rows_out (room for
+// n) and their count to *n_rows. Returns as embedding_backward (nothing written on a bad index).
+int64_t embedding_backward_rows(const int32_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                                float* dtable, const int64_t* clear, int64_t n_clear, int64_t* rows_out,
+                                int64_t* n_rows);
+int64_t embedding_backward_rows(const int64_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                                float* dtable, const int64_t* clear, int64_t n_clear, int64_t* rows_out,
+                                int64_t* n_rows);
+int64_t embedding_backward_rows(const float* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                                float* dtable, const int64_t* clear, int64_t n_clear, int64_t* rows_out,
+                                int64_t* n_rows);
 
 }  // namespace seqnet

@@ -280,6 +280,16 @@ static void rmsprop_rows(float* p, const float* g, float* a, int64_t dim, const 
 #pragma omp parallel for if (worth_threads(n * dim)) schedule(static)
     for (int64_t i = 0; i < n; ++i) {
         const int64_t off = rows[i] * dim;
+        if (i + 1 < n) {
+            // The rows are scattered over a table larger than the caches: ask for the next
+            // row's lines while this one computes (the hardware cannot guess where it is).
+            const int64_t next = rows[i + 1] * dim;
+            for (int64_t j = 0; j < dim; j += 16) {
+                __builtin_prefetch(p + next + j, 1);
+                __builtin_prefetch(g + next + j, 0);
+                __builtin_prefetch(a + next + j, 1);
+            }
+        }
         float* ar = a + off;
         for (int64_t k = 0; k < skipped[i]; ++k)
 #pragma omp simd

@@ -1,4 +1,5 @@
 // Embedding: a gather of table rows forward, a scatter-add into the table's gradient backward.
+#include <algorithm>
 #include <cstring>
 
 #include "seqnet/rnn.h"
@@ -55,7 +56,55 @@ int64_t scatter_add(const Index* indices, int64_t n, const float* dy, int64_t in
     return -1;
 }
 
+// The row-sparse backward: clear the rows the previous step wrote, add this step's rows,
+// list the rows written (increasing, distinct). Threads split the columns, as above; each
+// prefetches the table rows a few indices ahead (they are scattered over a table larger than
+// the caches, where the hardware prefetchers cannot guess them).
+template <typename Index>
+int64_t scatter_add_rows(const Index* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                         float* dtable, const int64_t* clear, int64_t n_clear, int64_t* rows_out,
+                         int64_t* n_rows) {
+    const int64_t bad = first_bad(indices, n, input_dim);
+    if (bad >= 0) return bad;
+    const int64_t block = 64, ahead = 8;
+#pragma omp parallel for if (n * dim >= (int64_t(1) << 16) && dim >= 2 * block) schedule(static)
+    for (int64_t c0 = 0; c0 < dim; c0 += block) {
+        const int64_t c1 = c0 + block < dim ? c0 + block : dim;
+        for (int64_t i = 0; i < n_clear; ++i) std::memset(dtable + clear[i] * dim + c0, 0, sizeof(float) * (c1 - c0));
+        for (int64_t i = 0; i < n; ++i) {
+            if (i + ahead < n) {
+                const float* next = dtable + static_cast<int64_t>(indices[i + ahead]) * dim + c0;
+                for (int64_t c = 0; c < c1 - c0; c += 16) __builtin_prefetch(next + c, 1);
+            }
+            float* dst = dtable + static_cast<int64_t>(indices[i]) * dim;
+            const float* src = dy + i * dim;
+#pragma omp simd
+            for (int64_t c = c0; c < c1; ++c) dst[c] += src[c];
+        }
+    }
+    for (int64_t i = 0; i < n; ++i) rows_out[i] = static_cast<int64_t>(indices[i]);
+    std::sort(rows_out, rows_out + n);
+    *n_rows = std::unique(rows_out, rows_out + n) - rows_out;
+    return -1;
+}
+
 }  // namespace
+
+int64_t embedding_backward_rows(const int32_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                                float* dtable, const int64_t* clear, int64_t n_clear, int64_t* rows_out,
+                                int64_t* n_rows) {
+    return scatter_add_rows(indices, n, dy, input_dim, dim, dtable, clear, n_clear, rows_out, n_rows);
+}
+int64_t embedding_backward_rows(const int64_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                                float* dtable, const int64_t* clear, int64_t n_clear, int64_t* rows_out,
+                                int64_t* n_rows) {
+    return scatter_add_rows(indices, n, dy, input_dim, dim, dtable, clear, n_clear, rows_out, n_rows);
+}
+int64_t embedding_backward_rows(const float* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                                float* dtable, const int64_t* clear, int64_t n_clear, int64_t* rows_out,
+                                int64_t* n_rows) {
+    return scatter_add_rows(indices, n, dy, input_dim, dim, dtable, clear, n_clear, rows_out, n_rows);
+}
 
 int64_t embedding_forward(const int32_t* indices, int64_t n, const float* table, int64_t input_dim, int64_t dim,
                           float* out) {

@@ -63,16 +63,20 @@ class Embedding(Layer):
         grad = self.embeddings.grad
         if grad is not None:
             address = grad.__array_interface__["data"][0]
-            if self.row_sparse_grads and self._grad_rows is not None and self._grad_address == address:
-                # only the rows the previous backward wrote can be non-zero: clear those, then add
-                grad[self._grad_rows] = 0.0
-                _engine.embedding_backward(self._x, dy, grad, accumulate=True)
-            else:
-                _engine.embedding_backward(self._x, dy, grad)
             if self.row_sparse_grads:
-                self._grad_rows = np.unique(self._x).astype(np.int64)
+                # only the rows the previous backward wrote can be non-zero: the engine clears
+                # those, adds this step's rows and lists them (increasing) in one pass
+                rows = self._workspace("grad_rows", (self._x.size,), np.int64)
+                known = self._grad_rows is not None and self._grad_address == address
+                if not known:
+                    grad.fill(0.0)
+                clear = self._grad_rows if known else rows[:0]
+                count = _engine.embedding_backward_rows(self._x, dy, grad, clear, rows)
+                self._grad_rows = rows[:count]
                 self._grad_address = address
                 self._grad_writes += 1
+            else:
+                _engine.embedding_backward(self._x, dy, grad)
         if not need_dx:
             return None
         dx = self._workspace("dx", self._x.shape)  # indices are not differentiable (float32 zeros)
