@@ -585,7 +585,11 @@ void rows_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int thread
 
 // Column ranges of C as tasks (cols_product).
 void cols_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int threads) {
-    int64_t tasks = task_count(pr, threads);
+    // Every task reads all of A in place. An A larger than L2 (a Dense layer on 9216 or 28224
+    // features) comes from memory again for each task, so it is split only as many ways as
+    // there are threads: measured 13-24% faster on two threads than eight tasks (smaller A
+    // keeps the finer split, which balances cores that run at different speeds).
+    int64_t tasks = pr.m * pr.k * int64_t(sizeof(float)) > cache_sizes().l2 ? threads : task_count(pr, threads);
     const int64_t step = task_step(pr.n, uk.nr, tasks);
     run_tasks(threads, tasks, [&](int64_t t) {
         cols_product(pr, uk, kb, t * step, std::min(pr.n, (t + 1) * step));
