@@ -9,9 +9,12 @@ The C++ app is configured, built and installed under --work (once; later runs re
 sides run 3x3 convolutions with the same algorithm (--conv-algo, the default rule 'auto'). tf-keras
 runs in the peers' interpreter (/work/peers/bin/python, or $SEQNET_PEERS_PYTHON) when it exists,
 in a separate process: TensorFlow is never imported here. Every time is the mean over --repeat
-calls after one warm-up call; ratios are against seqnet's Python predict measured in this run.
+calls after one warm-up call, and Python and C++ run in turn --rounds times per case (the median is
+reported: this machine's speed drifts by tens of percent between runs); ratios are against seqnet's
+Python predict measured in this run. The app is rebuilt whenever the engine's sources change.
 """
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -58,10 +61,29 @@ def models():
     return [("mlp", mlp, (784,), np.float32), ("vgg", vgg, (32, 32, 3), np.float32), ("lstm", lstm, (80,), np.int32)]
 
 
+def source_stamp():
+    """A hash of what the C++ app is built from (the engine, its build files and the app), so a
+    cached build is reused only while they are unchanged: a stale app would time old kernels."""
+    h = hashlib.sha1()
+    tops = [os.path.join(ROOT, "cpp"), os.path.join(ROOT, "examples", "cpp", "predict_h5"),
+            os.path.join(ROOT, "CMakeLists.txt")]
+    for top in tops:
+        walk = [(os.path.dirname(top), [], [os.path.basename(top)])] if os.path.isfile(top) else os.walk(top)
+        for folder, dirs, files in walk:
+            dirs.sort()
+            for f in sorted(files):
+                path = os.path.join(folder, f)
+                h.update(os.path.relpath(path, ROOT).encode())
+                with open(path, "rb") as fh:
+                    h.update(fh.read())
+    return h.hexdigest()
+
+
 def build_app(work):
-    """predict_h5 built against an install of this checkout (reused when present)."""
+    """predict_h5 built against an install of this checkout (reused while the sources are unchanged)."""
     exe = os.path.join(work, "app", "predict_h5")
-    if os.path.exists(exe):
+    stamp_path, stamp = os.path.join(work, "sources.sha1"), source_stamp()
+    if os.path.exists(exe) and os.path.exists(stamp_path) and open(stamp_path).read() == stamp:
         return exe
     build, prefix, app = (os.path.join(work, d) for d in ("build", "prefix", "app"))
     for cmd in (["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release"],
@@ -71,6 +93,8 @@ def build_app(work):
                  "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_PREFIX_PATH={prefix}"],
                 ["cmake", "--build", app]):
         subprocess.run(cmd, check=True, capture_output=True)
+    with open(stamp_path, "w") as fh:
+        fh.write(stamp)
     return exe
 
 
@@ -91,6 +115,9 @@ def time_native(exe, path, x_path, batch, repeat, env):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="Python and C++ timed in turn this many times per case; the medians are reported "
+                             "(the machine's speed drifts between runs)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "seqnet_native_bench"))
     parser.add_argument("--conv-algo", default="auto",
@@ -116,8 +143,11 @@ def main():
                  else rng.standard_normal((batch,) + shape)).astype(dtype)
             x_path = f"{path}.x{batch}.npy"
             np.save(x_path, x)
-            py = time_python(model, x, batch, args.repeat)
-            cpp = time_native(exe, path, x_path, batch, args.repeat, env)
+            pys, cpps = [], []
+            for _ in range(max(1, args.rounds)):
+                pys.append(time_python(model, x, batch, args.repeat))
+                cpps.append(time_native(exe, path, x_path, batch, args.repeat, env))
+            py, cpp = float(np.median(pys)), float(np.median(cpps))
             want = model.predict(x, batch_size=batch)
             same = np.array_equal(np.load(x_path + ".out.npy"), want)
             rows.append([name, batch, py, cpp, None, same])
@@ -130,7 +160,8 @@ def main():
                 row[4] = tf.get(f"{row[0]}/{row[1]}")
         else:
             print(f"tf-keras run failed: {done.stderr[-500:]}", file=sys.stderr)
-    print(f"threads: {seqnet._engine.get_num_threads()}, repeat: {args.repeat}")
+    print(f"threads: {seqnet._engine.get_num_threads()}, repeat: {args.repeat}, rounds: {args.rounds} "
+          "(medians; Python and C++ alternated)")
     print(f"{'model':6} {'batch':>5} {'python ms':>10} {'C++ ms':>9} {'tf-keras ms':>12} {'C++ vs py':>10} "
           f"{'C++ vs tf':>10} {'bit-identical':>14}")
     for name, batch, py, cpp, tf, same in rows:
