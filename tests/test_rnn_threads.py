@@ -95,3 +95,33 @@ def test_lstm_many_threads_bit_identical(restore_threads):
     _engine.set_num_threads(12)
     for a, b in zip(one, _run(c, None, back=False)):
         assert np.array_equal(a, b)
+
+
+# A large layer's products after the backward recurrence (dx, dW, dU, db on sgemm's threads):
+# any thread count gives the bits of one thread, and each product matches float64 from the gate
+# gradients the backward leaves in `gates` (dx = dG W^T, dW = x^T dG, dU = hprev^T dG, db).
+@pytest.mark.parametrize("batch,steps,dim,units", [(16, 40, 136, 128), (6, 30, 200, 160)])
+def test_lstm_backward_product_tasks(batch, steps, dim, units, restore_threads):
+    c = make_case("lstm", batch=batch, steps=steps, dim=dim, n=units, seed=11, scale=0.3, dropout=False)
+    rng = np.random.RandomState(5)
+    dhs = rng.normal(size=(batch, steps, units)).astype(np.float32)
+    runs = []
+    for threads in (1, 2, 3):
+        _engine.set_num_threads(threads)
+        f = engine_forward("lstm", c, None)
+        g = dict(x=np.empty_like(c["x"]), w=np.empty_like(c["w"]), u=np.empty_like(c["u"]), b=np.empty_like(c["b"]))
+        _engine.rnn_backward(_engine.RnnCell.LSTM, c["x"], c["w"], c["u"], c["h0"], c["c0"], None, None, f["gates"],
+                             f["hs"], f["aux"], dhs, None, None, g["x"], g["w"], g["u"], g["b"], None, None,
+                             f["scratch"], A.tanh, A.hard_sigmoid, False)
+        runs.append((f, g))
+    for f, g in runs[1:]:
+        for name in g:
+            assert np.array_equal(g[name], runs[0][1][name]), name
+    f, g = runs[0]
+    dg = f["gates"].astype(np.float64).reshape(batch * steps, 4 * units)
+    x = c["x"].astype(np.float64).reshape(batch * steps, dim)
+    hprev = np.concatenate([c["h0"][:, None], f["hs"][:, :-1]], axis=1).astype(np.float64).reshape(-1, units)
+    np.testing.assert_allclose(g["x"].reshape(-1, dim), dg @ c["w"].astype(np.float64).T, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(g["w"], x.T @ dg, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(g["u"], hprev.T @ dg, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(g["b"], dg.sum(axis=0), rtol=1e-4, atol=1e-4)
