@@ -34,12 +34,19 @@ compare, e.g.:
     python bench/bench_conv.py                               # seqnet
     /work/peers/bin/python bench/bench_conv.py --only torch,tf_keras
     python bench/bench_conv.py --json a.json; ... --compare a.json b.json
+
+or let it run the peers' interpreter itself, each framework in a fresh process, in turn, pooling
+the epochs of every round (this machine's speed drifts by tens of percent within minutes; tf-keras'
+own epochs vary 2x):
+
+    python bench/bench_conv.py --models mnist_cnn --only seqnet,tf_keras --rounds 3
 """
 import argparse
 import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 
@@ -247,6 +254,18 @@ def table(results):
                     print(f"{other}/seqnet = {rows[other]['median_ms'] / base:.2f} (above 1: seqnet is faster)")
 
 
+def run_worker(python, name, model, args):
+    """(result, None) of one framework on one model in a fresh process, or (None, why)."""
+    cmd = [python, os.path.abspath(__file__), "--worker", name, "--models", model, "--epochs", str(args.epochs),
+           "--repeats", str(args.repeats)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return None, (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    res = json.loads(lines[-1])
+    return (None, res["skip"]) if "skip" in res else (res, None)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default="vgg,conv1d")
@@ -255,7 +274,25 @@ def main(argv=None):
     ap.add_argument("--only", default="seqnet,torch,tf_keras")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--compare", nargs="+", help="only print the merged table of these --json files")
+    ap.add_argument("--rounds", type=int, default=0,
+                    help="run each framework in a fresh process, in turn, this many times, pooling the epochs "
+                         "(seqnet with this Python, the peers with --peers-python): on a machine whose speed "
+                         "drifts every framework then sees the same spells; 0 (default): all in this process")
+    ap.add_argument("--peers-python", default="/work/peers/bin/python")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:  # one framework on one model, for --rounds: prints its result as JSON
+        x, y, labels = make_data(args.models)
+        fn = dict(FRAMEWORKS)[args.worker]
+        try:
+            version, (per_epoch, loss) = fn(args.models, x, y, labels, args.epochs, args.repeats)
+        except Skip as e:
+            print(json.dumps(dict(skip=str(e))))
+            return 0
+        print(json.dumps(dict(version=version, runs_ms=[1000.0 * t for t in per_epoch], final_loss=loss)))
+        return 0
+    if args.rounds < 0 or args.repeats < 1 or args.epochs < 1:
+        ap.error("--rounds must be >= 0, --repeats and --epochs >= 1")
     if args.compare:
         merged = {}
         for path in args.compare:
@@ -268,6 +305,29 @@ def main(argv=None):
     print(f"{args.epochs} epochs x {args.repeats} repeats (+1 warm-up epoch); python {platform.python_version()} "
           f"on {platform.machine()}, {os.cpu_count()} CPUs")
     results = {}
+    if args.rounds:
+        for model in [m.strip() for m in args.models.split(",") if m.strip()]:
+            rows, skipped = results.setdefault(model, {}), set()
+            for _ in range(args.rounds):
+                for name, _fn in FRAMEWORKS:
+                    if name not in wanted or name in skipped:
+                        continue
+                    python = sys.executable if name == "seqnet" or not os.path.exists(args.peers_python) \
+                        else args.peers_python
+                    res, err = run_worker(python, name, model, args)
+                    if res is None:
+                        print(f"skip {name:8s} {err}")
+                        skipped.add(name)
+                        continue
+                    ms = rows.get(name, {}).get("runs_ms", []) + res["runs_ms"]  # every round's epochs
+                    rows[name] = dict(version=res["version"], median_ms=statistics.median(ms), min_ms=min(ms),
+                                      max_ms=max(ms), runs_ms=ms, final_loss=res["final_loss"])
+                    print(f"done {model:6s} {name:8s} {res['version']}: {statistics.median(res['runs_ms']):.1f} ms/epoch")
+        table(results)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=2)
+        return 0
     for model in [m.strip() for m in args.models.split(",") if m.strip()]:
         x, y, labels = make_data(model)
         rows = results.setdefault(model, {})
