@@ -120,6 +120,35 @@ def test_every_pass_matches_float64(case, algo, algo_setting):
     np.testing.assert_allclose(db, p.dy.astype(np.float64).sum(axis=(0, 1, 2)), rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.parametrize("isa", ["generic", "avx2", "avx512"])
+@pytest.mark.parametrize("algo", ["winograd2", "winograd4"])
+def test_output_on_a_cache_line_boundary_streams_the_same_bits(algo, isa, algo_setting, restore_isa):
+    """An output buffer starting on a 64-byte boundary (as the layers' workspaces do) takes the
+    streaming stores of the output transform; one 16 bytes past it, the plain ones (NumPy's own
+    alignment here): the same bits either way, forward and input gradient, with a bias and relu."""
+    from seqnet.engine.memory import aligned_empty
+    if E.set_isa(isa) != isa:
+        pytest.skip(f"this CPU cannot run the {isa} kernels")
+    E.set_conv_algo(algo)
+    p = Problem(3, 17, 18, 16, 48, 1, seed=4)
+    runs = []
+    for offset in (0, 4):  # floats past a 64-byte boundary
+        raw = aligned_empty(p.dy.size + 16)
+        y = raw[offset:offset + p.dy.size].reshape(p.dy.shape)
+        E.conv_forward(p.x, p.k, p.b, None, y, p.col, (1, 1), (1, 1), (p.pad, p.pad), E.Activation.relu)
+        assert (y.ctypes.data % 64 == 0) == (offset == 0)
+        raw_dx = aligned_empty(p.x.size + 16)
+        dx = raw_dx[offset:offset + p.x.size].reshape(p.x.shape)
+        dk, db = np.empty_like(p.k), np.empty_like(p.b)
+        E.conv_backward(p.x, p.k, None, y, p.dy.copy(), dx, dk, db, p.col, p.partials, (1, 1), (1, 1),
+                        (p.pad, p.pad), E.Activation.relu, False)
+        runs.append((y.copy(), dx.copy(), dk, db))
+    for a, b in zip(*runs):
+        assert np.array_equal(a, b)
+    ref = np.maximum(conv_ref(p.x.astype(np.float64), p.k.astype(np.float64), p.pad, p.oh, p.ow) + p.b, 0.0)
+    np.testing.assert_allclose(runs[0][0], ref, rtol=1e-4, atol=1e-4)
+
+
 def test_winograd_differs_from_im2col_only_by_rounding(algo_setting):
     """The forced setting really switches the algorithm (the results differ in the last bits) and
     the last two differ from im2col by no more than their tolerance."""

@@ -1,5 +1,8 @@
 // Winograd transforms built for the avx512 instruction set; see winograd_kernels.inl.
 #include <cstdint>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>  // the streaming stores of winograd_kernels.inl
+#endif
 
 #include "winograd_kernels.h"
 

@@ -8,6 +8,7 @@ import numpy as np
 from seqnet import initializers
 from seqnet.engine import backend_call
 from seqnet.engine.keras_tensor import KerasTensor, Node, SymbolicMask, is_symbolic
+from seqnet.engine.memory import aligned_empty
 from seqnet.engine.weight import Weight
 from seqnet.random_state import new_key
 
@@ -205,7 +206,7 @@ class Layer:
         largest batch seen, so the last, smaller batch of an epoch allocates nothing."""
         buf = self._workspaces.get(key)
         if buf is None or buf.shape[1:] != tuple(shape[1:]) or buf.shape[0] < shape[0] or buf.dtype != dtype:
-            buf = np.empty(shape, dtype=dtype)
+            buf = aligned_empty(shape, dtype)
             self._workspaces[key] = buf
         return buf if buf.shape[0] == shape[0] else buf[:shape[0]]
 
