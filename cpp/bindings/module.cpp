@@ -33,6 +33,12 @@ PYBIND11_MODULE(_engine, m) {
             throw py::value_error("set_isa: unknown instruction set code " + std::to_string(code));
         return std::string(seqnet::isa_name(seqnet::set_isa(isa)));
     }, py::arg("name"));
+    m.def("cache_sizes", [] {
+        const seqnet::CacheSizes& c = seqnet::cache_sizes();
+        py::dict d;
+        d["l1d"] = c.l1d, d["l2"] = c.l2, d["l3"] = c.l3;
+        return d;
+    }, "The data cache sizes in bytes (per core for l1d and l2) that the kernels block for.");
     seqnet::bind_gemm(m);
     seqnet::bind_nn(m);
     seqnet::bind_conv(m);

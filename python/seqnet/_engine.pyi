@@ -297,6 +297,9 @@ def batchnorm_forward_training(
 def batchnorm_workspace_size(shape: collections.abc.Sequence, axis: int) -> int:
     """Floats of workspace the batchnorm_* kernels need for an input of `shape` normalised along `axis`."""
 
+def cache_sizes() -> dict:
+    """The data cache sizes in bytes (per core for l1d and l2) that the kernels block for."""
+
 def clear_conv_algo_choices() -> None:
     """Forgets the measured choices (they are measured again)."""
 

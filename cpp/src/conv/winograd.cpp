@@ -104,6 +104,12 @@ void for_each_output_segment(const ConvShape& s, int m, int64_t t0, int64_t nt, 
     }
 }
 
+// Whether an output of `floats` floats, written once, is large enough to write with streaming
+// stores, which bypass the caches: more than twice L2 (a plain store first reads each line it
+// fills; a smaller output the layer reading it next finds in cache). The direct path's output (a
+// first layer's) measured slower streamed: the next layer then read it from memory.
+bool stream_output(int64_t floats) { return floats * int64_t(sizeof(float)) > 2 * cache_sizes().l2; }
+
 int threads_for(int64_t blocks) {
     if (omp_in_parallel()) return 1;
     return int(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), blocks)));
@@ -127,6 +133,10 @@ void winograd_forward(const ConvShape& s, int m, const float* x, const float* w,
     std::fill(zero, zero + zfloats, 0.0f);
     wk.weight_transform[mi](w, C, F, u, ldf);
     const bool relu = act == Activation::Relu, other = !relu && act != Activation::Linear;
+    // An output that no cache level of ours holds is written with streaming stores (see
+    // wg_stream); a smaller one stays in cache for the layer that reads it next. Not with an
+    // activation applied in a second pass, which reads the output back.
+    const bool stream = !other && stream_output(s.n * s.oh * s.ow * F);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float* v = zero + zfloats + omp_get_thread_num() * per;
@@ -138,7 +148,7 @@ void winograd_forward(const ConvShape& s, int m, const float* x, const float* w,
             wk.input_tiles[mi](s, x, t0, nt, v, T * C, zero);
             for (int k = 0; k < tl.a2; ++k)
                 tile_gemm(uk, nt, ldf, C, v + k * T * C, C, 1, u + k * C * ldf, ldf, mb + k * T * ldf, ldf, 0.0f);
-            wk.output_tiles[mi](s, mb, T * ldf, ldf, t0, nt, b, relu, out, dummy);
+            wk.output_tiles[mi](s, mb, T * ldf, ldf, t0, nt, b, relu, out, dummy, stream);
             if (other)
                 for_each_output_segment(s, m, t0, nt, [&](int64_t off, int64_t pixels) {
                     activation_forward(act, out + off, out + off, pixels, F);

@@ -19,8 +19,9 @@ struct WinogradKernels {
                            const float* zero);
     // out (n, oh, ow, f) of tiles [t0, t0+nt) = Aᵀ M A + bias (may be null), then relu when asked;
     // M (k, tile, f) has row length ldm. Outputs past oh/ow go to `dummy` (ldm floats, scratch).
+    // stream: write the whole aligned vectors of out with stores that bypass the caches.
     void (*output_tiles[2])(const ConvShape& s, const float* mb, int64_t mstride, int64_t ldm, int64_t t0,
-                            int64_t nt, const float* bias, bool relu, float* out, float* dummy);
+                            int64_t nt, const float* bias, bool relu, float* out, float* dummy, bool stream);
     // q (k, tile, f) = (A dz Aᵀ)[k] (row length ldq, columns f..ldq zero) for tiles [t0, t0+nt) of
     // dz (n, oh, ow, f); db (optional) += dz's pixels in tile order. `zero` holds s.f zeros.
     void (*grad_tiles[2])(const ConvShape& s, const float* dz, int64_t t0, int64_t nt, float* q, int64_t qstride,

@@ -26,8 +26,8 @@ static inline void wg_store(float* p, const V& v) {
     __builtin_memcpy(p, &v, sizeof v);
 }
 
-// A store that bypasses the caches (x86, a whole aligned vector): for the output image, written
-// once and far larger than L2. A plain store first reads each line it fills (the read for
+// A store that bypasses the caches (x86, a whole aligned vector): for an output image written
+// once and far larger than L2 (winograd.cpp decides). A plain store first reads each line it fills (the read for
 // ownership), and those reads, a few in flight at a time, held the output transform to about
 // 6 GB/s here; streamed, mnist_cnn's second layer took 2.1 ms instead of 3.5 ms for it (one
 // thread), and the layer reading the output next (pooling) measured no slower. The layers'
@@ -205,7 +205,7 @@ static void input_tiles(const ConvShape& s, const float* x, int64_t t0, int64_t 
 
 template <int M, class V>
 static inline void output_tile(const float* mb, int64_t stride, const float* bias, bool relu, float* const* p,
-                               int64_t f) {
+                               int64_t f, bool stream) {
     constexpr int A = M + 2;
     V t[M][A];
     for (int j = 0; j < A; ++j) {
@@ -223,14 +223,14 @@ static inline void output_tile(const float* mb, int64_t stride, const float* bia
             V r = o[j] + b;
             // As the relu kernel: x <= 0 ? 0 : x keeps NaN.
             if (relu) r = r <= zero ? zero : r;
-            if (!wg_stream(p[i * M + j] + f, r)) wg_store<V>(p[i * M + j] + f, r);
+            if (!stream || !wg_stream(p[i * M + j] + f, r)) wg_store<V>(p[i * M + j] + f, r);
         }
     }
 }
 
 template <int M>
 static void output_tiles(const ConvShape& s, const float* mb, int64_t mstride, int64_t ldm, int64_t t0, int64_t nt,
-                         const float* bias, bool relu, float* out, float* dummy) {
+                         const float* bias, bool relu, float* out, float* dummy, bool stream) {
     const int64_t F = s.f;
     float* p[M * M];
     for (int64_t t = 0; t < nt; ++t) {
@@ -242,11 +242,12 @@ static void output_tiles(const ConvShape& s, const float* mb, int64_t mstride, i
             }
         const float* src = mb + t * ldm;
         int64_t f = 0;
-        for (; f + SEQNET_WG_VL <= F; f += SEQNET_WG_VL) output_tile<M, wg_vec>(src + f, mstride, bias, relu, p, f);
-        for (; f < F; ++f) output_tile<M, float>(src + f, mstride, bias, relu, p, f);
+        for (; f + SEQNET_WG_VL <= F; f += SEQNET_WG_VL)
+            output_tile<M, wg_vec>(src + f, mstride, bias, relu, p, f, stream);
+        for (; f < F; ++f) output_tile<M, float>(src + f, mstride, bias, relu, p, f, false);
     }
 #if defined(__x86_64__) || defined(__i386__)
-    _mm_sfence();  // the streamed stores, ordered before whatever reads the output next
+    if (stream) _mm_sfence();  // the streamed stores, ordered before whatever reads the output next
 #endif
 }
 
