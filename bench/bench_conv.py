@@ -254,6 +254,46 @@ def table(results):
                     print(f"{other}/seqnet = {rows[other]['median_ms'] / base:.2f} (above 1: seqnet is faster)")
 
 
+def record(rows, model, name, version, ms, loss, new_ms):
+    """rows[name] = the statistics of the epochs `ms` (milliseconds); prints this run's median."""
+    rows[name] = dict(version=version, median_ms=statistics.median(ms), min_ms=min(ms), max_ms=max(ms),
+                      runs_ms=ms, final_loss=loss)
+    print(f"done {model:6s} {name:8s} {version}: {statistics.median(new_ms):.1f} ms/epoch")
+
+
+def run_here(model, rows, wanted, args):
+    """Every wanted framework importable here, in this process, one after the other."""
+    x, y, labels = make_data(model)
+    for name, fn in FRAMEWORKS:
+        if name not in wanted:
+            continue
+        try:
+            version, (per_epoch, loss) = fn(model, x, y, labels, args.epochs, args.repeats)
+        except Skip as e:
+            print(f"skip {name:8s} {e}")
+            continue
+        ms = [1000.0 * t for t in per_epoch]
+        record(rows, model, name, version, ms, loss, ms)
+
+
+def run_in_turn(model, rows, wanted, args):
+    """--rounds: each framework in a fresh process (seqnet with this Python, the peers with
+    --peers-python), in turn, args.rounds times, the epochs of every round pooled."""
+    skipped = set()
+    for _ in range(args.rounds):
+        for name, _fn in FRAMEWORKS:
+            if name not in wanted or name in skipped:
+                continue
+            python = sys.executable if name == "seqnet" or not os.path.exists(args.peers_python) else args.peers_python
+            res, err = run_worker(python, name, model, args)
+            if res is None:
+                print(f"skip {name:8s} {err}")
+                skipped.add(name)
+                continue
+            ms = rows.get(name, {}).get("runs_ms", []) + res["runs_ms"]
+            record(rows, model, name, res["version"], ms, res["final_loss"], res["runs_ms"])
+
+
 def run_worker(python, name, model, args):
     """(result, None) of one framework on one model in a fresh process, or (None, why)."""
     cmd = [python, os.path.abspath(__file__), "--worker", name, "--models", model, "--epochs", str(args.epochs),
@@ -305,44 +345,12 @@ def main(argv=None):
     print(f"{args.epochs} epochs x {args.repeats} repeats (+1 warm-up epoch); python {platform.python_version()} "
           f"on {platform.machine()}, {os.cpu_count()} CPUs")
     results = {}
-    if args.rounds:
-        for model in [m.strip() for m in args.models.split(",") if m.strip()]:
-            rows, skipped = results.setdefault(model, {}), set()
-            for _ in range(args.rounds):
-                for name, _fn in FRAMEWORKS:
-                    if name not in wanted or name in skipped:
-                        continue
-                    python = sys.executable if name == "seqnet" or not os.path.exists(args.peers_python) \
-                        else args.peers_python
-                    res, err = run_worker(python, name, model, args)
-                    if res is None:
-                        print(f"skip {name:8s} {err}")
-                        skipped.add(name)
-                        continue
-                    ms = rows.get(name, {}).get("runs_ms", []) + res["runs_ms"]  # every round's epochs
-                    rows[name] = dict(version=res["version"], median_ms=statistics.median(ms), min_ms=min(ms),
-                                      max_ms=max(ms), runs_ms=ms, final_loss=res["final_loss"])
-                    print(f"done {model:6s} {name:8s} {res['version']}: {statistics.median(res['runs_ms']):.1f} ms/epoch")
-        table(results)
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(results, f, indent=2)
-        return 0
     for model in [m.strip() for m in args.models.split(",") if m.strip()]:
-        x, y, labels = make_data(model)
         rows = results.setdefault(model, {})
-        for name, fn in FRAMEWORKS:
-            if name not in wanted:
-                continue
-            try:
-                version, (per_epoch, loss) = fn(model, x, y, labels, args.epochs, args.repeats)
-            except Skip as e:
-                print(f"skip {name:8s} {e}")
-                continue
-            ms = [1000.0 * t for t in per_epoch]
-            rows[name] = dict(version=version, median_ms=statistics.median(ms), min_ms=min(ms), max_ms=max(ms),
-                              runs_ms=ms, final_loss=loss)
-            print(f"done {model:6s} {name:8s} {version}: {statistics.median(ms):.1f} ms/epoch")
+        if args.rounds:
+            run_in_turn(model, rows, wanted, args)
+        else:
+            run_here(model, rows, wanted, args)
     table(results)
     if args.json:
         with open(args.json, "w") as f:
