@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "nn/philox.h"
 #include "random_kernels.h"
@@ -27,32 +28,49 @@ static void philox_blocks(uint64_t first, int64_t count, uint64_t stream, uint64
     const __m256i key0 = _mm256_set1_epi32(int32_t(uint32_t(key))), key1 = _mm256_set1_epi32(int32_t(uint32_t(key >> 32)));
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i sign = _mm256_set1_epi32(int32_t(0x80000000u));
-    int64_t b = 0;
-    for (; b + 8 <= count; b += 8) {
-        const uint64_t pos = first + static_cast<uint64_t>(b);
-        // Low words pos + lane; the high word carries where the low one wrapped (an unsigned
-        // compare as a signed one on sign-flipped values; the mask is -1 there, so subtract it).
-        const __m256i base_lo = _mm256_set1_epi32(int32_t(uint32_t(pos)));
-        __m256i c0 = _mm256_add_epi32(base_lo, lane);
-        const __m256i wrapped = _mm256_cmpgt_epi32(_mm256_xor_si256(base_lo, sign), _mm256_xor_si256(c0, sign));
-        __m256i c1 = _mm256_sub_epi32(_mm256_set1_epi32(int32_t(uint32_t(pos >> 32))), wrapped);
-        __m256i c2 = s0, c3 = s1, k0 = key0, k1 = key1;
+    // B groups of 8 blocks at once, as the avx512 kernel does (a round's chain of dependent
+    // operations leaves the vector units idle with one group). Every block gets the same words.
+    auto groups = [&](auto B_, int64_t b) {
+        constexpr int B = decltype(B_)::value;
+        __m256i c0[B], c1[B], c2[B], c3[B];
+#pragma GCC unroll 4
+        for (int h = 0; h < B; ++h) {
+            const uint64_t pos = first + static_cast<uint64_t>(b + 8 * h);
+            // Low words pos + lane; the high word carries where the low one wrapped (an unsigned
+            // compare as a signed one on sign-flipped values; the mask is -1 there, so subtract it).
+            const __m256i base_lo = _mm256_set1_epi32(int32_t(uint32_t(pos)));
+            c0[h] = _mm256_add_epi32(base_lo, lane);
+            const __m256i wrapped =
+                _mm256_cmpgt_epi32(_mm256_xor_si256(base_lo, sign), _mm256_xor_si256(c0[h], sign));
+            c1[h] = _mm256_sub_epi32(_mm256_set1_epi32(int32_t(uint32_t(pos >> 32))), wrapped);
+            c2[h] = s0, c3[h] = s1;
+        }
+        __m256i k0 = key0, k1 = key1;
         for (int round = 0; round < 10; ++round) {
-            __m256i hi0, lo0, hi1, lo1;
-            mul_hilo(c0, m0, &hi0, &lo0);
-            mul_hilo(c2, m1, &hi1, &lo1);
-            c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), k0);
-            c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), k1);
-            c1 = lo1;
-            c3 = lo0;
+#pragma GCC unroll 4
+            for (int h = 0; h < B; ++h) {
+                __m256i hi0, lo0, hi1, lo1;
+                mul_hilo(c0[h], m0, &hi0, &lo0);
+                mul_hilo(c2[h], m1, &hi1, &lo1);
+                c0[h] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[h]), k0);
+                c2[h] = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[h]), k1);
+                c1[h] = lo1;
+                c3[h] = lo0;
+            }
             k0 = _mm256_add_epi32(k0, w0);
             k1 = _mm256_add_epi32(k1, w1);
         }
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + b), c0);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + stride + b), c1);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + 2 * stride + b), c2);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + 3 * stride + b), c3);
-    }
+#pragma GCC unroll 4
+        for (int h = 0; h < B; ++h) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + b + 8 * h), c0[h]);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + stride + b + 8 * h), c1[h]);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + 2 * stride + b + 8 * h), c2[h]);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + 3 * stride + b + 8 * h), c3[h]);
+        }
+    };
+    int64_t b = 0;
+    for (; b + 16 <= count; b += 16) groups(std::integral_constant<int, 2>(), b);
+    for (; b + 8 <= count; b += 8) groups(std::integral_constant<int, 1>(), b);
     philox::blocks_to_words(first, b, count, stream, key, words, stride);
 }
 
