@@ -26,14 +26,14 @@ static inline void wg_store(float* p, const V& v) {
     __builtin_memcpy(p, &v, sizeof v);
 }
 
-// A store that bypasses the caches (x86, a whole aligned vector): for an output image written
-// once and far larger than L2 (winograd.cpp decides). A plain store first reads each line it fills (the read for
-// ownership), and those reads, a few in flight at a time, held the output transform to about
-// 6 GB/s here; streamed, mnist_cnn's second layer took 2.1 ms instead of 3.5 ms for it (one
-// thread), and the layer reading the output next (pooling) measured no slower. The layers'
-// workspaces start on a cache line (engine/memory.py) so that it applies; an output that does
-// not (NumPy's own arrays: 16 bytes past one) is stored as before. Same bits either way.
-// Returns false when it cannot stream (the caller stores normally).
+// A store that bypasses the caches (x86, a whole aligned vector), for an output image written
+// once and far larger than L2 (winograd.cpp decides). A plain store first reads each line it
+// fills (the read for ownership), and those reads, a few in flight at a time, held the output
+// transform to about 6 GB/s here; streamed, mnist_cnn's second layer took 2.1 ms instead of
+// 3.5 ms for it (one thread), and the layer reading the output next (pooling) measured no
+// slower. The layers' workspaces start on a cache line (engine/memory.py) so that it applies;
+// an output that does not (NumPy's own arrays: 16 bytes past one) is stored as before. Same
+// bits either way. Returns false when it cannot stream (the caller stores normally).
 static inline bool wg_stream(float* p, const wg_vec& v) {
     if ((reinterpret_cast<uintptr_t>(p) & (sizeof(wg_vec) - 1)) != 0) return false;
 #if defined(__x86_64__) || defined(__i386__)
