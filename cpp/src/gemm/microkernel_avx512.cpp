@@ -16,6 +16,7 @@ namespace {
 // of k: 28 FMAs against 2 loads and 14 broadcasts, so the FMA pipes, not the loads, bound it.
 constexpr int kMR = 14;
 constexpr int kNV = 2;  // zmm vectors per row: NR = 32
+constexpr int kWideRows = 9;  // tiles of at most this many rows also come 48 columns wide
 
 // acc += A B over k steps. kPackedA: A's MR values of a step are adjacent (a packed panel,
 // or transposed A in place), so the broadcasts use constant offsets; otherwise A is
@@ -85,11 +86,14 @@ template <int R>
 void add_variants(MicroKernel& mk) {
     mk.variant[R - 1][0] = &kernel<R, 1>;
     mk.variant[R - 1][1] = &kernel<R, 2>;
+    // Wider tiles for few rows (27 accumulators at 9 rows): the per-step products of a
+    // recurrence (gemm::panel_update), which sgemm's own paths do not ask for.
+    if constexpr (R <= kWideRows) mk.variant[R - 1][2] = &kernel<R, 3>;
     if constexpr (R > 1) add_variants<R - 1>(mk);
 }
 
 MicroKernel make_kernel() {
-    MicroKernel mk{"avx512 14x32", kMR, 16 * kNV, 16, true, {}};
+    MicroKernel mk{"avx512 14x32", kMR, 16 * kNV, 16, true, {}, kWideRows};
     add_variants<kMR>(mk);
     return mk;
 }
