@@ -33,6 +33,8 @@ EDGE_SHAPES = [
     (3000, 65, 40, True, True),
     # a batch of rows with large weights (the in-place-A column path), A and/or B transposed
     (100, 1100, 601, True, False), (100, 1100, 601, True, True), (150, 700, 1001, False, False),
+    # a weight gradient over a long K (an LSTM's dW over batch x steps rows): packed, one task a thread
+    (256, 2600, 600, True, False),
 ]
 
 ALL = MODEL_SHAPES + EDGE_SHAPES
