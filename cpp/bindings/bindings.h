@@ -49,6 +49,16 @@ inline void same_shape(const py::array& like, const py::array& a, const std::str
     if (!ok) fail(what + ": expected shape " + shape_str(like) + ", got " + shape_str(a));
 }
 
+// Row numbers of a table (int64): each in [0, limit) and greater than the one before, else
+// ValueError "<prefix> in [0, limit), got <row> at position <i>".
+using Int64Array = py::array_t<int64_t, py::array::c_style>;
+inline void check_increasing_rows(const int64_t* rows, int64_t n, int64_t limit, const std::string& prefix) {
+    for (int64_t i = 0; i < n; ++i)
+        if (rows[i] < 0 || rows[i] >= limit || (i > 0 && rows[i] <= rows[i - 1]))
+            fail(prefix + " in [0, " + std::to_string(limit) + "), got " + std::to_string(rows[i]) + " at position " +
+                 std::to_string(i));
+}
+
 // enums.cpp: an enum received from Python (which may have been a plain int) checked to
 // be one of the members, else ValueError ("unknown activation code 13").
 Activation valid_activation(Activation act);

@@ -208,22 +208,16 @@ void rmsprop(const py::handle& p_obj, const py::handle& g_obj, const py::handle&
     rmsprop_update(pp, gp, ap, momp, mgp, p.size(), lr, rho, momentum, epsilon);
 }
 
-using Int64Array = py::array_t<int64_t, py::array::c_style>;
-
 // rows and skipped (int64, one per row): rows strictly increasing in [0, table_rows),
 // skipped >= 0. Returns their length.
 int64_t checked_rows(const Int64Array& rows, const Int64Array& skipped, int64_t table_rows, const std::string& fn) {
     if (rows.ndim() != 1 || skipped.ndim() != 1 || rows.size() != skipped.size())
         fail(fn + ": rows and skipped must be 1-D and of one length, got " + shape_str(rows) + " and " +
              shape_str(skipped));
-    const int64_t n = rows.size();
-    const int64_t *r = rows.data(), *k = skipped.data();
-    for (int64_t i = 0; i < n; ++i) {
-        if (r[i] < 0 || r[i] >= table_rows || (i > 0 && r[i] <= r[i - 1]))
-            fail(fn + ": rows must be strictly increasing in [0, " + std::to_string(table_rows) + "), got " +
-                 std::to_string(r[i]) + " at position " + std::to_string(i));
+    const int64_t n = rows.size(), *k = skipped.data();
+    check_increasing_rows(rows.data(), n, table_rows, fn + ": rows must be strictly increasing");
+    for (int64_t i = 0; i < n; ++i)
         if (k[i] < 0) fail(fn + ": skipped must be >= 0, got " + std::to_string(k[i]) + " at position " + std::to_string(i));
-    }
     return n;
 }
 

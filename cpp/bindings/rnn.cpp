@@ -277,22 +277,36 @@ void embedding_fwd(const py::handle& idx_obj, const py::handle& table_obj, const
     if (bad >= 0) bad_index("Embedding", idx, bad, input_dim);
 }
 
-void embedding_bwd(const py::handle& idx_obj, const py::handle& dy_obj, const py::handle& dtable_obj, bool accumulate) {
-    const Indices idx = index_array(idx_obj, "embedding_backward: indices");
-    FArray dtable = checked(dtable_obj, "embedding_backward: dembeddings", 2);
-    if (!dtable.writeable()) fail("embedding_backward: dembeddings is read-only");
+// The arguments both Embedding backward bindings take, checked: indices, dy (indices' shape
+// + (dim,)), and the writable table gradient (input_dim, dim).
+struct TableGradArgs {
+    Indices idx;
+    const float* dy;
+    float* dtable;
+    int64_t n, input_dim, dim;
+};
+
+TableGradArgs table_grad_args(const py::handle& idx_obj, const py::handle& dy_obj, const py::handle& dtable_obj,
+                              const std::string& fn) {
+    Indices idx = index_array(idx_obj, (fn + ": indices").c_str());
+    FArray dtable = checked(dtable_obj, (fn + ": dembeddings").c_str(), 2);
+    if (!dtable.writeable()) fail(fn + ": dembeddings is read-only");
     const int64_t n = idx.arr.size(), input_dim = dtable.shape(0), dim = dtable.shape(1);
     std::vector<int64_t> dy_dims(idx.arr.shape(), idx.arr.shape() + idx.arr.ndim());
     dy_dims.push_back(dim);
-    const float* dy = expect(dy_obj, "embedding_backward: dy", dy_dims).data();
-    float* dt = dtable.mutable_data();
+    const float* dy = expect(dy_obj, (fn + ": dy").c_str(), dy_dims).data();
+    return {std::move(idx), dy, dtable.mutable_data(), n, input_dim, dim};
+}
+
+void embedding_bwd(const py::handle& idx_obj, const py::handle& dy_obj, const py::handle& dtable_obj) {
+    const TableGradArgs a = table_grad_args(idx_obj, dy_obj, dtable_obj, "embedding_backward");
     int64_t bad;
     {
         py::gil_scoped_release release;
         // The kernel checks every index before writing: nothing outside dtable is reachable.
-        bad = with_indices(idx, [&](auto ip) { return embedding_backward(ip, n, dy, input_dim, dim, dt, accumulate); });
+        bad = with_indices(a.idx, [&](auto ip) { return embedding_backward(ip, a.n, a.dy, a.input_dim, a.dim, a.dtable); });
     }
-    if (bad >= 0) bad_index("embedding_backward", idx, bad, input_dim);
+    if (bad >= 0) bad_index("embedding_backward", a.idx, bad, a.input_dim);
 }
 
 // The row-sparse backward (embedding_backward_rows): returns how many rows it wrote to rows_out.
@@ -300,15 +314,8 @@ void embedding_bwd(const py::handle& idx_obj, const py::handle& dy_obj, const py
 // rows_out is written.
 int64_t embedding_bwd_rows(const py::handle& idx_obj, const py::handle& dy_obj, const py::handle& dtable_obj,
                            const py::handle& clear_obj, const py::handle& rows_obj) {
-    using Int64Array = py::array_t<int64_t, py::array::c_style>;
     const std::string fn = "embedding_backward_rows";
-    const Indices idx = index_array(idx_obj, (fn + ": indices").c_str());
-    FArray dtable = checked(dtable_obj, (fn + ": dembeddings").c_str(), 2);
-    if (!dtable.writeable()) fail(fn + ": dembeddings is read-only");
-    const int64_t n = idx.arr.size(), input_dim = dtable.shape(0), dim = dtable.shape(1);
-    std::vector<int64_t> dy_dims(idx.arr.shape(), idx.arr.shape() + idx.arr.ndim());
-    dy_dims.push_back(dim);
-    const float* dy = expect(dy_obj, (fn + ": dy").c_str(), dy_dims).data();
+    const TableGradArgs a = table_grad_args(idx_obj, dy_obj, dtable_obj, fn);
     auto int64_vector = [&](const py::handle& obj, const char* what) {
         if (!Int64Array::check_(obj) || py::reinterpret_borrow<py::array>(obj).ndim() != 1)
             fail(fn + ": " + what + " must be a 1-D C-contiguous int64 array");
@@ -316,24 +323,20 @@ int64_t embedding_bwd_rows(const py::handle& idx_obj, const py::handle& dy_obj, 
     };
     Int64Array clear = int64_vector(clear_obj, "clear"), rows = int64_vector(rows_obj, "rows_out");
     if (!rows.writeable()) fail(fn + ": rows_out is read-only");
-    if (rows.size() < n)
-        fail(fn + ": rows_out must hold one row per index (" + std::to_string(n) + "), got " +
+    if (rows.size() < a.n)
+        fail(fn + ": rows_out must hold one row per index (" + std::to_string(a.n) + "), got " +
              std::to_string(rows.size()));
     const int64_t n_clear = clear.size(), *cl = clear.data();
-    for (int64_t i = 0; i < n_clear; ++i)
-        if (cl[i] < 0 || cl[i] >= input_dim || (i > 0 && cl[i] <= cl[i - 1]))
-            fail(fn + ": clear must be strictly increasing rows in [0, " + std::to_string(input_dim) + "), got " +
-                 std::to_string(cl[i]) + " at position " + std::to_string(i));
-    float* dt = dtable.mutable_data();
+    check_increasing_rows(cl, n_clear, a.input_dim, fn + ": clear must be strictly increasing rows");
     int64_t* out = rows.mutable_data();
     int64_t bad, written = 0;
     {
         py::gil_scoped_release release;
-        bad = with_indices(idx, [&](auto ip) {
-            return embedding_backward_rows(ip, n, dy, input_dim, dim, dt, cl, n_clear, out, &written);
+        bad = with_indices(a.idx, [&](auto ip) {
+            return embedding_backward_rows(ip, a.n, a.dy, a.input_dim, a.dim, a.dtable, cl, n_clear, out, &written);
         });
     }
-    if (bad >= 0) bad_index(fn.c_str(), idx, bad, input_dim);
+    if (bad >= 0) bad_index(fn.c_str(), a.idx, bad, a.input_dim);
     return written;
 }
 
@@ -376,9 +379,7 @@ void bind_rnn(py::module_& m) {
           "out = embeddings[indices]. indices: int32, int64, or float32 holding exact integers below 2**24; "
           "ValueError naming the first index outside [0, input_dim).");
     m.def("embedding_backward", &embedding_bwd, arg("indices"), arg("dy"), arg("dembeddings"),
-          arg("accumulate") = false,
-          "dembeddings = 0 (unless accumulate), then dembeddings[indices[i]] += dy[i] in order; indices as for "
-          "embedding_forward.");
+          "dembeddings = 0, then dembeddings[indices[i]] += dy[i] in order; indices as for embedding_forward.");
     m.def("embedding_backward_rows", &embedding_bwd_rows, arg("indices"), arg("dy"), arg("dembeddings"),
           arg("clear"), arg("rows_out"),
           "Row-sparse backward: dembeddings[clear] = 0 (clear: strictly increasing int64 rows), then "

@@ -555,15 +555,8 @@ def dropout_forward(
 ) -> None:
     ...
 
-def embedding_backward(
-    indices: IndexArray,
-    dy: F32Array,
-    dembeddings: F32Array,
-    accumulate: bool = False,
-) -> None:
-    """dembeddings = 0 (unless accumulate), then dembeddings[indices[i]] += dy[i] in order; indices as for
-    embedding_forward.
-    """
+def embedding_backward(indices: IndexArray, dy: F32Array, dembeddings: F32Array) -> None:
+    """dembeddings = 0, then dembeddings[indices[i]] += dy[i] in order; indices as for embedding_forward."""
 
 def embedding_backward_rows(
     indices: F32Array,

@@ -114,9 +114,8 @@ void set_rnn_thread_speeds(const std::vector<float>& speeds);
 // Indices are int32, int64, or float32; a float index must be an exact integer below 2^24
 // (float32 cannot tell neighbouring rows apart above that), so large tables need integers.
 // Each returns -1 when every index is valid, else the position of the first bad one (and
-// writes nothing). Forward: out (n, dim) = table[indices]. Backward: dtable = 0 (unless
-// accumulate: the caller has zeroed the rows that need it), then dtable[indices[i]] += dy[i]
-// for i in order.
+// writes nothing). Forward: out (n, dim) = table[indices]. Backward: dtable = 0, then
+// dtable[indices[i]] += dy[i] for i in order.
 int64_t embedding_forward(const int32_t* indices, int64_t n, const float* table, int64_t input_dim,
                           int64_t dim, float* out);
 int64_t embedding_forward(const int64_t* indices, int64_t n, const float* table, int64_t input_dim,
@@ -124,11 +123,11 @@ int64_t embedding_forward(const int64_t* indices, int64_t n, const float* table,
 int64_t embedding_forward(const float* indices, int64_t n, const float* table, int64_t input_dim,
                           int64_t dim, float* out);
 int64_t embedding_backward(const int32_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                           float* dtable, bool accumulate = false);
+                           float* dtable);
 int64_t embedding_backward(const int64_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                           float* dtable, bool accumulate = false);
+                           float* dtable);
 int64_t embedding_backward(const float* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                           float* dtable, bool accumulate = false);
+                           float* dtable);
 // Row-sparse backward, for a table whose gradient is non-zero only in the rows its last
 // backward wrote: zeroes rows clear[0..n_clear) (valid rows), then dtable[indices[i]] += dy[i]
 // for i in order, and writes the distinct rows of `indices`, increasing, to rows_out (room for

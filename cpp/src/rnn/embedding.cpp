@@ -34,38 +34,13 @@ int64_t gather(const Index* indices, int64_t n, const float* table, int64_t inpu
     return -1;
 }
 
+// dtable[clear[i]] = 0 for each i, then dtable[indices[i]] += dy[i] for i in order (indices
+// valid). Threads split the columns only, so the bits never change; each prefetches the table
+// rows a few indices ahead (they are scattered over a table larger than the caches, where the
+// hardware prefetchers cannot guess them).
 template <typename Index>
-int64_t scatter_add(const Index* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim, bool accumulate,
-                    float* dtable) {
-    // Checked first: backward must never write outside dtable, whatever it is given.
-    const int64_t bad = first_bad(indices, n, input_dim);
-    if (bad >= 0) return bad;
-    if (!accumulate) std::memset(dtable, 0, sizeof(float) * input_dim * dim);
-    // Rows are added in index order; threads split the columns only, so the bits never change.
-    const int64_t block = 64;
-#pragma omp parallel for if (n * dim >= (int64_t(1) << 16) && dim >= 2 * block) schedule(static)
-    for (int64_t c0 = 0; c0 < dim; c0 += block) {
-        const int64_t c1 = c0 + block < dim ? c0 + block : dim;
-        for (int64_t i = 0; i < n; ++i) {
-            float* dst = dtable + static_cast<int64_t>(indices[i]) * dim;
-            const float* src = dy + i * dim;
-#pragma omp simd
-            for (int64_t c = c0; c < c1; ++c) dst[c] += src[c];
-        }
-    }
-    return -1;
-}
-
-// The row-sparse backward: clear the rows the previous step wrote, add this step's rows,
-// list the rows written (increasing, distinct). Threads split the columns, as above; each
-// prefetches the table rows a few indices ahead (they are scattered over a table larger than
-// the caches, where the hardware prefetchers cannot guess them).
-template <typename Index>
-int64_t scatter_add_rows(const Index* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                         float* dtable, const int64_t* clear, int64_t n_clear, int64_t* rows_out,
-                         int64_t* n_rows) {
-    const int64_t bad = first_bad(indices, n, input_dim);
-    if (bad >= 0) return bad;
+void add_rows(const Index* indices, int64_t n, const float* dy, int64_t dim, float* dtable, const int64_t* clear,
+              int64_t n_clear) {
     const int64_t block = 64, ahead = 8;
 #pragma omp parallel for if (n * dim >= (int64_t(1) << 16) && dim >= 2 * block) schedule(static)
     for (int64_t c0 = 0; c0 < dim; c0 += block) {
@@ -82,6 +57,27 @@ int64_t scatter_add_rows(const Index* indices, int64_t n, const float* dy, int64
             for (int64_t c = c0; c < c1; ++c) dst[c] += src[c];
         }
     }
+}
+
+template <typename Index>
+int64_t scatter_add(const Index* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim, float* dtable) {
+    // Checked first: backward must never write outside dtable, whatever it is given.
+    const int64_t bad = first_bad(indices, n, input_dim);
+    if (bad >= 0) return bad;
+    std::memset(dtable, 0, sizeof(float) * input_dim * dim);
+    add_rows(indices, n, dy, dim, dtable, nullptr, 0);
+    return -1;
+}
+
+// The row-sparse backward: clear the rows the previous step wrote, add this step's rows,
+// list the rows written (increasing, distinct).
+template <typename Index>
+int64_t scatter_add_rows(const Index* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
+                         float* dtable, const int64_t* clear, int64_t n_clear, int64_t* rows_out,
+                         int64_t* n_rows) {
+    const int64_t bad = first_bad(indices, n, input_dim);
+    if (bad >= 0) return bad;
+    add_rows(indices, n, dy, dim, dtable, clear, n_clear);
     for (int64_t i = 0; i < n; ++i) rows_out[i] = static_cast<int64_t>(indices[i]);
     std::sort(rows_out, rows_out + n);
     *n_rows = std::unique(rows_out, rows_out + n) - rows_out;
@@ -120,16 +116,16 @@ int64_t embedding_forward(const float* indices, int64_t n, const float* table, i
 }
 
 int64_t embedding_backward(const int32_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                           float* dtable, bool accumulate) {
-    return scatter_add(indices, n, dy, input_dim, dim, accumulate, dtable);
+                           float* dtable) {
+    return scatter_add(indices, n, dy, input_dim, dim, dtable);
 }
 int64_t embedding_backward(const int64_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                           float* dtable, bool accumulate) {
-    return scatter_add(indices, n, dy, input_dim, dim, accumulate, dtable);
+                           float* dtable) {
+    return scatter_add(indices, n, dy, input_dim, dim, dtable);
 }
 int64_t embedding_backward(const float* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
-                           float* dtable, bool accumulate) {
-    return scatter_add(indices, n, dy, input_dim, dim, accumulate, dtable);
+                           float* dtable) {
+    return scatter_add(indices, n, dy, input_dim, dim, dtable);
 }
 
 }  // namespace seqnet
