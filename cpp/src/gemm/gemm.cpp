@@ -663,24 +663,14 @@ namespace gemm {
 
 int64_t panel_width(const MicroKernel& uk) { return uk.wide_rows > 0 ? uk.nr + uk.vec : uk.nr; }
 
-void pack_panels(bool trans, const float* b, int64_t ldb, int64_t k, int64_t n, int64_t pw, float* dst) {
-    for (int64_t j0 = 0; j0 < n; j0 += pw) {
-        const int64_t w = std::min(pw, n - j0);
-        float* d = dst + j0 * k;
-        for (int64_t p = 0; p < k; ++p)
-            for (int64_t j = 0; j < w; ++j) d[p * w + j] = trans ? b[(j0 + j) * ldb + p] : b[p * ldb + j0 + j];
-    }
-}
-
 void panel_update(const MicroKernel& uk, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                   const float* panels, float* c, int64_t ldc) {
     const int64_t pw = panel_width(uk), mr = pw > uk.nr ? uk.wide_rows : uk.mr;
     if (m <= 0 || n <= 0 || k <= 0) return;
     for_row_tiles(0, m, mr, [&](int64_t i0, int64_t rows) {
-        for (int64_t j0 = 0; j0 < n; j0 += pw) {
-            const int64_t w = std::min(pw, n - j0);
-            run_tile(uk, k, a + i0 * lda, lda, 1, panels + j0 * k, w, c + i0 * ldc + j0, ldc, rows, w, 1.f, 1.f);
-        }
+        for (int64_t j0 = 0; j0 < n; j0 += pw)
+            run_tile(uk, k, a + i0 * lda, lda, 1, panels + j0 * k, pw, c + i0 * ldc + j0, ldc, rows,
+                     std::min(pw, n - j0), 1.f, 1.f);
     });
 }
 

@@ -55,14 +55,12 @@ const MicroKernel* microkernel_generic();
 const MicroKernel& microkernel_for(Isa isa);
 
 // The per-step products of a recurrence: C (m x n, row stride ldc) += A (m x k, row stride lda)
-// B, on the calling thread, B packed once by pack_panels. Panels are `panel_width(uk)` columns
-// wide (the last one narrower): wider than nr where the kernel has wide few-row tiles, so a row
-// tile of a few batch rows reads B once per step through fewer, longer strips. Each element
-// of C sums its k products in one fma chain from 0 to k - 1, then adds it to C.
+// B, on the calling thread, B packed once by pack_b(..., k, n, panel_width(uk), panels) (k x
+// round_up(n, panel_width) floats). The panels are wider than nr where the kernel has wide
+// few-row tiles, so a row tile of a few batch rows reads B once per step through fewer, longer
+// strips. Each element of C sums its k products in one fma chain from 0 to k - 1, then adds it
+// to C.
 int64_t panel_width(const MicroKernel& uk);
-// dst = op(B) (k x n; B[p * ldb + j], or B[j * ldb + p] when trans) as panels: panel q holds
-// columns [q*pw, q*pw + w) as k rows of w floats (w = pw but for the last), at dst + q*pw*k.
-void pack_panels(bool trans, const float* b, int64_t ldb, int64_t k, int64_t n, int64_t pw, float* dst);
 void panel_update(const MicroKernel& uk, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                   const float* panels, float* c, int64_t ldc);
 

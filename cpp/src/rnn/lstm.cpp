@@ -32,7 +32,7 @@ void lstm_forward(const float* x, const float* w, const float* u, const float* b
     // threads), the same bits as sgemm for units <= 128.
     const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
     const bool panels = !rec_mask;
-    if (panels) gemm::pack_panels(false, u, G * un, un, G * un, gemm::panel_width(uk), s.ut);
+    if (panels) gemm::pack_b(false, u, G * un, un, G * un, int(gemm::panel_width(uk)), s.ut);
     RegionWatch watch(threads, d);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
@@ -76,7 +76,7 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
     const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
     const bool panels = !rec_mask;
     if (panels)
-        gemm::pack_panels(true, u, G * un, G * un, un, gemm::panel_width(uk), s.ut);
+        gemm::pack_b(true, u, G * un, G * un, un, int(gemm::panel_width(uk)), s.ut);
     else
         transpose_recurrent(u, s.ut, d, G);
     copy_or_zero(dh_last, s.dh, bu);

@@ -65,7 +65,8 @@ Scratch carve(float* scratch, const RnnDims& d) {
 
 int64_t scratch_floats(const RnnDims& d, int64_t G) {
     const int64_t bt = d.batch * d.steps, bu = d.batch * d.units;
-    return 2 * bt * d.input + 3 * bt * d.units + 13 * bu + G * d.units * d.units;
+    // U^T, or U / U^T in panels of at most 64 columns, the last padded (rnn_common.h: Scratch::ut)
+    return 2 * bt * d.input + 3 * bt * d.units + 13 * bu + G * d.units * (d.units + 64);
 }
 
 void input_projection(const float* x, const float* w, const float* b, const float* in_mask, float* gx,

@@ -28,8 +28,8 @@ struct Scratch {
     float* dout;    // (batch, units): dL/d(output) carried back through skipped steps
     float* rtmp;    // (batch, units): one gate's recurrent product
     float* cell;    // (batch, 8*units): per-row temporaries of the cell kernels
-    float* ut;      // (G*units*units): U^T for the backward recurrent products, or the panels of U / U^T
-                    // (gemm::pack_panels) for the LSTM's per-step products
+    float* ut;      // U^T (G*units, units) for the backward recurrent products, or U / U^T packed
+                    // into panels (gemm::panel_update) for the LSTM's per-step products
 };
 Scratch carve(float* scratch, const RnnDims& d);
 // Floats carve() hands out, U^T included.
