@@ -4,7 +4,6 @@
 #include <omp.h>
 
 #include <cstdint>
-#include <type_traits>
 
 #include "nn/philox.h"
 #include "random_kernels.h"
@@ -20,58 +19,35 @@ static inline void mul_hilo(__m256i c, __m256i m, __m256i* hi, __m256i* lo) {
     *lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
 }
 
+// The vector operations of philox::vector_blocks.
+struct PhiloxOps {
+    using V = __m256i;
+    static constexpr int kLanes = 8;
+    static V set1(uint32_t v) { return _mm256_set1_epi32(int32_t(v)); }
+    static V add(V a, V b) { return _mm256_add_epi32(a, b); }
+    static void store(uint32_t* p, V v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+    // Low words pos + lane; the high word carries where the low one wrapped (an unsigned
+    // compare as a signed one on sign-flipped values; the mask is -1 there, so subtract it).
+    static void counters(uint64_t pos, V& c0, V& c1) {
+        const V base_lo = set1(uint32_t(pos)), sign = set1(0x80000000u);
+        c0 = add(base_lo, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        const V wrapped = _mm256_cmpgt_epi32(_mm256_xor_si256(base_lo, sign), _mm256_xor_si256(c0, sign));
+        c1 = _mm256_sub_epi32(set1(uint32_t(pos >> 32)), wrapped);
+    }
+    static void round(V& c0, V& c1, V& c2, V& c3, V k0, V k1) {
+        V hi0, lo0, hi1, lo1;
+        mul_hilo(c0, set1(0xD2511F53u), &hi0, &lo0);
+        mul_hilo(c2, set1(0xCD9E8D57u), &hi1, &lo1);
+        c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), k0);
+        c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), k1);
+        c1 = lo1;
+        c3 = lo0;
+    }
+};
+
 static void philox_blocks(uint64_t first, int64_t count, uint64_t stream, uint64_t key, uint32_t* words,
                           int64_t stride) {
-    const __m256i m0 = _mm256_set1_epi32(int32_t(0xD2511F53u)), m1 = _mm256_set1_epi32(int32_t(0xCD9E8D57u));
-    const __m256i w0 = _mm256_set1_epi32(int32_t(0x9E3779B9u)), w1 = _mm256_set1_epi32(int32_t(0xBB67AE85u));
-    const __m256i s0 = _mm256_set1_epi32(int32_t(uint32_t(stream))), s1 = _mm256_set1_epi32(int32_t(uint32_t(stream >> 32)));
-    const __m256i key0 = _mm256_set1_epi32(int32_t(uint32_t(key))), key1 = _mm256_set1_epi32(int32_t(uint32_t(key >> 32)));
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i sign = _mm256_set1_epi32(int32_t(0x80000000u));
-    // B groups of 8 blocks at once, as the avx512 kernel does (a round's chain of dependent
-    // operations leaves the vector units idle with one group). Every block gets the same words.
-    auto groups = [&](auto B_, int64_t b) {
-        constexpr int B = decltype(B_)::value;
-        __m256i c0[B], c1[B], c2[B], c3[B];
-#pragma GCC unroll 4
-        for (int h = 0; h < B; ++h) {
-            const uint64_t pos = first + static_cast<uint64_t>(b + 8 * h);
-            // Low words pos + lane; the high word carries where the low one wrapped (an unsigned
-            // compare as a signed one on sign-flipped values; the mask is -1 there, so subtract it).
-            const __m256i base_lo = _mm256_set1_epi32(int32_t(uint32_t(pos)));
-            c0[h] = _mm256_add_epi32(base_lo, lane);
-            const __m256i wrapped =
-                _mm256_cmpgt_epi32(_mm256_xor_si256(base_lo, sign), _mm256_xor_si256(c0[h], sign));
-            c1[h] = _mm256_sub_epi32(_mm256_set1_epi32(int32_t(uint32_t(pos >> 32))), wrapped);
-            c2[h] = s0, c3[h] = s1;
-        }
-        __m256i k0 = key0, k1 = key1;
-        for (int round = 0; round < 10; ++round) {
-#pragma GCC unroll 4
-            for (int h = 0; h < B; ++h) {
-                __m256i hi0, lo0, hi1, lo1;
-                mul_hilo(c0[h], m0, &hi0, &lo0);
-                mul_hilo(c2[h], m1, &hi1, &lo1);
-                c0[h] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[h]), k0);
-                c2[h] = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[h]), k1);
-                c1[h] = lo1;
-                c3[h] = lo0;
-            }
-            k0 = _mm256_add_epi32(k0, w0);
-            k1 = _mm256_add_epi32(k1, w1);
-        }
-#pragma GCC unroll 4
-        for (int h = 0; h < B; ++h) {
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + b + 8 * h), c0[h]);
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + stride + b + 8 * h), c1[h]);
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + 2 * stride + b + 8 * h), c2[h]);
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + 3 * stride + b + 8 * h), c3[h]);
-        }
-    };
-    int64_t b = 0;
-    for (; b + 16 <= count; b += 16) groups(std::integral_constant<int, 2>(), b);
-    for (; b + 8 <= count; b += 8) groups(std::integral_constant<int, 1>(), b);
-    philox::blocks_to_words(first, b, count, stream, key, words, stride);
+    philox::vector_blocks<PhiloxOps>(first, count, stream, key, words, stride);
 }
 
 static inline void apply_mask(const uint32_t* words, const float* x, float* y, uint8_t* mask, int64_t len,

@@ -4,7 +4,6 @@
 #include <omp.h>
 
 #include <cstdint>
-#include <type_traits>
 
 #include "nn/philox.h"
 #include "random_kernels.h"
@@ -24,58 +23,33 @@ static inline void mul_hilo(__m512i c, __m512i m, __m512i* hi, __m512i* lo) {
     *lo = _mm512_mask_blend_epi32(0xAAAA, even, slli32(odd));
 }
 
+// The vector operations of philox::vector_blocks.
+struct PhiloxOps {
+    using V = __m512i;
+    static constexpr int kLanes = 16;
+    static V set1(uint32_t v) { return _mm512_set1_epi32(int32_t(v)); }
+    static V add(V a, V b) { return _mm512_add_epi32(a, b); }
+    static void store(uint32_t* p, V v) { _mm512_storeu_si512(p, v); }
+    // Low words pos + lane; the high word carries where the low one wrapped.
+    static void counters(uint64_t pos, V& c0, V& c1) {
+        const V base_lo = set1(uint32_t(pos)), base_hi = set1(uint32_t(pos >> 32));
+        c0 = add(base_lo, _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+        c1 = _mm512_mask_add_epi32(base_hi, _mm512_cmplt_epu32_mask(c0, base_lo), base_hi, set1(1));
+    }
+    static void round(V& c0, V& c1, V& c2, V& c3, V k0, V k1) {
+        V hi0, lo0, hi1, lo1;
+        mul_hilo(c0, set1(0xD2511F53u), &hi0, &lo0);
+        mul_hilo(c2, set1(0xCD9E8D57u), &hi1, &lo1);
+        c0 = _mm512_ternarylogic_epi32(hi1, c1, k0, 0x96);  // three-way xor
+        c2 = _mm512_ternarylogic_epi32(hi0, c3, k1, 0x96);
+        c1 = lo1;
+        c3 = lo0;
+    }
+};
+
 static void philox_blocks(uint64_t first, int64_t count, uint64_t stream, uint64_t key, uint32_t* words,
                           int64_t stride) {
-    const __m512i m0 = _mm512_set1_epi32(int32_t(0xD2511F53u)), m1 = _mm512_set1_epi32(int32_t(0xCD9E8D57u));
-    const __m512i w0 = _mm512_set1_epi32(int32_t(0x9E3779B9u)), w1 = _mm512_set1_epi32(int32_t(0xBB67AE85u));
-    const __m512i s0 = _mm512_set1_epi32(int32_t(uint32_t(stream))), s1 = _mm512_set1_epi32(int32_t(uint32_t(stream >> 32)));
-    const __m512i key0 = _mm512_set1_epi32(int32_t(uint32_t(key))), key1 = _mm512_set1_epi32(int32_t(uint32_t(key >> 32)));
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    // B groups of 16 blocks at once: a round is a chain of dependent multiplies, shifts and
-    // xors, and one group alone leaves the vector units waiting on it. With B = 2, dropout on
-    // 2.36M floats (the seed VGG's first Dropout) took 2.0-2.1 ms on one thread instead of
-    // 2.3-2.6 (B = 4 spills registers: 2.3). Every block gets the same words whatever B.
-    auto groups = [&](auto B_, int64_t b) {
-        constexpr int B = decltype(B_)::value;
-        __m512i c0[B], c1[B], c2[B], c3[B];
-#pragma GCC unroll 4
-        for (int h = 0; h < B; ++h) {
-            const uint64_t pos = first + static_cast<uint64_t>(b + 16 * h);
-            // Low words pos + lane; the high word carries where the low one wrapped.
-            const __m512i base_lo = _mm512_set1_epi32(int32_t(uint32_t(pos)));
-            c0[h] = _mm512_add_epi32(base_lo, lane);
-            const __mmask16 carry = _mm512_cmplt_epu32_mask(c0[h], base_lo);
-            const __m512i base_hi = _mm512_set1_epi32(int32_t(uint32_t(pos >> 32)));
-            c1[h] = _mm512_mask_add_epi32(base_hi, carry, base_hi, _mm512_set1_epi32(1));
-            c2[h] = s0, c3[h] = s1;
-        }
-        __m512i k0 = key0, k1 = key1;
-        for (int round = 0; round < 10; ++round) {
-#pragma GCC unroll 4
-            for (int h = 0; h < B; ++h) {
-                __m512i hi0, lo0, hi1, lo1;
-                mul_hilo(c0[h], m0, &hi0, &lo0);
-                mul_hilo(c2[h], m1, &hi1, &lo1);
-                c0[h] = _mm512_ternarylogic_epi32(hi1, c1[h], k0, 0x96);  // three-way xor
-                c2[h] = _mm512_ternarylogic_epi32(hi0, c3[h], k1, 0x96);
-                c1[h] = lo1;
-                c3[h] = lo0;
-            }
-            k0 = _mm512_add_epi32(k0, w0);
-            k1 = _mm512_add_epi32(k1, w1);
-        }
-#pragma GCC unroll 4
-        for (int h = 0; h < B; ++h) {
-            _mm512_storeu_si512(words + b + 16 * h, c0[h]);
-            _mm512_storeu_si512(words + stride + b + 16 * h, c1[h]);
-            _mm512_storeu_si512(words + 2 * stride + b + 16 * h, c2[h]);
-            _mm512_storeu_si512(words + 3 * stride + b + 16 * h, c3[h]);
-        }
-    };
-    int64_t b = 0;
-    for (; b + 32 <= count; b += 32) groups(std::integral_constant<int, 2>(), b);
-    for (; b + 16 <= count; b += 16) groups(std::integral_constant<int, 1>(), b);
-    philox::blocks_to_words(first, b, count, stream, key, words, stride);
+    philox::vector_blocks<PhiloxOps>(first, count, stream, key, words, stride);
 }
 
 static inline void apply_mask(const uint32_t* words, const float* x, float* y, uint8_t* mask, int64_t len,
