@@ -33,6 +33,12 @@ PYBIND11_MODULE(_engine, m) {
             throw py::value_error("set_isa: unknown instruction set code " + std::to_string(code));
         return std::string(seqnet::isa_name(seqnet::set_isa(isa)));
     }, py::arg("name"));
+    m.def("amx_available", &seqnet::amx_available,
+          "Whether this CPU has AMX-BF16 and the OS granted this process the tile state.");
+    m.def("amx_active", &seqnet::amx_active,
+          "Whether GEMMs use the AMX tile unit now (available, isa avx512, not turned off).");
+    m.def("set_amx", &seqnet::set_amx, py::arg("enabled"),
+          "Turns the AMX GEMM path on or off (SEQNET_AMX=0 starts it off); returns amx_active().");
     m.def("cache_sizes", [] {
         const seqnet::CacheSizes& c = seqnet::cache_sizes();
         py::dict d;

@@ -4,6 +4,12 @@
 #include <unistd.h>
 #endif
 
+#if SEQNET_AMX_KERNELS && defined(__linux__) && defined(__x86_64__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#define SEQNET_AMX_PROBE 1
+#endif
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -87,7 +93,52 @@ CacheSizes detect_caches() {
     return {size[0], size[1], size[2]};
 }
 
+// AMX-BF16 and AMX-TILE in CPUID, their state enabled in XCR0, and the tile data state
+// (XFEATURE 18) granted to this process: Linux leaves it off until asked.
+bool probe_amx() {
+#if SEQNET_AMX_PROBE
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27))) return false;  // OSXSAVE
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+    if (!(edx & (1u << 22)) || !(edx & (1u << 24))) return false;  // AMX-BF16, AMX-TILE
+    unsigned xlo, xhi;
+    asm volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 0x60000u) != 0x60000u) return false;  // XTILECFG, XTILEDATA
+    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+    return false;
+#endif
+}
+
+bool amx_from_env() {
+    const char* s = std::getenv("SEQNET_AMX");
+    if (!s || !*s || !std::strcmp(s, "1")) return true;
+    if (!std::strcmp(s, "0")) return false;
+    std::fprintf(stderr, "seqnet: SEQNET_AMX='%s' is not 0 or 1; ignored\n", s);
+    return true;
+}
+
+std::atomic<bool>& amx_wanted() {
+    static std::atomic<bool> on{amx_from_env()};
+    return on;
+}
+
 }  // namespace
+
+bool amx_available() {
+    static const bool available = probe_amx();
+    return available;
+}
+
+bool amx_active() {
+    return amx_wanted().load(std::memory_order_relaxed) && active_isa() == Isa::Avx512 && amx_available();
+}
+
+bool set_amx(bool on) {
+    amx_wanted().store(on);
+    return amx_active();
+}
 
 const CacheSizes& cache_sizes() {
     static const CacheSizes sizes = detect_caches();

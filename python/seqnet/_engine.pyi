@@ -204,6 +204,12 @@ def adamax_update(
 ) -> None:
     ...
 
+def amx_active() -> bool:
+    """Whether GEMMs use the AMX tile unit now (available, isa avx512, not turned off)."""
+
+def amx_available() -> bool:
+    """Whether this CPU has AMX-BF16 and the OS granted this process the tile state."""
+
 def avg_pool3d_backward(
     dy: F32Array,
     dmid: F32Array,
@@ -821,6 +827,9 @@ def rnn_scratch_size(cell: RnnCell, batch: int, steps: int, input: int, units: i
 
 def rnn_thread_speeds() -> list[float]:
     """Relative speeds of the threads of an LSTM recurrence, which set its split of the batch rows."""
+
+def set_amx(enabled: bool) -> bool:
+    """Turns the AMX GEMM path on or off (SEQNET_AMX=0 starts it off); returns amx_active()."""
 
 def set_contention_backoff(enabled: bool) -> bool:
     """Whether kernels drop to one thread for a while when another process competes for the cores (default

@@ -19,6 +19,16 @@ Isa detected_isa();
 
 const char* isa_name(Isa isa);
 
+// Intel AMX. With it, sgemm runs its products on the bf16 tile unit at FP32 accuracy (each
+// float split exactly into three bf16 parts, six partial products: gemm_amx.cpp), about twice
+// the FP32 FMA rate. amx_available(): the CPU has AMX-BF16 and the OS granted this process the
+// tile state (Linux arch_prctl). amx_active(): available, the active ISA is avx512, and not
+// turned off by SEQNET_AMX=0 (read once at first use) or set_amx(false).
+bool amx_available();
+bool amx_active();
+// Turns AMX use on or off (on only where available); returns amx_active().
+bool set_amx(bool on);
+
 // Data cache sizes in bytes, for blocking: L1d and L2 of one core, L3 shared (0 when absent).
 // Read once from Linux sysfs, else sysconf; defaults (32 KiB, 1 MiB, 8 MiB) otherwise.
 struct CacheSizes {

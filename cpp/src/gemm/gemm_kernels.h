@@ -74,5 +74,23 @@ void pack_a(bool trans, const float* a, int64_t lda, int64_t m, int64_t k, int m
 // op(B)(p, j) is b[p * ldb + j], or b[j * ldb + p] when trans.
 void pack_b(bool trans, const float* b, int64_t ldb, int64_t k, int64_t n, int nr, float* dst);
 
+// The AMX blocks (gemm_amx.cpp; call only when amx_active()). A panel is 32 rows of op(A),
+// or 32 columns of op(B), over a K block, packed as three bf16 planes per step of kAmxK,
+// rows, columns and K past the end zero-filled: amx_panel_size(k) uint16 each.
+constexpr int64_t kAmxPanel = 32, kAmxK = 32;
+inline int64_t amx_panel_size(int64_t k) { return (k + kAmxK - 1) / kAmxK * 3 * kAmxPanel * kAmxK; }
+// op(A) rows [0, rows) (<= 32) by K [0, k), times alpha; op(A)(i, p) is a[i * lda + p], or
+// a[p * lda + i] when trans. Both packers return whether an element was infinite (the
+// product must then be computed another way: see gemm_amx.cpp).
+bool amx_pack_a(bool trans, const float* a, int64_t lda, int64_t rows, int64_t k, float alpha, uint16_t* dst);
+// op(B) K [0, k) by columns [0, cols) (<= 32); op(B)(p, j) is b[p * ldb + j], or b[j * ldb + p].
+bool amx_pack_b(bool trans, const float* b, int64_t ldb, int64_t k, int64_t cols, uint16_t* dst);
+// Loads the tile configuration on the calling thread; amx_end releases it.
+void amx_begin();
+void amx_end();
+// The 32 x 32 block at c (row stride ldc) = (load_c ? c : 0) + A panel x B panel over
+// `steps` steps of kAmxK.
+void amx_block(int64_t steps, const uint16_t* a, const uint16_t* b, float* c, int64_t ldc, bool load_c);
+
 }  // namespace gemm
 }  // namespace seqnet

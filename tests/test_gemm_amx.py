@@ -1,0 +1,137 @@
+"""The AMX GEMM path (cpp/src/gemm/gemm_amx.cpp): FP32 products on the bf16 tile unit, each
+float split exactly into three bf16 parts and six partial products. Against NumPy float64
+with the FP32 error bound of tests/test_gemm.py, on shapes around its 32 x 32 blocks and 256
+K blocks, all transposes, alpha, beta (NaN in C with beta = 0), bias; infinities and NaN;
+bit-identical for 1, 2 and 3 threads; and the switches (set_amx, SEQNET_AMX=0)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from seqnet import _engine
+from test_gemm import EPS, assert_close, operands, reference
+
+pytestmark = pytest.mark.skipif(
+    not _engine.amx_available(),
+    reason="needs AMX-BF16 (an Intel Xeon of the 4th generation or later) and Linux granting the tile state")
+
+# M x K x N, all with M >= 512 and N >= 128 (the shapes sent to the tile unit): whole blocks,
+# ragged M, N and K (K past one and several 256 blocks, K not a multiple of 32), and the
+# LSTM's input projection and dx.
+SHAPES = [(512, 64, 128), (512, 256, 512), (545, 300, 161), (1280, 256, 512), (1280, 512, 256),
+          (700, 1000, 130), (531, 33, 200), (600, 17 * 32 + 5, 143)]
+
+
+@pytest.fixture
+def amx():
+    """AMX on (isa avx512) for the test, the previous state restored after."""
+    saved_isa, saved_amx = _engine.active_isa(), _engine.amx_active()
+    _engine.set_isa("avx512")
+    assert _engine.set_amx(True)
+    yield
+    _engine.set_isa(saved_isa)
+    _engine.set_amx(saved_amx)
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_matches_float64(amx, shape, ta, tb):
+    m, k, n = shape
+    rng = np.random.default_rng(m + 7 * k + 11 * n)
+    a, b = operands(rng, m, k, n, ta, tb)
+    want, mag = reference(a, b, ta, tb)
+    assert_close(_engine.matmul(a, b, ta, tb), want, mag, k)
+
+
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (1.0, 1.0), (-0.5, 0.75), (2.0, -1.0)])
+def test_alpha_beta_bias(amx, alpha, beta):
+    rng = np.random.default_rng(5)
+    for (m, k, n), (ta, tb) in [((545, 300, 161), (False, False)), ((512, 70, 200), (True, True))]:
+        a, b = operands(rng, m, k, n, ta, tb)
+        bias = rng.uniform(-1, 1, n).astype(np.float32)
+        c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
+        if beta == 0.0:
+            c0[:] = np.nan  # must not be read
+        c = c0.copy()
+        _engine.sgemm(a, b, c, ta, tb, alpha, beta, bias)
+        prod, mag = reference(a, b, ta, tb)
+        cin = np.zeros_like(prod) if beta == 0.0 else c0.astype(np.float64)
+        want = alpha * prod + beta * cin + bias
+        assert_close(c, want, abs(alpha) * mag, k, extra=(k + 4) * EPS * (np.abs(beta * cin) + np.abs(want)))
+
+
+def test_as_accurate_as_the_fp32_kernels(amx):
+    """The three-way split loses nothing: the error against float64 is no larger than the
+    AVX-512 kernels' (relative to sum |a||b|), on a product where FP32 rounding shows."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((1024, 2048)).astype(np.float32)
+    b = rng.standard_normal((2048, 256)).astype(np.float32)
+    want, mag = reference(a, b, False, False)
+    got_amx = _engine.matmul(a, b)
+    _engine.set_amx(False)
+    got_fp32 = _engine.matmul(a, b)
+    _engine.set_amx(True)
+    err_amx = (np.abs(got_amx - want) / mag).max()
+    err_fp32 = (np.abs(got_fp32 - want) / mag).max()
+    assert err_amx <= 1.5 * err_fp32, (err_amx, err_fp32)
+    assert err_amx < 4 * EPS
+
+
+def test_infinities_and_nan_propagate(amx):
+    """An infinite element is split as (inf, 0, 0), so its products are infinite, not NaN
+    (inf - inf); NaN, including one whose payload sits in the low 16 bits, stays NaN."""
+    rng = np.random.default_rng(2)
+    a = rng.uniform(0.5, 1, (512, 64)).astype(np.float32)
+    b = rng.uniform(0.5, 1, (64, 128)).astype(np.float32)
+    a[3, 5] = np.inf
+    a[7, 9] = -np.inf
+    a[11, 2] = np.array(0x7F800001, np.uint32).view(np.float32)  # NaN, payload in the low bits
+    b[4, 100] = np.nan
+    got = _engine.matmul(a, b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        want = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_array_equal(np.isposinf(got), np.isposinf(want))
+    np.testing.assert_array_equal(np.isneginf(got), np.isneginf(want))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert np.isnan(got).any() and np.isposinf(got).any() and np.isneginf(got).any()
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
+@pytest.mark.parametrize("shape", [(1280, 256, 512), (700, 1000, 130), (4000, 64, 256)],
+                         ids=lambda s: "x".join(map(str, s)))
+def test_bit_identical_for_1_2_3_threads(amx, restore_threads, shape, ta, tb):
+    m, k, n = shape
+    rng = np.random.default_rng(4)
+    a, b = operands(rng, m, k, n, ta, tb)
+    bias = rng.uniform(-1, 1, n).astype(np.float32)
+    c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
+    results = []
+    for t in (1, 2, 3):
+        _engine.set_num_threads(t)
+        c = c0.copy()
+        _engine.sgemm(a, b, c, ta, tb, 0.75, 0.5, bias)
+        results.append(c.tobytes())
+    assert results[0] == results[1] == results[2]
+
+
+def test_switches(amx):
+    assert "amx" in _engine.gemm_kernel_name()
+    assert _engine.set_amx(False) is False
+    assert "amx" not in _engine.gemm_kernel_name()
+    assert _engine.set_amx(True) is True
+    _engine.set_isa("avx2")  # AMX serves only under avx512
+    assert not _engine.amx_active()
+    assert "amx" not in _engine.gemm_kernel_name()
+    _engine.set_isa("avx512")
+    assert _engine.amx_active()
+
+
+def test_environment_turns_it_off():
+    code = "from seqnet import _engine; print(_engine.amx_available(), _engine.amx_active())"
+    for value, active in (("0", "False"), ("1", "True")):
+        env = dict(os.environ, SEQNET_AMX=value)
+        env.pop("SEQNET_ISA", None)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.split() == ["True", active], out.stdout + out.stderr
