@@ -4,6 +4,7 @@
     python bench/bench_gemm.py --threads 2 --shapes 1024 128x64x64:nt
     python bench/bench_gemm.py --models         # the Dense products of the benchmark models
     python bench/bench_gemm.py --peak 179       # the '% peak' column against 179 GFLOP/s per thread
+    python bench/bench_gemm.py --amx --rounds 12  # AMX path against the AVX-512 kernels, alternated
 
 A shape is MxKxN (op(A) is M x K, op(B) is K x N) or S for SxSxS; ':tn' etc. picks the
 transposes of A and B. Both libraries write into a preallocated C (numpy through
@@ -43,6 +44,15 @@ MODEL_SHAPES = [
     "128x9216x128", "128x128x9216:nt", "9216x128x128:tn",
     # cifar10 cnn: Dense(512) on 2304 features, batch 32
     "32x2304x512", "32x512x2304:nt", "2304x32x512:tn",
+]
+
+
+# Products the AMX path takes (gemm_uses_amx) and two it leaves to the AVX-512 kernels: the
+# seed Embedding + LSTM's input projection and dx, mnist_mlp's first dW, square sizes, and the
+# LSTM's dW and dU.
+AMX_SHAPES = [
+    "1280x256x512", "1280x512x256:nt", "784x128x512:tn", "512", "1024",
+    "256x1280x512:tn", "128x1280x512:tn",
 ]
 
 
@@ -95,6 +105,36 @@ def run(shapes, threads, peak):
               f"{theirs / ours:>6.2f} {ours * 1e6:>10.2f} {theirs * 1e6:>10.2f}", flush=True)
 
 
+def run_amx(shapes, threads, rounds):
+    """Each shape with AMX on and off in turn, `rounds` times, in this one process (the machine
+    drifts by 2x within minutes, so only alternated runs compare): median GFLOP/s and ratio."""
+    import numpy as np
+    from seqnet import _engine
+
+    if not _engine.amx_available():
+        raise SystemExit("--amx: this CPU has no AMX-BF16, or the OS does not grant the tile state")
+    _engine.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    print(f"{'shape':<16} {'threads':>7} {'amx':>5} {'AMX GFLOP/s':>12} {'AVX-512 GFLOP/s':>16} {'ratio':>6} {'best/best':>9}")
+    for shape in shapes:
+        m, k, n, ta, tb = parse(shape)
+        a = rng.standard_normal((k, m) if ta else (m, k), dtype=np.float32)
+        b = rng.standard_normal((n, k) if tb else (k, n), dtype=np.float32)
+        c = np.empty((m, n), np.float32)
+        flops = 2.0 * m * n * k
+        times = {True: [], False: []}
+        for _ in range(rounds):
+            for on in (True, False):
+                _engine.set_amx(on)
+                times[on].append(best_seconds(lambda: _engine.sgemm(a, b, c, ta, tb), 0.1, 3))
+        _engine.set_amx(True)
+        uses = _engine.gemm_uses_amx(m, n, k)
+        med = {on: float(np.median(t)) for on, t in times.items()}
+        print(f"{shape:<16} {threads:>7} {'yes' if uses else 'no':>5} {flops / med[True] / 1e9:>12.1f} "
+              f"{flops / med[False] / 1e9:>16.1f} {med[False] / med[True]:>6.2f} "
+              f"{min(times[False]) / min(times[True]):>9.2f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", nargs="*", default=DEFAULT_SHAPES)
@@ -102,8 +142,16 @@ def main():
     parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--peak", type=float, default=0.0,
                         help="one core's FP32 peak in GFLOP/s (gemm_bench prints it), for the %% peak column")
+    parser.add_argument("--amx", action="store_true",
+                        help="the AMX path against the AVX-512 kernels, alternated in one process")
+    parser.add_argument("--rounds", type=int, default=12, help="alternated rounds for --amx")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.amx:
+        shapes = args.shapes if args.shapes != DEFAULT_SHAPES else AMX_SHAPES
+        for t in args.threads:
+            run_amx(shapes, t, args.rounds)
+        return
     if args.models:
         args.shapes = MODEL_SHAPES
     if args.child:

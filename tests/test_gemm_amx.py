@@ -17,11 +17,10 @@ pytestmark = pytest.mark.skipif(
     not _engine.amx_available(),
     reason="needs AMX-BF16 (an Intel Xeon of the 4th generation or later) and Linux granting the tile state")
 
-# M x K x N, all with M >= 512 and N >= 128 (the shapes sent to the tile unit): whole blocks,
-# ragged M, N and K (K past one and several 256 blocks, K not a multiple of 32), and the
-# LSTM's input projection and dx.
-SHAPES = [(512, 64, 128), (512, 256, 512), (545, 300, 161), (1280, 256, 512), (1280, 512, 256),
-          (700, 1000, 130), (531, 33, 200), (600, 17 * 32 + 5, 143)]
+# M x K x N, all sent to the tile unit (checked): whole blocks, ragged M, N and K (K past one
+# and several 256 blocks, K not a multiple of 32), and the LSTM's input projection and dx.
+SHAPES = [(512, 256, 512), (545, 300, 400), (1280, 256, 512), (1280, 512, 256), (700, 1000, 430),
+          (1000, 65, 300), (600, 17 * 32 + 5, 443)]
 
 
 @pytest.fixture
@@ -39,6 +38,7 @@ def amx():
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
 def test_matches_float64(amx, shape, ta, tb):
     m, k, n = shape
+    assert _engine.gemm_uses_amx(m, n, k)
     rng = np.random.default_rng(m + 7 * k + 11 * n)
     a, b = operands(rng, m, k, n, ta, tb)
     want, mag = reference(a, b, ta, tb)
@@ -48,7 +48,8 @@ def test_matches_float64(amx, shape, ta, tb):
 @pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (1.0, 1.0), (-0.5, 0.75), (2.0, -1.0)])
 def test_alpha_beta_bias(amx, alpha, beta):
     rng = np.random.default_rng(5)
-    for (m, k, n), (ta, tb) in [((545, 300, 161), (False, False)), ((512, 70, 200), (True, True))]:
+    for (m, k, n), (ta, tb) in [((545, 300, 400), (False, False)), ((512, 70, 400), (True, True))]:
+        assert _engine.gemm_uses_amx(m, n, k)
         a, b = operands(rng, m, k, n, ta, tb)
         bias = rng.uniform(-1, 1, n).astype(np.float32)
         c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
@@ -68,6 +69,7 @@ def test_as_accurate_as_the_fp32_kernels(amx):
     rng = np.random.default_rng(1)
     a = rng.standard_normal((1024, 2048)).astype(np.float32)
     b = rng.standard_normal((2048, 256)).astype(np.float32)
+    assert _engine.gemm_uses_amx(1024, 256, 2048)
     want, mag = reference(a, b, False, False)
     got_amx = _engine.matmul(a, b)
     _engine.set_amx(False)
@@ -79,30 +81,58 @@ def test_as_accurate_as_the_fp32_kernels(amx):
     assert err_amx < 4 * EPS
 
 
-def test_infinities_and_nan_propagate(amx):
-    """An infinite element is split as (inf, 0, 0), so its products are infinite, not NaN
-    (inf - inf); NaN, including one whose payload sits in the low 16 bits, stays NaN."""
-    rng = np.random.default_rng(2)
-    a = rng.uniform(0.5, 1, (512, 64)).astype(np.float32)
-    b = rng.uniform(0.5, 1, (64, 128)).astype(np.float32)
-    a[3, 5] = np.inf
-    a[7, 9] = -np.inf
-    a[11, 2] = np.array(0x7F800001, np.uint32).view(np.float32)  # NaN, payload in the low bits
-    b[4, 100] = np.nan
-    got = _engine.matmul(a, b)
+def nan_inf_pattern_matches(got, a, b):
     with np.errstate(invalid="ignore", over="ignore"):
         want = a.astype(np.float64) @ b.astype(np.float64)
     np.testing.assert_array_equal(np.isposinf(got), np.isposinf(want))
     np.testing.assert_array_equal(np.isneginf(got), np.isneginf(want))
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-    assert np.isnan(got).any() and np.isposinf(got).any() and np.isneginf(got).any()
+
+
+def test_nan_propagates(amx):
+    """NaN stays NaN on the tile unit, also one whose payload sits only in the low 16 bits
+    (its first part is then infinite, the others NaN)."""
+    rng = np.random.default_rng(2)
+    a = rng.uniform(0.5, 1, (512, 64)).astype(np.float32)
+    b = rng.uniform(0.5, 1, (64, 512)).astype(np.float32)
+    a[11, 2] = np.array(0x7F800001, np.uint32).view(np.float32)
+    b[4, 100] = np.nan
+    got = _engine.matmul(a, b)
+    nan_inf_pattern_matches(got, a, b)
+    assert np.isnan(got[11]).all() and np.isnan(got[:, 100]).all()
+    assert np.isfinite(np.delete(np.delete(got, 11, 0), 100, 1)).all()
+
+
+def test_infinities_take_the_fp32_kernels(amx):
+    """An infinite element's parts would be (inf, NaN, NaN), and inf times a zero part of the
+    other operand is NaN: an operand holding an infinity sends the product to the FP32
+    kernels, bit for bit what they give with AMX off, the beta * C term included."""
+    rng = np.random.default_rng(3)
+    for side in ("a", "b"):
+        a = rng.uniform(0.5, 1, (512, 64)).astype(np.float32)
+        b = rng.choice([0.5, 1.0, 0.75], (64, 512)).astype(np.float32)  # parts 1 and 2 are zero
+        if side == "a":
+            a[3, 5], a[7, 9] = np.inf, -np.inf
+        else:
+            b[3, 5], b[7, 9] = np.inf, -np.inf
+        c0 = rng.uniform(-1, 1, (512, 512)).astype(np.float32)
+        got = c0.copy()
+        _engine.sgemm(a, b, got, False, False, 1.0, 0.5)
+        _engine.set_amx(False)
+        want = c0.copy()
+        _engine.sgemm(a, b, want, False, False, 1.0, 0.5)
+        _engine.set_amx(True)
+        assert got.tobytes() == want.tobytes()
+        nan_inf_pattern_matches(_engine.matmul(a, b), a, b)
+        assert np.isinf(got).any() and not np.isnan(got).any()
 
 
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
-@pytest.mark.parametrize("shape", [(1280, 256, 512), (700, 1000, 130), (4000, 64, 256)],
+@pytest.mark.parametrize("shape", [(1280, 256, 512), (700, 1000, 430), (4000, 64, 256)],
                          ids=lambda s: "x".join(map(str, s)))
 def test_bit_identical_for_1_2_3_threads(amx, restore_threads, shape, ta, tb):
     m, k, n = shape
+    assert _engine.gemm_uses_amx(m, n, k)
     rng = np.random.default_rng(4)
     a, b = operands(rng, m, k, n, ta, tb)
     bias = rng.uniform(-1, 1, n).astype(np.float32)
@@ -118,8 +148,11 @@ def test_bit_identical_for_1_2_3_threads(amx, restore_threads, shape, ta, tb):
 
 def test_switches(amx):
     assert "amx" in _engine.gemm_kernel_name()
+    assert _engine.gemm_uses_amx(1024, 1024, 1024)
+    assert not _engine.gemm_uses_amx(128, 10, 784)  # too small to repay the packing
     assert _engine.set_amx(False) is False
     assert "amx" not in _engine.gemm_kernel_name()
+    assert not _engine.gemm_uses_amx(1024, 1024, 1024)
     assert _engine.set_amx(True) is True
     _engine.set_isa("avx2")  # AMX serves only under avx512
     assert not _engine.amx_active()

@@ -60,6 +60,8 @@ void bind_gemm(py::module_& m) {
         return c;
     }, py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
        "op(a) @ op(b) as a new float32 array.");
+    m.def("gemm_uses_amx", &sgemm_uses_amx, py::arg("m"), py::arg("n"), py::arg("k"),
+          "Whether sgemm runs an m x n x k product on the AMX tile unit now (see amx_active).");
     m.def("gemm_kernel_name", [] { return std::string(gemm_kernel_name()); },
           "The GEMM microkernel in use (follows set_isa), e.g. 'avx512 14x32'.");
 }

@@ -587,6 +587,9 @@ def gather_rows(src: F32Array, index: I64Array, dst: F32Array) -> None:
 def gemm_kernel_name() -> str:
     """The GEMM microkernel in use (follows set_isa), e.g. 'avx512 14x32'."""
 
+def gemm_uses_amx(m: int, n: int, k: int) -> bool:
+    """Whether sgemm runs an m x n x k product on the AMX tile unit now (see amx_active)."""
+
 def get_num_threads() -> int:
     ...
 

@@ -23,6 +23,11 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc, const GemmEpilogue* epilogue = nullptr);
 
+// Whether sgemm runs a product of this shape on the AMX tile unit now (amx_active() in cpu.h,
+// and a shape large enough to repay packing into bf16 planes). An operand holding an
+// infinity still sends that call to the FP32 kernels.
+bool sgemm_uses_amx(int64_t m, int64_t n, int64_t k);
+
 // The microkernel sgemm uses now (follows active_isa()), e.g. "avx512 14x32".
 const char* gemm_kernel_name();
 

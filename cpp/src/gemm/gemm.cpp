@@ -642,14 +642,17 @@ int64_t amx_packed_bytes(int64_t side, int64_t k) {
     return ceil_div(side, gemm::kAmxPanel) * ceil_div(k, kb) * gemm::amx_panel_size(kb) * 2;
 }
 
-// Products worth the tile unit. Packing into bf16 planes costs about as much per element as
-// 256 multiply-adds there, so op(B) must serve many rows (m) and each 32-row panel of op(A)
-// many column panels (n); measured on two threads against the FP32 kernels (in one process,
-// alternated): 1.1-1.8x at m >= 512 and n >= 128 (512^3 1.8x, the LSTM's input projection
-// 1.1x and dx 1.4x); 0.8-1.0x at m = 128-256 (Dense on a batch of 128, dU, dW) and n = 32
-// (im2col convolutions). Both operands must also be small enough to pack whole.
+// Products worth the tile unit. Packing costs about 0.6 ns per element of op(A) and op(B)
+// (a read, the split, three bf16 planes written), against m * n * k multiply-adds at two to
+// three times the FP32 rate: the packing's share is about 1/m + 1/n, so the harmonic side
+// m n / (m + n) must be large. Measured on two threads against the FP32 kernels (median of
+// 12 alternated rounds in one process): 1.3x on the LSTM's input projection (1280 x 512,
+// 366), 1.1x on its dx (1280 x 256, 213), 1.45x at 512^3 (256), 1.04x on mnist_mlp's dW
+// (784 x 512, 310); 0.75-0.8x on the LSTM's dW (256 x 512, 171) and dU (128 x 512, 102) and
+// mnist_cnn's Dense dW (9216 x 128, 126). Both operands must also be small enough to pack
+// whole (2048^3 is not: 25 MB each).
 bool amx_worth(const Problem& pr) {
-    if (pr.m < 512 || pr.n < 128 || pr.k < 64) return false;
+    if (pr.k < 64 || pr.m * pr.n < 200 * (pr.m + pr.n)) return false;
     return amx_packed_bytes(pr.m, pr.k) <= kAmxMaxPacked && amx_packed_bytes(pr.n, pr.k) <= kAmxMaxPacked;
 }
 
@@ -704,8 +707,8 @@ void amx_task(const Problem& pr, const AmxPanels& ap, const AmxPanels& bp, int64
     gemm::amx_end();
 }
 
-// Packs op(A) and op(B) whole, all threads sharing the work, then splits C between tasks: by
-// rows, and by columns as well when there are fewer 32-row panels than tasks. Returns false,
+// Packs op(A) and op(B) whole, all threads sharing the work, then splits C between tasks.
+// Returns false,
 // with C untouched, when an operand holds an infinity (see gemm_amx.cpp): the caller then
 // uses the FP32 kernels.
 bool amx_product(const Problem& pr, int threads) {
@@ -735,8 +738,11 @@ bool amx_product(const Problem& pr, int threads) {
     });
     if (infinite.load()) return false;
     const AmxPanels ap{a_packed, k_blocks, panel_size}, bp{b_packed, k_blocks, panel_size};
+    // A task runs each K block of its columns of op(B) (in L2) past all of its row panels, so
+    // it keeps at least four of them where it can and the columns are split instead: with
+    // one 32-row panel per task, op(B) streamed from L3 for every panel bounds the kernel.
     const int64_t tasks = task_count(pr, threads);
-    const int64_t tm = std::min(tasks, m_panels), tn = std::min(ceil_div(tasks, tm), n_panels);
+    const int64_t tm = std::clamp<int64_t>(m_panels / 4, 1, tasks), tn = std::min(ceil_div(tasks, tm), n_panels);
     const int64_t m_step = ceil_div(m_panels, tm) * P, n_step = ceil_div(n_panels, tn) * P;
     const int64_t gm = ceil_div(pr.m, m_step), gn = ceil_div(pr.n, n_step);
     run_tasks(threads, gm * gn, [&](int64_t t) {
@@ -804,6 +810,16 @@ void panel_update(const MicroKernel& uk, int64_t m, int64_t n, int64_t k, const 
 }
 
 }  // namespace gemm
+
+bool sgemm_uses_amx(int64_t m, int64_t n, int64_t k) {
+#if SEQNET_AMX_KERNELS
+    const Problem pr{false, false, m, n, k, 1.f, nullptr, k, nullptr, n, 0.f, nullptr, n, nullptr};
+    return amx_active() && amx_worth(pr);
+#else
+    (void)m, (void)n, (void)k;
+    return false;
+#endif
+}
 
 const char* gemm_kernel_name() {
     // With AMX, products of at least 16 x 16 x 16 (amx_worth) run on the tile unit.
