@@ -115,3 +115,30 @@ def test_kernel_name_follows_isa():
             assert _engine.gemm_kernel_name().startswith(isa)
     finally:
         _engine.set_isa(before)
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
+def test_sgemm_stacked_equals_separate_calls(isa, ta, tb):
+    """Products sharing op(B) in one call: off the AMX path, exactly the separate sgemm calls."""
+    rng = np.random.default_rng(11)
+    k, n = 300, 70
+    b = rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(np.float32)
+    parts = [operands(rng, m, k, n, ta, tb)[0] for m in (37, 5, 130)]
+    c0 = [rng.uniform(-1, 1, (p.shape[1] if ta else p.shape[0], n)).astype(np.float32) for p in parts]
+    got = [c.copy() for c in c0]
+    _engine.sgemm_stacked(parts, b, got, ta, tb, 0.5, 0.25)
+    for a, c, g in zip(parts, c0, got):
+        want = c.copy()
+        _engine.sgemm(a, b, want, ta, tb, 0.5, 0.25)
+        assert g.tobytes() == want.tobytes()
+
+
+def test_sgemm_stacked_checks_its_arguments():
+    b = np.ones((4, 3), np.float32)
+    with pytest.raises(ValueError, match="same nonzero length, got 1 and 2"):
+        _engine.sgemm_stacked([np.ones((2, 4), np.float32)], b, [np.ones((2, 3), np.float32)] * 2)
+    with pytest.raises(ValueError, match=r"a\[1\]: op\(a\) has 5 columns, op\(b\) 4 rows"):
+        _engine.sgemm_stacked([np.ones((2, 4), np.float32), np.ones((2, 5), np.float32)], b,
+                              [np.ones((2, 3), np.float32)] * 2)
+    with pytest.raises(ValueError, match=r"c\[0\] must have shape \(2, 3\), got \(3, 3\)"):
+        _engine.sgemm_stacked([np.ones((2, 4), np.float32)], b, [np.ones((3, 3), np.float32)])

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 # M x K x N, all sent to the tile unit (checked): whole blocks, ragged M, N and K (K past one
 # and several 256 blocks, K not a multiple of 32), and the LSTM's input projection and dx.
 SHAPES = [(512, 256, 512), (545, 300, 400), (1280, 256, 512), (1280, 512, 256), (700, 1000, 430),
-          (1000, 65, 300), (600, 17 * 32 + 5, 443)]
+          (2000, 65, 300), (600, 17 * 32 + 5, 443)]
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_matches_float64(amx, shape, ta, tb):
 @pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (1.0, 1.0), (-0.5, 0.75), (2.0, -1.0)])
 def test_alpha_beta_bias(amx, alpha, beta):
     rng = np.random.default_rng(5)
-    for (m, k, n), (ta, tb) in [((545, 300, 400), (False, False)), ((512, 70, 400), (True, True))]:
+    for (m, k, n), (ta, tb) in [((545, 300, 400), (False, False)), ((1024, 70, 512), (True, True))]:
         assert _engine.gemm_uses_amx(m, n, k)
         a, b = operands(rng, m, k, n, ta, tb)
         bias = rng.uniform(-1, 1, n).astype(np.float32)
@@ -93,7 +93,7 @@ def test_nan_propagates(amx):
     """NaN stays NaN on the tile unit, also one whose payload sits only in the low 16 bits
     (its first part is then infinite, the others NaN)."""
     rng = np.random.default_rng(2)
-    a = rng.uniform(0.5, 1, (512, 64)).astype(np.float32)
+    a = rng.uniform(0.5, 1, (1024, 64)).astype(np.float32)
     b = rng.uniform(0.5, 1, (64, 512)).astype(np.float32)
     a[11, 2] = np.array(0x7F800001, np.uint32).view(np.float32)
     b[4, 100] = np.nan
@@ -109,13 +109,14 @@ def test_infinities_take_the_fp32_kernels(amx):
     kernels, bit for bit what they give with AMX off, the beta * C term included."""
     rng = np.random.default_rng(3)
     for side in ("a", "b"):
-        a = rng.uniform(0.5, 1, (512, 64)).astype(np.float32)
+        a = rng.uniform(0.5, 1, (1024, 64)).astype(np.float32)
         b = rng.choice([0.5, 1.0, 0.75], (64, 512)).astype(np.float32)  # parts 1 and 2 are zero
+        assert _engine.gemm_uses_amx(1024, 512, 64)
         if side == "a":
             a[3, 5], a[7, 9] = np.inf, -np.inf
         else:
             b[3, 5], b[7, 9] = np.inf, -np.inf
-        c0 = rng.uniform(-1, 1, (512, 512)).astype(np.float32)
+        c0 = rng.uniform(-1, 1, (1024, 512)).astype(np.float32)
         got = c0.copy()
         _engine.sgemm(a, b, got, False, False, 1.0, 0.5)
         _engine.set_amx(False)
@@ -168,3 +169,25 @@ def test_environment_turns_it_off():
         env.pop("SEQNET_ISA", None)
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         assert out.stdout.split() == ["True", active], out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("rows", [(256, 128), (250, 134)])
+def test_stacked_rows_count_together(amx, restore_threads, rows):
+    """The LSTM's dW = X^T dG and dU = H^T dG (256 and 128 rows by 512, K = 1280): apart too
+    small for the tile unit, together not. Each element gets the bits of one product on the
+    rows stacked, whatever the panel boundaries, and for any thread count."""
+    m1, m2 = rows
+    k, n = 1280, 512
+    assert not _engine.gemm_uses_amx(m1, n, k) and _engine.gemm_uses_amx(m1 + m2, n, k)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((k, m1)).astype(np.float32)
+    h = rng.standard_normal((k, m2)).astype(np.float32)
+    dg = rng.standard_normal((k, n)).astype(np.float32)
+    whole = _engine.matmul(np.ascontiguousarray(np.concatenate([x, h], axis=1)), dg, True, False)
+    for threads in (1, 2, 3):
+        _engine.set_num_threads(threads)
+        dw, du = np.empty((m1, n), np.float32), np.empty((m2, n), np.float32)
+        _engine.sgemm_stacked([x, h], dg, [dw, du], True, False)
+        assert dw.tobytes() == whole[:m1].tobytes() and du.tobytes() == whole[m1:].tobytes()
+    want, mag = reference(x, dg, True, False)
+    assert_close(dw, want, mag, k)

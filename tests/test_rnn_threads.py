@@ -125,3 +125,28 @@ def test_lstm_backward_product_tasks(batch, steps, dim, units, restore_threads):
     np.testing.assert_allclose(g["w"], x.T @ dg, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(g["u"], hprev.T @ dg, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(g["b"], dg.sum(axis=0), rtol=1e-4, atol=1e-4)
+
+
+# A small layer (its products together under 32M multiply-adds) whose input projection, dx and
+# dW would each be large enough for the AMX path on their own (input 1000 x 4 * 100 gates,
+# 64 rows): the threads split them between themselves, and the parts, whose shapes depend on
+# the thread count, must still take the same path as the whole.
+@pytest.mark.parametrize("amx", [False, True])
+def test_lstm_split_products_bit_identical_with_amx(amx, restore_threads):
+    if amx and not _engine.amx_available():
+        pytest.skip("needs AMX-BF16 and Linux granting the tile state")
+    saved = _engine.amx_active()
+    _engine.set_amx(amx)
+    try:
+        c = make_case("lstm", batch=8, steps=8, dim=1000, n=100, seed=3, scale=0.1, dropout=False)
+        runs = []
+        for threads in (1, 2, 3):
+            _engine.set_num_threads(threads)
+            runs.append(_run(c, None, back=False))
+    finally:
+        _engine.set_amx(saved)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            assert np.array_equal(a, b)
+    ref, _, _ = reference("lstm", c["x"], c["w"], c["u"], c["b"], c["h0"], c["c0"], None, None, None, back=False)
+    np.testing.assert_allclose(runs[0][0], ref, rtol=1e-4, atol=1e-5)

@@ -2,6 +2,9 @@
 
 #include "bindings.h"
 
+#include <string>
+#include <vector>
+
 namespace seqnet {
 
 std::string shape_str(const py::array& a) {
@@ -45,9 +48,45 @@ void gemm_into(const py::handle& a_obj, const py::handle& b_obj, const py::handl
     sgemm(ta, tb, m, n, k, alpha, ap, a.shape(1), bp, b.shape(1), beta, cp, n, ep.bias ? &ep : nullptr);
 }
 
+// c[q] = alpha * op(a[q]) @ op(b) + beta * c[q] for each q: products sharing op(b).
+void gemm_stacked_into(const py::list& a_list, const py::handle& b_obj, const py::list& c_list, bool ta, bool tb,
+                       float alpha, float beta) {
+    if (a_list.size() != c_list.size() || a_list.size() == 0)
+        throw py::value_error("sgemm_stacked: a and c must be lists of the same nonzero length, got " +
+                              std::to_string(a_list.size()) + " and " + std::to_string(c_list.size()));
+    FArray b = checked(b_obj, "sgemm_stacked: b", 2);
+    const int64_t k = tb ? b.shape(1) : b.shape(0), n = tb ? b.shape(0) : b.shape(1);
+    std::vector<FArray> as, cs;
+    std::vector<int64_t> m, lda, ldc;
+    std::vector<const float*> ap;
+    std::vector<float*> cp;
+    for (size_t q = 0; q < a_list.size(); ++q) {
+        const std::string at = "sgemm_stacked: a[" + std::to_string(q) + "]", ct = "sgemm_stacked: c[" + std::to_string(q) + "]";
+        as.push_back(checked(a_list[q], at.c_str(), 2));
+        cs.push_back(checked(c_list[q], ct.c_str(), 2));
+        const FArray &a = as.back(), &c = cs.back();
+        const int64_t mq = ta ? a.shape(1) : a.shape(0), kq = ta ? a.shape(0) : a.shape(1);
+        if (kq != k)
+            throw py::value_error(at + ": op(a) has " + std::to_string(kq) + " columns, op(b) " + std::to_string(k) + " rows");
+        if (c.shape(0) != mq || c.shape(1) != n)
+            throw py::value_error(ct + " must have shape (" + std::to_string(mq) + ", " + std::to_string(n) + "), got " +
+                                  shape_str(c));
+        if (!c.writeable()) throw py::value_error(ct + " is read-only");
+        m.push_back(mq), lda.push_back(a.shape(1)), ldc.push_back(n);
+        ap.push_back(a.data()), cp.push_back(cs.back().mutable_data());
+    }
+    py::gil_scoped_release release;
+    sgemm_stacked(ta, tb, int64_t(m.size()), m.data(), n, k, alpha, ap.data(), lda.data(), b.data(), b.shape(1), beta,
+                  cp.data(), ldc.data());
+}
+
 }  // namespace
 
 void bind_gemm(py::module_& m) {
+    m.def("sgemm_stacked", &gemm_stacked_into, py::arg("a"), py::arg("b"), py::arg("c"), py::arg("trans_a") = false,
+          py::arg("trans_b") = false, py::arg("alpha") = 1.0f, py::arg("beta") = 0.0f,
+          "c[q] = alpha * op(a[q]) @ op(b) + beta * c[q] for each q, in place: products sharing op(b) in one call "
+          "(op(b) packed once; on the AMX path the rows count together).");
     m.def("sgemm", &gemm_into, py::arg("a"), py::arg("b"), py::arg("c"), py::arg("trans_a") = false,
           py::arg("trans_b") = false, py::arg("alpha") = 1.0f, py::arg("beta") = 0.0f,
           py::arg("bias") = py::none(),

@@ -879,3 +879,16 @@ def sgemm(
     bias: F32Array | None = None,
 ) -> None:
     """c = alpha * op(a) @ op(b) + beta * c (+ bias), in place; 2-D float32 C-contiguous arrays."""
+
+def sgemm_stacked(
+    a: list,
+    b: F32Array,
+    c: list,
+    trans_a: bool = False,
+    trans_b: bool = False,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+) -> None:
+    """c[q] = alpha * op(a[q]) @ op(b) + beta * c[q] for each q, in place: products sharing op(b) in one
+    call (op(b) packed once; on the AMX path the rows count together).
+    """

@@ -23,6 +23,15 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc, const GemmEpilogue* epilogue = nullptr);
 
+// Products that share op(B): C_q = alpha * op(A_q) * op(B) + beta * C_q for q < parts, op(A_q)
+// m[q] x k (row stride lda[q]), C_q m[q] x n (ldc[q]). The same as `parts` sgemm calls,
+// except that on the AMX path op(B) is packed once and the rows count together: an LSTM's
+// dW = X^T dG and dU = H^T dG (256 and 128 rows by 512) are worth the tile unit as 384
+// rows, not apart. Bit-identical for any number of threads.
+void sgemm_stacked(bool trans_a, bool trans_b, int64_t parts, const int64_t* m, int64_t n, int64_t k, float alpha,
+                   const float* const* a, const int64_t* lda, const float* b, int64_t ldb, float beta, float* const* c,
+                   const int64_t* ldc);
+
 // Whether sgemm runs a product of this shape on the AMX tile unit now (amx_active() in cpu.h,
 // and a shape large enough to repay packing into bf16 planes). An operand holding an
 // infinity still sends that call to the FP32 kernels.

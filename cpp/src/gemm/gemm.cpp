@@ -32,6 +32,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "gemm_kernels.h"
 #include "seqnet/cpu.h"
@@ -651,8 +652,16 @@ int64_t amx_packed_bytes(int64_t side, int64_t k) {
 // (784 x 512, 310); 0.75-0.8x on the LSTM's dW (256 x 512, 171) and dU (128 x 512, 102) and
 // mnist_cnn's Dense dW (9216 x 128, 126). Both operands must also be small enough to pack
 // whole (2048^3 is not: 25 MB each).
+//
+// The choice must not depend on the thread count, though kernels that split one product
+// between their threads (an LSTM's own-rows dx on a small layer, the im2col forward by row
+// blocks) call sgemm on parts whose shapes do. They call it inside a parallel region, active
+// or not (one thread), and only products at the top level use the tile unit; and a product
+// under 32M multiply-adds (2^25) never does, which covers the small layers that split their
+// products only when they have several threads.
 bool amx_worth(const Problem& pr) {
-    if (pr.k < 64 || pr.m * pr.n < 200 * (pr.m + pr.n)) return false;
+    if (pr.k < 64 || pr.m * pr.n < 200 * (pr.m + pr.n) || pr.m * pr.n * pr.k < (int64_t(1) << 25)) return false;
+    if (omp_get_level() > 0) return false;
     return amx_packed_bytes(pr.m, pr.k) <= kAmxMaxPacked && amx_packed_bytes(pr.n, pr.k) <= kAmxMaxPacked;
 }
 
@@ -664,26 +673,38 @@ struct AmxPanels {
     const uint16_t* panel(int64_t p, int64_t kp) const { return data + (p * k_blocks + kp) * panel_size; }
 };
 
-// C[m0:m1, n0:n1] on the calling thread: jc (kAmxNc columns) > pc (K blocks) > 32-row
-// panels of A > 32-column panels of B. C holds the running sum in fp32 between K blocks;
-// every element sums the same blocks in the same order whatever the task, so the result does
-// not depend on the thread count.
-void amx_task(const Problem& pr, const AmxPanels& ap, const AmxPanels& bp, int64_t kb, int64_t m0, int64_t m1,
-              int64_t n0, int64_t n1) {
-    const int64_t P = gemm::kAmxPanel, k = pr.k;
+// One 32-row panel of C (fewer rows at the end of a part): rows [i0, i0 + rows) of the part
+// `pr` (its own A, C, alpha, beta and epilogue; op(B), n and k are shared by all parts).
+struct AmxRowPanel {
+    const Problem* pr;
+    int64_t i0, rows;
+};
+
+// Row panels [p0, p1) by columns [n0, n1) of C on the calling thread: jc (kAmxNc columns) >
+// pc (K blocks) > row panels > 32-column panels of B. C holds the running sum in fp32 between
+// K blocks; every element sums the same blocks in the same order whatever the task, so the
+// result does not depend on the thread count.
+void amx_task(const AmxRowPanel* panels, const AmxPanels& ap, const AmxPanels& bp, int64_t kb, int64_t p0,
+              int64_t p1, int64_t n0, int64_t n1) {
+    const int64_t P = gemm::kAmxPanel, k = panels[p0].pr->k;
     alignas(64) float edge[32 * 32];
-    if (pr.beta != 0.f && pr.beta != 1.f)
-        for (int64_t i = m0; i < m1; ++i)
-            for (int64_t j = n0; j < n1; ++j) pr.c[i * pr.ldc + j] *= pr.beta;
+    for (int64_t p = p0; p < p1; ++p) {
+        const Problem& pr = *panels[p].pr;
+        if (pr.beta != 0.f && pr.beta != 1.f)
+            for (int64_t i = panels[p].i0; i < panels[p].i0 + panels[p].rows; ++i)
+                for (int64_t j = n0; j < n1; ++j) pr.c[i * pr.ldc + j] *= pr.beta;
+    }
     gemm::amx_begin();
     for (int64_t jc = n0; jc < n1; jc += kAmxNc) {
         const int64_t nb = std::min(kAmxNc, n1 - jc);
         for (int64_t pc = 0, kp = 0; pc < k; pc += kb, ++kp) {
             const int64_t steps = ceil_div(std::min(kb, k - pc), gemm::kAmxK);
-            const bool load = pc > 0 || pr.beta != 0.f, last_k = pc + kb >= k;
-            for (int64_t ir = m0; ir < m1; ir += P) {
-                const int64_t rows = std::min(P, m1 - ir);
-                const uint16_t* a = ap.panel(ir / P, kp);
+            const bool last_k = pc + kb >= k;
+            for (int64_t p = p0; p < p1; ++p) {
+                const Problem& pr = *panels[p].pr;
+                const int64_t ir = panels[p].i0, rows = panels[p].rows;
+                const bool load = pc > 0 || pr.beta != 0.f;
+                const uint16_t* a = ap.panel(p, kp);
                 for (int64_t jr = jc; jr < jc + nb; jr += P) {
                     const int64_t cols = std::min(P, jc + nb - jr);
                     const uint16_t* b = bp.panel(jr / P, kp);
@@ -707,13 +728,17 @@ void amx_task(const Problem& pr, const AmxPanels& ap, const AmxPanels& bp, int64
     gemm::amx_end();
 }
 
-// Packs op(A) and op(B) whole, all threads sharing the work, then splits C between tasks.
-// Returns false,
-// with C untouched, when an operand holds an infinity (see gemm_amx.cpp): the caller then
-// uses the FP32 kernels.
-bool amx_product(const Problem& pr, int threads) {
-    const int64_t P = gemm::kAmxPanel, kb = amx_k_block(pr.k), k_blocks = ceil_div(pr.k, kb);
-    const int64_t m_panels = ceil_div(pr.m, P), n_panels = ceil_div(pr.n, P);
+// The products parts[0..count) (sharing op(B), n and k; each with its own rows of op(A) and
+// of C) on the tile unit: op(A) and op(B) packed whole, all threads sharing the work, then C
+// split between tasks. Returns false, with C untouched, when an operand holds an infinity
+// (see gemm_amx.cpp): the caller then uses the FP32 kernels.
+bool amx_product(const Problem* parts, int64_t count, int threads) {
+    const Problem& pr0 = parts[0];
+    const int64_t P = gemm::kAmxPanel, kb = amx_k_block(pr0.k), k_blocks = ceil_div(pr0.k, kb);
+    std::vector<AmxRowPanel> panels;
+    for (int64_t q = 0; q < count; ++q)
+        for (int64_t i0 = 0; i0 < parts[q].m; i0 += P) panels.push_back({&parts[q], i0, std::min(P, parts[q].m - i0)});
+    const int64_t m_panels = int64_t(panels.size()), n_panels = ceil_div(pr0.n, P);
     const int64_t panel_size = gemm::amx_panel_size(kb);
     Workspace& ws = thread_workspace();
     uint16_t* a_packed = reinterpret_cast<uint16_t*>(ws.a.get(m_panels * k_blocks * panel_size / 2));
@@ -726,13 +751,15 @@ bool amx_product(const Problem& pr, int threads) {
         for (int64_t i = t; i < items; i += pack_tasks) {
             const bool is_a = i < a_items;
             const int64_t j = is_a ? i : i - a_items, p = j / k_blocks, pc = j % k_blocks * kb;
-            const int64_t kcur = std::min(kb, pr.k - pc);
-            if (is_a)
-                inf |= gemm::amx_pack_a(pr.trans_a, pr.a_at(p * P, pc), pr.lda, std::min(P, pr.m - p * P), kcur,
-                                        pr.alpha, a_packed + j * panel_size);
-            else
-                inf |= gemm::amx_pack_b(pr.trans_b, pr.b_at(pc, p * P), pr.ldb, kcur, std::min(P, pr.n - p * P),
+            const int64_t kcur = std::min(kb, pr0.k - pc);
+            if (is_a) {
+                const Problem& pr = *panels[p].pr;
+                inf |= gemm::amx_pack_a(pr.trans_a, pr.a_at(panels[p].i0, pc), pr.lda, panels[p].rows, kcur, pr.alpha,
+                                        a_packed + j * panel_size);
+            } else {
+                inf |= gemm::amx_pack_b(pr0.trans_b, pr0.b_at(pc, p * P), pr0.ldb, kcur, std::min(P, pr0.n - p * P),
                                         b_packed + j * panel_size);
+            }
         }
         if (inf) infinite.store(true, std::memory_order_relaxed);
     });
@@ -741,13 +768,15 @@ bool amx_product(const Problem& pr, int threads) {
     // A task runs each K block of its columns of op(B) (in L2) past all of its row panels, so
     // it keeps at least four of them where it can and the columns are split instead: with
     // one 32-row panel per task, op(B) streamed from L3 for every panel bounds the kernel.
-    const int64_t tasks = task_count(pr, threads);
+    Problem stacked = pr0;
+    for (int64_t q = 1; q < count; ++q) stacked.m += parts[q].m;
+    const int64_t tasks = task_count(stacked, threads);
     const int64_t tm = std::clamp<int64_t>(m_panels / 4, 1, tasks), tn = std::min(ceil_div(tasks, tm), n_panels);
-    const int64_t m_step = ceil_div(m_panels, tm) * P, n_step = ceil_div(n_panels, tn) * P;
-    const int64_t gm = ceil_div(pr.m, m_step), gn = ceil_div(pr.n, n_step);
+    const int64_t m_step = ceil_div(m_panels, tm), n_step = ceil_div(n_panels, tn) * P;
+    const int64_t gm = ceil_div(m_panels, m_step), gn = ceil_div(pr0.n, n_step);
     run_tasks(threads, gm * gn, [&](int64_t t) {
-        const int64_t m0 = t / gn * m_step, n0 = t % gn * n_step;
-        amx_task(pr, ap, bp, kb, m0, std::min(pr.m, m0 + m_step), n0, std::min(pr.n, n0 + n_step));
+        const int64_t p0 = t / gn * m_step, n0 = t % gn * n_step;
+        amx_task(panels.data(), ap, bp, kb, p0, std::min(m_panels, p0 + m_step), n0, std::min(pr0.n, n0 + n_step));
     });
     return true;
 }
@@ -768,7 +797,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     }
     const int threads = threads_for(pr);
 #if SEQNET_AMX_KERNELS
-    if (amx_active() && amx_worth(pr) && amx_product(pr, threads)) return;
+    if (amx_active() && amx_worth(pr) && amx_product(&pr, 1, threads)) return;
 #endif
     const MicroKernel& uk = gemm::microkernel_for(active_isa());
     const Blocking bl = blocking_for(uk);
@@ -810,6 +839,28 @@ void panel_update(const MicroKernel& uk, int64_t m, int64_t n, int64_t k, const 
 }
 
 }  // namespace gemm
+
+void sgemm_stacked(bool trans_a, bool trans_b, int64_t parts, const int64_t* m, int64_t n, int64_t k, float alpha,
+                   const float* const* a, const int64_t* lda, const float* b, int64_t ldb, float beta, float* const* c,
+                   const int64_t* ldc) {
+    int64_t total = 0;
+    for (int64_t q = 0; q < parts; ++q) total += std::max<int64_t>(m[q], 0);
+    if (total <= 0 || n <= 0) return;
+#if SEQNET_AMX_KERNELS
+    if (k > 0 && alpha != 0.f && amx_active()) {
+        std::vector<Problem> list;
+        for (int64_t q = 0; q < parts; ++q)
+            if (m[q] > 0) list.push_back({trans_a, trans_b, m[q], n, k, alpha, a[q], lda[q], b, ldb, beta, c[q], ldc[q], nullptr});
+        Problem stacked = list[0];
+        stacked.m = total;
+        if (amx_worth(stacked) && amx_product(list.data(), int64_t(list.size()), threads_for(stacked))) return;
+    }
+#endif
+    // Otherwise as separate products: none of the parts is large enough for the tile unit
+    // when the stack is not, nor when an operand holds an infinity.
+    for (int64_t q = 0; q < parts; ++q)
+        sgemm(trans_a, trans_b, m[q], n, k, alpha, a[q], lda[q], b, ldb, beta, c[q], ldc[q]);
+}
 
 bool sgemm_uses_amx(int64_t m, int64_t n, int64_t k) {
 #if SEQNET_AMX_KERNELS

@@ -132,6 +132,10 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
     if (dx && !own_rows) input_grad(w, in_mask, gates, dx, s, d, G);
     if (split_weights) return;
     gather_hprev(h0, hs, mask, s.hprev, d, o.go_backwards);
+    if (!rec_mask && !in_mask) {
+        weight_grads(x, s.hprev, gates, dw, du, db, d, G, Cols{0, G * un});
+        return;
+    }
     recurrent_weight_grad(s.hprev, rec_mask, gates, G * un, du, s, d, G, 0, G);
     input_weight_grad(x, in_mask, gates, dw, db, s, d, G);
 }

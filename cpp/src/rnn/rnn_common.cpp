@@ -383,8 +383,12 @@ void weight_grads(const float* x, const float* hprev, const float* dgx, float* d
     const int64_t rows = d.batch * d.steps, n = G * d.units;
     if (c.n <= 0) return;
     if (db) column_sums(dgx + c.j0, n, db + c.j0, rows, c.n);
-    sgemm(true, false, d.units, c.n, rows, 1.0f, hprev, d.units, dgx + c.j0, n, 0.0f, du + c.j0, n);
-    sgemm(true, false, d.input, c.n, rows, 1.0f, x, d.input, dgx + c.j0, n, 0.0f, dw + c.j0, n);
+    // dU = H^T dG and dW = X^T dG share dG: one call packs it once and, on the AMX path,
+    // counts their rows together.
+    const int64_t m[2] = {d.units, d.input}, lda[2] = {d.units, d.input}, ldc[2] = {n, n};
+    const float* a[2] = {hprev, x};
+    float* c_out[2] = {du + c.j0, dw + c.j0};
+    sgemm_stacked(true, false, 2, m, c.n, rows, 1.0f, a, lda, dgx + c.j0, n, 0.0f, c_out, ldc);
 }
 
 
