@@ -78,7 +78,8 @@ void pack_b(bool trans, const float* b, int64_t ldb, int64_t k, int64_t n, int n
 // or 32 columns of op(B), over a K block, packed as three bf16 planes per step of kAmxK,
 // rows, columns and K past the end zero-filled: amx_panel_size(k) uint16 each.
 constexpr int64_t kAmxPanel = 32, kAmxK = 32;
-inline int64_t amx_panel_size(int64_t k) { return (k + kAmxK - 1) / kAmxK * 3 * kAmxPanel * kAmxK; }
+// (static: gemm_amx.cpp compiles it with AVX-512 flags, and no copy of it may serve portable code)
+static inline int64_t amx_panel_size(int64_t k) { return (k + kAmxK - 1) / kAmxK * 3 * kAmxPanel * kAmxK; }
 // op(A) rows [0, rows) (<= 32) by K [0, k), times alpha; op(A)(i, p) is a[i * lda + p], or
 // a[p * lda + i] when trans. Both packers return whether an element was infinite (the
 // product must then be computed another way: see gemm_amx.cpp).
