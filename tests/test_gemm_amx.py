@@ -191,3 +191,23 @@ def test_stacked_rows_count_together(amx, restore_threads, rows):
         assert dw.tobytes() == whole[:m1].tobytes() and du.tobytes() == whole[m1:].tobytes()
     want, mag = reference(x, dg, True, False)
     assert_close(dw, want, mag, k)
+
+
+def test_dense_layer_with_fused_activation(amx):
+    """A Dense forward large enough for the tile unit (batch 1024, 784 -> 512): the bias and
+    the activation run as the GEMM's epilogue on each finished block, as on the FP32 path."""
+    assert _engine.gemm_uses_amx(1024, 512, 784)
+    rng = np.random.default_rng(8)
+    x = rng.uniform(-1, 1, (1024, 784)).astype(np.float32)
+    w = rng.uniform(-0.1, 0.1, (784, 512)).astype(np.float32)
+    b = rng.uniform(-0.5, 0.5, 512).astype(np.float32)
+    z = np.empty((1024, 512), np.float32)
+    y = np.empty((1024, 512), np.float32)
+    _engine.dense_forward(x, w, b, z, y, _engine.Activation.relu)
+    want_z, mag = reference(x, w, False, False)
+    want_z += b
+    assert_close(z, want_z, mag, 784, extra=4 * EPS * np.abs(want_z))
+    np.testing.assert_array_equal(y, np.maximum(z, 0))
+    fused = np.empty_like(y)  # no z kept: the activation itself runs in the epilogue
+    _engine.dense_forward(x, w, b, None, fused, _engine.Activation.relu)
+    np.testing.assert_array_equal(fused, y)
