@@ -10,6 +10,10 @@
 #define SEQNET_AMX_PROBE 1
 #endif
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -125,6 +129,16 @@ std::atomic<bool>& amx_wanted() {
 }
 
 }  // namespace
+
+#if defined(__x86_64__) || defined(__i386__)
+unsigned DenormalsMode::current() { return (_mm_getcsr() & kFlush) == kFlush ? kFlush : kKeep; }
+DenormalsMode::DenormalsMode(unsigned mode) : saved_(_mm_getcsr()) { _mm_setcsr((saved_ & ~kFlush) | mode); }
+DenormalsMode::~DenormalsMode() { _mm_setcsr(saved_); }
+#else
+unsigned DenormalsMode::current() { return kKeep; }
+DenormalsMode::DenormalsMode(unsigned) {}
+DenormalsMode::~DenormalsMode() {}
+#endif
 
 bool amx_available() {
     static const bool available = probe_amx();

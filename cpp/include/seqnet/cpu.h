@@ -29,6 +29,27 @@ bool amx_active();
 // Turns AMX use on or off (on only where available); returns amx_active().
 bool set_amx(bool on);
 
+// How the calling thread treats subnormal floats, set for a scope and restored after. Flush:
+// as zero, as inputs and as results (x86-64: MXCSR's DAZ and FTZ bits), as TensorFlow's own
+// threads do; for kernels whose values decay toward zero (an RNN's gradients through time),
+// where each subnormal costs an assist of about a hundred cycles. Every thread that computes
+// part of a result must use the same mode, or the result would depend on which thread
+// computed what: parallel regions that may run under Flush hand the caller's mode to their
+// threads (current()). A no-op away from x86.
+class DenormalsMode {
+   public:
+    static constexpr unsigned kFlush = 0x8040u, kKeep = 0u;
+    // The calling thread's mode now: kFlush or kKeep.
+    static unsigned current();
+    explicit DenormalsMode(unsigned mode);
+    ~DenormalsMode();
+    DenormalsMode(const DenormalsMode&) = delete;
+    DenormalsMode& operator=(const DenormalsMode&) = delete;
+
+   private:
+    unsigned saved_ = 0;
+};
+
 // Data cache sizes in bytes, for blocking: L1d and L2 of one core, L3 shared (0 when absent).
 // Read once from Linux sysfs, else sysconf; defaults (32 KiB, 1 MiB, 8 MiB) otherwise.
 struct CacheSizes {

@@ -522,9 +522,16 @@ void run_tasks(int threads, int64_t count, const F& run) {
         for (int64_t t = 0; t < count; ++t) run(t);
         return;
     }
+    // The threads take the caller's treatment of subnormals (an LSTM's recurrence flushes
+    // them), so a block's result does not depend on which thread computed it.
+    const unsigned denormals = DenormalsMode::current();
     if (g_static_split.load(std::memory_order_relaxed)) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-        for (int64_t t = 0; t < count; ++t) run(t);
+#pragma omp parallel num_threads(threads)
+        {
+            const DenormalsMode mode(denormals);
+#pragma omp for schedule(static)
+            for (int64_t t = 0; t < count; ++t) run(t);
+        }
         return;
     }
     TaskQueue queue(count);
@@ -532,6 +539,7 @@ void run_tasks(int threads, int64_t count, const F& run) {
     const int64_t start = now_ns();
 #pragma omp parallel num_threads(threads)
     {
+        const DenormalsMode mode(denormals);
         for (int64_t t = queue.claim(); t >= 0; t = queue.claim()) {
             run(t);
             queue.finish();
