@@ -152,21 +152,28 @@ def test_lstm_split_products_bit_identical_with_amx(amx, restore_threads):
     np.testing.assert_allclose(runs[0][0], ref, rtol=1e-4, atol=1e-5)
 
 
-def test_lstm_flushes_subnormals_in_its_recurrence_only(restore_threads):
-    """Gradients through 200 steps decay into the subnormal range, where the LSTM's recurrence
+# (8, 16): an LSTM that splits its products between the recurrence's threads; (64, 128): per-step
+# products and cell loops of a GRU / SimpleRNN large enough for threads of their own.
+@pytest.mark.parametrize("batch,units", [(8, 16), (64, 128)])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "gru_ra", "simple"])
+@pytest.mark.parametrize("dropout", [False, True])
+def test_recurrence_flushes_subnormals_alike_on_every_thread(cell, dropout, batch, units, restore_threads):
+    """Gradients through 200 steps decay into the subnormal range, where the recurrence
     flushes them to zero (as TensorFlow's threads do, and 2x faster than taking the assists),
     on every thread alike, while the products after it keep the caller's mode whether they run
-    on the recurrence's threads (own rows) or after it: the same bits for 1, 2 and 3 threads.
+    on the recurrence's threads (an LSTM's own rows) or after it: the same bits for 1, 2 and 3
+    threads, with and without recurrent dropout (whose masked products run through scratch).
     The calling thread's own floating-point mode is left as it was."""
-    c = make_case("lstm", batch=8, steps=200, dim=8, n=16, seed=4, scale=0.05, dropout=False)
+    c = make_case(cell, batch=batch, steps=200, dim=8, n=units, seed=4, scale=0.05, dropout=dropout)
     rng = np.random.RandomState(1)
-    dhs = np.zeros(c["x"].shape[:2] + (16,), np.float32)
-    dh = rng.normal(size=(8, 16)).astype(np.float32)
+    dhs = np.zeros(c["x"].shape[:2] + (units,), np.float32)
+    dh = rng.normal(size=(batch, units)).astype(np.float32)
+    dc = np.zeros_like(dh) if cell == "lstm" else None
     runs = []
     for threads in (1, 2, 3):
         _engine.set_num_threads(threads)
-        g = engine_grads("lstm", c, None, A.tanh, A.hard_sigmoid, False, dhs, dh, None)
-        runs.append([g[k] for k in ("x", "w", "u", "b", "h0", "c0")])
+        g = engine_grads(cell, c, None, A.tanh, A.hard_sigmoid, False, dhs, dh, dc)
+        runs.append([v for v in g.values() if v is not None])
     for other in runs[1:]:
         for a, b in zip(runs[0], other):
             assert np.array_equal(a, b)

@@ -5,9 +5,11 @@
 //                        hh = a(x Wh + bh + r * (h Uh + bh'));
 //   h' = z * h + (1 - z) * hh. With recurrent dropout each gate sees h times its own mask.
 #include <cstring>
+#include <optional>
 
 #include "rnn_cell_kernels.h"
 #include "rnn_common.h"
+#include "seqnet/cpu.h"
 #include "seqnet/gemm.h"
 #include "seqnet/rnn.h"
 
@@ -26,6 +28,9 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
     // With a sequence mask the carried h and the outputs differ, so h lives apart from hs.
     float* hst = mask ? s.hstate : hs;
     input_projection(x, w, b, in_mask, gates, s, d, G);
+    // The recurrence flushes subnormals on every thread, as the LSTM's (see lstm.cpp); the
+    // products before and after it keep the caller's mode.
+    std::optional<DenormalsMode> flush(std::in_place, DenormalsMode::kFlush);
     for (int64_t step = 0; step < d.steps; ++step) {
         const int64_t t = time_of(step, d, o.go_backwards);
         float* g_t = gates + t * G * un;
@@ -44,6 +49,7 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
             recurrent_product(hp, ldh, u, rec_mask, rh_t, ldr, s, d, G, 2, 3);
 #pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
             for (int64_t bi = 0; bi < d.batch; ++bi) {
+            const DenormalsMode row_mode(DenormalsMode::kFlush);  // each thread of the loop
                 float* g = g_t + bi * ldg;
                 const float* r_h = rh_t + bi * ldr;
                 if (b_rec) {
@@ -58,6 +64,7 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
             recurrent_product(hp, ldh, u, rec_mask, g_t, ldg, s, d, G, 0, 2);
 #pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
             for (int64_t bi = 0; bi < d.batch; ++bi) {
+            const DenormalsMode row_mode(DenormalsMode::kFlush);  // each thread of the loop
                 float* g = g_t + bi * ldg;
                 const float* h = state_row(h0, hst, step, bi, d);
                 float* r_h = rh_t + bi * ldr;
@@ -74,6 +81,7 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
         }
 #pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
         for (int64_t bi = 0; bi < d.batch; ++bi) {
+            const DenormalsMode row_mode(DenormalsMode::kFlush);  // each thread of the loop
             float* g = g_t + bi * ldg;
             const float* h = state_row(h0, hst, step, bi, d);
             float* out = hst + (bi * d.steps + step) * un;
@@ -83,6 +91,7 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
             finish_step(mask, step, t, bi, h0, nullptr, hst, nullptr, hs, d);
         }
     }
+    flush.reset();
     copy_last_step(hst, h_last, d);
 }
 
@@ -100,12 +109,14 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
     if (mask) std::memset(s.dout, 0, sizeof(float) * bu);
     // The loop reads the state each step started from.
     gather_hprev(h0, hs, mask, s.hprev, d, o.go_backwards);
+    std::optional<DenormalsMode> flush(std::in_place, DenormalsMode::kFlush);  // as forward
     for (int64_t step = d.steps - 1; step >= 0; --step) {
         const int64_t t = time_of(step, d, o.go_backwards);
         float* g_t = gates + t * G * un;
         float* rh_t = rh + t * un;
 #pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
         for (int64_t bi = 0; bi < d.batch; ++bi) {
+            const DenormalsMode row_mode(DenormalsMode::kFlush);  // each thread of the loop
             float* g = g_t + bi * ldg;
             const float* h = s.hprev + (bi * d.steps + t) * un;
             const float* dhr = dh + bi * un;
@@ -147,6 +158,7 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
             sgemm(false, false, d.batch, un, un, 1.0f, g_t + 2 * un, ldg, s.ut + 2 * un * un, un, 0.0f, drh, un);
 #pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
             for (int64_t bi = 0; bi < d.batch; ++bi) {
+            const DenormalsMode row_mode(DenormalsMode::kFlush);  // each thread of the loop
                 if (!kept(mask, bi, t, d)) continue;
                 float* g = g_t + bi * ldg;
                 const float* h = s.hprev + (bi * d.steps + t) * un;
@@ -175,6 +187,7 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
         dh = dhp;
         dhp = tmp;
     }
+    flush.reset();
     if (dh0) std::memcpy(dh0, dh, sizeof(float) * bu);
     recurrent_weight_grad(s.hprev, rec_mask, gates, G * un, du, s, d, G, 0, 2);
     if (o.reset_after)

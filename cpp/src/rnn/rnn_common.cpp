@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "seqnet/cpu.h"
 #include "seqnet/gemm.h"
 #include "../contention.h"
 
@@ -17,8 +18,10 @@ namespace {
 // mask rows of n floats, `steps` rows per batch entry.
 void scale_rows(const float* src, const float* mask, float* dst, int64_t batch, int64_t steps, int64_t n,
                 bool accumulate) {
+    const unsigned denormals = DenormalsMode::current();  // a GRU's recurrence flushes them
 #pragma omp parallel for if (rows_worth_threads(batch * steps * n)) schedule(static)
     for (int64_t b = 0; b < batch; ++b) {
+        const DenormalsMode mode(denormals);  // every thread as the caller
         const float* m = mask + b * n;
         for (int64_t t = 0; t < steps; ++t) {
             const float* sr = src + (b * steps + t) * n;
