@@ -1,0 +1,96 @@
+"""The seed Embedding + LSTM layer's kernels alone, through the engine: LSTM(128) over 80 steps
+of 256 features, batch 16, forward and backward (the gradient reaching only the last step, so
+it decays through time as in training a return_sequences=False model), and the large products
+of its backward step: dx = dG W^T and the stacked dW = X^T dG, dU = H^T dG.
+
+    python bench/bench_lstm_kernels.py                   # AMX on and off, alternated
+    python bench/bench_lstm_kernels.py --rounds 20
+    python bench/bench_lstm_kernels.py --steps 400       # gradients decay into subnormals
+
+Over 80 steps the gradient stays in the normal range; over 400, a tenth of the gate gradients
+would be subnormal, which the recurrence flushes (cpu.h, DenormalsMode): the backward took
+615 ms with them (built before the flush, AVX-512) and 115 ms without.
+
+Each round times every kernel once per mode; the table gives the median and the fastest
+round in milliseconds. Modes alternate within one process, since this machine's speed drifts
+by 2x within minutes.
+"""
+import argparse
+import time
+
+import numpy as np
+
+from seqnet import _engine
+
+BATCH, DIM, UNITS = 16, 256, 128
+
+
+def kernels(steps, seed=0):
+    """name -> callable, on the seed layer's shapes over `steps` steps."""
+    STEPS = steps
+    rng = np.random.RandomState(seed)
+    f32 = lambda *shape, s=0.1: rng.uniform(-s, s, shape).astype(np.float32)  # noqa: E731
+    n = 4 * UNITS
+    x, w, u, b = f32(BATCH, STEPS, DIM, s=0.2), f32(DIM, n), f32(UNITS, n), f32(n)
+    h0, c0 = np.zeros((BATCH, UNITS), np.float32), np.zeros((BATCH, UNITS), np.float32)
+    cell, act, rec = _engine.RnnCell.LSTM, _engine.Activation.tanh, _engine.Activation.hard_sigmoid
+    fwd = dict(gates=np.empty((BATCH, STEPS, n), np.float32), hs=np.empty((BATCH, STEPS, UNITS), np.float32),
+               aux=np.empty((BATCH, STEPS, UNITS), np.float32), h_last=np.empty((BATCH, UNITS), np.float32),
+               c_last=np.empty((BATCH, UNITS), np.float32),
+               scratch=np.empty(_engine.rnn_scratch_size(cell, BATCH, STEPS, DIM, UNITS), np.float32))
+    dhs = np.zeros((BATCH, STEPS, UNITS), np.float32)
+    dh = rng.normal(size=(BATCH, UNITS)).astype(np.float32)
+    grads = dict(x=np.empty_like(x), w=np.empty_like(w), u=np.empty_like(u), b=np.empty_like(b),
+                 h0=np.empty_like(h0), c0=np.empty_like(c0))
+
+    def forward():
+        _engine.rnn_forward(cell, x, w, u, b, h0, c0, None, None, fwd["gates"], fwd["hs"], fwd["aux"],
+                            fwd["scratch"], act, rec, False, h_last=fwd["h_last"], c_last=fwd["c_last"])
+
+    def backward():
+        forward()  # backward overwrites the gates with their gradients
+        _engine.rnn_backward(cell, x, w, u, h0, c0, None, None, fwd["gates"], fwd["hs"], fwd["aux"], dhs, dh, None,
+                             grads["x"], grads["w"], grads["u"], grads["b"], grads["h0"], grads["c0"],
+                             fwd["scratch"], act, rec, False)
+
+    rows = BATCH * STEPS
+    xs, dg, hp = f32(rows, DIM), f32(rows, n), f32(rows, UNITS)
+    dx, dw, du = np.empty((rows, DIM), np.float32), np.empty((DIM, n), np.float32), np.empty((UNITS, n), np.float32)
+    return {
+        "forward": forward,
+        "forward + backward": backward,
+        "dx = dG W^T": lambda: _engine.sgemm(dg, w, dx, False, True),
+        "dW, dU (stacked)": lambda: _engine.sgemm_stacked([xs, hp], dg, [dw, du], True, False),
+    }
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=80)
+    args = ap.parse_args(argv)
+    modes = [True, False] if _engine.amx_available() else [False]
+    ks = kernels(args.steps)
+    times = {(name, m): [] for name in ks for m in modes}
+    saved = _engine.amx_active()
+    try:
+        for _ in range(args.rounds):
+            for m in modes:
+                _engine.set_amx(m)
+                for name, fn in ks.items():
+                    t0 = time.perf_counter()
+                    fn()
+                    times[name, m].append(1e3 * (time.perf_counter() - t0))
+    finally:
+        _engine.set_amx(saved)
+    print(f"LSTM({UNITS}) on {BATCH}x{args.steps}x{DIM}, threads {_engine.get_num_threads()}, {args.rounds} rounds; "
+          f"ms, median / fastest")
+    print("| kernel | " + " | ".join("AMX" if m else "AVX-512" for m in modes) + " |")
+    print("|---|" + "---:|" * len(modes))
+    for name in ks:
+        cells = [f"{np.median(times[name, m]):.2f} / {min(times[name, m]):.2f}" for m in modes]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
