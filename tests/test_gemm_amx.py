@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 # M x K x N, all sent to the tile unit (checked): whole blocks, ragged M, N and K (K past one
 # and several 256 blocks, K not a multiple of 32), and the LSTM's input projection and dx.
 SHAPES = [(512, 256, 512), (545, 300, 400), (1280, 256, 512), (1280, 512, 256), (700, 1000, 430),
-          (2000, 65, 300), (600, 17 * 32 + 5, 443)]
+          (2000, 257, 300), (600, 17 * 32 + 5, 443)]
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_matches_float64(amx, shape, ta, tb):
 @pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (1.0, 1.0), (-0.5, 0.75), (2.0, -1.0)])
 def test_alpha_beta_bias(amx, alpha, beta):
     rng = np.random.default_rng(5)
-    for (m, k, n), (ta, tb) in [((545, 300, 400), (False, False)), ((1024, 70, 512), (True, True))]:
+    for (m, k, n), (ta, tb) in [((545, 300, 400), (False, False)), ((1024, 270, 512), (True, True))]:
         assert _engine.gemm_uses_amx(m, n, k)
         a, b = operands(rng, m, k, n, ta, tb)
         bias = rng.uniform(-1, 1, n).astype(np.float32)
@@ -93,8 +93,9 @@ def test_nan_propagates(amx):
     """NaN stays NaN on the tile unit, also one whose payload sits only in the low 16 bits
     (its first part is then infinite, the others NaN)."""
     rng = np.random.default_rng(2)
-    a = rng.uniform(0.5, 1, (1024, 64)).astype(np.float32)
-    b = rng.uniform(0.5, 1, (64, 512)).astype(np.float32)
+    a = rng.uniform(0.5, 1, (1024, 256)).astype(np.float32)
+    b = rng.uniform(0.5, 1, (256, 512)).astype(np.float32)
+    assert _engine.gemm_uses_amx(1024, 512, 256)
     a[11, 2] = np.array(0x7F800001, np.uint32).view(np.float32)
     b[4, 100] = np.nan
     got = _engine.matmul(a, b)
@@ -109,9 +110,9 @@ def test_infinities_take_the_fp32_kernels(amx):
     kernels, bit for bit what they give with AMX off, the beta * C term included."""
     rng = np.random.default_rng(3)
     for side in ("a", "b"):
-        a = rng.uniform(0.5, 1, (1024, 64)).astype(np.float32)
-        b = rng.choice([0.5, 1.0, 0.75], (64, 512)).astype(np.float32)  # parts 1 and 2 are zero
-        assert _engine.gemm_uses_amx(1024, 512, 64)
+        a = rng.uniform(0.5, 1, (1024, 256)).astype(np.float32)
+        b = rng.choice([0.5, 1.0, 0.75], (256, 512)).astype(np.float32)  # parts 1 and 2 are zero
+        assert _engine.gemm_uses_amx(1024, 512, 256)
         if side == "a":
             a[3, 5], a[7, 9] = np.inf, -np.inf
         else:
@@ -129,7 +130,7 @@ def test_infinities_take_the_fp32_kernels(amx):
 
 
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
-@pytest.mark.parametrize("shape", [(1280, 256, 512), (700, 1000, 430), (4000, 64, 256)],
+@pytest.mark.parametrize("shape", [(1280, 256, 512), (700, 1000, 430), (4000, 256, 256)],
                          ids=lambda s: "x".join(map(str, s)))
 def test_bit_identical_for_1_2_3_threads(amx, restore_threads, shape, ta, tb):
     m, k, n = shape
@@ -151,6 +152,7 @@ def test_switches(amx):
     assert "amx" in _engine.gemm_kernel_name()
     assert _engine.gemm_uses_amx(1024, 1024, 1024)
     assert not _engine.gemm_uses_amx(128, 10, 784)  # too small to repay the packing
+    assert not _engine.gemm_uses_amx(784, 512, 128)  # a short sum (mnist_mlp's dW)
     assert _engine.set_amx(False) is False
     assert "amx" not in _engine.gemm_kernel_name()
     assert not _engine.gemm_uses_amx(1024, 1024, 1024)

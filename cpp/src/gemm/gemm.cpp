@@ -654,12 +654,13 @@ int64_t amx_packed_bytes(int64_t side, int64_t k) {
 // Products worth the tile unit. Packing costs about 0.6 ns per element of op(A) and op(B)
 // (a read, the split, three bf16 planes written), against m * n * k multiply-adds at two to
 // three times the FP32 rate: the packing's share is about 1/m + 1/n, so the harmonic side
-// m n / (m + n) must be large. Measured on two threads against the FP32 kernels (median of
-// 12 alternated rounds in one process): 1.3x on the LSTM's input projection (1280 x 512,
-// 366), 1.1x on its dx (1280 x 256, 213), 1.45x at 512^3 (256), 1.04x on mnist_mlp's dW
-// (784 x 512, 310); 0.75-0.8x on the LSTM's dW (256 x 512, 171) and dU (128 x 512, 102) and
-// mnist_cnn's Dense dW (9216 x 128, 126). Both operands must also be small enough to pack
-// whole (2048^3 is not: 25 MB each).
+// m n / (m + n) must be large, and short sums (k < 256) lose besides. Measured on two threads
+// against the FP32 kernels (median of 8-12 alternated rounds in one process): 1.3x on the
+// LSTM's input projection (1280 x 512, k 256), 1.5x on its dx (1280 x 256, k 512), 1.5x at
+// 512^3, 1.3x at 1024^3; 0.85-0.9x on mnist_mlp's weight gradients (784 and 512 x 512, k 128),
+// 0.75-0.8x on the LSTM's dW and dU apart (256 and 128 x 512: see sgemm_stacked) and on
+// mnist_cnn's Dense dW (9216 x 128). Both operands must also be small enough to pack whole
+// (2048^3 is not: 25 MB each).
 //
 // The choice must not depend on the thread count, though kernels that split one product
 // between their threads (an LSTM's own-rows dx on a small layer, the im2col forward by row
@@ -668,7 +669,7 @@ int64_t amx_packed_bytes(int64_t side, int64_t k) {
 // under 32M multiply-adds (2^25) never does, which covers the small layers that split their
 // products only when they have several threads.
 bool amx_worth(const Problem& pr) {
-    if (pr.k < 64 || pr.m * pr.n < 200 * (pr.m + pr.n) || pr.m * pr.n * pr.k < (int64_t(1) << 25)) return false;
+    if (pr.k < 256 || pr.m * pr.n < 200 * (pr.m + pr.n) || pr.m * pr.n * pr.k < (int64_t(1) << 25)) return false;
     if (omp_get_level() > 0) return false;
     return amx_packed_bytes(pr.m, pr.k) <= kAmxMaxPacked && amx_packed_bytes(pr.n, pr.k) <= kAmxMaxPacked;
 }
