@@ -56,17 +56,23 @@ def test_matmul_matches_float64(isa, shape, ta, tb):
 def test_sgemm_alpha_beta_bias(isa, alpha, beta, ta, tb):
     rng = np.random.default_rng(7)
     for m, k, n in [(37, 45, 53), (128, 64, 10), (200, 600, 70)]:
-        a, b = operands(rng, m, k, n, ta, tb)
-        bias = rng.uniform(-1, 1, n).astype(np.float32)
-        c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
-        if beta == 0.0:
-            c0[:] = np.nan  # must not be read
-        c = c0.copy()
-        _engine.sgemm(a, b, c, ta, tb, alpha, beta, bias)
-        prod, mag = reference(a, b, ta, tb)
-        cin = np.zeros_like(prod) if beta == 0.0 else c0.astype(np.float64)
-        want = alpha * prod + beta * cin + bias
-        assert_close(c, want, abs(alpha) * mag, k, extra=(k + 4) * EPS * (np.abs(beta * cin) + np.abs(want)))
+        check_alpha_beta_bias(rng, m, k, n, ta, tb, alpha, beta)
+
+
+def check_alpha_beta_bias(rng, m, k, n, ta, tb, alpha, beta):
+    """sgemm with alpha, beta (NaN in C with beta = 0: it must not be read) and a bias, against
+    float64."""
+    a, b = operands(rng, m, k, n, ta, tb)
+    bias = rng.uniform(-1, 1, n).astype(np.float32)
+    c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
+    if beta == 0.0:
+        c0[:] = np.nan
+    c = c0.copy()
+    _engine.sgemm(a, b, c, ta, tb, alpha, beta, bias)
+    prod, mag = reference(a, b, ta, tb)
+    cin = np.zeros_like(prod) if beta == 0.0 else c0.astype(np.float64)
+    want = alpha * prod + beta * cin + bias
+    assert_close(c, want, abs(alpha) * mag, k, extra=(k + 4) * EPS * (np.abs(beta * cin) + np.abs(want)))
 
 
 def test_empty_and_degenerate():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from seqnet import _engine
-from test_gemm import EPS, assert_close, operands, reference
+from test_gemm import EPS, assert_close, check_alpha_beta_bias, operands, reference
 
 pytestmark = pytest.mark.skipif(
     not _engine.amx_available(),
@@ -50,17 +50,7 @@ def test_alpha_beta_bias(amx, alpha, beta):
     rng = np.random.default_rng(5)
     for (m, k, n), (ta, tb) in [((545, 300, 400), (False, False)), ((1024, 270, 512), (True, True))]:
         assert _engine.gemm_uses_amx(m, n, k)
-        a, b = operands(rng, m, k, n, ta, tb)
-        bias = rng.uniform(-1, 1, n).astype(np.float32)
-        c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
-        if beta == 0.0:
-            c0[:] = np.nan  # must not be read
-        c = c0.copy()
-        _engine.sgemm(a, b, c, ta, tb, alpha, beta, bias)
-        prod, mag = reference(a, b, ta, tb)
-        cin = np.zeros_like(prod) if beta == 0.0 else c0.astype(np.float64)
-        want = alpha * prod + beta * cin + bias
-        assert_close(c, want, abs(alpha) * mag, k, extra=(k + 4) * EPS * (np.abs(beta * cin) + np.abs(want)))
+        check_alpha_beta_bias(rng, m, k, n, ta, tb, alpha, beta)
 
 
 def test_as_accurate_as_the_fp32_kernels(amx):
