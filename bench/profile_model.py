@@ -149,7 +149,8 @@ def main(argv=None):
     ys = None if args.inference else random_targets(model, batch, rng)
     profile = profile_model(model, xs, ys, batch_size=batch, steps=args.steps, warmup=args.warmup,
                             training=not args.inference)
-    print(f"{source}: seqnet {keras.__version__}, isa {_engine.active_isa()}, threads {_engine.get_num_threads()}")
+    print(f"{source}: seqnet {keras.__version__}, isa {_engine.active_isa()}, gemm {_engine.gemm_kernel_name()}, "
+          f"threads {_engine.get_num_threads()}")
     profile.summary(line_length=args.line_length)
     if args.json:
         with open(args.json, "w") as f:
