@@ -2,6 +2,10 @@
 and block edges, all four transposes, alpha/beta (beta = 0 with NaN in C), bias, every
 microkernel this CPU can run, and bit-identical results for 1 and 2 threads."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -148,3 +152,14 @@ def test_sgemm_stacked_checks_its_arguments():
                               [np.ones((2, 3), np.float32)] * 2)
     with pytest.raises(ValueError, match=r"c\[0\] must have shape \(2, 3\), got \(3, 3\)"):
         _engine.sgemm_stacked([np.ones((2, 4), np.float32)], b, [np.ones((3, 3), np.float32)])
+
+
+def test_matmul_precision_switches():
+    import seqnet.backend as K
+    with pytest.raises(ValueError, match="expected 'highest' or 'high', got 'medium'"):
+        K.set_matmul_precision("medium")
+    assert K.matmul_precision() == "highest"
+    code = "import seqnet.backend as K; print(K.matmul_precision())"  # read at first use
+    env = dict(os.environ, SEQNET_MATMUL_PRECISION="high")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["high"], out.stdout + out.stderr

@@ -203,3 +203,34 @@ def test_dense_layer_with_fused_activation(amx):
     fused = np.empty_like(y)  # no z kept: the activation itself runs in the epilogue
     _engine.dense_forward(x, w, b, None, fused, _engine.Activation.relu)
     np.testing.assert_array_equal(fused, y)
+
+
+@pytest.fixture
+def high_precision():
+    """MatmulPrecision::High ("bf16x3") for the test, 'highest' after."""
+    import seqnet.backend as K
+    assert K.matmul_precision() == "highest"
+    K.set_matmul_precision("high")
+    yield K
+    K.set_matmul_precision("highest")
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
+def test_high_precision_keeps_three_products(amx, high_precision, restore_threads, ta, tb):
+    """'high' drops the three smallest partial products: an error of about 2^-16 of sum |ab|
+    (each dropped term is below 2^-16 |ab|), far above FP32's yet bounded; the same bits for
+    any thread count; and back at 'highest', the FP32-accurate bits again."""
+    assert "bf16x3" in _engine.gemm_kernel_name()
+    m, k, n = 1280, 256, 512
+    rng = np.random.default_rng(9)
+    a, b = operands(rng, m, k, n, ta, tb)
+    want, mag = reference(a, b, ta, tb)
+    results = []
+    for threads in (1, 2, 3):
+        _engine.set_num_threads(threads)
+        results.append(_engine.matmul(a, b, ta, tb))
+    assert results[0].tobytes() == results[1].tobytes() == results[2].tobytes()
+    err = (np.abs(results[0] - want) / mag).max()
+    assert 2.0**-20 < err < 3 * 2.0**-16 + (k + 4) * EPS, err
+    high_precision.set_matmul_precision("highest")
+    assert_close(_engine.matmul(a, b, ta, tb), want, mag, k)

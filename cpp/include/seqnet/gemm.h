@@ -32,6 +32,16 @@ void sgemm_stacked(bool trans_a, bool trans_b, int64_t parts, const int64_t* m, 
                    const float* const* a, const int64_t* lda, const float* b, int64_t ldb, float beta, float* const* c,
                    const int64_t* ldc);
 
+// How accurate products must be where a faster unit allows less (PyTorch's
+// set_float32_matmul_precision, by analogy). Highest, the default: FP32 accuracy everywhere.
+// High: the AMX path keeps three of its six partial products (a0 b0 + a0 b1 + a1 b0, "bf16x3"),
+// about twice as fast there, with an error of about 2^-16 of sum |a b| per element instead of
+// 2^-24. Products off the AMX path are FP32 either way. SEQNET_MATMUL_PRECISION=high|highest
+// sets it at first use.
+enum class MatmulPrecision : int { Highest = 0, High = 1 };
+MatmulPrecision matmul_precision();
+void set_matmul_precision(MatmulPrecision precision);
+
 // Whether sgemm runs a product of this shape on the AMX tile unit now (amx_active() in cpu.h,
 // and a shape large enough to repay packing into bf16 planes). An operand holding an
 // infinity still sends that call to the FP32 kernels.

@@ -29,7 +29,9 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -693,8 +695,8 @@ struct AmxRowPanel {
 // pc (K blocks) > row panels > 32-column panels of B. C holds the running sum in fp32 between
 // K blocks; every element sums the same blocks in the same order whatever the task, so the
 // result does not depend on the thread count.
-void amx_task(const AmxRowPanel* panels, const AmxPanels& ap, const AmxPanels& bp, int64_t kb, int64_t p0,
-              int64_t p1, int64_t n0, int64_t n1) {
+void amx_task(const AmxRowPanel* panels, const AmxPanels& ap, const AmxPanels& bp, int64_t kb, bool three,
+              int64_t p0, int64_t p1, int64_t n0, int64_t n1) {
     const int64_t P = gemm::kAmxPanel, k = panels[p0].pr->k;
     alignas(64) float edge[32 * 32];
     for (int64_t p = p0; p < p1; ++p) {
@@ -719,7 +721,7 @@ void amx_task(const AmxRowPanel* panels, const AmxPanels& ap, const AmxPanels& b
                     const uint16_t* b = bp.panel(jr / P, kp);
                     float* c = pr.c + ir * pr.ldc + jr;
                     if (rows == P && cols == P) {
-                        gemm::amx_block(steps, a, b, c, pr.ldc, load);
+                        gemm::amx_block(steps, a, b, c, pr.ldc, load, three);
                         continue;
                     }
                     // An edge block: through a full 32 x 32 scratch block.
@@ -727,7 +729,7 @@ void amx_task(const AmxRowPanel* panels, const AmxPanels& ap, const AmxPanels& b
                         std::fill(edge, edge + 32 * 32, 0.f);
                         for (int64_t i = 0; i < rows; ++i) std::copy(c + i * pr.ldc, c + i * pr.ldc + cols, edge + i * 32);
                     }
-                    gemm::amx_block(steps, a, b, edge, 32, load);
+                    gemm::amx_block(steps, a, b, edge, 32, load, three);
                     for (int64_t i = 0; i < rows; ++i) std::copy(edge + i * 32, edge + i * 32 + cols, c + i * pr.ldc);
                 }
                 if (last_k) apply_epilogue(pr, ir, rows, jc, nb);
@@ -783,9 +785,10 @@ bool amx_product(const Problem* parts, int64_t count, int threads) {
     const int64_t tm = std::clamp<int64_t>(m_panels / 4, 1, tasks), tn = std::min(ceil_div(tasks, tm), n_panels);
     const int64_t m_step = ceil_div(m_panels, tm), n_step = ceil_div(n_panels, tn) * P;
     const int64_t gm = ceil_div(m_panels, m_step), gn = ceil_div(pr0.n, n_step);
+    const bool three = matmul_precision() == MatmulPrecision::High;
     run_tasks(threads, gm * gn, [&](int64_t t) {
         const int64_t p0 = t / gn * m_step, n0 = t % gn * n_step;
-        amx_task(panels.data(), ap, bp, kb, p0, std::min(m_panels, p0 + m_step), n0, std::min(pr0.n, n0 + n_step));
+        amx_task(panels.data(), ap, bp, kb, three, p0, std::min(m_panels, p0 + m_step), n0, std::min(pr0.n, n0 + n_step));
     });
     return true;
 }
@@ -871,6 +874,26 @@ void sgemm_stacked(bool trans_a, bool trans_b, int64_t parts, const int64_t* m, 
         sgemm(trans_a, trans_b, m[q], n, k, alpha, a[q], lda[q], b, ldb, beta, c[q], ldc[q]);
 }
 
+namespace {
+
+MatmulPrecision precision_from_env() {
+    const char* s = std::getenv("SEQNET_MATMUL_PRECISION");
+    if (!s || !*s || !std::strcmp(s, "highest")) return MatmulPrecision::Highest;
+    if (!std::strcmp(s, "high")) return MatmulPrecision::High;
+    std::fprintf(stderr, "seqnet: SEQNET_MATMUL_PRECISION='%s' is not 'highest' or 'high'; ignored\n", s);
+    return MatmulPrecision::Highest;
+}
+
+std::atomic<int>& precision_state() {
+    static std::atomic<int> p{static_cast<int>(precision_from_env())};
+    return p;
+}
+
+}  // namespace
+
+MatmulPrecision matmul_precision() { return static_cast<MatmulPrecision>(precision_state().load(std::memory_order_relaxed)); }
+void set_matmul_precision(MatmulPrecision precision) { precision_state().store(static_cast<int>(precision)); }
+
 bool sgemm_uses_amx(int64_t m, int64_t n, int64_t k) {
 #if SEQNET_AMX_KERNELS
     const Problem pr{false, false, m, n, k, 1.f, nullptr, k, nullptr, n, 0.f, nullptr, n, nullptr};
@@ -884,7 +907,8 @@ bool sgemm_uses_amx(int64_t m, int64_t n, int64_t k) {
 const char* gemm_kernel_name() {
     // With AMX, products of at least 16 x 16 x 16 (amx_worth) run on the tile unit.
     static const std::string with_amx = std::string(gemm::microkernel_for(Isa::Avx512).name) + " + amx bf16x6 32x32";
-    if (amx_active()) return with_amx.c_str();
+    static const std::string with_amx3 = std::string(gemm::microkernel_for(Isa::Avx512).name) + " + amx bf16x3 32x32";
+    if (amx_active()) return (matmul_precision() == MatmulPrecision::High ? with_amx3 : with_amx).c_str();
     return gemm::microkernel_for(active_isa()).name;
 }
 

@@ -198,7 +198,8 @@ void amx_begin() {
 
 void amx_end() { _tile_release(); }
 
-void amx_block(int64_t steps, const uint16_t* a, const uint16_t* b, float* c, int64_t ldc, bool load_c) {
+void amx_block(int64_t steps, const uint16_t* a, const uint16_t* b, float* c, int64_t ldc, bool load_c,
+               bool three) {
     const int64_t stride = ldc * int64_t(sizeof(float));
     if (load_c) {
         _tile_loadd(0, c, stride);
@@ -215,9 +216,15 @@ void amx_block(int64_t steps, const uint16_t* a, const uint16_t* b, float* c, in
 #define SEQNET_AMX_B(p) _tile_loadd(6, b + (p) * 1024, 64); _tile_loadd(7, b + (p) * 1024 + 512, 64)
 #define SEQNET_AMX_DP \
     _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7)
+    // bf16x3 (MatmulPrecision::High): the two 2^-8 terms, then the leading one.
+    for (int64_t s = 0; three && s < steps; ++s, a += 3 * kStep, b += 3 * kStep) {
+        SEQNET_AMX_A(0); SEQNET_AMX_B(1); SEQNET_AMX_DP;  // a0 b1
+        SEQNET_AMX_A(1); SEQNET_AMX_B(0); SEQNET_AMX_DP;  // a1 b0
+        SEQNET_AMX_A(0); SEQNET_AMX_DP;                   // a0 b0
+    }
     // The six terms, smallest first, ordered so that each loaded pair of tiles serves
     // two products where it can (14 tile loads for 24 products per step).
-    for (int64_t s = 0; s < steps; ++s, a += 3 * kStep, b += 3 * kStep) {
+    for (int64_t s = 0; !three && s < steps; ++s, a += 3 * kStep, b += 3 * kStep) {
         SEQNET_AMX_A(2); SEQNET_AMX_B(0); SEQNET_AMX_DP;  // a2 b0
         SEQNET_AMX_A(1); SEQNET_AMX_DP;                   // a1 b0
         SEQNET_AMX_B(1); SEQNET_AMX_DP;                   // a1 b1

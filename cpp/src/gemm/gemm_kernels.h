@@ -90,8 +90,10 @@ bool amx_pack_b(bool trans, const float* b, int64_t ldb, int64_t k, int64_t cols
 void amx_begin();
 void amx_end();
 // The 32 x 32 block at c (row stride ldc) = (load_c ? c : 0) + A panel x B panel over
-// `steps` steps of kAmxK.
-void amx_block(int64_t steps, const uint16_t* a, const uint16_t* b, float* c, int64_t ldc, bool load_c);
+// `steps` steps of kAmxK: all six partial products, or with `three` only a0 b1 + a1 b0 + a0 b0
+// (MatmulPrecision::High).
+void amx_block(int64_t steps, const uint16_t* a, const uint16_t* b, float* c, int64_t ldc, bool load_c,
+               bool three = false);
 
 }  // namespace gemm
 }  // namespace seqnet

@@ -40,8 +40,8 @@ from .ops_values import (
 from .graph import function, placeholder
 from .session import (
     clear_session, epsilon, floatx, get_uid, image_data_format,
-    learning_phase, reset_uids, set_epsilon, set_floatx,
-    set_image_data_format, set_learning_phase,
+    learning_phase, matmul_precision, reset_uids, set_epsilon, set_floatx,
+    set_image_data_format, set_learning_phase, set_matmul_precision,
 )
 from .tensor import Tensor, vjp
 from .variable import Variable

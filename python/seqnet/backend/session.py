@@ -6,6 +6,8 @@ Keras keeps these in module globals too; user scripts set them once
 """
 import collections
 
+from .. import _engine
+
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
@@ -42,6 +44,27 @@ def set_epsilon(value):
     """Set the fuzz factor returned by ``epsilon()``."""
     global _EPSILON
     _EPSILON = float(value)
+
+
+def matmul_precision():
+    """'highest' (the default) or 'high': see ``set_matmul_precision``."""
+    return _engine.matmul_precision()
+
+
+def set_matmul_precision(precision):
+    """How accurate float32 matrix products must be where a faster unit allows less, as
+    PyTorch's ``torch.set_float32_matmul_precision``.
+
+    'highest' (the default): FP32 accuracy everywhere. 'high': on CPUs with AMX, the large
+    products that run on the bf16 tile unit keep three of their six partial products (each
+    float is split exactly into three bf16 parts; 'high' drops the three smallest products),
+    about twice as fast there, with an error of about 2**-16 of sum |a*b| per element instead
+    of float32's 2**-24. Elsewhere, and for the other products, it changes nothing.
+    ``SEQNET_MATMUL_PRECISION=high`` sets it at start-up.
+    """
+    if precision not in ("highest", "high"):
+        raise ValueError(f"set_matmul_precision: expected 'highest' or 'high', got {precision!r}")
+    _engine.set_matmul_precision(precision)
 
 
 def image_data_format():
