@@ -503,8 +503,8 @@ struct TaskGrid {
     int64_t m_step, n_step, tm, tn;
 };
 
-TaskGrid task_grid(const Problem& pr, int64_t mr, int64_t nr, int64_t tasks) {
-    const int64_t m_tiles = ceil_div(pr.m, mr), n_tiles = ceil_div(pr.n, nr);
+TaskGrid task_grid(const Problem& pr, const MicroKernel& uk, int64_t tasks) {
+    const int64_t m_tiles = ceil_div(pr.m, uk.mr), n_tiles = ceil_div(pr.n, uk.nr);
     const int64_t wa = pr.trans_a ? 1 : 3, wb = pr.trans_b ? 3 : 1;
     int64_t best_tm = 1, best_tn = 1, best_cost = -1;
     for (int64_t tm = 1; tm <= tasks; ++tm) {
@@ -513,7 +513,7 @@ TaskGrid task_grid(const Problem& pr, int64_t mr, int64_t nr, int64_t tasks) {
         const int64_t cost = wa * pr.m * tn + wb * pr.n * tm;
         if (best_cost < 0 || cost < best_cost) best_cost = cost, best_tm = tm, best_tn = tn;
     }
-    const int64_t m_step = ceil_div(m_tiles, best_tm) * mr, n_step = ceil_div(n_tiles, best_tn) * nr;
+    const int64_t m_step = ceil_div(m_tiles, best_tm) * uk.mr, n_step = ceil_div(n_tiles, best_tn) * uk.nr;
     return {m_step, n_step, ceil_div(pr.m, m_step), ceil_div(pr.n, n_step)};
 }
 
@@ -584,7 +584,7 @@ void packed_product(const Problem& pr, const MicroKernel& uk, const Blocking& bl
     // rounds in one process). Elsewhere the finer split, which balances unequal cores, measured
     // as fast or faster.
     const bool long_k = pr.trans_a && !pr.trans_b && pr.k >= 2 * std::max(pr.m, pr.n);
-    const TaskGrid grid = task_grid(pr, uk.mr, uk.nr, long_k ? threads : task_count(pr, threads));
+    const TaskGrid grid = task_grid(pr, uk, long_k ? threads : task_count(pr, threads));
     run_tasks(threads, grid.tm * grid.tn, [&](int64_t t) {
         const int64_t m0 = t / grid.tn * grid.m_step, n0 = t % grid.tn * grid.n_step;
         packed_block(pr, uk, bl, m0, std::min(pr.m, m0 + grid.m_step), n0, std::min(pr.n, n0 + grid.n_step));
@@ -746,7 +746,11 @@ void amx_task(const AmxRowPanel* panels, const AmxPanels& ap, const AmxPanels& b
 bool amx_product(const Problem* parts, int64_t count, int threads) {
     const Problem& pr0 = parts[0];
     const int64_t P = gemm::kAmxPanel, kb = amx_k_block(pr0.k), k_blocks = ceil_div(pr0.k, kb);
-    std::vector<AmxRowPanel> panels;
+    // Reused, so a product allocates nothing; a local reference, because the tasks below run
+    // on other threads, where the name of a thread_local would mean their own copy.
+    static thread_local std::vector<AmxRowPanel> panel_storage;
+    std::vector<AmxRowPanel>& panels = panel_storage;
+    panels.clear();
     for (int64_t q = 0; q < count; ++q)
         for (int64_t i0 = 0; i0 < parts[q].m; i0 += P) panels.push_back({&parts[q], i0, std::min(P, parts[q].m - i0)});
     const int64_t m_panels = int64_t(panels.size()), n_panels = ceil_div(pr0.n, P);
@@ -860,7 +864,8 @@ void sgemm_stacked(bool trans_a, bool trans_b, int64_t parts, const int64_t* m, 
     if (total <= 0 || n <= 0) return;
 #if SEQNET_AMX_KERNELS
     if (k > 0 && alpha != 0.f && amx_active()) {
-        std::vector<Problem> list;
+        static thread_local std::vector<Problem> list;  // reused: no allocation per call
+        list.clear();
         for (int64_t q = 0; q < parts; ++q)
             if (m[q] > 0) list.push_back({trans_a, trans_b, m[q], n, k, alpha, a[q], lda[q], b, ldb, beta, c[q], ldc[q], nullptr});
         Problem stacked = list[0];
@@ -905,7 +910,7 @@ bool sgemm_uses_amx(int64_t m, int64_t n, int64_t k) {
 }
 
 const char* gemm_kernel_name() {
-    // With AMX, products of at least 16 x 16 x 16 (amx_worth) run on the tile unit.
+    // With AMX, the products amx_worth picks run on the tile unit, the rest on AVX-512.
     static const std::string with_amx = std::string(gemm::microkernel_for(Isa::Avx512).name) + " + amx bf16x6 32x32";
     static const std::string with_amx3 = std::string(gemm::microkernel_for(Isa::Avx512).name) + " + amx bf16x3 32x32";
     if (amx_active()) return (matmul_precision() == MatmulPrecision::High ? with_amx3 : with_amx).c_str();

@@ -49,7 +49,7 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
             recurrent_product(hp, ldh, u, rec_mask, rh_t, ldr, s, d, G, 2, 3);
 #pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
             for (int64_t bi = 0; bi < d.batch; ++bi) {
-            const DenormalsMode row_mode(DenormalsMode::kFlush);  // each thread of the loop
+                const DenormalsMode row_mode(DenormalsMode::kFlush);  // each thread of the loop
                 float* g = g_t + bi * ldg;
                 const float* r_h = rh_t + bi * ldr;
                 if (b_rec) {
@@ -64,7 +64,7 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
             recurrent_product(hp, ldh, u, rec_mask, g_t, ldg, s, d, G, 0, 2);
 #pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
             for (int64_t bi = 0; bi < d.batch; ++bi) {
-            const DenormalsMode row_mode(DenormalsMode::kFlush);  // each thread of the loop
+                const DenormalsMode row_mode(DenormalsMode::kFlush);  // each thread of the loop
                 float* g = g_t + bi * ldg;
                 const float* h = state_row(h0, hst, step, bi, d);
                 float* r_h = rh_t + bi * ldr;
@@ -158,7 +158,7 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
             sgemm(false, false, d.batch, un, un, 1.0f, g_t + 2 * un, ldg, s.ut + 2 * un * un, un, 0.0f, drh, un);
 #pragma omp parallel for if (rows_worth_threads(d.batch * G * un)) schedule(static)
             for (int64_t bi = 0; bi < d.batch; ++bi) {
-            const DenormalsMode row_mode(DenormalsMode::kFlush);  // each thread of the loop
+                const DenormalsMode row_mode(DenormalsMode::kFlush);  // each thread of the loop
                 if (!kept(mask, bi, t, d)) continue;
                 float* g = g_t + bi * ldg;
                 const float* h = s.hprev + (bi * d.steps + t) * un;

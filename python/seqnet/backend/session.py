@@ -62,9 +62,7 @@ def set_matmul_precision(precision):
     of float32's 2**-24. Elsewhere, and for the other products, it changes nothing.
     ``SEQNET_MATMUL_PRECISION=high`` sets it at start-up.
     """
-    if precision not in ("highest", "high"):
-        raise ValueError(f"set_matmul_precision: expected 'highest' or 'high', got {precision!r}")
-    _engine.set_matmul_precision(precision)
+    _engine.set_matmul_precision(str(precision))  # ValueError naming the choices for anything else
 
 
 def image_data_format():
