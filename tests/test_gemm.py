@@ -79,6 +79,27 @@ def check_alpha_beta_bias(rng, m, k, n, ta, tb, alpha, beta):
     assert_close(c, want, abs(alpha) * mag, k, extra=(k + 4) * EPS * (np.abs(beta * cin) + np.abs(want)))
 
 
+# Shapes whose op(B) is packed from a transposed B by every path that does so (rows: the
+# whole of it; cols: a chunk per K block; packed; C^T does not pack it): K and N off the
+# 16 x 16 (AVX-512) and 8 x 8 (AVX2) transpose blocks, and panels with a single column.
+TRANSPOSED_B_SHAPES = [(3, 1, 1), (5, 15, 17), (14, 17, 33), (128, 31, 100), (128, 512, 512), (128, 513, 785),
+                       (70, 300, 1500), (300, 700, 257), (1200, 530, 40)]
+
+
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("shape", TRANSPOSED_B_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_transposed_b_gives_the_bits_of_a_transposed_copy(isa, shape, ta):
+    # Packing a transposed B (vectorised per instruction set) only moves elements: every
+    # element of C then sees the operations it sees with B^T copied beforehand, in any path.
+    m, k, n = shape
+    rng = np.random.default_rng(m + 7 * k + 13 * n)
+    a, b = operands(rng, m, k, n, ta, True)
+    got = _engine.matmul(a, b, ta, True)
+    assert got.tobytes() == _engine.matmul(a, np.ascontiguousarray(b.T), ta, False).tobytes()
+    want, mag = reference(a, b, ta, True)
+    assert_close(got, want, mag, k)
+
+
 def test_empty_and_degenerate():
     a = np.ones((0, 5), np.float32)
     b = np.ones((5, 3), np.float32)

@@ -25,6 +25,7 @@
 #include <cstring>
 
 #include "gemm_kernels.h"
+#include "transpose_avx512.h"
 
 // GCC 12 warns that the unmasked shuffles and shifts read an uninitialized register (the
 // "undefined" pass-through operand of their masked builtins), a false positive.
@@ -67,31 +68,6 @@ inline __m512i high_halves(__m512 lo, __m512 hi) {
 inline __m512i pair_halves(__m512 even, __m512 odd) {
     return _mm512_mask_blend_epi16(0xAAAAAAAAu, _mm512_srli_epi32(_mm512_castps_si512(even), 16),
                                    _mm512_castps_si512(odd));
-}
-
-// 16 x 16 32-bit elements, r[i] = row i, transposed in place.
-inline void transpose16(__m512i r[16]) {
-    __m512i t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
-    // Now r[i] holds rows (i & 3) of 4 x 4 blocks; gather the 128-bit lanes.
-    for (int i = 0; i < 4; ++i) {
-        const __m512i a = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88), b = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xDD);
-        const __m512i c = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88), d = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xDD);
-        t[i] = _mm512_shuffle_i32x4(a, c, 0x88);
-        t[i + 8] = _mm512_shuffle_i32x4(a, c, 0xDD);
-        t[i + 4] = _mm512_shuffle_i32x4(b, d, 0x88);
-        t[i + 12] = _mm512_shuffle_i32x4(b, d, 0xDD);
-    }
-    for (int i = 0; i < 16; ++i) r[i] = t[i];
 }
 
 // 16 floats of row x (the first `valid` of them, 0 to 16; zeros after).

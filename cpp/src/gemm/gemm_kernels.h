@@ -45,6 +45,10 @@ struct MicroKernel {
     MicroKernelFn variant[kMaxMR][kMaxNV];
     // Tiles of up to this many rows also have a variant of nr / vec + 1 vectors (0: none).
     int wide_rows = 0;
+    // One panel of a transposed op(B), vectorised (nullptr: pack_b's portable loop):
+    // dst[p * nr + j] = b[j * ldb + p] for p < k, j < cols <= nr, and zeros for the columns
+    // past cols; nr a multiple of vec.
+    void (*pack_b_trans)(const float* b, int64_t ldb, int64_t k, int64_t cols, int64_t nr, float* dst) = nullptr;
 };
 
 // Each returns nullptr when the instruction set is not compiled in (e.g. on ARM).

@@ -5,6 +5,8 @@
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
+#include <algorithm>
+
 namespace seqnet {
 namespace gemm {
 namespace {
@@ -72,9 +74,61 @@ void add_variants(MicroKernel& mk) {
     if constexpr (R > 1) add_variants<R - 1>(mk);
 }
 
+// r[i][j] -> r[j][i]: 32-bit, then 64-bit interleaves within 128-bit lanes (u[4i + c]
+// then holds, in lane L, column 4L + c of rows 4i..4i+3), then the lanes swapped across.
+inline __attribute__((always_inline)) void transpose8(__m256 (&r)[8]) {
+    __m256 t[8], u[8];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; ++i) {
+        const __m256d t0 = _mm256_castps_pd(t[4 * i]), t1 = _mm256_castps_pd(t[4 * i + 1]),
+                      t2 = _mm256_castps_pd(t[4 * i + 2]), t3 = _mm256_castps_pd(t[4 * i + 3]);
+        u[4 * i] = _mm256_castpd_ps(_mm256_unpacklo_pd(t0, t2));
+        u[4 * i + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(t0, t2));
+        u[4 * i + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(t1, t3));
+        u[4 * i + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(t1, t3));
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+        r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+        r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+    }
+}
+
+// A panel of transposed op(B) (MicroKernel::pack_b_trans) in 8 x 8 blocks, as the AVX-512
+// kernel's: rows of b past cols are zeros, and a k short of 8 is read through a copy.
+void pack_b_trans(const float* b, int64_t ldb, int64_t k, int64_t cols, int64_t nr, float* dst) {
+    for (int64_t p0 = 0; p0 < k; p0 += 8) {
+        const int64_t pn = std::min<int64_t>(8, k - p0);
+        for (int64_t j0 = 0; j0 < nr; j0 += 8) {
+            __m256 r[8];
+#pragma GCC unroll 8
+            for (int i = 0; i < 8; ++i) {
+                if (j0 + i >= cols) {
+                    r[i] = _mm256_setzero_ps();
+                } else if (pn == 8) {
+                    r[i] = _mm256_loadu_ps(b + (j0 + i) * ldb + p0);
+                } else {
+                    alignas(32) float tail[8] = {};
+                    for (int64_t p = 0; p < pn; ++p) tail[p] = b[(j0 + i) * ldb + p0 + p];
+                    r[i] = _mm256_load_ps(tail);
+                }
+            }
+            transpose8(r);
+            float* d = dst + p0 * nr + j0;
+            for (int64_t p = 0; p < pn; ++p) _mm256_storeu_ps(d + p * nr, r[p]);
+        }
+    }
+}
+
 MicroKernel make_kernel() {
     MicroKernel mk{"avx2 6x16", kMR, 8 * kNV, 8, false, {}};
     add_variants<kMR>(mk);
+    mk.pack_b_trans = &pack_b_trans;
     return mk;
 }
 

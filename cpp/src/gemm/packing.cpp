@@ -142,6 +142,13 @@ void pack_a(bool trans, const float* a, int64_t lda, int64_t m, int64_t k, int m
 }
 
 void pack_b(bool trans, const float* b, int64_t ldb, int64_t k, int64_t n, int nr, float* dst) {
+    // A transposed op(B) through the active instruction set's transposing copy, where it has one.
+    const MicroKernel& uk = microkernel_for(active_isa());
+    if (trans && uk.pack_b_trans && nr % uk.vec == 0) {
+        for (int64_t j = 0; j < n; j += nr, dst += k * nr)
+            uk.pack_b_trans(b + j * ldb, ldb, k, std::min<int64_t>(nr, n - j), nr, dst);
+        return;
+    }
     switch (nr) {
         case 8: return pack_b_all<8>(trans, b, ldb, k, n, dst);
         case 16: return pack_b_all<16>(trans, b, ldb, k, n, dst);
