@@ -826,7 +826,15 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // The operand that streams past each row tile (op(B), or op(A)^T for C^T) must stay in L2.
     auto fits_l2 = [&](int64_t side) { return k * round_up(side, uk.nr) * int64_t(sizeof(float)) <= cache_sizes().l2 / 2; };
     if (trans_a && fill_m > 1.2 * fill_n && fits_l2(m)) return transposed_tasks(pr, uk, kb, threads);
-    if (fits_l2(n)) return rows_tasks(pr, uk, kb, threads);
+    const bool small_a = m * kb * int64_t(sizeof(float)) <= cache_sizes().l2 / 8;
+    if (fits_l2(n)) {
+        // The rows path packs a transposed op(B) whole on the calling thread before its tasks
+        // start. For a few rows (dX = dY W^T on a batch: 128 x 512 x 512, 32 x 512 x 512) that
+        // serial copy left two threads at 0.7-1.2x of one; the column tasks below pack their
+        // own parts of it, in parallel: 1.5-1.7x (in-process, alternated thread counts).
+        if (trans_b && threads > 1 && small_a) return cols_tasks(pr, uk, kb, threads);
+        return rows_tasks(pr, uk, kb, threads);
+    }
     // Few rows and a large op(B): read B in place rather than copy all of it for a few
     // row tiles; when B is transposed, as C^T, whose tiles read its rows in place.
     if (m <= 4 * uk.mr && !trans_b) return cols_tasks(pr, uk, kb, threads);
@@ -835,7 +843,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // rows at kb = 512; mnist_mlp's 128 x 784 by 784 x 512): the packed path would copy A
     // (a transpose) for each K block only to reuse it over a few column tiles. Larger A
     // (256 rows), read again for each column chunk, measured no better than packed.
-    if (m * kb * int64_t(sizeof(float)) <= cache_sizes().l2 / 8) return cols_tasks(pr, uk, kb, threads);
+    if (small_a) return cols_tasks(pr, uk, kb, threads);
     packed_product(pr, uk, bl, threads);
 }
 
