@@ -289,6 +289,17 @@ def test_auto_is_a_fixed_rule_per_shape(shape, expect, algo_setting):
     checked = [0, 2] if expect == "direct" else [0, 1, 2]
     for i in checked:
         assert auto[i].tobytes() == forced[i].tobytes()
+    # and the engine names it (bench/bench_conv_layers.py labels its 'auto' column with it)
+    assert E.conv_algo_rule(p.x, p.k, y, (1, 1), (1, 1), (p.pad, p.pad)) == expect
+
+
+def test_conv_algo_rule_names_im2col_where_no_fast_path_applies():
+    x, y = np.empty((2, 12, 12, 16), np.float32), np.empty((2, 8, 8, 8), np.float32)
+    assert E.conv_algo_rule(x, np.empty((5, 5, 16, 8), np.float32), y, (1, 1), (1, 1), (0, 0)) == "im2col"
+    y2 = np.empty((2, 5, 5, 8), np.float32)
+    assert E.conv_algo_rule(x, np.empty((3, 3, 16, 8), np.float32), y2, (2, 2), (1, 1), (0, 0)) == "im2col"
+    with pytest.raises(ValueError, match="conv_algo_rule: kernel .* expects 4 input channels"):
+        E.conv_algo_rule(x, np.empty((3, 3, 4, 8), np.float32), y, (1, 1), (1, 1), (0, 0))
 
 
 def test_setting_names(algo_setting):

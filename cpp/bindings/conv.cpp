@@ -327,6 +327,16 @@ void bind_conv(py::module_& m) {
         py::arg("algo"),
         "Sets the algorithm of 3x3 stride-1 convolutions ('winograd' is 'winograd4'); returns the previous setting.");
     m.def(
+        "conv_algo_rule",
+        [](const FArray& x, const FArray& w, const FArray& y, const Pair& strides, const Pair& dilation,
+           const Pair& pads) {
+            return std::string(conv_algo_name(conv_algo_rule(conv_shape(x, w, y, strides, dilation, pads, "conv_algo_rule"))));
+        },
+        py::arg("x"), py::arg("kernel"), py::arg("y"), py::arg("strides"), py::arg("dilation_rate"), py::arg("pads"),
+        "The algorithm the 'auto' setting runs for this convolution (as conv_forward's arguments; the input "
+        "gradient runs as the forward convolution of dy by the flipped kernel): 'im2col', 'direct', 'winograd2' "
+        "or 'winograd4'.");
+    m.def(
         "conv_algo_choices",
         [] {
             static const char* passes[] = {"forward", "input_grad", "kernel_grad"};

@@ -373,6 +373,19 @@ def conv_algo_choices() -> list:
     count.
     """
 
+def conv_algo_rule(
+    x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+    kernel: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+    y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+    strides: tuple[int, int],
+    dilation_rate: tuple[int, int],
+    pads: tuple[int, int],
+) -> str:
+    """The algorithm the 'auto' setting runs for this convolution (as conv_forward's arguments; the input
+    gradient runs as the forward convolution of dy by the flipped kernel): 'im2col', 'direct',
+    'winograd2' or 'winograd4'.
+    """
+
 def conv_backward(
     x: F32Array,
     kernel: F32Array,
