@@ -167,6 +167,20 @@ def test_winograd_differs_from_im2col_only_by_rounding(algo_setting):
         np.testing.assert_allclose(outs[algo], outs["im2col"], rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("case", [(2, 12, 12, 1, 32, 0), (3, 9, 14, 3, 40, 1), (2, 20, 17, 7, 16, 0),
+                                  (1, 5, 30, 2, 9, 1)])
+def test_direct_forward_gives_the_bits_of_im2col(case, isa, algo_setting):
+    """The direct path sums each patch over all its kernel rows in one chain, in the order of the
+    im2col matrix's columns: the same operations as im2col + GEMM, so the same bits (padding rows
+    skipped instead of multiplied by zeros), bias and activation included."""
+    p = Problem(*case, seed=11)
+    outs = {}
+    for algo in ("im2col", "direct"):
+        E.set_conv_algo(algo)
+        outs[algo] = p.forward(act=E.Activation.relu)[0]
+    assert outs["direct"].tobytes() == outs["im2col"].tobytes()
+
+
 @pytest.mark.parametrize("algo", ALGOS[1:])
 @pytest.mark.parametrize("act", ["relu", "tanh", "elu", "swish", "softmax", "sigmoid"])
 def test_fused_bias_and_activation(algo, act, algo_setting):

@@ -36,6 +36,16 @@ using MicroKernelFn = void (*)(int64_t k, const float* a, int64_t a_rs, int64_t 
 constexpr int kMaxMR = 16;  // largest main tile of any kernel: rows...
 constexpr int kMaxNV = 4;   // ...and vectors per row
 
+// As MicroKernelFn, for A whose k-steps come in `segments` runs of `seg_len`, run s starting
+// seg_stride floats after run s - 1: A element (i, k) is a[i * a_rs + (k / seg_len) * seg_stride
+// + k % seg_len], B row k at b + k * b_rs, and each element of C sums all segments * seg_len
+// products in one fma chain, in k order (so exactly as MicroKernelFn over an A copied into
+// contiguous rows would). The direct convolution's tiles: a patch's kernel rows are runs in
+// different input rows, equally far apart.
+using SegmentedKernelFn = void (*)(int64_t segments, int64_t seg_len, int64_t seg_stride, const float* a,
+                                   int64_t a_rs, const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha,
+                                   float beta, int64_t cols);
+
 struct MicroKernel {
     const char* name;  // e.g. "avx512 14x32"
     int mr, nr;        // main tile; nr = nv * vec
@@ -45,6 +55,8 @@ struct MicroKernel {
     MicroKernelFn variant[kMaxMR][kMaxNV];
     // Tiles of up to this many rows also have a variant of nr / vec + 1 vectors (0: none).
     int wide_rows = 0;
+    // segmented[r - 1][v - 1], as variant (null where the instruction set has none).
+    SegmentedKernelFn segmented[kMaxMR][kMaxNV] = {};
     // One panel of a transposed op(B), vectorised (nullptr: pack_b's portable loop):
     // dst[p * nr + j] = b[j * ldb + p] for p < k, j < cols <= nr, and zeros for the columns
     // past cols; nr a multiple of vec.

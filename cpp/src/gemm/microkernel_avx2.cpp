@@ -37,17 +37,10 @@ inline __attribute__((always_inline)) void accumulate(int64_t k, const float* a,
     }
 }
 
+// C = alpha * acc + beta * C.
 template <int MR, int NV>
-void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
-            float* c, int64_t ldc, float alpha, float beta, int64_t /*cols*/) {
-    __m256 acc[MR][NV];
-#pragma GCC unroll 64
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
-    if (a_rs == 1) accumulate<MR, NV, true>(k, a, 1, a_cs, b, b_rs, acc);
-    else accumulate<MR, NV, false>(k, a, a_rs, a_cs, b, b_rs, acc);
-
+inline __attribute__((always_inline)) void store_tile(__m256 (&acc)[MR][NV], float* c, int64_t ldc, float alpha,
+                                                      float beta) {
     const __m256 va = _mm256_set1_ps(alpha);
     if (beta == 0.f) {
 #pragma GCC unroll 64
@@ -66,11 +59,43 @@ void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* 
     }
 }
 
+template <int MR, int NV>
+inline __attribute__((always_inline)) void zero(__m256 (&acc)[MR][NV]) {
+#pragma GCC unroll 64
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
+}
+
+template <int MR, int NV>
+void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
+            float* c, int64_t ldc, float alpha, float beta, int64_t /*cols*/) {
+    __m256 acc[MR][NV];
+    zero<MR, NV>(acc);
+    if (a_rs == 1) accumulate<MR, NV, true>(k, a, 1, a_cs, b, b_rs, acc);
+    else accumulate<MR, NV, false>(k, a, a_rs, a_cs, b, b_rs, acc);
+    store_tile<MR, NV>(acc, c, ldc, alpha, beta);
+}
+
+// SegmentedKernelFn: the runs one after another into the same accumulators.
+template <int MR, int NV>
+void segmented_kernel(int64_t segments, int64_t seg_len, int64_t seg_stride, const float* a, int64_t a_rs,
+                      const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha, float beta,
+                      int64_t /*cols*/) {
+    __m256 acc[MR][NV];
+    zero<MR, NV>(acc);
+    for (int64_t s = 0; s < segments; ++s)
+        accumulate<MR, NV, false>(seg_len, a + s * seg_stride, a_rs, 1, b + s * seg_len * b_rs, b_rs, acc);
+    store_tile<MR, NV>(acc, c, ldc, alpha, beta);
+}
+
 // Every variant up to kMR x kNV, for edge tiles.
 template <int R>
 void add_variants(MicroKernel& mk) {
     mk.variant[R - 1][0] = &kernel<R, 1>;
     mk.variant[R - 1][1] = &kernel<R, 2>;
+    mk.segmented[R - 1][0] = &segmented_kernel<R, 1>;
+    mk.segmented[R - 1][1] = &segmented_kernel<R, 2>;
     if constexpr (R > 1) add_variants<R - 1>(mk);
 }
 

@@ -49,27 +49,10 @@ inline __attribute__((always_inline)) void accumulate(int64_t k, const float* a,
     }
 }
 
+// C = alpha * acc + beta * C on the tile's `last`-masked columns.
 template <int MR, int NV>
-void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
-            float* c, int64_t ldc, float alpha, float beta, int64_t cols) {
-    const int64_t tail = cols - 16 * (NV - 1);  // 1..16 columns in the last vector
-    const __mmask16 last = tail >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << tail) - 1);
-    // The C tile is written only after the k loop: ask for its lines now (for writing), so
-    // a C far larger than the caches (k short, C many megabytes) does not stall the stores
-    // on their misses. Free when the tile is already cached.
-#pragma GCC unroll 64
-    for (int i = 0; i < MR; ++i) {
-        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_ET0);
-        if (NV > 1) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * NV - 1), _MM_HINT_ET0);
-    }
-    __m512 acc[MR][NV];
-#pragma GCC unroll 64
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
-    if (a_rs == 1) accumulate<MR, NV, true>(k, a, 1, a_cs, b, b_rs, last, acc);
-    else accumulate<MR, NV, false>(k, a, a_rs, a_cs, b, b_rs, last, acc);
-
+inline __attribute__((always_inline)) void store_tile(__m512 (&acc)[MR][NV], float* c, int64_t ldc, float alpha,
+                                                      float beta, __mmask16 last) {
     const __m512 va = _mm512_set1_ps(alpha);
     auto mask = [&](int v) { return v == NV - 1 ? last : __mmask16(0xFFFF); };
     if (beta == 0.f) {
@@ -91,11 +74,57 @@ void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* 
     }
 }
 
+// The C tile is written only after the k loop: ask for its lines now (for writing), so a C
+// far larger than the caches (k short, C many megabytes) does not stall the stores on their
+// misses. Free when the tile is already cached. Then zero the accumulators.
+template <int MR, int NV>
+inline __attribute__((always_inline)) void start_tile(float* c, int64_t ldc, __m512 (&acc)[MR][NV]) {
+#pragma GCC unroll 64
+    for (int i = 0; i < MR; ++i) {
+        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_ET0);
+        if (NV > 1) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * NV - 1), _MM_HINT_ET0);
+    }
+#pragma GCC unroll 64
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+}
+
+inline __mmask16 last_mask(int64_t cols, int nv) {
+    const int64_t tail = cols - 16 * (nv - 1);  // 1..16 columns in the last vector
+    return tail >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << tail) - 1);
+}
+
+template <int MR, int NV>
+void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
+            float* c, int64_t ldc, float alpha, float beta, int64_t cols) {
+    const __mmask16 last = last_mask(cols, NV);
+    __m512 acc[MR][NV];
+    start_tile<MR, NV>(c, ldc, acc);
+    if (a_rs == 1) accumulate<MR, NV, true>(k, a, 1, a_cs, b, b_rs, last, acc);
+    else accumulate<MR, NV, false>(k, a, a_rs, a_cs, b, b_rs, last, acc);
+    store_tile<MR, NV>(acc, c, ldc, alpha, beta, last);
+}
+
+// SegmentedKernelFn: the runs one after another into the same accumulators.
+template <int MR, int NV>
+void segmented_kernel(int64_t segments, int64_t seg_len, int64_t seg_stride, const float* a, int64_t a_rs,
+                      const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha, float beta, int64_t cols) {
+    const __mmask16 last = last_mask(cols, NV);
+    __m512 acc[MR][NV];
+    start_tile<MR, NV>(c, ldc, acc);
+    for (int64_t s = 0; s < segments; ++s)
+        accumulate<MR, NV, false>(seg_len, a + s * seg_stride, a_rs, 1, b + s * seg_len * b_rs, b_rs, last, acc);
+    store_tile<MR, NV>(acc, c, ldc, alpha, beta, last);
+}
+
 // Every variant up to kMR x kNV, for edge tiles.
 template <int R>
 void add_variants(MicroKernel& mk) {
     mk.variant[R - 1][0] = &kernel<R, 1>;
     mk.variant[R - 1][1] = &kernel<R, 2>;
+    mk.segmented[R - 1][0] = &segmented_kernel<R, 1>;
+    mk.segmented[R - 1][1] = &segmented_kernel<R, 2>;
     // Wider tiles for few rows (27 accumulators at 9 rows): the per-step products of a
     // recurrence (gemm::panel_update), which sgemm's own paths do not ask for.
     if constexpr (R <= kWideRows) mk.variant[R - 1][2] = &kernel<R, 3>;

@@ -25,20 +25,25 @@ inline vfloat load(const float* p) {
     return v;
 }
 
+// `segments` runs of seg_len steps of k, run s at a + s * seg_stride (SegmentedKernelFn; a
+// plain tile is one run).
 template <int R, int V>
-void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
-            float* c, int64_t ldc, float alpha, float beta, int64_t /*cols*/) {
+void tile(int64_t segments, int64_t seg_len, int64_t seg_stride, const float* a, int64_t a_rs, int64_t a_cs,
+          const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha, float beta) {
     constexpr int W = V * kVec;
     vfloat vacc[R][V];
     for (int i = 0; i < R; ++i)
         for (int v = 0; v < V; ++v) vacc[i][v] = vfloat{0.f, 0.f, 0.f, 0.f};
-    for (int64_t p = 0; p < k; ++p, a += a_cs, b += b_rs) {
-        vfloat bv[V];
-        for (int v = 0; v < V; ++v) bv[v] = load(b + v * kVec);
-        for (int i = 0; i < R; ++i) {
-            const float ai = a[i * a_rs];
-            const vfloat av = {ai, ai, ai, ai};
-            for (int v = 0; v < V; ++v) vacc[i][v] += av * bv[v];
+    for (int64_t s = 0; s < segments; ++s) {
+        const float* as = a + s * seg_stride;
+        for (int64_t p = 0; p < seg_len; ++p, as += a_cs, b += b_rs) {
+            vfloat bv[V];
+            for (int v = 0; v < V; ++v) bv[v] = load(b + v * kVec);
+            for (int i = 0; i < R; ++i) {
+                const float ai = as[i * a_rs];
+                const vfloat av = {ai, ai, ai, ai};
+                for (int v = 0; v < V; ++v) vacc[i][v] += av * bv[v];
+            }
         }
     }
     float acc[R][W];
@@ -65,10 +70,25 @@ void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* 
     }
 }
 
+template <int R, int V>
+void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
+            float* c, int64_t ldc, float alpha, float beta, int64_t /*cols*/) {
+    tile<R, V>(1, k, 0, a, a_rs, a_cs, b, b_rs, c, ldc, alpha, beta);
+}
+
+template <int R, int V>
+void segmented_kernel(int64_t segments, int64_t seg_len, int64_t seg_stride, const float* a, int64_t a_rs,
+                      const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha, float beta,
+                      int64_t /*cols*/) {
+    tile<R, V>(segments, seg_len, seg_stride, a, a_rs, 1, b, b_rs, c, ldc, alpha, beta);
+}
+
 template <int R>
 void add_variants(MicroKernel& mk) {
     mk.variant[R - 1][0] = &kernel<R, 1>;
     mk.variant[R - 1][1] = &kernel<R, 2>;
+    mk.segmented[R - 1][0] = &segmented_kernel<R, 1>;
+    mk.segmented[R - 1][1] = &segmented_kernel<R, 2>;
     if constexpr (R > 1) add_variants<R - 1>(mk);
 }
 
