@@ -3,8 +3,8 @@
 // values start at (q - pad_left)*c), so the GEMM microkernel reads them in place (row stride c)
 // and multiplies them by the kernel's rows (i, ., ., .), all kernel rows in one pass of the
 // microkernel (gemm::SegmentedKernelFn). Rows that need horizontal zero padding are first copied
-// into a padded row. This is the path for few
-// input channels (a network's first layer), where im2col moves more memory than it computes.
+// into a padded row. This is the path for few input channels (a network's first layer), where
+// im2col moves more memory than it computes.
 // Forward: output rows in parallel, bias and activation applied to each row in cache. Kernel
 // gradient: dW_i += (patches_i)ᵀ dz over the same fixed blocks of output rows as the im2col path,
 // one partial per block, summed in block order. Bit-identical for any number of threads.
