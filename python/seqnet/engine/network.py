@@ -14,6 +14,7 @@ import inspect
 
 import numpy as np
 
+from seqnet import _engine
 from seqnet.engine import backend_call
 from seqnet.engine.base_layer import Layer, _to_snake_case, _unique_name
 from seqnet.engine.input_layer import InputLayer
@@ -163,8 +164,11 @@ class Network(Layer):
         chain = chain or self._chain
         if chain is not None and masks is None:
             x = xs[0]
-            for runner in chain:
-                x = runner.forward(x, training)
+            for runner, act in zip(chain, self._activation_fusions(chain)):
+                if act is None:
+                    x = runner.forward(x, training)
+                elif act is not _RUN_BEFORE:
+                    x = _with_activation(runner, act, runner.forward, x, training)
             self._values[self._output_slots[0]] = x
             return [x]
         values, mvals = self._values, self._masks
@@ -193,6 +197,18 @@ class Network(Layer):
                 for s, o in zip(step.out_slots, oms if isinstance(oms, list) else [oms] * len(step.out_slots)):
                     mvals[s] = o
         return [values[s] for s in self._output_slots]
+
+    def _activation_fusions(self, chain):
+        """Per runner of `chain`: the activation it applies in its own kernels on behalf of the
+        Activation layer after it (see _chain_activations), _RUN_BEFORE for that Activation
+        layer, None otherwise. Cached for the model's own chain."""
+        if chain is not self._chain:  # predict's folded chain, built once per call
+            return _chain_activations(chain)
+        cached = self.__dict__.get("_fusion_cache")
+        if cached is None or cached[0] is not chain or cached[1] != FUSE_ACTIVATIONS:
+            cached = (chain, FUSE_ACTIVATIONS, _chain_activations(chain))
+            self._fusion_cache = cached
+        return cached[2]
 
     def _inference_chain(self):
         """For predict: the plain chain with each layer that can fold itself into the one
@@ -226,8 +242,12 @@ class Network(Layer):
             g = output_grads[0]
             last = len(chain) - 1
             fused = self._steps[-1].fused
+            acts = self._activation_fusions(chain)
             for i in range(last, -1, -1):
-                g = chain[i].backward(g, i > 0 or need_input_grads, fused and i == last)
+                if acts[i] is None:
+                    g = chain[i].backward(g, i > 0 or need_input_grads, fused and i == last)
+                elif acts[i] is not _RUN_BEFORE:  # never the last layer
+                    g = _with_activation(chain[i], acts[i], chain[i].backward, g, i > 0 or need_input_grads, False)
             return [g] if need_input_grads else None
         grads = [None] * self._n_slots
         for slot, g in zip(self._output_slots, output_grads):
@@ -436,6 +456,45 @@ def _nodes_behind(outputs):
         nodes[node.id] = node
         stack.extend(t.node for t in node.input_tensors)
     return [nodes[i] for i in sorted(nodes)]
+
+
+# An Activation layer right after a linear Dense, Conv1D or Conv2D (channels_last) of a plain
+# chain runs inside that layer's kernels, as if the layer had been given activation=..., instead
+# of as a pass of its own over the output (Keras' cifar10_cnn has five such pairs): the same
+# elementwise functions either way, so the same bits (tests/test_network_fusion.py). Off here
+# runs every layer on its own.
+FUSE_ACTIVATIONS = True
+_RUN_BEFORE = object()  # marks an Activation layer whose function its producer applied
+
+
+def _chain_activations(chain):
+    acts = [None] * len(chain)
+    if not FUSE_ACTIVATIONS:
+        return acts
+    linear, softmax = _engine.Activation.linear, _engine.Activation.softmax
+    # chain[i + 1] is never the last layer: the model's output activation stays with its layer
+    # (a fused loss reads the logits of the layer that applies it).
+    for i in range(len(chain) - 2):
+        producer, act = chain[i], chain[i + 1]
+        if not (type(producer).__dict__.get("_activation_fusable") and producer._custom is None
+                and producer._act == linear and getattr(producer, "data_format", "channels_last") == "channels_last"
+                and acts[i] is None):
+            continue
+        if not (type(act).__dict__.get("_fusable_into_previous") and act._custom is None
+                and act._code not in (linear, softmax)):
+            continue
+        acts[i], acts[i + 1] = act._code, _RUN_BEFORE
+    return acts
+
+
+def _with_activation(layer, act, method, *args):
+    """layer.method(*args) run with activation `act` in place of its linear one."""
+    saved = layer._act, layer._keep_z
+    layer._act, layer._keep_z = act, _engine.activation_backward_needs_input(act)
+    try:
+        return method(*args)
+    finally:
+        layer._act, layer._keep_z = saved
 
 
 def _as_chain(network):

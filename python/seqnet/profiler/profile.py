@@ -12,7 +12,7 @@ import numpy as np
 
 from seqnet import backend as K
 from seqnet.backend.variable import Variable
-from seqnet.engine import backend_call
+from seqnet.engine import backend_call, network
 from seqnet.engine.base_layer import Layer
 from seqnet.engine.training import Model
 from seqnet.profiler.flops import layer_flops
@@ -198,14 +198,16 @@ class _Timers:
         for c in self.calls:
             grouped.setdefault(c.key, []).append(c)
         rows = []
+        fused_into = _fused_activations(self.model)
         for calls in grouped.values():
             first = calls[0]
-            counts = [_flops_of(c) for c in calls]
+            counts = [_flops_of(c, fused_into.get(id(c.step))) for c in calls]
             fwd = None if any(f is None for f, _ in counts) else sum(f for f, _ in counts)
             bwd = None if fwd is None or not self.training else sum(b for _, b in counts)
             rows.append(_row(first.name, type(first.step.layer).__name__, "layer", _shape_text(first.step),
                              len(calls), per_step * sum(c.forward_s for c in calls),
                              per_step * sum(c.backward_s for c in calls), step_ms, batch, fwd, bwd))
+            rows[-1].fused_into = fused_into.get(id(first.step))
         model = self.model
         if self.training:
             losses = ", ".join(str(loss.name) for loss in model._compiled_losses)
@@ -234,11 +236,25 @@ def _row(name, class_name, kind, shape, calls, forward_ms, backward_ms, step_ms,
                       backward_gflops=_rate(bwd, batch, backward_ms), gflops=_rate(both, batch, total))
 
 
-def _flops_of(call):
+def _flops_of(call, fused_into=None):
+    if fused_into is not None:  # never called: its work ran in the layer before it, on its shape
+        shapes = [tuple(t.shape[1:]) for t in call.step.node.output_tensors]
+        return layer_flops(call.step.layer, shapes, shapes, call.training, True)
     if call.in_shapes is None:
         return None, None
     fwd, bwd = layer_flops(call.step.layer, call.in_shapes, call.out_shapes, call.training, bool(call.need_dx))
     return fwd, (0 if call.need_dx is None and fwd is not None else bwd)  # no gradient reached this call
+
+
+def _fused_activations(model):
+    """id(step) -> the name of the layer that runs it, for the Activation layers of the model's
+    plain chain that run inside the layer before them (engine/network.py)."""
+    chain = getattr(model, "_chain", None)
+    if chain is None:
+        return {}
+    marks = model._activation_fusions(chain)
+    steps = model._steps
+    return {id(steps[i]): steps[i - 1].layer.name for i, m in enumerate(marks) if m is network._RUN_BEFORE}
 
 
 def _shape_text(step):

@@ -12,7 +12,9 @@ class ProfileRow:
 
     ``kind`` is 'layer', or 'loss', 'metrics', 'optimizer' and 'other' (the step's time
     outside the timed calls: Python between them, regularizers, constraints). ``calls`` is
-    how many times the layer runs per step (a shared layer: once per call)."""
+    how many times the layer runs per step (a shared layer: once per call). ``fused_into``
+    names the layer whose kernels ran this one (an Activation after a linear Dense or
+    convolution), whose times include it."""
 
     name: str
     class_name: str
@@ -27,6 +29,7 @@ class ProfileRow:
     forward_gflops: object = None
     backward_gflops: object = None
     gflops: object = None
+    fused_into: object = None
 
     @property
     def total_ms(self):
@@ -131,6 +134,9 @@ def print_table(profile, line_length=None, print_fn=None):
     unknown = [r.name for r in layers if r.forward_flops is None]
     if unknown:
         print_fn(f"FLOPs unknown (not counted): {', '.join(unknown)}")
+    fused = [f"{r.name} in {r.fused_into}" for r in layers if r.fused_into]
+    if fused:
+        print_fn(f"Run inside the layer before them, whose times include theirs: {', '.join(fused)}")
     print_fn("_" * line_length)
 
 

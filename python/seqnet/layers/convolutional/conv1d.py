@@ -3,6 +3,8 @@ from seqnet.layers.convolutional.base_conv import Conv
 
 
 class Conv1D(Conv):
+    # An Activation layer right after it in a plain chain runs in its kernels (engine/network.py).
+    _activation_fusable = True
     rank = 1
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format="channels_last",

@@ -6,6 +6,8 @@ from seqnet.engine.base_layer import Layer
 
 
 class Activation(Layer):
+    # Runs inside a linear Dense / Conv1D / Conv2D right before it in a plain chain (engine/network.py).
+    _fusable_into_previous = True
     supports_masking = True
 
     def __init__(self, activation, **kwargs):

@@ -9,6 +9,8 @@ _LINEAR, _SOFTMAX, _SIGMOID = _engine.Activation.linear, _engine.Activation.soft
 
 
 class Dense(Layer):
+    # An Activation layer right after it in a plain chain runs in its kernels (engine/network.py).
+    _activation_fusable = True
     supports_masking = True
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
