@@ -108,3 +108,19 @@ def test_profile_names_where_a_fused_activation_ran(fusion_setting):
     assert act.forward_flops == 6 * 6 * 4
     assert p.row(model.layers[-1].name).fused_into is None
     assert "Run inside the layer before them" in str(p)
+
+
+def test_predict_fuses_after_a_folded_batch_normalization(fusion_setting):
+    from seqnet.layers import BatchNormalization
+    model = keras.models.Sequential([Conv2D(4, (3, 3), input_shape=(8, 8, 3)), BatchNormalization(),
+                                     Activation("relu"), Flatten(), Dense(3)])
+    model.compile(loss="mse", optimizer="sgd")
+    x = np.random.default_rng(5).standard_normal((5, 8, 8, 3)).astype(np.float32)
+    model.train_on_batch(x, np.zeros((5, 3), np.float32))  # moving statistics away from 0 / 1
+    network.FUSE_ACTIVATIONS = True
+    chain = model._inference_chain()  # the convolution with the normalization folded in
+    assert [type(r).__name__ for r in chain][:2] == ["Conv2D", "Activation"]
+    assert model._activation_fusions(chain)[1] is network._RUN_BEFORE
+    fused = model.predict(x)
+    network.FUSE_ACTIVATIONS = False
+    assert model.predict(x).tobytes() == fused.tobytes()
