@@ -37,7 +37,8 @@ def conv1d_model(act, seed):
 def train(build, act, fuse, x, y, loss):
     network.FUSE_ACTIVATIONS = fuse
     model = build(act, 0)
-    model.set_weights([np.random.default_rng(i).uniform(-0.5, 0.5, w.shape).astype(np.float32)
+    # kernels drawn again (the same on both sides), biases, scales and moving statistics as built
+    model.set_weights([np.random.default_rng(i).uniform(-0.5, 0.5, w.shape).astype(np.float32) if w.ndim > 1 else w
                        for i, w in enumerate(model.get_weights())])
     model.compile(loss=loss, optimizer=keras.optimizers.SGD(lr=0.05))
     for _ in range(3):
@@ -124,3 +125,58 @@ def test_predict_fuses_after_a_folded_batch_normalization(fusion_setting):
     fused = model.predict(x)
     network.FUSE_ACTIVATIONS = False
     assert model.predict(x).tobytes() == fused.tobytes()
+
+
+@pytest.mark.parametrize("channels_first", [False, True])
+def test_relu_after_batch_normalization_runs_in_its_kernels(channels_first, fusion_setting):
+    from seqnet.layers import BatchNormalization
+
+    def build(_act, seed):
+        np.random.seed(seed)
+        fmt = "channels_first" if channels_first else "channels_last"
+        shape = (3, 9, 9) if channels_first else (9, 9, 3)
+        return keras.models.Sequential([
+            Conv2D(6, (3, 3), data_format=fmt, input_shape=shape), BatchNormalization(axis=1 if channels_first else -1),
+            Activation("relu"), Flatten(), Dense(8), BatchNormalization(), Activation("relu"),
+            BatchNormalization(), Activation("tanh"),  # not fused: a BatchNormalization takes only relu
+            Dense(3), Activation("softmax"),
+        ])
+
+    rng = np.random.default_rng(6)
+    shape = (7, 3, 9, 9) if channels_first else (7, 9, 9, 3)
+    x = rng.standard_normal(shape).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 7)]
+    marks, w1, p1 = train(build, None, True, x, y, "categorical_crossentropy")
+    _, w0, p0 = train(build, None, False, x, y, "categorical_crossentropy")
+    assert [i for i, m in enumerate(marks) if m is network._RUN_BEFORE] == [2, 6]
+    for a, b in zip(w1, w0):  # moving statistics included
+        assert a.tobytes() == b.tobytes()
+    assert p1.tobytes() == p0.tobytes()
+
+
+def test_batchnorm_relu_kernels_against_numpy():
+    """The engine's fused ReLU in batch normalization, forward and backward, against float64."""
+    from seqnet import _engine
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((6, 5, 4)).astype(np.float32)
+    gamma, beta = rng.uniform(0.5, 1.5, 4).astype(np.float32), rng.uniform(-0.5, 0.5, 4).astype(np.float32)
+    y = np.empty_like(x)
+    mean, inv = np.empty(4, np.float32), np.empty(4, np.float32)
+    ws = np.empty(_engine.batchnorm_workspace_size(x.shape, 2), np.float32)
+    _engine.batchnorm_forward_training(x, gamma, beta, y, mean, inv, None, None, ws, 2, 1e-3, 0.99, relu=True)
+    x64 = x.astype(np.float64)
+    m, v = x64.mean(axis=(0, 1)), x64.var(axis=(0, 1))
+    z = (x64 - m) / np.sqrt(v + 1e-3) * gamma + beta
+    np.testing.assert_allclose(y, np.maximum(z, 0), rtol=1e-5, atol=1e-6)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    dx, dg, db = np.empty_like(x), np.empty(4, np.float32), np.empty(4, np.float32)
+    _engine.batchnorm_backward(x, dy, gamma, mean, inv, dx, dg, db, ws, 2, True, relu_y=y)
+    dz = np.where(z > 0, dy, 0.0)
+    n = x.shape[0] * x.shape[1]
+    xhat = (x64 - m) / np.sqrt(v + 1e-3)
+    want_dx = gamma / np.sqrt(v + 1e-3) * (dz - dz.sum(axis=(0, 1)) / n - xhat * (dz * xhat).sum(axis=(0, 1)) / n)
+    np.testing.assert_allclose(db, dz.sum(axis=(0, 1)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(dg, (dz * xhat).sum(axis=(0, 1)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(dx, want_dx, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="batchnorm_backward: relu_y"):
+        _engine.batchnorm_backward(x, dy, gamma, mean, inv, dx, dg, db, ws, 2, True, relu_y=np.empty((6, 5, 3), np.float32))

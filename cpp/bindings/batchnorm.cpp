@@ -66,7 +66,7 @@ float finite_in(float v, const std::string& what, float lo, float hi) {
 void forward_training(const py::handle& x_obj, const py::object& gamma_obj, const py::object& beta_obj,
                       const py::handle& y_obj, const py::handle& mean_obj, const py::handle& inv_obj,
                       const py::object& mm_obj, const py::object& mv_obj, const py::handle& ws_obj, int64_t axis,
-                      float epsilon, float momentum) {
+                      float epsilon, float momentum, bool relu) {
     const std::string fn = "batchnorm_forward_training";
     FArray x = checked(x_obj, (fn + ": x").c_str()), y = checked(y_obj, (fn + ": y").c_str());
     same_shape(x, y, fn + ": y");
@@ -86,13 +86,13 @@ void forward_training(const py::handle& x_obj, const py::object& gamma_obj, cons
     const float* xp = x.data();
     float* yp = y.mutable_data();
     py::gil_scoped_release release;
-    batchnorm_forward_training(xp, gamma, beta, yp, mean, inv, mm, mv, ws, s, epsilon, momentum);
+    batchnorm_forward_training(xp, gamma, beta, yp, mean, inv, mm, mv, ws, s, epsilon, momentum, relu);
 }
 
 void forward_inference(const py::handle& x_obj, const py::object& gamma_obj, const py::object& beta_obj,
                        const py::handle& mm_obj, const py::handle& mv_obj, const py::handle& y_obj,
                        const py::object& mean_obj, const py::object& inv_obj, const py::handle& ws_obj, int64_t axis,
-                       float epsilon) {
+                       float epsilon, bool relu) {
     const std::string fn = "batchnorm_forward_inference";
     FArray x = checked(x_obj, (fn + ": x").c_str()), y = checked(y_obj, (fn + ": y").c_str());
     same_shape(x, y, fn + ": y");
@@ -110,13 +110,13 @@ void forward_inference(const py::handle& x_obj, const py::object& gamma_obj, con
     const float* xp = x.data();
     float* yp = y.mutable_data();
     py::gil_scoped_release release;
-    batchnorm_forward_inference(xp, gamma, beta, mm, mv, yp, mean, inv, ws, s, epsilon);
+    batchnorm_forward_inference(xp, gamma, beta, mm, mv, yp, mean, inv, ws, s, epsilon, relu);
 }
 
 void backward(const py::handle& x_obj, const py::handle& dy_obj, const py::object& gamma_obj,
               const py::handle& mean_obj, const py::handle& inv_obj, const py::object& dx_obj,
               const py::object& dgamma_obj, const py::object& dbeta_obj, const py::handle& ws_obj, int64_t axis,
-              bool batch_stats) {
+              bool batch_stats, const py::object& relu_y_obj) {
     const std::string fn = "batchnorm_backward";
     FArray x = checked(x_obj, (fn + ": x").c_str()), dy = checked(dy_obj, (fn + ": dy").c_str());
     same_shape(x, dy, fn + ": dy");
@@ -135,9 +135,16 @@ void backward(const py::handle& x_obj, const py::handle& dy_obj, const py::objec
     float* dgamma = channel_out(dgamma_obj, C, fn + ": dgamma");
     float* dbeta = channel_out(dbeta_obj, C, fn + ": dbeta");
     float* ws = workspace_of(ws_obj, s, fn);
+    const float* relu_y = nullptr;
+    if (!relu_y_obj.is_none()) {
+        FArray r = checked(relu_y_obj, (fn + ": relu_y").c_str());
+        same_shape(x, r, fn + ": relu_y");
+        if (dx && r.data() == dx) fail(fn + ": relu_y must not be dx");
+        relu_y = r.data();
+    }
     const float *xp = x.data(), *dyp = dy.data();
     py::gil_scoped_release release;
-    batchnorm_backward(xp, dyp, gamma, mean, inv, dx, dgamma, dbeta, ws, s, batch_stats);
+    batchnorm_backward(xp, dyp, gamma, mean, inv, dx, dgamma, dbeta, ws, s, batch_stats, relu_y);
 }
 
 }  // namespace
@@ -156,19 +163,21 @@ void bind_batchnorm(py::module_& m) {
           "Floats of workspace the batchnorm_* kernels need for an input of `shape` normalised along `axis`.");
     m.def("batchnorm_forward_training", &forward_training, py::arg("x"), py::arg("gamma"), py::arg("beta"),
           py::arg("y"), py::arg("mean"), py::arg("inv_std"), py::arg("moving_mean"), py::arg("moving_variance"),
-          py::arg("workspace"), py::arg("axis"), py::arg("epsilon"), py::arg("momentum"),
-          "Batch statistics along `axis`, y = (x - mean) * inv_std * gamma + beta; writes mean and inv_std, and "
-          "updates moving_mean / moving_variance (both or None) as Keras 2.2.4 does.");
+          py::arg("workspace"), py::arg("axis"), py::arg("epsilon"), py::arg("momentum"), py::arg("relu") = false,
+          "Batch statistics along `axis`, y = (x - mean) * inv_std * gamma + beta (then y <= 0 ? 0 : y with "
+          "relu); writes mean and inv_std, and updates moving_mean / moving_variance (both or None) as Keras 2.2.4 "
+          "does.");
     m.def("batchnorm_forward_inference", &forward_inference, py::arg("x"), py::arg("gamma"), py::arg("beta"),
           py::arg("moving_mean"), py::arg("moving_variance"), py::arg("y"), py::arg("mean"), py::arg("inv_std"),
-          py::arg("workspace"), py::arg("axis"), py::arg("epsilon"),
-          "y = (x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta; mean / inv_std (optional) "
-          "receive what batchnorm_backward needs.");
+          py::arg("workspace"), py::arg("axis"), py::arg("epsilon"), py::arg("relu") = false,
+          "y = (x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta (then y <= 0 ? 0 : y with "
+          "relu); mean / inv_std (optional) receive what batchnorm_backward needs.");
     m.def("batchnorm_backward", &backward, py::arg("x"), py::arg("dy"), py::arg("gamma"), py::arg("mean"),
           py::arg("inv_std"), py::arg("dx"), py::arg("dgamma"), py::arg("dbeta"), py::arg("workspace"),
-          py::arg("axis"), py::arg("batch_stats"),
+          py::arg("axis"), py::arg("batch_stats"), py::arg("relu_y") = py::none(),
           "dx (may be dy itself), dgamma, dbeta (each optional) from dy and the forward's mean and inv_std; "
-          "batch_stats: the forward used the batch's statistics.");
+          "batch_stats: the forward used the batch's statistics; relu_y: the y of a forward with relu (dy is "
+          "taken through that ReLU first).");
 }
 
 }  // namespace seqnet

@@ -260,9 +260,11 @@ def batchnorm_backward(
     workspace: F32Array,
     axis: int,
     batch_stats: bool,
+    relu_y: F32Array | None = None,
 ) -> None:
     """dx (may be dy itself), dgamma, dbeta (each optional) from dy and the forward's mean and inv_std;
-    batch_stats: the forward used the batch's statistics.
+    batch_stats: the forward used the batch's statistics; relu_y: the y of a forward with relu (dy is
+    taken through that ReLU first).
     """
 
 def batchnorm_forward_inference(
@@ -277,9 +279,10 @@ def batchnorm_forward_inference(
     workspace: F32Array,
     axis: int,
     epsilon: float,
+    relu: bool = False,
 ) -> None:
-    """y = (x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta; mean / inv_std (optional)
-    receive what batchnorm_backward needs.
+    """y = (x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta (then y <= 0 ? 0 : y with
+    relu); mean / inv_std (optional) receive what batchnorm_backward needs.
     """
 
 def batchnorm_forward_training(
@@ -295,9 +298,11 @@ def batchnorm_forward_training(
     axis: int,
     epsilon: float,
     momentum: float,
+    relu: bool = False,
 ) -> None:
-    """Batch statistics along `axis`, y = (x - mean) * inv_std * gamma + beta; writes mean and inv_std, and
-    updates moving_mean / moving_variance (both or None) as Keras 2.2.4 does.
+    """Batch statistics along `axis`, y = (x - mean) * inv_std * gamma + beta (then y <= 0 ? 0 : y with
+    relu); writes mean and inv_std, and updates moving_mean / moving_variance (both or None) as Keras
+    2.2.4 does.
     """
 
 def batchnorm_workspace_size(shape: collections.abc.Sequence, axis: int) -> int:

@@ -28,24 +28,26 @@ int64_t batchnorm_workspace_size(const BatchNormShape& s);
 //   moving_mean -= (moving_mean - mean) * (1 - momentum)
 //   moving_var  -= (moving_var - var * n / (n - (1 + eps))) * (1 - momentum),  n = outer * inner
 // (the "unbiased" batch variance of Keras 2.2.4's BatchNormalization.call).
+// relu: y = max(y, 0) as well (a ReLU after the layer, in the same pass; NaN stays NaN).
 void batchnorm_forward_training(const float* x, const float* gamma, const float* beta, float* y, float* mean,
                                 float* inv_std, float* moving_mean, float* moving_var, float* workspace,
-                                const BatchNormShape& s, float epsilon, float momentum);
+                                const BatchNormShape& s, float epsilon, float momentum, bool relu = false);
 
 // Inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta. mean and inv_std
 // (optional, may be null) receive moving_mean and 1 / sqrt(moving_var + eps) for a backward.
 void batchnorm_forward_inference(const float* x, const float* gamma, const float* beta, const float* moving_mean,
                                  const float* moving_var, float* y, float* mean, float* inv_std, float* workspace,
-                                 const BatchNormShape& s, float epsilon);
+                                 const BatchNormShape& s, float epsilon, bool relu = false);
 
 // Backward from dy, with the mean and inv_std a forward wrote. Writes (each optional)
 //   dbeta[c]  = sum dy,   dgamma[c] = sum dy * (x - mean) * inv_std
 //   dx = gamma * inv_std * (dy - sum(dy) / n - xhat * sum(dy * xhat) / n)   (batch_stats:
 //        the statistics were the batch's, so the gradient flows through them)
 //   dx = gamma * inv_std * dy                                                 (otherwise)
-// dx may be dy (overwritten in place). gamma may be null (1).
+// dx may be dy (overwritten in place). gamma may be null (1). relu_y: the output of a forward
+// with relu, whose gradient is taken first: dy where relu_y > 0 (or NaN), else 0.
 void batchnorm_backward(const float* x, const float* dy, const float* gamma, const float* mean, const float* inv_std,
                         float* dx, float* dgamma, float* dbeta, float* workspace, const BatchNormShape& s,
-                        bool batch_stats);
+                        bool batch_stats, const float* relu_y = nullptr);
 
 }  // namespace seqnet

@@ -61,7 +61,7 @@ int64_t batchnorm_workspace_size(const BatchNormShape& s) {
 
 void batchnorm_forward_training(const float* x, const float* gamma, const float* beta, float* y, float* mean,
                                 float* inv_std, float* moving_mean, float* moving_var, float* workspace,
-                                const BatchNormShape& s, float epsilon, float momentum) {
+                                const BatchNormShape& s, float epsilon, float momentum, bool relu) {
     const int64_t C = s.channels, n = s.outer * s.inner;
     const BnBlocks bl = bn_blocks(s);
     const Carved w = carve(workspace, bl, C);
@@ -96,12 +96,12 @@ void batchnorm_forward_training(const float* x, const float* gamma, const float*
             moving_var[c] -= (moving_var[c] - static_cast<float>(var * unbias)) * decay;
         }
     }
-    kernels().affine(s, x, shift, scale, offset, y);
+    kernels().affine(s, x, shift, scale, offset, y, relu);
 }
 
 void batchnorm_forward_inference(const float* x, const float* gamma, const float* beta, const float* moving_mean,
                                  const float* moving_var, float* y, float* mean, float* inv_std, float* workspace,
-                                 const BatchNormShape& s, float epsilon) {
+                                 const BatchNormShape& s, float epsilon, bool relu) {
     const int64_t C = s.channels;
     const Carved w = carve(workspace, bn_blocks(s), C);
     float *scale = w.v1, *offset = w.v2;
@@ -112,12 +112,12 @@ void batchnorm_forward_inference(const float* x, const float* gamma, const float
         if (mean) mean[c] = moving_mean[c];
         if (inv_std) inv_std[c] = static_cast<float>(inv);
     }
-    if (s.outer * s.inner > 0) kernels().affine(s, x, moving_mean, scale, offset, y);
+    if (s.outer * s.inner > 0) kernels().affine(s, x, moving_mean, scale, offset, y, relu);
 }
 
 void batchnorm_backward(const float* x, const float* dy, const float* gamma, const float* mean, const float* inv_std,
                         float* dx, float* dgamma, float* dbeta, float* workspace, const BatchNormShape& s,
-                        bool batch_stats) {
+                        bool batch_stats, const float* relu_y) {
     const int64_t C = s.channels, n = s.outer * s.inner;
     const BnBlocks bl = bn_blocks(s);
     const Carved w = carve(workspace, bl, C);
@@ -129,7 +129,7 @@ void batchnorm_backward(const float* x, const float* dy, const float* gamma, con
         }
         return;
     }
-    kernels().grad_partials(s, bl, x, dy, mean, w.p0, w.p1);
+    kernels().grad_partials(s, bl, x, dy, mean, w.p0, w.p1, relu_y);
     for (int64_t c = 0; c < C; ++c) {
         double sum, dot;
         block_sums(w, bl, C, c, sum, dot);
@@ -140,7 +140,8 @@ void batchnorm_backward(const float* x, const float* dy, const float* gamma, con
         k2[c] = static_cast<float>(a * sum / n);
         k3[c] = static_cast<float>(a * inv * inv * dot / n);
     }
-    if (dx) kernels().input_grad(s, x, dy, mean, k1, batch_stats ? k2 : nullptr, batch_stats ? k3 : nullptr, dx);
+    if (dx)
+        kernels().input_grad(s, x, dy, mean, k1, batch_stats ? k2 : nullptr, batch_stats ? k3 : nullptr, dx, relu_y);
 }
 
 }  // namespace seqnet

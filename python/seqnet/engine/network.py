@@ -460,9 +460,9 @@ def _nodes_behind(outputs):
 
 # An Activation layer right after a linear Dense, Conv1D or Conv2D (channels_last) of a plain
 # chain runs inside that layer's kernels, as if the layer had been given activation=..., instead
-# of as a pass of its own over the output (Keras' cifar10_cnn has five such pairs): the same
-# elementwise functions either way, so the same bits (tests/test_network_fusion.py). Off here
-# runs every layer on its own.
+# of as a pass of its own over the output (Keras' cifar10_cnn has five such pairs), and a ReLU
+# after a BatchNormalization inside its kernels: the same elementwise functions either way, so
+# the same bits (tests/test_network_fusion.py). Off here runs every layer on its own.
 FUSE_ACTIVATIONS = True
 _RUN_BEFORE = object()  # marks an Activation layer whose function its producer applied
 
@@ -482,6 +482,9 @@ def _chain_activations(chain):
             continue
         if not (type(act).__dict__.get("_fusable_into_previous") and act._custom is None
                 and act._code not in (linear, softmax)):
+            continue
+        allowed = type(producer).__dict__.get("_fusable_activations")  # None: every elementwise one
+        if allowed is not None and act._code not in allowed:
             continue
         acts[i], acts[i + 1] = act._code, _RUN_BEFORE
     return acts

@@ -63,6 +63,14 @@ class BatchNormalization(Layer):
     axis (tf-keras' list of axes: a list of one); Keras 1 argument names are not accepted.
     """
 
+    # A ReLU Activation layer right after it in a plain chain runs in its kernels (engine/network.py).
+    _activation_fusable = True
+    _fusable_activations = (_engine.Activation.relu,)
+    _custom = None
+    _act = _engine.Activation.linear  # the activation its kernels apply: relu only while fused
+    _keep_z = False
+    _relu_y = None  # the forward's output when it applied the ReLU
+
     supports_masking = True
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
@@ -133,14 +141,18 @@ class BatchNormalization(Layer):
         beta = self.beta.value if self.beta is not None else None
         if training:
             update = self.trainable  # Keras 2.2.4: a frozen layer's updates are dropped
+        relu = self._act == _engine.Activation.relu
+        if training:
+            update = self.trainable  # Keras 2.2.4: a frozen layer's updates are dropped
             _engine.batchnorm_forward_training(x, gamma, beta, y, mean, inv_std,
                                                self.moving_mean.value if update else None,
                                                self.moving_variance.value if update else None,
-                                               ws, axis, self.epsilon, self.momentum)
+                                               ws, axis, self.epsilon, self.momentum, relu)
         else:
             _engine.batchnorm_forward_inference(x, gamma, beta, self.moving_mean.value, self.moving_variance.value,
-                                                y, mean, inv_std, ws, axis, self.epsilon)
+                                                y, mean, inv_std, ws, axis, self.epsilon, relu)
         self._x, self._mean, self._inv_std, self._batch_stats = x, mean, inv_std, bool(training)
+        self._relu_y = y if relu else None
         return y
 
     def backward(self, dy, need_dx=True, dy_is_preactivation=False):
@@ -155,7 +167,8 @@ class BatchNormalization(Layer):
         dbeta = self.beta.grad if learn and self.beta is not None else None
         ws = self._workspace("bn", (self._workspace_size(x.shape),))
         _engine.batchnorm_backward(x, dy, self.gamma.value if self.gamma is not None else None, self._mean,
-                                   self._inv_std, dx, dgamma, dbeta, ws, self._axis, self._batch_stats)
+                                   self._inv_std, dx, dgamma, dbeta, ws, self._axis, self._batch_stats,
+                                   self._relu_y)
         return dx
 
     def _workspace_size(self, shape):
