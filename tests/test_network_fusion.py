@@ -43,7 +43,7 @@ def train(build, act, fuse, x, y, loss):
     model.compile(loss=loss, optimizer=keras.optimizers.SGD(lr=0.05))
     for _ in range(3):
         model.train_on_batch(x, y)
-    marks = model._activation_fusions(model._chain)
+    marks = model._activation_fusions(model._chain) if model._chain is not None else None
     return marks, model.get_weights(), model.predict(x, batch_size=len(x))
 
 
@@ -180,3 +180,40 @@ def test_batchnorm_relu_kernels_against_numpy():
     np.testing.assert_allclose(dx, want_dx, rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="batchnorm_backward: relu_y"):
         _engine.batchnorm_backward(x, dy, gamma, mean, inv, dx, dg, db, ws, 2, True, relu_y=np.empty((6, 5, 3), np.float32))
+
+
+def residual_model(_act, seed):
+    from seqnet.layers import Add, BatchNormalization, GlobalAveragePooling2D, Input
+    np.random.seed(seed)
+    inp = Input((8, 8, 3))
+    h = Conv2D(6, (3, 3), padding="same")(inp)
+    h = BatchNormalization()(h)
+    h = Activation("relu")(h)                      # fused into the BatchNormalization
+    b = Conv2D(6, (3, 3), padding="same")(h)
+    b = Activation("tanh")(b)                      # fused into the convolution
+    s = Conv2D(6, (1, 1))(h)
+    t = Activation("relu")(s)                      # s is read twice (here and by Add): not fused
+    merged = Add()([b, t, s])
+    out = Activation("elu")(merged)                # after Add: not a fusable producer
+    out = GlobalAveragePooling2D()(out)
+    out = Dense(3)(out)
+    out = Activation("softmax")(out)               # the model's output: left alone
+    return keras.models.Model(inp, out)
+
+
+def test_functional_models_fuse_where_one_layer_reads_the_output(fusion_setting):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((5, 8, 8, 3)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 5)]
+    marks, w1, p1 = train(residual_model, None, True, x, y, "categorical_crossentropy")
+    _, w0, p0 = train(residual_model, None, False, x, y, "categorical_crossentropy")
+    assert marks is None  # not a plain chain
+    network.FUSE_ACTIVATIONS = True
+    model = residual_model(None, 0)
+    acts = model._step_fusions()
+    fused = [s.layer.name for s, a in zip(model._steps, acts) if a is network._RUN_BEFORE]
+    producers = [type(s.layer).__name__ for s, a in zip(model._steps, acts) if a not in (None, network._RUN_BEFORE)]
+    assert len(fused) == 2 and sorted(producers) == ["BatchNormalization", "Conv2D"]
+    for a, b in zip(w1, w0):
+        assert a.tobytes() == b.tobytes()
+    assert p1.tobytes() == p0.tobytes()

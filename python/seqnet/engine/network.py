@@ -174,8 +174,15 @@ class Network(Layer):
         values, mvals = self._values, self._masks
         values[:len(xs)] = xs
         mvals[:len(xs)] = masks if masks is not None else [None] * len(xs)
-        for step in self._steps:
+        acts = self._step_fusions()
+        for step, act in zip(self._steps, acts):
             x = [values[s] for s in step.in_slots] if step.takes_list else values[step.in_slots[0]]
+            if act is _RUN_BEFORE:  # its producer applied it
+                values[step.out_slots[0]] = x
+                continue
+            if act is not None:
+                values[step.out_slots[0]] = _with_activation(step.runner, act, step.runner.forward, x, training)
+                continue
             phase = training if step.training is None else bool(step.training)
             m = None
             if step.pass_mask or step.mask_out:
@@ -208,6 +215,14 @@ class Network(Layer):
         if cached is None or cached[0] is not chain or cached[1] != FUSE_ACTIVATIONS:
             cached = (chain, FUSE_ACTIVATIONS, _chain_activations(chain))
             self._fusion_cache = cached
+        return cached[2]
+
+    def _step_fusions(self):
+        """_graph_activations of this plan, cached."""
+        cached = self.__dict__.get("_step_fusion_cache")
+        if cached is None or cached[0] is not self._steps or cached[1] != FUSE_ACTIVATIONS:
+            cached = (self._steps, FUSE_ACTIVATIONS, _graph_activations(self))
+            self._step_fusion_cache = cached
         return cached[2]
 
     def _inference_chain(self):
@@ -253,8 +268,12 @@ class Network(Layer):
         for slot, g in zip(self._output_slots, output_grads):
             grads[slot] = g if grads[slot] is None else grads[slot] + g
         n_inputs, values = len(self.inputs), self._values
-        for step in reversed(self._steps):
+        acts = self._step_fusions()
+        for step, act in zip(reversed(self._steps), reversed(acts)):
             g = [grads[s] for s in step.out_slots] if step.returns_list else grads[step.out_slots[0]]
+            if act is _RUN_BEFORE:  # its producer takes the gradient through it (the only reader)
+                grads[step.in_slots[0]] = g
+                continue
             if g is None or (step.returns_list and all(v is None for v in g)):
                 if not step.accumulate:  # nothing reaches this call: its weights get no gradient
                     for w in step.layer.trainable_weights:
@@ -265,7 +284,10 @@ class Network(Layer):
             if reg is not None and not step.returns_list:
                 reg.add_gradient(values[step.out_slots[0]], g)
             need = step.need_dx or (need_input_grads and step.from_inputs)
-            dx = self._step_backward(step, g, need)
+            if act is not None:
+                dx = _with_activation(step.runner, act, step.runner.backward, g, need, False)
+            else:
+                dx = self._step_backward(step, g, need)
             if not need:
                 continue
             for s, d in zip(step.in_slots, dx if step.takes_list else (dx,)):
@@ -458,35 +480,69 @@ def _nodes_behind(outputs):
     return [nodes[i] for i in sorted(nodes)]
 
 
-# An Activation layer right after a linear Dense, Conv1D or Conv2D (channels_last) of a plain
-# chain runs inside that layer's kernels, as if the layer had been given activation=..., instead
-# of as a pass of its own over the output (Keras' cifar10_cnn has five such pairs), and a ReLU
-# after a BatchNormalization inside its kernels: the same elementwise functions either way, so
-# the same bits (tests/test_network_fusion.py). Off here runs every layer on its own.
+# An Activation layer right after a linear Dense, Conv1D or Conv2D (channels_last) runs inside
+# that layer's kernels, as if the layer had been given activation=..., instead of as a pass of its
+# own over the output (Keras' cifar10_cnn has five such pairs), and a ReLU after a
+# BatchNormalization inside its kernels: in a plain chain, and in any graph where the Activation
+# is the only reader of the layer's output (_graph_activations). The same elementwise functions
+# either way, so the same bits (tests/test_network_fusion.py). Off here runs every layer apart.
 FUSE_ACTIVATIONS = True
 _RUN_BEFORE = object()  # marks an Activation layer whose function its producer applied
+
+
+def _fused_code(producer, act):
+    """The activation `producer` can apply in its kernels on behalf of the Activation layer
+    `act` that reads its output, or None."""
+    linear, softmax = _engine.Activation.linear, _engine.Activation.softmax
+    if not (type(producer).__dict__.get("_activation_fusable") and producer._custom is None
+            and producer._act == linear and getattr(producer, "data_format", "channels_last") == "channels_last"):
+        return None
+    if not (type(act).__dict__.get("_fusable_into_previous") and act._custom is None
+            and act._code not in (linear, softmax)):
+        return None
+    allowed = type(producer).__dict__.get("_fusable_activations")  # None: every elementwise one
+    return act._code if allowed is None or act._code in allowed else None
 
 
 def _chain_activations(chain):
     acts = [None] * len(chain)
     if not FUSE_ACTIVATIONS:
         return acts
-    linear, softmax = _engine.Activation.linear, _engine.Activation.softmax
     # chain[i + 1] is never the last layer: the model's output activation stays with its layer
     # (a fused loss reads the logits of the layer that applies it).
     for i in range(len(chain) - 2):
-        producer, act = chain[i], chain[i + 1]
-        if not (type(producer).__dict__.get("_activation_fusable") and producer._custom is None
-                and producer._act == linear and getattr(producer, "data_format", "channels_last") == "channels_last"
-                and acts[i] is None):
+        code = _fused_code(chain[i], chain[i + 1]) if acts[i] is None else None
+        if code is not None:
+            acts[i], acts[i + 1] = code, _RUN_BEFORE
+    return acts
+
+
+def _graph_activations(network):
+    """As _chain_activations, per step of a general plan: an Activation step whose input is the
+    output of one step, read by no other step and not an output of the model, with no masks,
+    keyword arguments, activity regularizers or second calls of a shared layer on either side."""
+    steps = network._steps
+    acts = [None] * len(steps)
+    if not FUSE_ACTIVATIONS:
+        return acts
+    readers = collections.Counter(s for step in steps for s in step.in_slots)
+    outputs = set(network._output_slots)
+    producer_of = {step.out_slots[0]: i for i, step in enumerate(steps) if not step.returns_list}
+
+    def plain(step):
+        return not (step.takes_list or step.returns_list or step.pass_mask or step.mask_out or step.call_kwargs
+                    or step.accumulate or step.training is not None or step.layer.activity_regularizer is not None)
+
+    for j, step in enumerate(steps):
+        slot = step.in_slots[0]
+        i = producer_of.get(slot)
+        if i is None or acts[i] is not None or not plain(step) or not plain(steps[i]):
             continue
-        if not (type(act).__dict__.get("_fusable_into_previous") and act._custom is None
-                and act._code not in (linear, softmax)):
+        if readers[slot] != 1 or slot in outputs or step.out_slots[0] in outputs:
             continue
-        allowed = type(producer).__dict__.get("_fusable_activations")  # None: every elementwise one
-        if allowed is not None and act._code not in allowed:
-            continue
-        acts[i], acts[i + 1] = act._code, _RUN_BEFORE
+        code = _fused_code(steps[i].runner, step.runner)
+        if code is not None:
+            acts[i], acts[j] = code, _RUN_BEFORE
     return acts
 
 
