@@ -217,3 +217,18 @@ def test_functional_models_fuse_where_one_layer_reads_the_output(fusion_setting)
     for a, b in zip(w1, w0):
         assert a.tobytes() == b.tobytes()
     assert p1.tobytes() == p0.tobytes()
+
+
+def test_profile_of_a_functional_model_names_the_fused_layers(fusion_setting):
+    from seqnet.profiler import profile_model
+    network.FUSE_ACTIVATIONS = True
+    model = residual_model(None, 0)
+    model.compile(loss="categorical_crossentropy", optimizer="sgd")
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 8, 8, 3)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
+    p = profile_model(model, x, y, batch_size=4, steps=1, warmup=0)
+    fused = {r.name: r.fused_into for r in p.layer_rows if r.fused_into}
+    names = [layer.name for layer in model.layers]
+    bn = next(n for n in names if n.startswith("batch_normalization"))
+    assert sorted(fused.values()) == sorted([bn, names[names.index(bn) + 2]])  # the BN, the branch's conv
