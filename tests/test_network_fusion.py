@@ -232,3 +232,28 @@ def test_profile_of_a_functional_model_names_the_fused_layers(fusion_setting):
     names = [layer.name for layer in model.layers]
     bn = next(n for n in names if n.startswith("batch_normalization"))
     assert sorted(fused.values()) == sorted([bn, names[names.index(bn) + 2]])  # the BN, the branch's conv
+
+
+def other_convs_model(_act, seed):
+    from seqnet.layers import Conv2DTranspose, Conv3D, DepthwiseConv2D, Reshape, SeparableConv1D, SeparableConv2D
+    np.random.seed(seed)
+    return keras.models.Sequential([
+        DepthwiseConv2D((3, 3), depth_multiplier=2, input_shape=(9, 9, 3)), Activation("relu"),
+        SeparableConv2D(5, (3, 3), padding="same"), Activation("tanh"),
+        Conv2DTranspose(4, (3, 3), strides=(2, 2)), Activation("elu"),
+        Reshape((15, 15, 4, 1)), Conv3D(2, (3, 3, 2)), Activation("sigmoid"),
+        Reshape((13 * 13, 3 * 2)), SeparableConv1D(3, 3), Activation("relu"),
+        Flatten(), Dense(3), Activation("softmax"),
+    ])
+
+
+def test_the_other_convolutions_fuse_alike(fusion_setting):
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((3, 9, 9, 3)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[[0, 1, 2]]
+    marks, w1, p1 = train(other_convs_model, None, True, x, y, "categorical_crossentropy")
+    _, w0, p0 = train(other_convs_model, None, False, x, y, "categorical_crossentropy")
+    assert sum(m is network._RUN_BEFORE for m in marks) == 5
+    for a, b in zip(w1, w0):
+        assert a.tobytes() == b.tobytes()
+    assert p1.tobytes() == p0.tobytes()

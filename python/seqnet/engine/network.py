@@ -480,7 +480,8 @@ def _nodes_behind(outputs):
     return [nodes[i] for i in sorted(nodes)]
 
 
-# An Activation layer right after a linear Dense, Conv1D or Conv2D (channels_last) runs inside
+# An Activation layer right after a linear Dense or convolution (Conv1D/2D/3D, SeparableConv1D/2D,
+# DepthwiseConv2D, Conv2DTranspose; channels_last) runs inside
 # that layer's kernels, as if the layer had been given activation=..., instead of as a pass of its
 # own over the output (Keras' cifar10_cnn has five such pairs), and a ReLU after a
 # BatchNormalization inside its kernels: in a plain chain, and in any graph where the Activation

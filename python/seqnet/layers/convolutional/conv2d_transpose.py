@@ -42,6 +42,8 @@ class Conv2DTranspose(FusedConv):
     rates per axis (tf-keras refuses them) work. Forward is a GEMM and col2im, backward a
     convolution, both in C++.
     """
+    # An Activation layer right after it runs in its kernels (engine/network.py).
+    _activation_fusable = True
 
     rank = 2
 

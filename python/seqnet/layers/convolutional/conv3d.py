@@ -24,6 +24,8 @@ class Conv3D(Conv):
     batch (about kernel_size[0] / strides[0] times the input) between forward and backward.
     Unlike TensorFlow, strides > 1 together with dilation_rate > 1 are accepted (as in Conv2D).
     """
+    # An Activation layer right after it runs in its kernels (engine/network.py).
+    _activation_fusable = True
 
     rank = 3
 

@@ -71,6 +71,8 @@ class DepthwiseConv2D(FusedConv):
     work. Runs a direct C++ kernel vectorised over channels (a multiplier above 1 on the input
     with its channels repeated, in a workspace).
     """
+    # An Activation layer right after it runs in its kernels (engine/network.py).
+    _activation_fusable = True
 
     rank = 2
 

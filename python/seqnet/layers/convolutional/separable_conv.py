@@ -110,6 +110,8 @@ class SeparableConv(FusedConv):
 class SeparableConv1D(SeparableConv):
     """Depthwise separable 1-D convolution (see SeparableConv): input ``(batch, steps, channels)``;
     ``padding`` 'valid', 'same' or 'causal' (tf-keras'; Keras 2.2.4's backend rejected it)."""
+    # An Activation layer right after it runs in its kernels (engine/network.py).
+    _activation_fusable = True
 
     rank = 1
 
@@ -132,6 +134,8 @@ class SeparableConv1D(SeparableConv):
 class SeparableConv2D(SeparableConv):
     """Depthwise separable 2-D convolution (see SeparableConv): input
     ``(batch, rows, cols, channels)`` (or channels first); ``padding`` 'valid' or 'same'."""
+    # An Activation layer right after it runs in its kernels (engine/network.py).
+    _activation_fusable = True
 
     rank = 2
 
