@@ -481,12 +481,12 @@ def _nodes_behind(outputs):
 
 
 # An Activation layer right after a linear Dense or convolution (Conv1D/2D/3D, SeparableConv1D/2D,
-# DepthwiseConv2D, Conv2DTranspose; channels_last) runs inside
-# that layer's kernels, as if the layer had been given activation=..., instead of as a pass of its
-# own over the output (Keras' cifar10_cnn has five such pairs), and a ReLU after a
-# BatchNormalization inside its kernels: in a plain chain, and in any graph where the Activation
-# is the only reader of the layer's output (_graph_activations). The same elementwise functions
-# either way, so the same bits (tests/test_network_fusion.py). Off here runs every layer apart.
+# DepthwiseConv2D, Conv2DTranspose; channels_last) runs inside that layer's kernels, as if the
+# layer had been given activation=..., instead of as a pass of its own over the output (Keras'
+# cifar10_cnn has five such pairs), and a ReLU after a BatchNormalization inside its kernels: in a
+# plain chain, and in any graph where the Activation is the only reader of the layer's output
+# (_graph_activations). The same elementwise functions either way, so the same bits
+# (tests/test_network_fusion.py). Off here runs every layer apart.
 FUSE_ACTIVATIONS = True
 _RUN_BEFORE = object()  # marks an Activation layer whose function its producer applied
 
