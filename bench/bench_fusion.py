@@ -1,0 +1,71 @@
+"""Training steps with the Activation fusion on and off (seqnet.engine.network.FUSE_ACTIVATIONS),
+alternated in one process: Keras' cifar10_cnn recipe (five Activation layers after linear
+convolutions and a Dense) and bench_batchnorm.py's Conv + BatchNormalization + ReLU convnet.
+
+    python bench/bench_fusion.py                       # both models, 30 rounds of 3 steps each way
+    python bench/bench_fusion.py --models bn_convnet --rounds 20
+
+Both settings compute the same bits (tests/test_network_fusion.py); the table gives the median and
+the fastest round's milliseconds per step, and the ratio of the medians (off / on).
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import seqnet as keras  # noqa: E402
+from seqnet.engine import network  # noqa: E402
+
+
+def build(name):
+    """(model, x, y) of one benchmark model on a random batch."""
+    rng = np.random.default_rng(0)
+    if name == "cifar10_cnn":
+        import profile_model
+        model, batch = profile_model.builtin_model("cifar10_cnn"), profile_model.BUILTIN_BATCH["cifar10_cnn"]
+        x = rng.random((batch,) + model.input_shape[1:], dtype=np.float32)
+        classes = model.output_shape[-1]
+    else:
+        import bench_batchnorm
+        model = bench_batchnorm.keras_net(keras, keras.optimizers.SGD(lr=0.01))
+        batch, side, classes = 64, bench_batchnorm.NET["side"], bench_batchnorm.NET["classes"]
+        x = rng.random((batch, side, side, 3), dtype=np.float32)
+    y = np.eye(classes, dtype=np.float32)[rng.integers(0, classes, len(x))]
+    return model, x, y
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="cifar10_cnn,bn_convnet")
+    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--steps", type=int, default=3, help="training steps per round and setting")
+    args = ap.parse_args(argv)
+    saved = network.FUSE_ACTIVATIONS
+    print("| model | fused ms/step (median / fastest) | apart ms/step | apart / fused |")
+    print("|---|---:|---:|---:|")
+    try:
+        for name in args.models.split(","):
+            model, x, y = build(name)
+            for _ in range(3):
+                model.train_on_batch(x, y)
+            times = {True: [], False: []}
+            for _ in range(args.rounds):
+                for fuse in (True, False):
+                    network.FUSE_ACTIVATIONS = fuse
+                    t0 = time.perf_counter()
+                    for _ in range(args.steps):
+                        model.train_on_batch(x, y)
+                    times[fuse].append(1e3 * (time.perf_counter() - t0) / args.steps)
+            on, off = np.median(times[True]), np.median(times[False])
+            print(f"| {name} | {on:.2f} / {min(times[True]):.2f} | {off:.2f} / {min(times[False]):.2f} | "
+                  f"{off / on:.3f} |")
+    finally:
+        network.FUSE_ACTIVATIONS = saved
+
+
+if __name__ == "__main__":
+    main()
