@@ -27,12 +27,6 @@
 #include "gemm_kernels.h"
 #include "transpose_avx512.h"
 
-// GCC 12 warns that the unmasked shuffles and shifts read an uninitialized register (the
-// "undefined" pass-through operand of their masked builtins), a false positive.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 namespace seqnet {
 namespace gemm {
 namespace {
@@ -66,7 +60,9 @@ inline __m512i high_halves(__m512 lo, __m512 hi) {
 
 // Element by element, the pair (even's bf16, odd's bf16) in one 32-bit lane, even first.
 inline __m512i pair_halves(__m512 even, __m512 odd) {
-    return _mm512_mask_blend_epi16(0xAAAAAAAAu, _mm512_srli_epi32(_mm512_castps_si512(even), 16),
+    // (the zero-masked shift with every lane set: the plain one draws GCC 12's false "may be
+    // used uninitialized" warning on its undefined pass-through operand)
+    return _mm512_mask_blend_epi16(0xAAAAAAAAu, _mm512_maskz_srli_epi32(0xFFFF, _mm512_castps_si512(even), 16),
                                    _mm512_castps_si512(odd));
 }
 

@@ -9,12 +9,6 @@
 
 #include "transpose_avx512.h"
 
-// GCC 12 warns that the unmasked shuffles read an uninitialized register (the "undefined"
-// pass-through operand of their masked builtins), a false positive.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 namespace seqnet {
 namespace gemm {
 namespace {
