@@ -207,15 +207,17 @@ class Network(Layer):
 
     def _activation_fusions(self, chain):
         """Per runner of `chain`: the activation it applies in its own kernels on behalf of the
-        Activation layer after it (see _chain_activations), _RUN_BEFORE for that Activation
-        layer, None otherwise. Cached for the model's own chain."""
-        if chain is not self._chain:  # predict's folded chain, built once per call
-            return _chain_activations(chain)
-        cached = self.__dict__.get("_fusion_cache")
-        if cached is None or cached[0] is not chain or cached[1] != FUSE_ACTIVATIONS:
-            cached = (chain, FUSE_ACTIVATIONS, _chain_activations(chain))
-            self._fusion_cache = cached
-        return cached[2]
+        Activation layer after it, _RUN_BEFORE for that Activation layer, None otherwise. The
+        model's own chain runs its steps' runners in order, so those are _step_fusions'; another
+        (predict's folded chain, the same for every batch of one call) is remembered as well."""
+        if chain is self._chain:
+            return self._step_fusions()
+        cached = getattr(chain, "fusions", None)  # a _FoldedChain keeps its own
+        if cached is None or cached[0] != FUSE_ACTIVATIONS:
+            cached = (FUSE_ACTIVATIONS, _chain_activations(chain))
+            if isinstance(chain, _FoldedChain):
+                chain.fusions = cached
+        return cached[1]
 
     def _step_fusions(self):
         """_graph_activations of this plan, cached."""
@@ -232,7 +234,7 @@ class Network(Layer):
         Built from the current weights, once per predict call."""
         if self._chain is None:
             return None
-        chain, folded = [], False
+        chain, folded = _FoldedChain(), False
         for runner in self._chain:
             fold = getattr(runner, "fold_into", None)
             merged = fold(chain[-1]) if fold is not None and chain else None
@@ -505,7 +507,15 @@ def _fused_code(producer, act):
     return act._code if allowed is None or act._code in allowed else None
 
 
+class _FoldedChain(list):
+    """predict's chain of runners (_inference_chain), which remembers its fusions for the
+    batches of the call that built it and is dropped with it."""
+    fusions = None
+
+
 def _chain_activations(chain):
+    """The fusions of a chain of runners not the model's own (predict's, with a BatchNormalization
+    folded into the layer before it): each fusable pair of neighbours but the last layer."""
     acts = [None] * len(chain)
     if not FUSE_ACTIVATIONS:
         return acts

@@ -249,8 +249,7 @@ def _flops_of(call, fused_into=None):
 def _fused_activations(model):
     """id(step) -> the name of the layer that runs it, for the model's Activation layers that run
     inside the layer before them (engine/network.py)."""
-    chain = getattr(model, "_chain", None)
-    marks = model._activation_fusions(chain) if chain is not None else model._step_fusions()
+    marks = model._step_fusions()
     steps = model._steps
     producer = {step.out_slots[0]: step.layer.name for step in steps if not step.returns_list}
     return {id(step): producer[step.in_slots[0]] for step, m in zip(steps, marks) if m is network._RUN_BEFORE}
