@@ -1,6 +1,8 @@
-"""An Activation layer right after a linear Dense, Conv1D or Conv2D of a plain chain runs inside
-that layer's kernels (engine/network.py, FUSE_ACTIVATIONS): the results must be the bits of
-running it as a layer of its own, in training (weights after several steps) and in predict."""
+"""An Activation layer right after a linear Dense or convolution (and a ReLU after a
+BatchNormalization) runs inside that layer's kernels, in plain chains and in graphs where it is the
+only reader (engine/network.py, FUSE_ACTIVATIONS): the results must be the bits of running it as a
+layer of its own, in training (weights after several steps) and in predict; and the profiler says
+where it ran."""
 import numpy as np
 import pytest
 
