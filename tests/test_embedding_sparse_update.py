@@ -235,6 +235,46 @@ def test_engine_row_sparse_backward_matches_a_dense_scatter(dtype):
         assert np.array_equal(grad, dense)
 
 
+@pytest.mark.parametrize("vocab", [300, 50000])  # the rows listed by a scan of marks, and by a sort
+def test_engine_row_sparse_backward_bits_for_any_thread_count(vocab):
+    # Threads own runs of rows; a row's first index of a step overwrites it with 0 + dy (the bits
+    # of clearing then adding: -0 becomes +0), rows of the previous step not seen again are
+    # zeroed. Every thread count must give the dense kernel's bits.
+    rng = np.random.RandomState(5)
+    dim = 37  # no whole number of vectors
+    saved = _engine.get_num_threads()
+    try:
+        grads = {}
+        for threads in (1, 2, 3):
+            _engine.set_num_threads(threads)
+            grad = np.full((vocab, dim), 7.0, np.float32)
+            grad[:] = 0.0
+            rows = np.empty(3000, np.int64)
+            count, history = 0, []
+            for step in range(3):
+                r = np.random.RandomState(step)
+                # rows seen many times (the order of additions matters) and rows seen once (a -0
+                # of dy must become +0, as 0 + -0 in the dense kernel)
+                once = r.choice(vocab, size=min(vocab, 1500), replace=False)
+                hot = r.randint(0, vocab, size=40)[r.randint(0, 40, size=3000 - once.size)]
+                idx = r.permutation(np.concatenate([hot, once])).reshape(3, 1000)
+                dy = r.normal(size=(3, 1000, dim)).astype(np.float32)
+                dy[r.rand(*dy.shape) < 0.1] = -0.0
+                count = _engine.embedding_backward_rows(idx, dy, grad, rows[:count], rows)
+                dense = np.full_like(grad, 3.0)
+                _engine.embedding_backward(idx, dy, dense)
+                assert grad.tobytes() == dense.tobytes()
+                assert np.array_equal(rows[:count], np.unique(idx))
+                history.append(grad.copy())
+            grads[threads] = history
+    finally:
+        _engine.set_num_threads(saved)
+    for threads in (2, 3):
+        for a, b in zip(grads[1], grads[threads]):
+            assert a.tobytes() == b.tobytes()
+    assert not np.signbit(grads[1][-1][grads[1][-1] == 0]).any()  # no -0 left in the table
+
+
 def test_engine_row_sparse_backward_rejects_bad_arguments_and_writes_nothing():
     grad = np.ones((6, 4), np.float32)
     dy = np.ones((3, 4), np.float32)
