@@ -1,6 +1,7 @@
-"""Time `fit` of the seed softmax MLP in seqnet, PyTorch (CPU) and tf-keras.
+"""Time `fit` of the seed softmax MLP, or of the Keras mnist_mlp recipe, in seqnet, PyTorch
+(CPU) and tf-keras.
 
-The model is the Keras 2 guide's "MLP for multi-class softmax classification":
+--model guide (default): the Keras 2 guide's "MLP for multi-class softmax classification":
 
     x (1000, 20) random, y one-hot of 10 classes
     Dense(64, relu, input_dim=20) - Dropout(0.5) - Dense(64, relu) -
@@ -9,14 +10,23 @@ The model is the Keras 2 guide's "MLP for multi-class softmax classification":
     categorical_crossentropy, metrics=['accuracy']
     fit(batch_size=128, epochs=20, shuffle=True, verbose=0)
 
+--model mnist_mlp: the Keras example mnist_mlp.py on random data of MNIST's shape:
+
+    x (60000, 784) random in [0, 1), y one-hot of 10 classes
+    Dense(512, relu, input_shape=(784,)) - Dropout(0.2) - Dense(512, relu) -
+    Dropout(0.2) - Dense(10, softmax)
+    RMSprop() (lr 0.001, rho 0.9), categorical_crossentropy, metrics=['accuracy']
+    fit(batch_size=128, shuffle=True, verbose=0); by default 1 epoch x 3 repeats
+
 seqnet and tf-keras run the very same Keras code (`import seqnet as keras` /
-`import tf_keras as keras`, the latter with tf_keras.optimizers.legacy.SGD);
+`import tf_keras as keras`, the latter with tf_keras.optimizers.legacy);
 PyTorch runs the loop a user would write by hand (randperm shuffling, slicing
 batches, CrossEntropyLoss on logits, torch.optim.SGD nesterov with the same
-time-based decay as a per-step LambdaLR, loss and accuracy read back per batch
-as Keras does). Each framework: one warm-up fit of 1 epoch, then --repeats
-fits of --epochs epochs on the same model; the reported number is the median
-over repeats of (fit wall time / epochs), in milliseconds.
+time-based decay as a per-step LambdaLR, or torch.optim.RMSprop with alpha=rho,
+loss and accuracy read back per batch as Keras does). Each framework: one warm-up
+fit of 1 epoch, then --repeats fits of --epochs epochs on the same model; the
+reported number is the median over repeats of (fit wall time / epochs), in
+milliseconds.
 
 Frameworks that cannot be imported are skipped with the reason, so the script
 runs with any Python that has numpy:
@@ -24,6 +34,7 @@ runs with any Python that has numpy:
     python3 bench/bench_mlp_fit.py                  # whatever imports
     /work/peers/bin/python bench/bench_mlp_fit.py   # all three
     python3 bench/bench_mlp_fit.py --only seqnet --repeats 3 --json out.json
+    /work/peers/bin/python bench/bench_mlp_fit.py --model mnist_mlp
 """
 import argparse
 import json
@@ -39,15 +50,22 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import numpy as np  # noqa: E402
 
-N, DIM, CLASSES = 1000, 20, 10
-BATCH = 128
-LR, DECAY, MOMENTUM = 0.01, 1e-6, 0.9
+CLASSES, BATCH = 10, 128
+LR, DECAY, MOMENTUM = 0.01, 1e-6, 0.9          # the guide's SGD
+RMS_LR, RMS_RHO, RMS_EPS = 0.001, 0.9, 1e-7    # Keras 2's RMSprop() defaults
+
+# rows, features, hidden units, dropout rate, optimizer, default epochs and repeats
+MODELS = {
+    "guide": dict(rows=1000, dim=20, hidden=64, dropout=0.5, optimizer="sgd", epochs=20, repeats=5),
+    "mnist_mlp": dict(rows=60000, dim=784, hidden=512, dropout=0.2, optimizer="rmsprop", epochs=1, repeats=3),
+}
+M = MODELS["guide"]  # the model being timed (main sets it)
 
 
 def make_data(seed=0):
     rng = np.random.RandomState(seed)
-    x = rng.random_sample((N, DIM)).astype(np.float32)
-    labels = rng.randint(CLASSES, size=N)
+    x = rng.random_sample((M["rows"], M["dim"])).astype(np.float32)
+    labels = rng.randint(CLASSES, size=M["rows"])
     y = np.eye(CLASSES, dtype=np.float32)[labels]
     return x, y, labels
 
@@ -59,18 +77,25 @@ class Skip(Exception):
 # --------------------------------------------------------------------------
 # the Keras code, shared by seqnet and tf-keras
 # --------------------------------------------------------------------------
-def keras_model(keras, sgd):
+def keras_model(keras, optimizer):
     Sequential = keras.models.Sequential
     Dense, Dropout = keras.layers.Dense, keras.layers.Dropout
     model = Sequential()
-    model.add(Dense(64, activation="relu", input_dim=DIM))
-    model.add(Dropout(0.5))
-    model.add(Dense(64, activation="relu"))
-    model.add(Dropout(0.5))
+    model.add(Dense(M["hidden"], activation="relu", input_dim=M["dim"]))
+    model.add(Dropout(M["dropout"]))
+    model.add(Dense(M["hidden"], activation="relu"))
+    model.add(Dropout(M["dropout"]))
     model.add(Dense(CLASSES, activation="softmax"))
-    model.compile(loss="categorical_crossentropy", optimizer=sgd,
+    model.compile(loss="categorical_crossentropy", optimizer=optimizer,
                   metrics=["accuracy"])
     return model
+
+
+def keras_optimizer(optimizers):
+    """The model's optimizer from a Keras optimizers module (seqnet's, or tf_keras' legacy)."""
+    if M["optimizer"] == "rmsprop":
+        return optimizers.RMSprop(learning_rate=RMS_LR, rho=RMS_RHO, epsilon=RMS_EPS)
+    return optimizers.SGD(learning_rate=LR, decay=DECAY, momentum=MOMENTUM, nesterov=True)
 
 
 def time_keras(model, x, y, epochs, repeats):
@@ -95,9 +120,7 @@ def run_seqnet(x, y, labels, epochs, repeats):
     except Exception as e:  # ImportError, or a broken build
         raise Skip("cannot import seqnet: %s: %s" % (type(e).__name__, e))
     try:
-        sgd = keras.optimizers.SGD(lr=LR, decay=DECAY, momentum=MOMENTUM,
-                                   nesterov=True)
-        model = keras_model(keras, sgd)
+        model = keras_model(keras, keras_optimizer(keras.optimizers))
     except Exception as e:
         raise Skip("seqnet cannot build the model: %s: %s"
                    % (type(e).__name__, e))
@@ -116,9 +139,7 @@ def run_tf_keras(x, y, labels, epochs, repeats):
     except Exception as e:
         raise Skip("cannot import tf_keras: %s: %s" % (type(e).__name__, e))
     tf.random.set_seed(0)
-    sgd = keras.optimizers.legacy.SGD(learning_rate=LR, decay=DECAY,
-                                      momentum=MOMENTUM, nesterov=True)
-    model = keras_model(keras, sgd)
+    model = keras_model(keras, keras_optimizer(keras.optimizers.legacy))
     version = "tf_keras %s (tensorflow %s, intra-op threads %s)" % (
         keras.__version__, tf.__version__,
         tf.config.threading.get_intra_op_parallelism_threads() or "auto")
@@ -135,14 +156,20 @@ def run_torch(x, y, labels, epochs, repeats):
     except Exception as e:
         raise Skip("cannot import torch: %s: %s" % (type(e).__name__, e))
     torch.manual_seed(0)
+    dim, hidden, rate = M["dim"], M["hidden"], M["dropout"]
     model = nn.Sequential(
-        nn.Linear(DIM, 64), nn.ReLU(), nn.Dropout(0.5),
-        nn.Linear(64, 64), nn.ReLU(), nn.Dropout(0.5),
-        nn.Linear(64, CLASSES))      # softmax is inside CrossEntropyLoss
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM,
-                          nesterov=True)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda it: 1.0 / (1.0 + DECAY * it))   # Keras time-based decay
+        nn.Linear(dim, hidden), nn.ReLU(), nn.Dropout(rate),
+        nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(rate),
+        nn.Linear(hidden, CLASSES))      # softmax is inside CrossEntropyLoss
+    if M["optimizer"] == "rmsprop":
+        opt = torch.optim.RMSprop(model.parameters(), lr=RMS_LR, alpha=RMS_RHO, eps=RMS_EPS)
+        sched = None
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM,
+                              nesterov=True)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda it: 1.0 / (1.0 + DECAY * it))   # Keras time-based decay
+    N = M["rows"]
     loss_fn = nn.CrossEntropyLoss()
     xt = torch.from_numpy(x)
     yt = torch.from_numpy(labels.astype(np.int64))
@@ -161,7 +188,8 @@ def run_torch(x, y, labels, epochs, repeats):
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                sched.step()
+                if sched is not None:
+                    sched.step()
                 nb = len(idx)
                 tot_loss += loss.item() * nb
                 tot_acc += (out.argmax(1) == yb).float().mean().item() * nb
@@ -185,8 +213,12 @@ FRAMEWORKS = [("seqnet", run_seqnet), ("torch", run_torch),
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--model", choices=sorted(MODELS), default="guide",
+                    help="the guide's softmax MLP (default) or the Keras mnist_mlp recipe")
+    ap.add_argument("--epochs", type=int, default=None,
+                    help="epochs per timed fit (default 20, mnist_mlp 1)")
+    ap.add_argument("--repeats", type=int, default=None,
+                    help="timed fits (default 5, mnist_mlp 3)")
     ap.add_argument("--only", default="seqnet,torch,tf_keras",
                     help="comma-separated subset of seqnet,torch,tf_keras")
     ap.add_argument("--json", help="also write the results to this file")
@@ -194,11 +226,16 @@ def main(argv=None):
                     help="print tracebacks of skipped frameworks")
     args = ap.parse_args(argv)
     wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+    global M
+    M = MODELS[args.model]
+    args.epochs = M["epochs"] if args.epochs is None else args.epochs
+    args.repeats = M["repeats"] if args.repeats is None else args.repeats
 
     x, y, labels = make_data()
-    print("seed softmax MLP: x %s, batch %d, %d epochs x %d repeats "
+    title = "seed softmax MLP" if args.model == "guide" else "Keras mnist_mlp recipe"
+    print("%s: x %s, batch %d, %d epochs x %d repeats "
           "(+1 warm-up epoch); python %s on %s, %s CPUs"
-          % (x.shape, BATCH, args.epochs, args.repeats,
+          % (title, x.shape, BATCH, args.epochs, args.repeats,
              platform.python_version(), platform.machine(), os.cpu_count()))
     results = {}
     for name, fn in FRAMEWORKS:
@@ -238,8 +275,8 @@ def main(argv=None):
                     other, results[other]["median_ms"] / base))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(epochs=args.epochs, repeats=args.repeats,
-                           batch_size=BATCH, rows=N, results=results), f,
+            json.dump(dict(model=args.model, epochs=args.epochs, repeats=args.repeats,
+                           batch_size=BATCH, rows=M["rows"], results=results), f,
                       indent=2)
     return 0
 
