@@ -1,9 +1,12 @@
 """Training steps with the Activation fusion on and off (seqnet.engine.network.FUSE_ACTIVATIONS),
 alternated in one process: Keras' cifar10_cnn recipe (five Activation layers after linear
-convolutions and a Dense) and bench_batchnorm.py's Conv + BatchNormalization + ReLU convnet.
+convolutions and a Dense) and bench_batchnorm.py's Conv + BatchNormalization + ReLU convnet; with
+--switch gates, only the ReLU gate of max pooling (FUSE_RELU_GATES: a MaxPooling after a ReLU hands
+back the gradient before it), also on the seed VGG and Keras' mnist_cnn.
 
     python bench/bench_fusion.py                       # both models, 30 rounds of 3 steps each way
     python bench/bench_fusion.py --models bn_convnet --rounds 20
+    python bench/bench_fusion.py --switch gates --models vgg,mnist_cnn,cifar10_cnn --rounds 12
 
 Both settings compute the same bits (tests/test_network_fusion.py); the table gives the median and
 the fastest round's milliseconds per step, and the ratio of the medians (off / on).
@@ -24,9 +27,9 @@ from seqnet.engine import network  # noqa: E402
 def build(name):
     """(model, x, y) of one benchmark model on a random batch."""
     rng = np.random.default_rng(0)
-    if name == "cifar10_cnn":
+    if name in ("cifar10_cnn", "vgg", "mnist_cnn"):
         import profile_model
-        model, batch = profile_model.builtin_model("cifar10_cnn"), profile_model.BUILTIN_BATCH["cifar10_cnn"]
+        model, batch = profile_model.builtin_model(name), profile_model.BUILTIN_BATCH[name]
         x = rng.random((batch,) + model.input_shape[1:], dtype=np.float32)
         classes = model.output_shape[-1]
     else:
@@ -43,8 +46,11 @@ def main(argv=None):
     ap.add_argument("--models", default="cifar10_cnn,bn_convnet")
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--steps", type=int, default=3, help="training steps per round and setting")
+    ap.add_argument("--switch", choices=("all", "gates"), default="all",
+                    help="what to turn off: every fusion (FUSE_ACTIVATIONS) or the max-pooling ReLU gate alone")
     args = ap.parse_args(argv)
-    saved = network.FUSE_ACTIVATIONS
+    flag = "FUSE_ACTIVATIONS" if args.switch == "all" else "FUSE_RELU_GATES"
+    saved = getattr(network, flag)
     print("| model | fused ms/step (median / fastest) | apart ms/step | apart / fused |")
     print("|---|---:|---:|---:|")
     try:
@@ -55,7 +61,7 @@ def main(argv=None):
             times = {True: [], False: []}
             for _ in range(args.rounds):
                 for fuse in (True, False):
-                    network.FUSE_ACTIVATIONS = fuse
+                    setattr(network, flag, fuse)
                     t0 = time.perf_counter()
                     for _ in range(args.steps):
                         model.train_on_batch(x, y)
@@ -64,7 +70,7 @@ def main(argv=None):
             print(f"| {name} | {on:.2f} / {min(times[True]):.2f} | {off:.2f} / {min(times[False]):.2f} | "
                   f"{off / on:.3f} |")
     finally:
-        network.FUSE_ACTIVATIONS = saved
+        setattr(network, flag, saved)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 BatchNormalization) runs inside that layer's kernels, in plain chains and in graphs where it is the
 only reader (engine/network.py, FUSE_ACTIVATIONS): the results must be the bits of running it as a
 layer of its own, in training (weights after several steps) and in predict; and the profiler says
-where it ran."""
+where it ran. Max pooling after a ReLU hands the gradient before the ReLU to the layer that applied
+it (_graph_relu_gates): the same bits as the ReLU's own derivative."""
 import numpy as np
 import pytest
 
@@ -13,9 +14,9 @@ from seqnet.layers import Activation, Conv1D, Conv2D, Dense, Flatten, MaxPooling
 
 @pytest.fixture
 def fusion_setting():
-    saved = network.FUSE_ACTIVATIONS
+    saved = network.FUSE_ACTIVATIONS, network.FUSE_RELU_GATES
     yield
-    network.FUSE_ACTIVATIONS = saved
+    network.FUSE_ACTIVATIONS, network.FUSE_RELU_GATES = saved
 
 
 def conv_model(act, seed):
@@ -259,3 +260,121 @@ def test_the_other_convolutions_fuse_alike(fusion_setting):
     for a, b in zip(w1, w0):
         assert a.tobytes() == b.tobytes()
     assert p1.tobytes() == p0.tobytes()
+
+
+# ---- max pooling after a ReLU: the pooling returns the gradient before the ReLU -------------------
+def _gate_models():
+    from seqnet.layers import (AveragePooling2D, BatchNormalization, Conv3D, Input, MaxPooling1D, MaxPooling3D,
+                               SeparableConv2D)
+    S = keras.models.Sequential
+    return {
+        # (builder, input shape, how many max poolings gate)
+        "conv2d_relu": (lambda: S([Conv2D(8, (3, 3), activation="relu", input_shape=(10, 10, 3)), MaxPooling2D(),
+                                   Flatten(), Dense(4, activation="softmax")]), (10, 10, 3), 1),
+        "activation_layer_overlapping_same": (lambda: S([
+            Conv2D(8, (3, 3), input_shape=(10, 10, 3)), Activation("relu"),
+            MaxPooling2D(pool_size=3, strides=1, padding="same"),  # overlapping windows: the scatter path
+            Conv2D(4, (3, 3), activation="relu"), MaxPooling2D(pool_size=(2, 3), padding="same"),
+            Flatten(), Dense(4, activation="softmax")]), (10, 10, 3), 2),
+        "conv1d_dense": (lambda: S([
+            Conv1D(6, 3, activation="relu", input_shape=(14, 5)), MaxPooling1D(3),
+            Dense(5, activation="relu"), MaxPooling1D(2), Flatten(), Dense(4, activation="softmax")]), (14, 5), 2),
+        "batchnorm_relu": (lambda: S([
+            Conv2D(6, (3, 3), input_shape=(9, 9, 3)), BatchNormalization(), Activation("relu"), MaxPooling2D(),
+            Flatten(), Dense(4, activation="softmax")]), (9, 9, 3), 1),
+        "separable_channels_first": (lambda: S([
+            SeparableConv2D(6, (3, 3), activation="relu", data_format="channels_first", input_shape=(3, 9, 9)),
+            MaxPooling2D(data_format="channels_first"), Conv2D(5, (2, 2), activation="relu",
+                                                               data_format="channels_first"),
+            MaxPooling2D(data_format="channels_first"), Flatten(), Dense(4, activation="softmax")]), (3, 9, 9), 2),
+        # not gated: tanh; average pooling; 3-D pooling (its backward has no gate)
+        "not_gated": (lambda: S([
+            Conv2D(6, (3, 3), activation="tanh", input_shape=(10, 10, 3)), MaxPooling2D(),
+            Conv2D(6, (2, 2), activation="relu"), AveragePooling2D(), Flatten(), Dense(4, activation="softmax")]),
+            (10, 10, 3), 0),
+        "conv3d": (lambda: S([Conv3D(3, 2, activation="relu", input_shape=(5, 5, 5, 2)), MaxPooling3D(), Flatten(),
+                              Dense(4, activation="softmax")]), (5, 5, 5, 2), 0),
+        "functional": (lambda: _functional_gate_model(Input), (10, 10, 3), 1),
+    }
+
+
+def _functional_gate_model(Input):
+    from seqnet.layers import Add
+    inp = Input((10, 10, 3))
+    a = Conv2D(6, (3, 3), activation="relu", padding="same")(inp)
+    pa = MaxPooling2D()(a)                                  # gated: a is read by this pooling alone
+    b = Conv2D(6, (3, 3), activation="relu", padding="same")(inp)
+    pb = MaxPooling2D()(b)                                  # not gated: b is read twice
+    c = MaxPooling2D()(Conv2D(6, (1, 1))(b))
+    out = Flatten()(Add()([pa, pb, c]))
+    return keras.models.Model(inp, Dense(4, activation="softmax")(out))
+
+
+@pytest.mark.parametrize("case", ["conv2d_relu", "activation_layer_overlapping_same", "conv1d_dense",
+                                  "batchnorm_relu", "separable_channels_first", "not_gated", "conv3d", "functional"])
+def test_max_pooling_after_a_relu_hands_back_the_gradient_before_it(case, fusion_setting):
+    build, shape, gated = _gate_models()[case]
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((6,) + shape).astype(np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 6)]
+    runs = []
+    for fuse in (True, False):
+        network.FUSE_ACTIVATIONS = fuse
+        np.random.seed(0)
+        model = build()
+        model.set_weights([np.random.default_rng(i).uniform(-0.5, 0.5, w.shape).astype(np.float32)
+                           if w.ndim > 1 else w for i, w in enumerate(model.get_weights())])
+        model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.SGD(lr=0.1))
+        for _ in range(3):
+            model.train_on_batch(x, y)
+        gates = model._relu_gates()
+        runs.append((gates, model.get_weights()))
+    (gates, w1), (off, w0) = runs
+    assert sum(g is network._GATES for g in gates) == gated
+    assert sum(g is network._TAKES_PREACTIVATION for g in gates) == gated
+    assert all(g is None for g in off)
+    for a, b in zip(w1, w0):  # weights and moving statistics after three steps: the same bits
+        assert a.tobytes() == b.tobytes()
+
+
+def test_gated_max_pool_backward_against_numpy():
+    """The engine's gate: the gradient of relu-then-pool with respect to the ReLU's input."""
+    from seqnet import _engine
+    rng = np.random.default_rng(9)
+    z = rng.standard_normal((2, 6, 6, 5)).astype(np.float32)
+    z[0, :2, :2, :] = -1.0  # a window with nothing above zero: its argmax passes no gradient
+    r = np.maximum(z, 0)
+    for pool, strides in (((2, 2), (2, 2)), ((3, 3), (1, 1))):
+        oh = (6 - pool[0]) // strides[0] + 1
+        y = np.empty((2, oh, oh, 5), np.float32)
+        argmax = np.empty(y.shape, np.int32)
+        _engine.max_pool_forward(r, y, argmax, pool, strides, (0, 0))
+        dy = rng.standard_normal(y.shape).astype(np.float32)
+        dx = np.empty_like(z)
+        _engine.max_pool_backward(dy, argmax, dx, pool, strides, (0, 0), gate=y)
+        want = np.zeros(z.shape, np.float64)
+        for n in range(2):
+            for i in range(oh):
+                for j in range(oh):
+                    for ch in range(5):
+                        p = argmax[n, i, j, ch]
+                        if y[n, i, j, ch] > 0:
+                            want[n, p // 6, p % 6, ch] += dy[n, i, j, ch]
+        np.testing.assert_allclose(dx, want, rtol=1e-6, atol=1e-7)
+        assert np.all(dx[0, :2, :2, :] == 0)
+        # without the gate, then the ReLU's derivative: the same bits
+        plain = np.empty_like(z)
+        _engine.max_pool_backward(dy, argmax, plain, pool, strides, (0, 0))
+        assert np.where(r <= 0, np.float32(0), plain).tobytes() == dx.tobytes()
+    with pytest.raises(ValueError, match="max_pool_backward: gate"):
+        _engine.max_pool_backward(dy, argmax, dx, pool, strides, (0, 0), gate=np.zeros((2, 3, 3, 5), np.float32))
+
+
+def test_the_gate_has_its_own_switch(fusion_setting):
+    network.FUSE_ACTIVATIONS, network.FUSE_RELU_GATES = True, False
+    model = keras.models.Sequential([Conv2D(4, (3, 3), input_shape=(8, 8, 2)), Activation("relu"), MaxPooling2D(),
+                                     Flatten(), Dense(3)])
+    assert all(g is None for g in model._relu_gates())
+    assert model._activation_fusions(model._chain)[1] is network._RUN_BEFORE
+    network.FUSE_RELU_GATES = True
+    assert [g is network._GATES for g in model._relu_gates()] == [False, False, True, False, False]

@@ -188,18 +188,24 @@ void max_pool_fwd(const py::handle& x_obj, const py::handle& y_obj, const py::ha
 }
 
 void max_pool_bwd(const py::handle& dy_obj, const py::handle& a_obj, const py::handle& dx_obj, Pair pool, Pair strides,
-                  Pair pads) {
+                  Pair pads, const py::handle& gate_obj) {
     const std::string fn = "max_pool_backward";
     FArray dy = farray(dy_obj, fn + ": dy", 4), dx = farray(dx_obj, fn + ": dx", 4);
     PoolShape s = pool_shape(dx, dy, pool, strides, pads, fn, "dx", "dy");
     IArray a = iarray(a_obj, fn + ": argmax");
     same_shape(dy, a, fn + ": argmax");
     writable(dx, fn + ": dx");
+    FArray gate;
+    if (!gate_obj.is_none()) {
+        gate = farray(gate_obj, fn + ": gate", 4);
+        same_shape(dy, gate, fn + ": gate");
+    }
     const float* dyp = dy.data();
     const int32_t* ap = a.data();
+    const float* gp = gate_obj.is_none() ? nullptr : gate.data();
     float* dxp = dx.mutable_data();
     py::gil_scoped_release release;
-    max_pool_backward(s, dyp, ap, dxp);
+    max_pool_backward(s, dyp, ap, dxp, gp);
 }
 
 void avg_pool_fwd(const py::handle& x_obj, const py::handle& y_obj, Pair pool, Pair strides, Pair pads) {
@@ -363,7 +369,9 @@ void bind_conv(py::module_& m) {
     m.def("max_pool_forward", &max_pool_fwd, py::arg("x"), py::arg("y"), py::arg("argmax"), py::arg("pool_size"),
           py::arg("strides"), py::arg("pads"));
     m.def("max_pool_backward", &max_pool_bwd, py::arg("dy"), py::arg("argmax"), py::arg("dx"), py::arg("pool_size"),
-          py::arg("strides"), py::arg("pads"));
+          py::arg("strides"), py::arg("pads"), py::arg("gate") = py::none(),
+          "dx of max pooling; with gate (the forward's output, when its input came out of a ReLU) the gradient "
+          "before that ReLU: a window's gradient reaches its argmax only where the gate is not <= 0.");
     m.def("avg_pool_forward", &avg_pool_fwd, py::arg("x"), py::arg("y"), py::arg("pool_size"), py::arg("strides"),
           py::arg("pads"));
     m.def("avg_pool_backward", &avg_pool_bwd, py::arg("dy"), py::arg("dx"), py::arg("pool_size"), py::arg("strides"),

@@ -708,8 +708,11 @@ def max_pool_backward(
     pool_size: tuple[int, int],
     strides: tuple[int, int],
     pads: tuple[int, int],
+    gate: F32Array | None = None,
 ) -> None:
-    ...
+    """dx of max pooling; with gate (the forward's output, when its input came out of a ReLU) the gradient
+    before that ReLU: a window's gradient reaches its argmax only where the gate is not <= 0.
+    """
 
 def max_pool_forward(
     x: F32Array,

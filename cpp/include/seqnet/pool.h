@@ -20,7 +20,12 @@ struct PoolShape {
 // no valid element gives 0 and argmax -1.
 void max_pool_forward(const PoolShape& s, const float* x, float* y, int32_t* argmax);
 // dx (n, h, w, c) = the scatter of dy to the argmax positions.
-void max_pool_backward(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx);
+// gate (optional, shaped as dy): the forward's output when the pooled input was the output
+// of a ReLU; a window's gradient then reaches its argmax only where the gate is not <= 0
+// (greater, or NaN), which is the ReLU's derivative there, so dx is the gradient before
+// that ReLU (the bits of this backward followed by the ReLU's).
+void max_pool_backward(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx,
+                       const float* gate = nullptr);
 
 // y = mean over the valid elements of each window.
 void avg_pool_forward(const PoolShape& s, const float* x, float* y);

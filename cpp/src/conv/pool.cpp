@@ -35,8 +35,8 @@ void max_pool_forward(const PoolShape& s, const float* x, float* y, int32_t* arg
     pool_kernels().max_forward(s, x, y, argmax);
 }
 
-void max_pool_backward(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx) {
-    pool_kernels().max_backward(s, dy, argmax, dx);
+void max_pool_backward(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx, const float* gate) {
+    pool_kernels().max_backward(s, dy, argmax, dx, gate);
 }
 
 void avg_pool_forward(const PoolShape& s, const float* x, float* y) { pool_kernels().avg_forward(s, x, y); }

@@ -8,7 +8,7 @@ namespace seqnet {
 
 struct PoolKernels {
     void (*max_forward)(const PoolShape&, const float*, float*, int32_t*);
-    void (*max_backward)(const PoolShape&, const float*, const int32_t*, float*);
+    void (*max_backward)(const PoolShape&, const float*, const int32_t*, float*, const float*);
     void (*avg_forward)(const PoolShape&, const float*, float*);
     void (*avg_backward)(const PoolShape&, const float*, float*);
 };

@@ -125,12 +125,13 @@ static void zero_uncovered(const PoolShape& s, float* dx) {
     }
 }
 
-static void max_bwd(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx) {
+static void max_bwd(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx, const float* gate) {
     const int64_t C = s.c, in_img = s.h * s.w * C, out_img = s.oh * s.ow * C;
     if (tiles(s)) {
         // Each element of a window receives 0 + dy (0 + keeps -0 as the scatter into zeros
         // made it) when it is the window's argmax, else 0. An argmax outside its window
-        // (never produced by max_pool_forward) reaches nothing.
+        // (never produced by max_pool_forward) reaches nothing. With a gate, only where the
+        // window's gate value is not <= 0 (see pool.h).
         const int64_t rows = s.n * s.oh;
 #pragma omp parallel for schedule(static) if (parallel_worth(s.n * (in_img + out_img)))
         for (int64_t r = 0; r < rows; ++r) {
@@ -140,12 +141,19 @@ static void max_bwd(const PoolShape& s, const float* dy, const int32_t* argmax, 
                 const Window win = window(s, oh, ow);
                 const float* g = dy + (r * s.ow + ow) * C;
                 const int32_t* a = argmax + (r * s.ow + ow) * C;
+                const float* y = gate ? gate + (r * s.ow + ow) * C : nullptr;
                 for (int64_t ih = win.h0; ih < win.h1; ++ih)
                     for (int64_t iw = win.w0; iw < win.w1; ++iw) {
                         const int32_t p = int32_t(ih * s.w + iw);
                         float* d = dxi + int64_t(p) * C;
+                        if (y) {
 #pragma omp simd
-                        for (int64_t ch = 0; ch < C; ++ch) d[ch] = a[ch] == p ? 0.0f + g[ch] : 0.0f;
+                            for (int64_t ch = 0; ch < C; ++ch)
+                                d[ch] = a[ch] == p && !(y[ch] <= 0.0f) ? 0.0f + g[ch] : 0.0f;
+                        } else {
+#pragma omp simd
+                            for (int64_t ch = 0; ch < C; ++ch) d[ch] = a[ch] == p ? 0.0f + g[ch] : 0.0f;
+                        }
                     }
             }
         }
@@ -158,10 +166,14 @@ static void max_bwd(const PoolShape& s, const float* dy, const int32_t* argmax, 
         std::memset(dxi, 0, size_t(in_img) * sizeof(float));
         const float* dyi = dy + img * out_img;
         const int32_t* ai = argmax + img * out_img;
+        const float* yi = gate ? gate + img * out_img : nullptr;
         for (int64_t o = 0; o < s.oh * s.ow; ++o) {
             for (int64_t ch = 0; ch < C; ++ch) {
                 const int32_t p = ai[o * C + ch];
-                if (p >= 0 && p < s.h * s.w) dxi[int64_t(p) * C + ch] += dyi[o * C + ch];
+                // a gated window adds nothing where the ReLU before the pooling passes nothing:
+                // the ReLU's output at p is this window's maximum, which the gate holds
+                if (p >= 0 && p < s.h * s.w && !(yi && yi[o * C + ch] <= 0.0f))
+                    dxi[int64_t(p) * C + ch] += dyi[o * C + ch];
             }
         }
     }

@@ -219,6 +219,15 @@ class Network(Layer):
                 chain.fusions = cached
         return cached[1]
 
+    def _relu_gates(self):
+        """_graph_relu_gates of this plan (with its activation fusions), cached."""
+        cached = self.__dict__.get("_relu_gate_cache")
+        on = FUSE_ACTIVATIONS and FUSE_RELU_GATES
+        if cached is None or cached[0] is not self._steps or cached[1] != on:
+            cached = (self._steps, on, _graph_relu_gates(self, self._step_fusions()))
+            self._relu_gate_cache = cached
+        return cached[2]
+
     def _step_fusions(self):
         """_graph_activations of this plan, cached."""
         cached = self.__dict__.get("_step_fusion_cache")
@@ -260,18 +269,22 @@ class Network(Layer):
             last = len(chain) - 1
             fused = self._steps[-1].fused
             acts = self._activation_fusions(chain)
+            gates = self._relu_gates()
             for i in range(last, -1, -1):
-                if acts[i] is None:
-                    g = chain[i].backward(g, i > 0 or need_input_grads, fused and i == last)
+                pre = (fused and i == last) or gates[i] is _TAKES_PREACTIVATION
+                if gates[i] is _GATES:
+                    g = _with_relu_gate(chain[i], g, i > 0 or need_input_grads)
+                elif acts[i] is None:
+                    g = chain[i].backward(g, i > 0 or need_input_grads, pre)
                 elif acts[i] is not _RUN_BEFORE:  # never the last layer
-                    g = _with_activation(chain[i], acts[i], chain[i].backward, g, i > 0 or need_input_grads, False)
+                    g = _with_activation(chain[i], acts[i], chain[i].backward, g, i > 0 or need_input_grads, pre)
             return [g] if need_input_grads else None
         grads = [None] * self._n_slots
         for slot, g in zip(self._output_slots, output_grads):
             grads[slot] = g if grads[slot] is None else grads[slot] + g
         n_inputs, values = len(self.inputs), self._values
-        acts = self._step_fusions()
-        for step, act in zip(reversed(self._steps), reversed(acts)):
+        acts, gates = self._step_fusions(), self._relu_gates()
+        for step, act, gate in zip(reversed(self._steps), reversed(acts), reversed(gates)):
             g = [grads[s] for s in step.out_slots] if step.returns_list else grads[step.out_slots[0]]
             if act is _RUN_BEFORE:  # its producer takes the gradient through it (the only reader)
                 grads[step.in_slots[0]] = g
@@ -286,10 +299,13 @@ class Network(Layer):
             if reg is not None and not step.returns_list:
                 reg.add_gradient(values[step.out_slots[0]], g)
             need = step.need_dx or (need_input_grads and step.from_inputs)
-            if act is not None:
-                dx = _with_activation(step.runner, act, step.runner.backward, g, need, False)
+            pre = gate is _TAKES_PREACTIVATION
+            if gate is _GATES:
+                dx = _with_relu_gate(step.runner, g, need)
+            elif act is not None:
+                dx = _with_activation(step.runner, act, step.runner.backward, g, need, pre)
             else:
-                dx = self._step_backward(step, g, need)
+                dx = self._step_backward(step, g, need, pre)
             if not need:
                 continue
             for s, d in zip(step.in_slots, dx if step.takes_list else (dx,)):
@@ -303,9 +319,9 @@ class Network(Layer):
             return None
         return [grads[s] if grads[s] is not None else np.zeros_like(values[s]) for s in range(n_inputs)]
 
-    def _step_backward(self, step, g, need):
+    def _step_backward(self, step, g, need, pre=False):
         if not step.accumulate:
-            return step.runner.backward(g, need, step.fused)
+            return step.runner.backward(g, need, step.fused or pre)
         # A second call of a shared layer: its weight gradients go to scratch buffers, then
         # are added to the gradients of the calls already run backward.
         weights = [w for w in step.layer.trainable_weights if w.grad is not None]
@@ -488,8 +504,10 @@ def _nodes_behind(outputs):
 # cifar10_cnn has five such pairs), and a ReLU after a BatchNormalization inside its kernels: in a
 # plain chain, and in any graph where the Activation is the only reader of the layer's output
 # (_graph_activations). The same elementwise functions either way, so the same bits
-# (tests/test_network_fusion.py). Off here runs every layer apart.
+# (tests/test_network_fusion.py). Off here runs every layer apart (the ReLU gate of max pooling
+# below, _graph_relu_gates, included; FUSE_RELU_GATES turns that one off alone).
 FUSE_ACTIVATIONS = True
+FUSE_RELU_GATES = True
 _RUN_BEFORE = object()  # marks an Activation layer whose function its producer applied
 
 
@@ -528,6 +546,20 @@ def _chain_activations(chain):
     return acts
 
 
+def _plan_links(steps, network):
+    """How many steps read each slot, the model's output slots, and the step that writes each slot."""
+    readers = collections.Counter(s for step in steps for s in step.in_slots)
+    producer_of = {step.out_slots[0]: i for i, step in enumerate(steps) if not step.returns_list}
+    return readers, set(network._output_slots), producer_of
+
+
+def _plain_step(step):
+    """One input, one output, no masks, keyword arguments, fixed training phase, activity
+    regularizer or second call of a shared layer: a step whose neighbours may fuse with it."""
+    return not (step.takes_list or step.returns_list or step.pass_mask or step.mask_out or step.call_kwargs
+                or step.accumulate or step.training is not None or step.layer.activity_regularizer is not None)
+
+
 def _graph_activations(network):
     """As _chain_activations, per step of a general plan: an Activation step whose input is the
     output of one step, read by no other step and not an output of the model, with no masks,
@@ -536,14 +568,8 @@ def _graph_activations(network):
     acts = [None] * len(steps)
     if not FUSE_ACTIVATIONS:
         return acts
-    readers = collections.Counter(s for step in steps for s in step.in_slots)
-    outputs = set(network._output_slots)
-    producer_of = {step.out_slots[0]: i for i, step in enumerate(steps) if not step.returns_list}
-
-    def plain(step):
-        return not (step.takes_list or step.returns_list or step.pass_mask or step.mask_out or step.call_kwargs
-                    or step.accumulate or step.training is not None or step.layer.activity_regularizer is not None)
-
+    readers, outputs, producer_of = _plan_links(steps, network)
+    plain = _plain_step
     for j, step in enumerate(steps):
         slot = step.in_slots[0]
         i = producer_of.get(slot)
@@ -555,6 +581,66 @@ def _graph_activations(network):
         if code is not None:
             acts[i], acts[j] = code, _RUN_BEFORE
     return acts
+
+
+# Backward through a max pooling whose input is the output of a ReLU (Keras' Conv2D(relu) -
+# MaxPooling2D, or Conv2D - Activation('relu') - MaxPooling2D with the Activation run inside the
+# convolution): the pooling's backward gates each window's gradient by its forward output (the
+# ReLU's output at the argmax, so > 0 exactly where the ReLU passes a gradient) and returns the
+# gradient before the ReLU, which the layer that applied it takes as dy_is_preactivation. The
+# convolution's backward then skips its pass of the ReLU's derivative over its whole output (that
+# output is 4x the pooled one); the same comparisons pick the same elements, so the same bits
+# (tests/test_network_fusion.py). Off with FUSE_RELU_GATES (or FUSE_ACTIVATIONS).
+_GATES = object()               # marks a max pooling that returns the pre-ReLU gradient
+_TAKES_PREACTIVATION = object()  # marks the layer that applied that ReLU
+
+
+def _graph_relu_gates(network, acts):
+    """Per step of the plan: _GATES for a max pooling (MaxPooling1D/2D) whose input is read by it
+    alone and is the ReLU output of a layer that applies the ReLU itself (its own activation, or
+    an Activation('relu') fused into it: `acts`), _TAKES_PREACTIVATION for that layer; None
+    elsewhere. Plain steps only (as _graph_activations); never a model output."""
+    steps = network._steps
+    gates = [None] * len(steps)
+    if not (FUSE_ACTIVATIONS and FUSE_RELU_GATES):
+        return gates
+    relu = _engine.Activation.relu
+    readers, outputs, producer_of = _plan_links(steps, network)
+
+    def plain(step):
+        return _plain_step(step) and not step.fused
+
+    for j, step in enumerate(steps):
+        pool = step.runner
+        if not type(pool).__dict__.get("_relu_gate_fusable") or not plain(step):
+            continue
+        slot = step.in_slots[0]
+        i = producer_of.get(slot)
+        if i is None or readers[slot] != 1 or slot in outputs or not plain(steps[i]):
+            continue
+        if acts[i] is _RUN_BEFORE:  # an Activation its producer applies: gate for that producer
+            k = producer_of.get(steps[i].in_slots[0])
+            if k is None or acts[k] != relu:
+                continue
+            target = k
+        elif acts[i] is None and getattr(steps[i].runner, "_act", None) == relu:
+            target = i
+        else:
+            continue
+        layer = steps[target].runner
+        if not (type(layer).__dict__.get("_activation_fusable") and layer._custom is None and plain(steps[target])):
+            continue
+        gates[j], gates[target] = _GATES, _TAKES_PREACTIVATION
+    return gates
+
+
+def _with_relu_gate(pool, g, need):
+    """The backward of max pooling `pool` with its ReLU gate on (see _graph_relu_gates)."""
+    pool._relu_gate = True
+    try:
+        return pool.backward(g, need, False)
+    finally:
+        pool._relu_gate = False
 
 
 def _with_activation(layer, act, method, *args):

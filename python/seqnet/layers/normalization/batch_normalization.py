@@ -168,7 +168,7 @@ class BatchNormalization(Layer):
         ws = self._workspace("bn", (self._workspace_size(x.shape),))
         _engine.batchnorm_backward(x, dy, self.gamma.value if self.gamma is not None else None, self._mean,
                                    self._inv_std, dx, dgamma, dbeta, ws, self._axis, self._batch_stats,
-                                   self._relu_y)
+                                   None if dy_is_preactivation else self._relu_y)
         return dx
 
     def _workspace_size(self, shape):

@@ -13,6 +13,10 @@ class Pooling(Layer):
 
     rank = None
     mode = None  # "max" or "avg"
+    # Set by the model while it runs backward (network._relu_gates) when the pooled input is the
+    # output of a ReLU: max pooling then returns the gradient before that ReLU, which the layer
+    # that applied it takes as dy_is_preactivation.
+    _relu_gate = False
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -59,7 +63,7 @@ class Pooling(Layer):
             _engine.max_pool_forward(x4, y4, self._argmax, ps, st, pads)
         else:
             _engine.avg_pool_forward(x4, y4, ps, st, pads)
-        self._x4_shape = x4.shape
+        self._x4_shape, self._y4 = x4.shape, y4
         y = y4.reshape(n, out[1], c) if self.rank == 1 else y4
         return ChannelsMover.to_first(self, "y_first", y) if first else y
 
@@ -72,7 +76,7 @@ class Pooling(Layer):
         dy4 = as_nhwc(dy, self.rank)
         dx4 = self._workspace("dx_last" if first else "dx", self._x4_shape)
         if self.mode == "max":
-            _engine.max_pool_backward(dy4, self._argmax, dx4, *self._args)
+            _engine.max_pool_backward(dy4, self._argmax, dx4, *self._args, gate=self._y4 if self._relu_gate else None)
         else:
             _engine.avg_pool_backward(dy4, dx4, *self._args)
         dx = dx4.reshape(dx4.shape[0], dx4.shape[2], dx4.shape[3]) if self.rank == 1 else dx4
