@@ -1,8 +1,9 @@
 """Training steps with the Activation fusion on and off (seqnet.engine.network.FUSE_ACTIVATIONS),
 alternated in one process: Keras' cifar10_cnn recipe (five Activation layers after linear
 convolutions and a Dense) and bench_batchnorm.py's Conv + BatchNormalization + ReLU convnet; with
---switch gates, only the ReLU gate of max pooling (FUSE_RELU_GATES: a MaxPooling after a ReLU hands
-back the gradient before it), also on the seed VGG and Keras' mnist_cnn.
+--switch gates, only the max pooling after a ReLU (FUSE_RELU_GATES: its backward hands back the
+gradient before the ReLU, and in training a Conv2D writes its output), also on the seed VGG and
+Keras' mnist_cnn.
 
     python bench/bench_fusion.py                       # both models, 30 rounds of 3 steps each way
     python bench/bench_fusion.py --models bn_convnet --rounds 20

@@ -378,3 +378,106 @@ def test_the_gate_has_its_own_switch(fusion_setting):
     assert model._activation_fusions(model._chain)[1] is network._RUN_BEFORE
     network.FUSE_RELU_GATES = True
     assert [g is network._GATES for g in model._relu_gates()] == [False, False, True, False, False]
+
+
+# ---- in training, the Conv2D before such a MaxPooling2D() writes the pooling's output -------------
+@pytest.mark.parametrize("algo", ["im2col", "direct", "winograd2", "winograd4"])
+@pytest.mark.parametrize("act", [True, False])  # ReLU for the convolution, else a linear one (pooled as is)
+def test_conv_forward_pools_as_max_pool_forward(algo, act):
+    """conv_forward's pool_y / pool_argmax: the bits of max_pool_forward over its output, with every
+    algorithm (Winograd pools its output tiles without writing y), odd sizes, NaN, 1 and 2 threads."""
+    from seqnet import _engine as E
+    rng = np.random.default_rng(11)
+    saved_algo, saved_threads = E.conv_algo(), E.get_num_threads()
+    code = E.Activation.relu if act else E.Activation.linear
+    try:
+        E.set_conv_algo(algo)
+        for n, h, w, c, f, pad in [(2, 10, 10, 3, 8, 0), (3, 13, 11, 5, 17, 0), (2, 9, 9, 16, 32, 1),
+                                   (1, 15, 15, 32, 20, 1), (2, 7, 8, 4, 16, 0)]:
+            x = rng.standard_normal((n, h, w, c)).astype(np.float32)
+            x[0, 2, 3, 0] = np.nan
+            k = (rng.standard_normal((3, 3, c, f)) * 0.3).astype(np.float32)
+            b = rng.standard_normal(f).astype(np.float32)
+            oh, ow = (h, w) if pad else (h - 2, w - 2)
+            y = np.empty((n, oh, ow, f), np.float32)
+            col = np.empty((oh * ow, 9 * c), np.float32)
+            E.conv_forward(x, k, b, None, y, col, (1, 1), (1, 1), (pad, pad), code)
+            want, want_a = np.empty((n, oh // 2, ow // 2, f), np.float32), np.empty((n, oh // 2, ow // 2, f), np.int32)
+            E.max_pool_forward(y, want, want_a, (2, 2), (2, 2), (0, 0))
+            assert np.isnan(want).any()
+            for threads in (1, 2):
+                E.set_num_threads(threads)
+                got, got_a = np.full_like(want, 7.0), np.full_like(want_a, -5)
+                E.conv_forward(x, k, b, None, np.empty_like(y), col, (1, 1), (1, 1), (pad, pad), code,
+                               pool_y=got, pool_argmax=got_a)
+                assert got.tobytes() == want.tobytes() and got_a.tobytes() == want_a.tobytes()
+            E.set_num_threads(saved_threads)
+        with pytest.raises(ValueError, match=r"conv_forward: pool_y must have shape \(n, oh // 2, ow // 2, filters\)"):
+            E.conv_forward(x, k, b, None, y, col, (1, 1), (1, 1), (pad, pad), code, pool_y=np.empty((1, 2, 2, f), np.float32),
+                           pool_argmax=np.empty((1, 2, 2, f), np.int32))
+        with pytest.raises(ValueError, match="pass pool_y and pool_argmax together"):
+            E.conv_forward(x, k, b, None, y, col, (1, 1), (1, 1), (pad, pad), code, pool_y=want)
+        with pytest.raises(ValueError, match="pool_argmax: expected a C-contiguous int32 array"):
+            E.conv_forward(x, k, b, None, y, col, (1, 1), (1, 1), (pad, pad), code, pool_y=want,
+                           pool_argmax=want.copy())
+    finally:
+        E.set_conv_algo(saved_algo)
+        E.set_num_threads(saved_threads)
+
+
+@pytest.mark.parametrize("algo", ["winograd2", "winograd4", "im2col"])
+def test_convolutions_writing_their_pooling_train_to_the_same_bits(algo, fusion_setting):
+    from seqnet import _engine
+    from seqnet.layers import Dropout
+
+    def build():
+        return keras.models.Sequential([
+            Conv2D(16, (3, 3), activation="relu", input_shape=(15, 15, 8)),   # 13 x 13: pooling drops a row
+            MaxPooling2D(), Dropout(0.25),
+            Conv2D(16, (3, 3), padding="same"), Activation("relu"), MaxPooling2D(),
+            Flatten(), Dense(4, activation="softmax")])
+
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((5, 15, 15, 8)).astype(np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 5)]
+    saved = _engine.conv_algo()
+    runs = []
+    try:
+        _engine.set_conv_algo(algo)
+        for fuse in (True, False):
+            network.FUSE_ACTIVATIONS = fuse
+            np.random.seed(0)
+            model = build()
+            model.set_weights([np.random.default_rng(i).uniform(-0.5, 0.5, w.shape).astype(np.float32)
+                               if w.ndim > 1 else w for i, w in enumerate(model.get_weights())])
+            model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.SGD(lr=0.1))
+            losses = [model.train_on_batch(x, y) for _ in range(3)]
+            pools = model._pool_fusions()
+            runs.append((pools, losses, model.get_weights(), model.predict(x)))
+    finally:
+        _engine.set_conv_algo(saved)
+    (pools, l1, w1, p1), (off, l0, w0, p0) = runs
+    assert [type(p).__name__ for p in pools if p is not None] == ["MaxPooling2D", "MaxPooling2D"]
+    assert all(p is None for p in off)
+    assert np.array_equal(l1, l0)
+    for a, b in zip(w1, w0):
+        assert a.tobytes() == b.tobytes()
+    assert p1.tobytes() == p0.tobytes()
+
+
+def test_profile_names_the_convolution_that_writes_a_pooling(fusion_setting):
+    from seqnet.profiler import profile_model
+    model = keras.models.Sequential([Conv2D(4, (3, 3), activation="relu", input_shape=(10, 10, 2)), MaxPooling2D(),
+                                     Flatten(), Dense(3, activation="softmax")])
+    model.compile(loss="categorical_crossentropy", optimizer="sgd")
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((4, 10, 10, 2)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
+    p = profile_model(model, x, y, batch_size=4, steps=1, warmup=0)
+    pool = p.row(model.layers[1].name)
+    assert pool.forward_in == model.layers[0].name and pool.forward_gflops is None and pool.fused_into is None
+    assert pool.backward_flops is not None and pool.backward_ms > 0
+    assert "Forward run inside the layer before them" in str(p)
+    network.FUSE_RELU_GATES = False
+    p = profile_model(model, x, y, batch_size=4, steps=1, warmup=0)
+    assert p.row(model.layers[1].name).forward_in is None and "Forward run inside" not in str(p)

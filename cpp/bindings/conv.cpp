@@ -80,7 +80,8 @@ const float* bias_of(const py::object& b_obj, const FArray& w, const std::string
 }
 
 void conv_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& b_obj, const py::object& z_obj,
-              const py::handle& y_obj, const py::object& col_obj, Pair strides, Pair dilation, Pair pads, Activation code) {
+              const py::handle& y_obj, const py::object& col_obj, Pair strides, Pair dilation, Pair pads, Activation code,
+              const py::object& pool_y_obj, const py::object& pool_argmax_obj) {
     const std::string fn = "conv_forward";
     Activation act = valid_activation(code);
     FArray x = farray(x_obj, fn + ": x", 4), w = farray(w_obj, fn + ": kernel", 4), y = farray(y_obj, fn + ": y", 4);
@@ -95,10 +96,29 @@ void conv_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object
         zp = z.mutable_data();
     }
     auto col = conv_col(col_obj, s, fn);
+    float* pyp = nullptr;
+    int32_t* pap = nullptr;
+    if (pool_y_obj.is_none() != pool_argmax_obj.is_none()) fail(fn + ": pass pool_y and pool_argmax together");
+    if (!pool_y_obj.is_none()) {
+        FArray py_ = farray(pool_y_obj, fn + ": pool_y", 4);
+        IArray pa = iarray(pool_argmax_obj, fn + ": pool_argmax");
+        const int64_t want[4] = {s.n, s.oh / 2, s.ow / 2, s.f};
+        bool ok = true;
+        for (int d = 0; d < 4; ++d) ok = ok && py_.shape(d) == want[d];
+        if (!ok)
+            fail(fn + ": pool_y must have shape (n, oh // 2, ow // 2, filters) = (" + std::to_string(want[0]) + ", " +
+                 std::to_string(want[1]) + ", " + std::to_string(want[2]) + ", " + std::to_string(want[3]) +
+                 "), got " + shape_str(py_));
+        same_shape(py_, pa, fn + ": pool_argmax");
+        writable(py_, fn + ": pool_y");
+        writable(pa, fn + ": pool_argmax");
+        pyp = py_.mutable_data();
+        pap = pa.mutable_data();
+    }
     const float *xp = x.data(), *wp = w.data();
     float* yp = y.mutable_data();
     py::gil_scoped_release release;
-    conv_forward(s, xp, wp, bp, zp, yp, col.first, col.second, act);
+    conv_forward(s, xp, wp, bp, zp, yp, col.first, col.second, act, pyp, pap);
 }
 
 void conv_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& z_obj, const py::handle& y_obj,
@@ -298,8 +318,12 @@ void gmp_bwd(const py::handle& dy_obj, const py::handle& a_obj, const py::handle
 void bind_conv(py::module_& m) {
     m.def("conv_forward", &conv_fwd, py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("z"), py::arg("y"),
           py::arg("col"), py::arg("strides"), py::arg("dilation_rate"), py::arg("pads"), py::arg("activation"),
+          py::arg("pool_y") = py::none(), py::arg("pool_argmax") = py::none(),
           "y (n, oh, ow, f) = act(conv(x (n, h, w, c), kernel (kh, kw, c, f)) + bias); pads = (top, left); col is the "
-          "im2col workspace (rows >= oh*ow, kh*kw*c), None only for a 1x1 unpadded stride-1 kernel.");
+          "im2col workspace (rows >= oh*ow, kh*kw*c), None only for a 1x1 unpadded stride-1 kernel. With pool_y "
+          "(n, oh // 2, ow // 2, f) and pool_argmax (int32, same shape): also the 2x2 stride-2 max pooling of y, as "
+          "max_pool_forward gives it, and y's contents are then unspecified (a Winograd convolution never writes "
+          "it).");
     m.def("conv_backward", &conv_bwd, py::arg("x"), py::arg("kernel"), py::arg("z"), py::arg("y"), py::arg("dy"),
           py::arg("dx"), py::arg("dkernel"), py::arg("dbias"), py::arg("col"), py::arg("dw_partials"), py::arg("strides"),
           py::arg("dilation_rate"), py::arg("pads"), py::arg("activation"), py::arg("dy_is_preactivation"));

@@ -426,9 +426,14 @@ def conv_forward(
     dilation_rate: tuple[int, int],
     pads: tuple[int, int],
     activation: Activation,
+    pool_y: F32Array | None = None,
+    pool_argmax: F32Array | None = None,
 ) -> None:
     """y (n, oh, ow, f) = act(conv(x (n, h, w, c), kernel (kh, kw, c, f)) + bias); pads = (top, left); col
-    is the im2col workspace (rows >= oh*ow, kh*kw*c), None only for a 1x1 unpadded stride-1 kernel.
+    is the im2col workspace (rows >= oh*ow, kh*kw*c), None only for a 1x1 unpadded stride-1 kernel. With
+    pool_y (n, oh // 2, ow // 2, f) and pool_argmax (int32, same shape): also the 2x2 stride-2 max
+    pooling of y, as max_pool_forward gives it, and y's contents are then unspecified (a Winograd
+    convolution never writes it).
     """
 
 def conv_transpose_backward(

@@ -41,8 +41,13 @@ void col2im(const ConvShape& s, const float* dcol, int64_t first, int64_t images
 // y = act(conv(x, w) + b). col is a workspace of col_rows x patch() floats, col_rows a
 // multiple of oh*ow holding at least one image (unused, may be null, when pointwise()).
 // z (optional) keeps the pre-activation (needed for softmax/sigmoid outputs, swish, gelu).
+// With `pooled` (and `pooled_argmax`): also the 2x2, stride-2 max pooling of y, as
+// max_pool_forward gives it, (n, oh/2, ow/2, f) and its argmax; y's own contents are then
+// unspecified (a Winograd convolution pools its output tiles as it finishes them and never
+// writes y). For MaxPooling2D() after the convolution, when nothing else reads y.
 void conv_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* z, float* y,
-                  float* col, int64_t col_rows, Activation act);
+                  float* col, int64_t col_rows, Activation act, float* pooled = nullptr,
+                  int32_t* pooled_argmax = nullptr);
 
 // dW and db are reduced over fixed blocks of about this many im2col rows (whole output rows),
 // one partial per block (blocks in parallel), then summed in block order: parallel and

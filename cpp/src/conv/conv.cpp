@@ -9,6 +9,7 @@
 // 3x3 stride-1 kernels may instead run each pass by Winograd (winograd.cpp), chosen per shape
 // and pass by run_conv_algo (conv_algo.cpp).
 #include "seqnet/conv.h"
+#include "seqnet/pool.h"
 
 #include <omp.h>
 
@@ -156,7 +157,7 @@ void col2im(const ConvShape& s, const float* dcol, int64_t first, int64_t images
 }
 
 void conv_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* z, float* y,
-                  float* col, int64_t col_rows, Activation act) {
+                  float* col, int64_t col_rows, Activation act, float* pooled, int32_t* pooled_argmax) {
     const int64_t K = s.patch(), F = s.f, P = s.out_pixels();
     GemmEpilogue ep;
     ep.bias = b;
@@ -167,17 +168,28 @@ void conv_forward(const ConvShape& s, const float* x, const float* w, const floa
         ep.ctx = &act;
     }
     const GemmEpilogue* epp = (ep.bias || ep.row_fn) ? &ep : nullptr;
+    // Winograd pools its tiles itself when y is the output and relu at most is applied to it.
+    const bool pool_tiles = pooled && !z && (act == Activation::Linear || act == Activation::Relu);
+    bool pooled_done = false;
     if (s.pointwise()) sgemm(false, false, s.n * P, F, K, 1.0f, x, K, w, F, 0.0f, out, F, epp);
     else if (s.n > 0)
         run_conv_algo(s, ConvPass::Forward, [&](ConvAlgo a) {
+            pooled_done = false;
             if (a == ConvAlgo::Direct && direct_applicable(s))
                 direct_forward(s, x, w, b, out, ep.row_fn ? act : Activation::Linear);
             else if (a == ConvAlgo::Im2col || a == ConvAlgo::Direct)
                 blocked_conv(s, x, w, out, epp, col, col_rows * K);
-            else winograd_forward(s, winograd_tile(a), x, w, b, out, ep.row_fn ? act : Activation::Linear);
+            else if (pool_tiles) {
+                winograd_forward(s, winograd_tile(a), x, w, b, out, act, pooled, pooled_argmax);
+                pooled_done = true;
+            } else winograd_forward(s, winograd_tile(a), x, w, b, out, ep.row_fn ? act : Activation::Linear);
         });
     if (z) activation_forward(act, z, y, s.n * P, F);
     else if (act == Activation::Softmax) activation_forward(act, y, y, s.n * P, F);
+    if (pooled && !pooled_done) {
+        const PoolShape ps{s.n, s.oh, s.ow, F, s.oh / 2, s.ow / 2, 2, 2, 2, 2, 0, 0};
+        max_pool_forward(ps, y, pooled, pooled_argmax);
+    }
 }
 
 namespace {

@@ -15,6 +15,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <cstdint>
 #include <vector>
 
@@ -118,7 +119,7 @@ int threads_for(int64_t blocks) {
 }  // namespace
 
 void winograd_forward(const ConvShape& s, int m, const float* x, const float* w, const float* b, float* out,
-                      Activation act) {
+                      Activation act, float* pooled, int32_t* argmax) {
     const WinogradKernels& wk = winograd_kernels();
     const gemm::MicroKernel& uk = conv_microkernel();
     const int mi = m == 4;
@@ -137,6 +138,7 @@ void winograd_forward(const ConvShape& s, int m, const float* x, const float* w,
     // wg_stream); a smaller one stays in cache for the layer that reads it next. Not with an
     // activation applied in a second pass, which reads the output back.
     const bool stream = !other && stream_output(s.n * s.oh * s.ow * F);
+    if (pooled && other) throw std::invalid_argument("winograd_forward: pooling only after a linear or relu output");
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float* v = zero + zfloats + omp_get_thread_num() * per;
@@ -148,6 +150,10 @@ void winograd_forward(const ConvShape& s, int m, const float* x, const float* w,
             wk.input_tiles[mi](s, x, t0, nt, v, T * C, zero);
             for (int k = 0; k < tl.a2; ++k)
                 tile_gemm(uk, nt, ldf, C, v + k * T * C, C, 1, u + k * C * ldf, ldf, mb + k * T * ldf, ldf, 0.0f);
+            if (pooled) {
+                wk.output_tiles_pooled[mi](s, mb, T * ldf, ldf, t0, nt, b, relu, pooled, argmax);
+                continue;
+            }
             wk.output_tiles[mi](s, mb, T * ldf, ldf, t0, nt, b, relu, out, dummy, stream);
             if (other)
                 for_each_output_segment(s, m, t0, nt, [&](int64_t off, int64_t pixels) {

@@ -13,8 +13,11 @@ namespace seqnet {
 // out (n, oh, ow, f) = act(conv(x, w) + b); b may be null; act is Linear, Relu (fused into the
 // output transform) or another elementwise activation (applied to each finished output row
 // segment while it is in cache); never Softmax.
+// With `pooled` (and `argmax`), 2x2 stride-2 max pooling of that output is written instead of
+// the output itself (act Linear or Relu only): pooled (n, oh/2, ow/2, f), argmax its positions
+// (oh * ow + ow in the output image), as max_pool_forward gives them; out is not written.
 void winograd_forward(const ConvShape& s, int m, const float* x, const float* w, const float* b, float* out,
-                      Activation act);
+                      Activation act, float* pooled = nullptr, int32_t* argmax = nullptr);
 
 // dw (3, 3, c, f) and db (f, optional) from dy (n, oh, ow, f), first overwritten with dL/dz
 // (activation_backward, from z and y) when act_bwd. Summed over fixed chunks of tiles, one partial

@@ -30,6 +30,10 @@ struct WinogradKernels {
     void (*weight_transform[2])(const float* w, int64_t c, int64_t f, float* u, int64_t ldu);
     // dw (3, 3, c, f) = Gᵀ du G of du (k, c, ldu).
     void (*weight_grad[2])(const float* du, int64_t c, int64_t f, int64_t ldu, float* dw);
+    // As output_tiles, with 2x2 stride-2 max pooling applied: pooled (n, oh/2, ow/2, f) and its
+    // argmax (positions in the convolution's output image), as max_pool_forward gives them.
+    void (*output_tiles_pooled[2])(const ConvShape& s, const float* mb, int64_t mstride, int64_t ldm, int64_t t0,
+                                   int64_t nt, const float* bias, bool relu, float* pooled, int32_t* argmax);
 };
 
 namespace generic { const WinogradKernels& winograd_kernels(); }

@@ -13,6 +13,7 @@
 // Requires: winograd_kernels.h, <cstdint> included before.
 
 typedef float wg_vec __attribute__((vector_size(SEQNET_WG_VL * sizeof(float))));
+typedef int32_t wg_ivec __attribute__((vector_size(SEQNET_WG_VL * sizeof(int32_t))));
 
 template <class V>
 static inline V wg_load(const float* p) {
@@ -251,6 +252,85 @@ static void output_tiles(const ConvShape& s, const float* mb, int64_t mstride, i
 #endif
 }
 
+// The same outputs with 2x2, stride-2 max pooling applied instead of stored (MaxPooling2D()
+// after the convolution): each tile's m x m outputs are (m/2)^2 whole windows, since tiles start
+// on even rows and columns. A window's maximum and argmax (position oh * ow_total + ow in the
+// convolution's output image) as max_pool_forward finds them: top left, top right, bottom left,
+// bottom right, replaced when strictly greater or NaN. Windows reaching past the output (odd oh
+// or ow: pooling drops that row or column) and outputs past it are not written.
+template <int M, class V, class I>
+static inline void output_tile_pooled(const float* mb, int64_t stride, const float* bias, bool relu,
+                                      float* const* py, int32_t* const* pa, const int32_t* pos, int64_t f) {
+    constexpr int A = M + 2;
+    V t[M][A];
+    for (int j = 0; j < A; ++j) {
+        V col[A], o[M];
+        for (int i = 0; i < A; ++i) col[i] = wg_load<V>(mb + (i * A + j) * stride);
+        WgTransform<M>::out(col, o);
+        for (int i = 0; i < M; ++i) t[i][j] = o[i];
+    }
+    const V zero = V{} * 0.0f;
+    const V b = bias ? wg_load<V>(bias + f) : zero;
+    V r[M][M];
+    for (int i = 0; i < M; ++i) {
+        V o[M];
+        WgTransform<M>::out(t[i], o);
+        for (int j = 0; j < M; ++j) {
+            V v = o[j] + b;
+            if (relu) v = v <= zero ? zero : v;  // as output_tile
+            r[i][j] = v;
+        }
+    }
+    constexpr int H = M / 2;
+    for (int wi = 0; wi < H; ++wi)
+        for (int wj = 0; wj < H; ++wj) {
+            const int k = wi * H + wj;
+            if (!py[k]) continue;
+            const V* top = r[2 * wi] + 2 * wj;
+            const V* bot = r[2 * wi + 1] + 2 * wj;
+            const int32_t p0 = pos[k];
+            V m = top[0];
+            I a = I{} + p0;
+            const V cand[3] = {top[1], bot[0], bot[1]};
+            const int32_t off[3] = {1, pos[H * H], pos[H * H] + 1};  // pos[H*H]: the output's row length
+            for (int c = 0; c < 3; ++c) {
+                const auto take = cand[c] > m || cand[c] != cand[c];
+                m = take ? cand[c] : m;
+                a = take ? I{} + (p0 + off[c]) : a;
+            }
+            wg_store<V>(py[k] + f, m);
+            wg_store<I>(reinterpret_cast<float*>(pa[k] + f), a);
+        }
+}
+
+template <int M>
+static void output_tiles_pooled(const ConvShape& s, const float* mb, int64_t mstride, int64_t ldm, int64_t t0,
+                                int64_t nt, const float* bias, bool relu, float* pooled, int32_t* argmax) {
+    constexpr int H = M / 2;
+    const int64_t F = s.f, poh = s.oh / 2, pow_ = s.ow / 2;
+    float* py[H * H];
+    int32_t* pa[H * H];
+    int32_t pos[H * H + 1];
+    pos[H * H] = int32_t(s.ow);
+    for (int64_t t = 0; t < nt; ++t) {
+        const WgTile tile = wg_tile(s, M, t0 + t);
+        for (int i = 0; i < H; ++i)
+            for (int j = 0; j < H; ++j) {
+                const int64_t ph = tile.oh0 / 2 + i, pw = tile.ow0 / 2 + j, k = i * H + j;
+                const bool inside = ph < poh && pw < pow_;
+                const int64_t off = ((tile.img * poh + ph) * pow_ + pw) * F;
+                py[k] = inside ? pooled + off : nullptr;
+                pa[k] = inside ? argmax + off : nullptr;
+                pos[k] = int32_t((2 * ph) * s.ow + 2 * pw);
+            }
+        const float* src = mb + t * ldm;
+        int64_t f = 0;
+        for (; f + SEQNET_WG_VL <= F; f += SEQNET_WG_VL)
+            output_tile_pooled<M, wg_vec, wg_ivec>(src + f, mstride, bias, relu, py, pa, pos, f);
+        for (; f < F; ++f) output_tile_pooled<M, float, int32_t>(src + f, mstride, bias, relu, py, pa, pos, f);
+    }
+}
+
 // ------------------------------------------------------------------------------ dz tiles
 
 template <int M, class V>
@@ -365,4 +445,5 @@ static void weight_grad(const float* du, int64_t C, int64_t F, int64_t ldu, floa
 static const WinogradKernels table = {
     {&input_tiles<2>, &input_tiles<4>},   {&output_tiles<2>, &output_tiles<4>}, {&grad_tiles<2>, &grad_tiles<4>},
     {&weight_transform<2>, &weight_transform<4>}, {&weight_grad<2>, &weight_grad<4>},
+    {&output_tiles_pooled<2>, &output_tiles_pooled<4>},
 };

@@ -10,6 +10,7 @@ A plain chain (one input, one output, one layer call per step, no masks: every
 Sequential MLP, convnet or LSTM stack) runs through a shorter loop with the same result.
 """
 import collections
+import functools
 import inspect
 
 import numpy as np
@@ -162,23 +163,32 @@ class Network(Layer):
         """Forward through the plan; the list of output arrays (layer workspaces). `chain`
         replaces the plain chain's runners (the folded ones of _inference_chain)."""
         chain = chain or self._chain
+        # in training, a MaxPooling2D written by the Conv2D before it (see _graph_relu_gates)
+        pools = self._pool_fusions() if training and (chain is None or chain is self._chain) else None
         if chain is not None and masks is None:
             x = xs[0]
-            for runner, act in zip(chain, self._activation_fusions(chain)):
-                if act is None:
-                    x = runner.forward(x, training)
-                elif act is not _RUN_BEFORE:
-                    x = _with_activation(runner, act, runner.forward, x, training)
+            for i, (runner, act) in enumerate(zip(chain, self._activation_fusions(chain))):
+                if act is _RUN_BEFORE:
+                    continue
+                method = runner.forward if act is None else functools.partial(_with_activation, runner, act,
+                                                                              runner.forward)
+                x = method(x, training) if pools is None or pools[i] is None else _with_pool(runner, pools[i], method,
+                                                                                          x, training)
             self._values[self._output_slots[0]] = x
             return [x]
         values, mvals = self._values, self._masks
         values[:len(xs)] = xs
         mvals[:len(xs)] = masks if masks is not None else [None] * len(xs)
         acts = self._step_fusions()
-        for step, act in zip(self._steps, acts):
+        for i, (step, act) in enumerate(zip(self._steps, acts)):
             x = [values[s] for s in step.in_slots] if step.takes_list else values[step.in_slots[0]]
             if act is _RUN_BEFORE:  # its producer applied it
                 values[step.out_slots[0]] = x
+                continue
+            if pools is not None and pools[i] is not None:
+                method = step.runner.forward if act is None else functools.partial(
+                    _with_activation, step.runner, act, step.runner.forward)
+                values[step.out_slots[0]] = _with_pool(step.runner, pools[i], method, x, training)
                 continue
             if act is not None:
                 values[step.out_slots[0]] = _with_activation(step.runner, act, step.runner.forward, x, training)
@@ -221,12 +231,26 @@ class Network(Layer):
 
     def _relu_gates(self):
         """_graph_relu_gates of this plan (with its activation fusions), cached."""
+        return self._relu_gate_plan()[0]
+
+    def _pool_fusions(self):
+        """Per step: the MaxPooling2D whose forward output this step's Conv2D writes in training (the
+        pooling it hands the ReLU gate to, when it can take it: Conv2D.fill_from decides at run
+        time), None elsewhere."""
+        return self._relu_gate_plan()[1]
+
+    def _relu_gate_plan(self):
         cached = self.__dict__.get("_relu_gate_cache")
         on = FUSE_ACTIVATIONS and FUSE_RELU_GATES
         if cached is None or cached[0] is not self._steps or cached[1] != on:
-            cached = (self._steps, on, _graph_relu_gates(self, self._step_fusions()))
+            gates, pairs = _graph_relu_gates(self, self._step_fusions())
+            pools = [None] * len(gates)
+            for producer, pool in pairs.items():
+                if type(self._steps[producer].runner).__dict__.get("_pool_fusable"):
+                    pools[producer] = self._steps[pool].runner
+            cached = (self._steps, on, gates, pools)
             self._relu_gate_cache = cached
-        return cached[2]
+        return cached[2], cached[3]
 
     def _step_fusions(self):
         """_graph_activations of this plan, cached."""
@@ -590,7 +614,12 @@ def _graph_activations(network):
 # gradient before the ReLU, which the layer that applied it takes as dy_is_preactivation. The
 # convolution's backward then skips its pass of the ReLU's derivative over its whole output (that
 # output is 4x the pooled one); the same comparisons pick the same elements, so the same bits
-# (tests/test_network_fusion.py). Off with FUSE_RELU_GATES (or FUSE_ACTIVATIONS).
+# (tests/test_network_fusion.py). In training, when that layer is a Conv2D and the pooling is
+# MaxPooling2D() (2x2, stride 2, 'valid', channels_last), the convolution also writes the
+# pooling's output and argmax instead of its own output (_pool_fusions, Conv2D._kernel_forward,
+# Pooling.fill_from): a Winograd convolution pools each output tile as it finishes it, so its
+# output, 4x the pooled size, is never written nor read back. Off with FUSE_RELU_GATES (or
+# FUSE_ACTIVATIONS).
 _GATES = object()               # marks a max pooling that returns the pre-ReLU gradient
 _TAKES_PREACTIVATION = object()  # marks the layer that applied that ReLU
 
@@ -599,11 +628,12 @@ def _graph_relu_gates(network, acts):
     """Per step of the plan: _GATES for a max pooling (MaxPooling1D/2D) whose input is read by it
     alone and is the ReLU output of a layer that applies the ReLU itself (its own activation, or
     an Activation('relu') fused into it: `acts`), _TAKES_PREACTIVATION for that layer; None
-    elsewhere. Plain steps only (as _graph_activations); never a model output."""
+    elsewhere. Plain steps only (as _graph_activations); never a model output. Also returns
+    {index of that layer: index of its pooling}."""
     steps = network._steps
-    gates = [None] * len(steps)
+    gates, pairs = [None] * len(steps), {}
     if not (FUSE_ACTIVATIONS and FUSE_RELU_GATES):
-        return gates
+        return gates, pairs
     relu = _engine.Activation.relu
     readers, outputs, producer_of = _plan_links(steps, network)
 
@@ -631,7 +661,23 @@ def _graph_relu_gates(network, acts):
         if not (type(layer).__dict__.get("_activation_fusable") and layer._custom is None and plain(steps[target])):
             continue
         gates[j], gates[target] = _GATES, _TAKES_PREACTIVATION
-    return gates
+        pairs[target] = j
+    return gates, pairs
+
+
+def _with_pool(layer, pool, method, x, training):
+    """method(x, training) of `layer` (a Conv2D, or its run with a fused activation) with `pool`,
+    the MaxPooling2D that reads its output next, as its pooling target (Conv2D._kernel_forward):
+    the convolution then writes the pooling's output, which the pooling's forward returns. Its
+    own output array is still returned, unwritten: only the pooling reads it."""
+    layer._pool_into = pool
+    try:
+        return method(x, training)
+    except BaseException:
+        pool._filled = None
+        raise
+    finally:
+        layer._pool_into = None
 
 
 def _with_relu_gate(pool, g, need):

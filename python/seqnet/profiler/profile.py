@@ -199,6 +199,7 @@ class _Timers:
             grouped.setdefault(c.key, []).append(c)
         rows = []
         fused_into = _fused_activations(self.model)
+        forward_in = _pooled_forwards(self.model) if self.training else {}
         for calls in grouped.values():
             first = calls[0]
             counts = [_flops_of(c, fused_into.get(id(c.step))) for c in calls]
@@ -208,6 +209,9 @@ class _Timers:
                              len(calls), per_step * sum(c.forward_s for c in calls),
                              per_step * sum(c.backward_s for c in calls), step_ms, batch, fwd, bwd))
             rows[-1].fused_into = fused_into.get(id(first.step))
+            rows[-1].forward_in = forward_in.get(id(first.step))
+            if rows[-1].forward_in:  # its forward only handed back what that layer wrote
+                rows[-1].forward_gflops = None
         model = self.model
         if self.training:
             losses = ", ".join(str(loss.name) for loss in model._compiled_losses)
@@ -253,6 +257,14 @@ def _fused_activations(model):
     steps = model._steps
     producer = {step.out_slots[0]: step.layer.name for step in steps if not step.returns_list}
     return {id(step): producer[step.in_slots[0]] for step, m in zip(steps, marks) if m is network._RUN_BEFORE}
+
+
+def _pooled_forwards(model):
+    """id(step) -> the name of the layer whose forward writes its output, for the MaxPooling2D
+    layers a Conv2D pools into in training (engine/network.py, _pool_fusions)."""
+    steps = model._steps
+    pooled = {id(pool): steps[i].layer.name for i, pool in enumerate(model._pool_fusions()) if pool is not None}
+    return {id(step): pooled[id(step.runner)] for step in steps if id(step.runner) in pooled}
 
 
 def _shape_text(step):

@@ -14,7 +14,8 @@ class ProfileRow:
     outside the timed calls: Python between them, regularizers, constraints). ``calls`` is
     how many times the layer runs per step (a shared layer: once per call). ``fused_into``
     names the layer whose kernels ran this one (an Activation after a linear Dense or
-    convolution), whose times include it."""
+    convolution), whose times include it; ``forward_in`` the layer whose forward wrote this one's
+    output (in training, a MaxPooling2D after a Conv2D's ReLU), whose forward time includes it."""
 
     name: str
     class_name: str
@@ -30,6 +31,7 @@ class ProfileRow:
     backward_gflops: object = None
     gflops: object = None
     fused_into: object = None
+    forward_in: object = None
 
     @property
     def total_ms(self):
@@ -137,6 +139,9 @@ def print_table(profile, line_length=None, print_fn=None):
     fused = [f"{r.name} in {r.fused_into}" for r in layers if r.fused_into]
     if fused:
         print_fn(f"Run inside the layer before them, whose times include theirs: {', '.join(fused)}")
+    pooled = [f"{r.name} in {r.forward_in}" for r in layers if r.forward_in]
+    if pooled:
+        print_fn(f"Forward run inside the layer before them, whose forward times include theirs: {', '.join(pooled)}")
     print_fn("_" * line_length)
 
 

@@ -17,6 +17,7 @@ class Conv(Layer):
     """N-D convolution (rank 1 or 2) by im2col + GEMM with a fused bias + activation."""
 
     rank = None
+    _pool_into = None  # a MaxPooling2D whose output this layer's forward writes (Conv2D, network._with_pool)
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
