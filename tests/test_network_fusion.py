@@ -383,9 +383,10 @@ def test_the_gate_has_its_own_switch(fusion_setting):
 # ---- in training, the Conv2D before such a MaxPooling2D() writes the pooling's output -------------
 @pytest.mark.parametrize("algo", ["im2col", "direct", "winograd2", "winograd4"])
 @pytest.mark.parametrize("act", [True, False])  # ReLU for the convolution, else a linear one (pooled as is)
-def test_conv_forward_pools_as_max_pool_forward(algo, act):
+def test_conv_forward_pools_as_max_pool_forward(algo, act, isa):
     """conv_forward's pool_y / pool_argmax: the bits of max_pool_forward over its output, with every
-    algorithm (Winograd pools its output tiles without writing y), odd sizes, NaN, 1 and 2 threads."""
+    algorithm (Winograd pools its output tiles without writing y), odd sizes, NaN, 1 and 2 threads,
+    on every instruction set."""
     from seqnet import _engine as E
     rng = np.random.default_rng(11)
     saved_algo, saved_threads = E.conv_algo(), E.get_num_threads()
