@@ -310,6 +310,18 @@ def _functional_gate_model(Input):
     return keras.models.Model(inp, Dense(4, activation="softmax")(out))
 
 
+def _train_fresh(build, fuse, x, y):
+    """build() with the fusions on or off, kernels drawn as in train(), after three SGD steps; and
+    the steps' losses."""
+    network.FUSE_ACTIVATIONS = fuse
+    np.random.seed(0)
+    model = build()
+    model.set_weights([np.random.default_rng(i).uniform(-0.5, 0.5, w.shape).astype(np.float32)
+                       if w.ndim > 1 else w for i, w in enumerate(model.get_weights())])
+    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.SGD(lr=0.1))
+    return model, [model.train_on_batch(x, y) for _ in range(3)]
+
+
 @pytest.mark.parametrize("case", ["conv2d_relu", "activation_layer_overlapping_same", "conv1d_dense",
                                   "batchnorm_relu", "separable_channels_first", "not_gated", "conv3d", "functional"])
 def test_max_pooling_after_a_relu_hands_back_the_gradient_before_it(case, fusion_setting):
@@ -319,16 +331,8 @@ def test_max_pooling_after_a_relu_hands_back_the_gradient_before_it(case, fusion
     y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 6)]
     runs = []
     for fuse in (True, False):
-        network.FUSE_ACTIVATIONS = fuse
-        np.random.seed(0)
-        model = build()
-        model.set_weights([np.random.default_rng(i).uniform(-0.5, 0.5, w.shape).astype(np.float32)
-                           if w.ndim > 1 else w for i, w in enumerate(model.get_weights())])
-        model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.SGD(lr=0.1))
-        for _ in range(3):
-            model.train_on_batch(x, y)
-        gates = model._relu_gates()
-        runs.append((gates, model.get_weights()))
+        model, _ = _train_fresh(build, fuse, x, y)
+        runs.append((model._relu_gates(), model.get_weights()))
     (gates, w1), (off, w0) = runs
     assert sum(g is network._GATES for g in gates) == gated
     assert sum(g is network._TAKES_PREACTIVATION for g in gates) == gated
@@ -446,15 +450,8 @@ def test_convolutions_writing_their_pooling_train_to_the_same_bits(algo, fusion_
     try:
         _engine.set_conv_algo(algo)
         for fuse in (True, False):
-            network.FUSE_ACTIVATIONS = fuse
-            np.random.seed(0)
-            model = build()
-            model.set_weights([np.random.default_rng(i).uniform(-0.5, 0.5, w.shape).astype(np.float32)
-                               if w.ndim > 1 else w for i, w in enumerate(model.get_weights())])
-            model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.SGD(lr=0.1))
-            losses = [model.train_on_batch(x, y) for _ in range(3)]
-            pools = model._pool_fusions()
-            runs.append((pools, losses, model.get_weights(), model.predict(x)))
+            model, losses = _train_fresh(build, fuse, x, y)
+            runs.append((model._pool_fusions(), losses, model.get_weights(), model.predict(x)))
     finally:
         _engine.set_conv_algo(saved)
     (pools, l1, w1, p1), (off, l0, w0, p0) = runs
