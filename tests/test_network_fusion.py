@@ -96,16 +96,20 @@ def test_not_fused_after_a_nonlinear_or_channels_first_layer(fusion_setting):
     assert first.predict(x).tobytes() == y.tobytes()
 
 
-def test_profile_names_where_a_fused_activation_ran(fusion_setting):
+def _profiled(layers, shape, seed):
+    """A training profile (one step, batch 4) of the Sequential model of `layers`, and the model."""
     from seqnet.profiler import profile_model
-    network.FUSE_ACTIVATIONS = True
-    model = keras.models.Sequential([Conv2D(4, (3, 3), input_shape=(8, 8, 2)), Activation("relu"), Flatten(),
-                                     Dense(3), Activation("softmax")])
+    model = keras.models.Sequential(layers)
     model.compile(loss="categorical_crossentropy", optimizer="sgd")
-    rng = np.random.default_rng(4)
-    x = rng.standard_normal((4, 8, 8, 2)).astype(np.float32)
+    x = np.random.default_rng(seed).standard_normal((4,) + shape).astype(np.float32)
     y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
-    p = profile_model(model, x, y, batch_size=4, steps=1, warmup=0)
+    return profile_model(model, x, y, batch_size=4, steps=1, warmup=0), model
+
+
+def test_profile_names_where_a_fused_activation_ran(fusion_setting):
+    network.FUSE_ACTIVATIONS = True
+    p, model = _profiled([Conv2D(4, (3, 3), input_shape=(8, 8, 2)), Activation("relu"), Flatten(), Dense(3),
+                          Activation("softmax")], (8, 8, 2), 4)
     act = p.row(model.layers[1].name)
     assert act.fused_into == model.layers[0].name and act.forward_ms == 0.0
     # its FLOPs still count, from its shape: one per output element forward
@@ -465,17 +469,13 @@ def test_convolutions_writing_their_pooling_train_to_the_same_bits(algo, fusion_
 
 def test_profile_names_the_convolution_that_writes_a_pooling(fusion_setting):
     from seqnet.profiler import profile_model
-    model = keras.models.Sequential([Conv2D(4, (3, 3), activation="relu", input_shape=(10, 10, 2)), MaxPooling2D(),
-                                     Flatten(), Dense(3, activation="softmax")])
-    model.compile(loss="categorical_crossentropy", optimizer="sgd")
-    rng = np.random.default_rng(13)
-    x = rng.standard_normal((4, 10, 10, 2)).astype(np.float32)
-    y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
-    p = profile_model(model, x, y, batch_size=4, steps=1, warmup=0)
+    p, model = _profiled([Conv2D(4, (3, 3), activation="relu", input_shape=(10, 10, 2)), MaxPooling2D(), Flatten(),
+                          Dense(3, activation="softmax")], (10, 10, 2), 13)
     pool = p.row(model.layers[1].name)
     assert pool.forward_in == model.layers[0].name and pool.forward_gflops is None and pool.fused_into is None
     assert pool.backward_flops is not None and pool.backward_ms > 0
     assert "Forward run inside the layer before them" in str(p)
     network.FUSE_RELU_GATES = False
-    p = profile_model(model, x, y, batch_size=4, steps=1, warmup=0)
+    x = np.random.default_rng(13).standard_normal((4, 10, 10, 2)).astype(np.float32)
+    p = profile_model(model, x, np.eye(3, dtype=np.float32)[[0, 1, 2, 0]], batch_size=4, steps=1, warmup=0)
     assert p.row(model.layers[1].name).forward_in is None and "Forward run inside" not in str(p)
