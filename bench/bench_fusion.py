@@ -8,6 +8,9 @@ Keras' mnist_cnn.
     python bench/bench_fusion.py                       # both models, 30 rounds of 3 steps each way
     python bench/bench_fusion.py --models bn_convnet --rounds 20
     python bench/bench_fusion.py --switch gates --models vgg,mnist_cnn,cifar10_cnn --rounds 12
+    python bench/bench_fusion.py --switch gates --predict --models vgg,mnist_cnn,cifar10_cnn
+
+--predict times predict on the batch (x4 for mnist_cnn and cifar10_cnn) instead of training steps.
 
 Both settings compute the same bits (tests/test_network_fusion.py); the table gives the median and
 the fastest round's milliseconds per step, and the ratio of the medians (off / on).
@@ -49,23 +52,27 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=3, help="training steps per round and setting")
     ap.add_argument("--switch", choices=("all", "gates"), default="all",
                     help="what to turn off: every fusion (FUSE_ACTIVATIONS) or the max-pooling ReLU gate alone")
+    ap.add_argument("--predict", action="store_true", help="time predict instead of training steps")
     args = ap.parse_args(argv)
     flag = "FUSE_ACTIVATIONS" if args.switch == "all" else "FUSE_RELU_GATES"
     saved = getattr(network, flag)
-    print("| model | fused ms/step (median / fastest) | apart ms/step | apart / fused |")
+    unit = "predict" if args.predict else "step"
+    print(f"| model | fused ms/{unit} (median / fastest) | apart ms/{unit} | apart / fused |")
     print("|---|---:|---:|---:|")
     try:
         for name in args.models.split(","):
             model, x, y = build(name)
+            if args.predict and name != "vgg":
+                x = np.concatenate([x] * 4)
             for _ in range(3):
-                model.train_on_batch(x, y)
+                model.train_on_batch(x, y) if not args.predict else model.predict(x, batch_size=len(x))
             times = {True: [], False: []}
             for _ in range(args.rounds):
                 for fuse in (True, False):
                     setattr(network, flag, fuse)
                     t0 = time.perf_counter()
                     for _ in range(args.steps):
-                        model.train_on_batch(x, y)
+                        model.train_on_batch(x, y) if not args.predict else model.predict(x, batch_size=len(x))
                     times[fuse].append(1e3 * (time.perf_counter() - t0) / args.steps)
             on, off = np.median(times[True]), np.median(times[False])
             print(f"| {name} | {on:.2f} / {min(times[True]):.2f} | {off:.2f} / {min(times[False]):.2f} | "

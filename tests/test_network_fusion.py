@@ -435,7 +435,7 @@ def test_conv_forward_pools_as_max_pool_forward(algo, act, isa):
 
 
 @pytest.mark.parametrize("algo", ["winograd2", "winograd4", "im2col"])
-def test_convolutions_writing_their_pooling_train_to_the_same_bits(algo, fusion_setting):
+def test_convolutions_writing_their_pooling_train_to_the_same_bits(algo, fusion_setting, monkeypatch):
     from seqnet import _engine
     from seqnet.layers import Dropout
 
@@ -451,11 +451,17 @@ def test_convolutions_writing_their_pooling_train_to_the_same_bits(algo, fusion_
     y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 5)]
     saved = _engine.conv_algo()
     runs = []
+    from seqnet.layers.pooling.base_pooling import Pooling
+    filled = []
+    fill_from = Pooling.fill_from
+    monkeypatch.setattr(Pooling, "fill_from", lambda self, x4: filled.append(1) or fill_from(self, x4))
     try:
         _engine.set_conv_algo(algo)
         for fuse in (True, False):
             model, losses = _train_fresh(build, fuse, x, y)
+            before = len(filled)
             runs.append((model._pool_fusions(), losses, model.get_weights(), model.predict(x)))
+            assert len(filled) - before == (2 if fuse else 0)  # predict pools in the convolutions too
     finally:
         _engine.set_conv_algo(saved)
     (pools, l1, w1, p1), (off, l0, w0, p0) = runs

@@ -163,8 +163,8 @@ class Network(Layer):
         """Forward through the plan; the list of output arrays (layer workspaces). `chain`
         replaces the plain chain's runners (the folded ones of _inference_chain)."""
         chain = chain or self._chain
-        # in training, a MaxPooling2D written by the Conv2D before it (see _graph_relu_gates)
-        pools = self._pool_fusions() if training and (chain is None or chain is self._chain) else None
+        # a MaxPooling2D written by the Conv2D before it (see _graph_relu_gates)
+        pools = self._pool_fusions() if chain is None or chain is self._chain else None
         if chain is not None and masks is None:
             x = xs[0]
             for i, (runner, act) in enumerate(zip(chain, self._activation_fusions(chain))):
@@ -234,9 +234,9 @@ class Network(Layer):
         return self._relu_gate_plan()[0]
 
     def _pool_fusions(self):
-        """Per step: the MaxPooling2D whose forward output this step's Conv2D writes in training (the
-        pooling it hands the ReLU gate to, when it can take it: Conv2D.fill_from decides at run
-        time), None elsewhere."""
+        """Per step: the MaxPooling2D whose forward output this step's Conv2D writes (the pooling it
+        hands the ReLU gate to, when it can take it: Pooling.fill_from decides at run time), None
+        elsewhere. In training and inference alike (not in predict's folded chain)."""
         return self._relu_gate_plan()[1]
 
     def _relu_gate_plan(self):
@@ -614,7 +614,7 @@ def _graph_activations(network):
 # gradient before the ReLU, which the layer that applied it takes as dy_is_preactivation. The
 # convolution's backward then skips its pass of the ReLU's derivative over its whole output (that
 # output is 4x the pooled one); the same comparisons pick the same elements, so the same bits
-# (tests/test_network_fusion.py). In training, when that layer is a Conv2D and the pooling is
+# (tests/test_network_fusion.py). When that layer is a Conv2D and the pooling is
 # MaxPooling2D() (2x2, stride 2, 'valid', channels_last), the convolution also writes the
 # pooling's output and argmax instead of its own output (_pool_fusions, Conv2D._kernel_forward,
 # Pooling.fill_from): a Winograd convolution pools each output tile as it finishes it, so its

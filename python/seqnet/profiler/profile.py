@@ -199,7 +199,7 @@ class _Timers:
             grouped.setdefault(c.key, []).append(c)
         rows = []
         fused_into = _fused_activations(self.model)
-        forward_in = _pooled_forwards(self.model) if self.training else {}
+        forward_in = _pooled_forwards(self.model)
         for calls in grouped.values():
             first = calls[0]
             counts = [_flops_of(c, fused_into.get(id(c.step))) for c in calls]
@@ -261,7 +261,7 @@ def _fused_activations(model):
 
 def _pooled_forwards(model):
     """id(step) -> the name of the layer whose forward writes its output, for the MaxPooling2D
-    layers a Conv2D pools into in training (engine/network.py, _pool_fusions)."""
+    layers a Conv2D pools into (engine/network.py, _pool_fusions)."""
     steps = model._steps
     pooled = {id(pool): steps[i].layer.name for i, pool in enumerate(model._pool_fusions()) if pool is not None}
     return {id(step): pooled[id(step.runner)] for step in steps if id(step.runner) in pooled}

@@ -15,7 +15,7 @@ class ProfileRow:
     how many times the layer runs per step (a shared layer: once per call). ``fused_into``
     names the layer whose kernels ran this one (an Activation after a linear Dense or
     convolution), whose times include it; ``forward_in`` the layer whose forward wrote this one's
-    output (in training, a MaxPooling2D after a Conv2D's ReLU), whose forward time includes it."""
+    output (a MaxPooling2D after a Conv2D's ReLU), whose forward time includes it."""
 
     name: str
     class_name: str

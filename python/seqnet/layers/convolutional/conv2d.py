@@ -6,7 +6,7 @@ from seqnet.layers.convolutional.base_conv import Conv
 class Conv2D(Conv):
     # An Activation layer right after it in a plain chain runs in its kernels (engine/network.py).
     _activation_fusable = True
-    # So does, in training, a MaxPooling2D() that alone reads its ReLU output (network._pool_fusions).
+    # So does a MaxPooling2D() that alone reads its ReLU output (network._pool_fusions).
     _pool_fusable = True
     rank = 2
 
