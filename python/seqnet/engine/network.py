@@ -10,7 +10,6 @@ A plain chain (one input, one output, one layer call per step, no masks: every
 Sequential MLP, convnet or LSTM stack) runs through a shorter loop with the same result.
 """
 import collections
-import functools
 import inspect
 
 import numpy as np
@@ -170,10 +169,12 @@ class Network(Layer):
             for i, (runner, act) in enumerate(zip(chain, self._activation_fusions(chain))):
                 if act is _RUN_BEFORE:
                     continue
-                method = runner.forward if act is None else functools.partial(_with_activation, runner, act,
-                                                                              runner.forward)
-                x = method(x, training) if pools is None or pools[i] is None else _with_pool(runner, pools[i], method,
-                                                                                          x, training)
+                if pools is not None and pools[i] is not None:
+                    x = _with_pool(runner, pools[i], act, x, training)
+                elif act is None:
+                    x = runner.forward(x, training)
+                else:
+                    x = _with_activation(runner, act, runner.forward, x, training)
             self._values[self._output_slots[0]] = x
             return [x]
         values, mvals = self._values, self._masks
@@ -186,9 +187,7 @@ class Network(Layer):
                 values[step.out_slots[0]] = x
                 continue
             if pools is not None and pools[i] is not None:
-                method = step.runner.forward if act is None else functools.partial(
-                    _with_activation, step.runner, act, step.runner.forward)
-                values[step.out_slots[0]] = _with_pool(step.runner, pools[i], method, x, training)
+                values[step.out_slots[0]] = _with_pool(step.runner, pools[i], act, x, training)
                 continue
             if act is not None:
                 values[step.out_slots[0]] = _with_activation(step.runner, act, step.runner.forward, x, training)
@@ -665,14 +664,16 @@ def _graph_relu_gates(network, acts):
     return gates, pairs
 
 
-def _with_pool(layer, pool, method, x, training):
-    """method(x, training) of `layer` (a Conv2D, or its run with a fused activation) with `pool`,
-    the MaxPooling2D that reads its output next, as its pooling target (Conv2D._kernel_forward):
+def _with_pool(layer, pool, act, x, training):
+    """The forward of `layer` (a Conv2D; with activation `act` fused in, unless None) with `pool`,
+    the MaxPooling2D that reads its output next, as its pooling target (Conv._kernel_forward):
     the convolution then writes the pooling's output, which the pooling's forward returns. Its
     own output array is still returned, unwritten: only the pooling reads it."""
     layer._pool_into = pool
     try:
-        return method(x, training)
+        if act is None:
+            return layer.forward(x, training)
+        return _with_activation(layer, act, layer.forward, x, training)
     except BaseException:
         pool._filled = None
         raise

@@ -17,7 +17,7 @@ class Conv(Layer):
     """N-D convolution (rank 1 or 2) by im2col + GEMM with a fused bias + activation."""
 
     rank = None
-    _pool_into = None  # a MaxPooling2D whose output this layer's forward writes (Conv2D, network._with_pool)
+    _pool_into = None  # a MaxPooling2D whose output this layer's forward writes (Conv2D only: network._with_pool)
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -195,7 +195,14 @@ class Conv(Layer):
 
     def _kernel_forward(self, x4, z4, y4, act):
         bias = self.bias.value if self.bias is not None else None
-        _engine.conv_forward(x4, self._kernel4(), bias, z4, y4, self._col_ws, self._st, self._dl, self._pads, act)
+        pool = self._pool_into
+        # With a pooling target (a Conv2D's, network._with_pool), and y4 what forward returns
+        # (channels_last, no custom activation after it): the 2x2 max pooling of y4 goes into
+        # the pooling layer's own arrays, and y4 itself may stay unwritten.
+        direct = pool is not None and z4 is None and self.data_format == "channels_last" and self._custom is None
+        targets = (pool.fill_from(y4) if direct else None) or (None, None)
+        _engine.conv_forward(x4, self._kernel4(), bias, z4, y4, self._col_ws, self._st, self._dl, self._pads, act,
+                             pool_y=targets[0], pool_argmax=targets[1])
 
     def _kernel_backward(self, x4, dy4, dx4, z4, y4, act, pre):
         partials = None

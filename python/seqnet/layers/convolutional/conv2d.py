@@ -1,5 +1,4 @@
 """Conv2D: spatial convolution over images, kernel (kh, kw, input_channels, filters)."""
-from seqnet import _engine
 from seqnet.layers.convolutional.base_conv import Conv
 
 
@@ -9,18 +8,6 @@ class Conv2D(Conv):
     # So does a MaxPooling2D() that alone reads its ReLU output (network._pool_fusions).
     _pool_fusable = True
     rank = 2
-
-    def _kernel_forward(self, x4, z4, y4, act):
-        pool = self._pool_into
-        # only when y4 is what forward returns (channels_last, no custom activation after it)
-        direct = z4 is None and self.data_format == "channels_last" and self._custom is None
-        targets = pool.fill_from(y4) if pool is not None and direct else None
-        if targets is None:
-            return super()._kernel_forward(x4, z4, y4, act)
-        # the 2x2 max pooling of y4 into the pooling layer's own output (y4 itself unwritten)
-        bias = self.bias.value if self.bias is not None else None
-        _engine.conv_forward(x4, self._kernel4(), bias, None, y4, self._col_ws, self._st, self._dl, self._pads, act,
-                             pool_y=targets[0], pool_argmax=targets[1])
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer="glorot_uniform",

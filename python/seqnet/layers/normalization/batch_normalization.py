@@ -139,8 +139,6 @@ class BatchNormalization(Layer):
         ws = self._workspace("bn", (self._workspace_size(x.shape),))
         gamma = self.gamma.value if self.gamma is not None else None
         beta = self.beta.value if self.beta is not None else None
-        if training:
-            update = self.trainable  # Keras 2.2.4: a frozen layer's updates are dropped
         relu = self._act == _engine.Activation.relu
         if training:
             update = self.trainable  # Keras 2.2.4: a frozen layer's updates are dropped
