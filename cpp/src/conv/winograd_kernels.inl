@@ -204,9 +204,10 @@ static void input_tiles(const ConvShape& s, const float* x, int64_t t0, int64_t 
 
 // ------------------------------------------------------------------------------ output
 
+// A tile's m x m outputs r (Aᵀ M A + bias, then relu when asked) at channels f.. of the products.
 template <int M, class V>
-static inline void output_tile(const float* mb, int64_t stride, const float* bias, bool relu, float* const* p,
-                               int64_t f, bool stream) {
+static inline void output_values(const float* mb, int64_t stride, const float* bias, bool relu, int64_t f,
+                                 V (&r)[M][M]) {
     constexpr int A = M + 2;
     V t[M][A];
     for (int j = 0; j < A; ++j) {
@@ -221,12 +222,21 @@ static inline void output_tile(const float* mb, int64_t stride, const float* bia
         V o[M];
         WgTransform<M>::out(t[i], o);
         for (int j = 0; j < M; ++j) {
-            V r = o[j] + b;
+            V v = o[j] + b;
             // As the relu kernel: x <= 0 ? 0 : x keeps NaN.
-            if (relu) r = r <= zero ? zero : r;
-            if (!stream || !wg_stream(p[i * M + j] + f, r)) wg_store<V>(p[i * M + j] + f, r);
+            r[i][j] = relu ? (v <= zero ? zero : v) : v;
         }
     }
+}
+
+template <int M, class V>
+static inline void output_tile(const float* mb, int64_t stride, const float* bias, bool relu, float* const* p,
+                               int64_t f, bool stream) {
+    V r[M][M];
+    output_values<M, V>(mb, stride, bias, relu, f, r);
+    for (int i = 0; i < M; ++i)
+        for (int j = 0; j < M; ++j)
+            if (!stream || !wg_stream(p[i * M + j] + f, r[i][j])) wg_store<V>(p[i * M + j] + f, r[i][j]);
 }
 
 template <int M>
@@ -261,26 +271,8 @@ static void output_tiles(const ConvShape& s, const float* mb, int64_t mstride, i
 template <int M, class V, class I>
 static inline void output_tile_pooled(const float* mb, int64_t stride, const float* bias, bool relu,
                                       float* const* py, int32_t* const* pa, const int32_t* pos, int64_t f) {
-    constexpr int A = M + 2;
-    V t[M][A];
-    for (int j = 0; j < A; ++j) {
-        V col[A], o[M];
-        for (int i = 0; i < A; ++i) col[i] = wg_load<V>(mb + (i * A + j) * stride);
-        WgTransform<M>::out(col, o);
-        for (int i = 0; i < M; ++i) t[i][j] = o[i];
-    }
-    const V zero = V{} * 0.0f;
-    const V b = bias ? wg_load<V>(bias + f) : zero;
     V r[M][M];
-    for (int i = 0; i < M; ++i) {
-        V o[M];
-        WgTransform<M>::out(t[i], o);
-        for (int j = 0; j < M; ++j) {
-            V v = o[j] + b;
-            if (relu) v = v <= zero ? zero : v;  // as output_tile
-            r[i][j] = v;
-        }
-    }
+    output_values<M, V>(mb, stride, bias, relu, f, r);
     constexpr int H = M / 2;
     for (int wi = 0; wi < H; ++wi)
         for (int wj = 0; wj < H; ++wj) {
