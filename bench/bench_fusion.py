@@ -12,8 +12,15 @@ Keras' mnist_cnn.
 
 --predict times predict on the batch (x4 for mnist_cnn and cifar10_cnn) instead of training steps.
 
-Both settings compute the same bits (tests/test_network_fusion.py); the table gives the median and
-the fastest round's milliseconds per step, and the ratio of the medians (off / on).
+With --switch prefetch, the setting is sgemm's prefetch plans (_engine.set_gemm_prefetch: the
+kernel asks L2 for the next tile's lines as it computes), on any of profile_model.py's builtin
+models (vgg, mnist_cnn, cifar10_cnn, mnist_mlp, lstm):
+
+    python bench/bench_fusion.py --switch prefetch --models vgg,mnist_cnn,cifar10_cnn,mnist_mlp
+
+Both settings compute the same bits (tests/test_network_fusion.py, tests/test_gemm.py); the table
+gives the median and the fastest round's milliseconds per step, and the ratio of the medians (off
+/ on).
 """
 import argparse
 import os
@@ -25,12 +32,19 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import seqnet as keras  # noqa: E402
+from seqnet import _engine  # noqa: E402
 from seqnet.engine import network  # noqa: E402
 
 
 def build(name):
     """(model, x, y) of one benchmark model on a random batch."""
     rng = np.random.default_rng(0)
+    if name in ("mnist_mlp", "lstm"):
+        import profile_model
+        model, batch = profile_model.builtin_model(name), profile_model.BUILTIN_BATCH[name]
+        legacy = np.random.RandomState(0)
+        x = profile_model.random_inputs(model, profile_model.input_shapes(model, None), batch, legacy)[0]
+        return model, x, profile_model.random_targets(model, batch, legacy)[0]
     if name in ("cifar10_cnn", "vgg", "mnist_cnn"):
         import profile_model
         model, batch = profile_model.builtin_model(name), profile_model.BUILTIN_BATCH[name]
@@ -50,14 +64,20 @@ def main(argv=None):
     ap.add_argument("--models", default="cifar10_cnn,bn_convnet")
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--steps", type=int, default=3, help="training steps per round and setting")
-    ap.add_argument("--switch", choices=("all", "gates"), default="all",
-                    help="what to turn off: every fusion (FUSE_ACTIVATIONS) or the max-pooling ReLU gate alone")
+    ap.add_argument("--switch", choices=("all", "gates", "prefetch"), default="all",
+                    help="what to turn off: every fusion (FUSE_ACTIVATIONS), the max-pooling ReLU gate alone, "
+                         "or sgemm's prefetch plans")
     ap.add_argument("--predict", action="store_true", help="time predict instead of training steps")
     args = ap.parse_args(argv)
-    flag = "FUSE_ACTIVATIONS" if args.switch == "all" else "FUSE_RELU_GATES"
-    saved = getattr(network, flag)
+    if args.switch == "prefetch":
+        saved, setting = _engine.gemm_prefetch(), _engine.set_gemm_prefetch
+        on_name, off_name = "prefetch", "none"
+    else:
+        flag = "FUSE_ACTIVATIONS" if args.switch == "all" else "FUSE_RELU_GATES"
+        saved, setting = getattr(network, flag), lambda on: setattr(network, flag, on)
+        on_name, off_name = "fused", "apart"
     unit = "predict" if args.predict else "step"
-    print(f"| model | fused ms/{unit} (median / fastest) | apart ms/{unit} | apart / fused |")
+    print(f"| model | {on_name} ms/{unit} (median / fastest) | {off_name} ms/{unit} | {off_name} / {on_name} |")
     print("|---|---:|---:|---:|")
     try:
         for name in args.models.split(","):
@@ -69,7 +89,7 @@ def main(argv=None):
             times = {True: [], False: []}
             for _ in range(args.rounds):
                 for fuse in (True, False):
-                    setattr(network, flag, fuse)
+                    setting(fuse)
                     t0 = time.perf_counter()
                     for _ in range(args.steps):
                         model.train_on_batch(x, y) if not args.predict else model.predict(x, batch_size=len(x))
@@ -78,7 +98,7 @@ def main(argv=None):
             print(f"| {name} | {on:.2f} / {min(times[True]):.2f} | {off:.2f} / {min(times[False]):.2f} | "
                   f"{off / on:.3f} |")
     finally:
-        setattr(network, flag, saved)
+        setting(saved)
 
 
 if __name__ == "__main__":

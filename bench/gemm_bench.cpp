@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
                                            "512", "1024", "2048"};
     std::vector<int> threads = {1, 2};
     std::vector<std::string> isas = {"avx512", "avx2", "generic"};
-    bool busy = false, static_split = false;
+    bool busy = false, static_split = false, no_prefetch = false;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -159,22 +159,24 @@ int main(int argc, char** argv) {
         else if (arg == "--isa") isas = split(next());
         else if (arg == "--busy") busy = true;
         else if (arg == "--static") static_split = true;
+        else if (arg == "--no-prefetch") no_prefetch = true;  // GemmTuning::prefetch off
         else if (arg == "--blocking") {  // mc,kc,nc (0 = automatic)
             auto v = split(next());
             seqnet::GemmTuning t;
             if (v.size() == 3) t.mc = std::atoll(v[0].c_str()), t.kc = std::atoll(v[1].c_str()), t.nc = std::atoll(v[2].c_str());
             seqnet::set_gemm_tuning(t);
         }
-        else { std::fprintf(stderr, "usage: %s [--shapes S,..] [--threads 1,2] [--isa avx512,avx2,generic] [--busy] [--static] [--blocking mc,kc,nc]\n", argv[0]); return 2; }
+        else { std::fprintf(stderr, "usage: %s [--shapes S,..] [--threads 1,2] [--isa avx512,avx2,generic] [--busy] [--static] [--no-prefetch] [--blocking mc,kc,nc]\n", argv[0]); return 2; }
     }
     const double peak = seqnet::detected_isa() == seqnet::Isa::Avx512 ? fma_peak_avx512() : 0;
     const auto& cs = seqnet::cache_sizes();
     std::printf("# caches L1d %ld KiB, L2 %ld KiB, L3 %ld KiB; one-core FMA peak %.1f GFLOP/s%s%s\n", cs.l1d >> 10,
                 cs.l2 >> 10, cs.l3 >> 10, peak, busy ? "; busy child on one core" : "",
                 static_split ? "; static split" : "");
-    if (static_split) {
+    if (static_split || no_prefetch) {
         seqnet::GemmTuning t = seqnet::gemm_tuning();
-        t.static_split = true;
+        t.static_split = static_split;
+        t.prefetch = !no_prefetch;
         seqnet::set_gemm_tuning(t);
     }
     const auto tuning = seqnet::gemm_tuning();

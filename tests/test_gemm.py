@@ -185,3 +185,36 @@ def test_matmul_precision_switches():
     env = dict(os.environ, SEQNET_MATMUL_PRECISION="high")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["high"], out.stdout + out.stderr
+
+
+# Shapes whose paths make prefetch plans (gemm.cpp): cols (few rows, a large B: a Dense
+# forward on a batch), C^T (few rows, a large transposed B: its dX), rows with a C and an A
+# larger than half of L2 (a Dense dW, transposed A; an im2col forward over two K blocks).
+@pytest.mark.parametrize("shape,ta,tb", [((32, 1500, 2000), False, False), ((32, 520, 3000), False, True),
+                                         ((3528, 32, 256), True, False), ((2000, 1100, 64), False, False)],
+                         ids=["cols", "transposed", "rows_dW", "rows_two_k_blocks"])
+def test_prefetch_plans_change_no_bits(isa, shape, ta, tb):
+    """The kernel's prefetch steps run inside its k loop: on or off, and on 1 or 2 threads, C
+    must come out the same, and match float64 (a step skipped or repeated would not)."""
+    m, k, n = shape
+    rng = np.random.default_rng(5)
+    a, b = operands(rng, m, k, n, ta, tb)
+    c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
+    threads, prefetch = _engine.get_num_threads(), _engine.gemm_prefetch()
+    results = []
+    try:
+        for on in (True, False):
+            _engine.set_gemm_prefetch(on)
+            for t in (1, 2):
+                _engine.set_num_threads(t)
+                c = c0.copy()
+                _engine.sgemm(a, b, c, ta, tb, 1.0, 0.5)
+                results.append(c)
+    finally:
+        _engine.set_num_threads(threads)
+        _engine.set_gemm_prefetch(prefetch)
+    assert prefetch  # on by default
+    for c in results[1:]:
+        assert c.tobytes() == results[0].tobytes()
+    want, magnitude = reference(a, b, ta, tb)
+    assert_close(results[0], want + 0.5 * c0.astype(np.float64), magnitude + 0.5 * np.abs(c0), k)

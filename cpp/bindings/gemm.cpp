@@ -108,6 +108,14 @@ void bind_gemm(py::module_& m) {
           "about twice as fast there, error about 2^-16 of sum |a b|).");
     m.def("matmul_precision", [] { return std::string(matmul_precision() == MatmulPrecision::High ? "high" : "highest"); },
           "The precision set_matmul_precision set: 'highest' or 'high'.");
+    m.def("set_gemm_prefetch", [](bool on) {
+        GemmTuning t = gemm_tuning();
+        t.prefetch = on;
+        set_gemm_tuning(t);
+    }, py::arg("on"),
+          "Turns sgemm's prefetch plans (the next tile's lines asked for while a tile computes) on (the default) or off: "
+          "for benchmarks; results are the same either way.");
+    m.def("gemm_prefetch", [] { return gemm_tuning().prefetch; }, "Whether sgemm's prefetch plans are on.");
     m.def("gemm_uses_amx", &sgemm_uses_amx, py::arg("m"), py::arg("n"), py::arg("k"),
           "Whether sgemm runs an m x n x k product on the AMX tile unit now (see amx_active).");
     m.def("gemm_kernel_name", [] { return std::string(gemm_kernel_name()); },

@@ -610,6 +610,9 @@ def gather_rows(src: F32Array, index: I64Array, dst: F32Array) -> None:
 def gemm_kernel_name() -> str:
     """The GEMM microkernel in use (follows set_isa), e.g. 'avx512 14x32'."""
 
+def gemm_prefetch() -> bool:
+    """Whether sgemm's prefetch plans are on."""
+
 def gemm_uses_amx(m: int, n: int, k: int) -> bool:
     """Whether sgemm runs an m x n x k product on the AMX tile unit now (see amx_active)."""
 
@@ -871,6 +874,11 @@ def set_contention_backoff(enabled: bool) -> bool:
 def set_conv_algo(algo: str) -> str:
     """Sets the algorithm of 3x3 stride-1 convolutions ('winograd' is 'winograd4'); returns the previous
     setting.
+    """
+
+def set_gemm_prefetch(on: bool) -> None:
+    """Turns sgemm's prefetch plans (the next tile's lines asked for while a tile computes) on (the
+    default) or off: for benchmarks; results are the same either way.
     """
 
 @overload

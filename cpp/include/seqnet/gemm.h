@@ -59,6 +59,9 @@ struct GemmTuning {
     // schedule(static)` gives) and libgomp's own spinning barrier, instead of the default
     // dynamically claimed blocks and a waiting scheme that yields the core (see gemm.cpp).
     bool static_split = false;
+    // Prefetch plans (gemm.cpp): while a tile computes, the kernel asks L2 for the lines of
+    // the data the next tile reads from memory. On by default; never changes a result.
+    bool prefetch = true;
 };
 // The tuning in effect for the active kernel, with the automatic block sizes filled in.
 GemmTuning gemm_tuning();

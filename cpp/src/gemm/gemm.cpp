@@ -203,6 +203,20 @@ inline void run_tile(const MicroKernel& uk, int64_t k, const float* a, int64_t a
     for (int64_t i = 0; i < rows; ++i) merge_row(c + i * ldc, tile + i * width, cols, beta);
 }
 
+// Prefetch plans (gemm::PrefetchRows): while a tile computes, the AVX-512 kernel asks L2 for
+// the lines of the data the next one reads from memory, one per step of k, instead of
+// leaving each tile to start with misses the hardware prefetchers cannot foresee (the next
+// K block of a weight matrix packed from rows 1 KiB apart, the next rows of a C far larger
+// than the caches). Only for products whose streamed data `bytes` is larger than half of
+// L2 (smaller data is already cached, and the plans cost a few percent on the 2-12 us
+// products of small layers); they never change a result. GemmTuning::prefetch turns them
+// off, for benchmarks.
+std::atomic<bool> g_prefetch_plans{true};
+
+inline bool plan_prefetches(int64_t bytes) {
+    return bytes > cache_sizes().l2 / 2 && g_prefetch_plans.load(std::memory_order_relaxed);
+}
+
 // C = beta * C (+ epilogue): the whole product when k == 0 or alpha == 0.
 void scale_only(const Problem& pr) {
     for (int64_t i = 0; i < pr.m; ++i) {
@@ -294,6 +308,15 @@ void rows_product(const Problem& pr, const MicroKernel& uk, const BOperand& bo, 
     const bool pack_slice = pr.trans_a && n > nr && kb >= 64;
     float* a_panel = pack_slice ? thread_workspace().a.get(kb * uk.mr) : nullptr;
     const int64_t a_rs = pr.trans_a ? 1 : pr.lda, a_cs = pack_slice ? uk.mr : pr.trans_a ? pr.lda : 1;
+    // While a row tile's last K block computes, the next tile's first slice of A and its rows
+    // of C are fetched (measured on the weight gradients of the benchmarks' Dense layers, a C
+    // of 4-32 MB: 30976 x 32 x 256:tn 11.7 -> 9.1 ms on one thread, 5.6 -> 4.3 on two;
+    // 9216 x 128 x 128:tn 5.0 -> 3.9 and 2.1 -> 1.8; the im2col forward 9216 x 288 x 32 1.57
+    // -> 1.31 and 1.04 -> 0.86). Only with enough kernel steps per tile to spread them over.
+    gemm::PrefetchRows& pf = gemm::prefetch_rows();
+    const bool plan = std::min(kb, k) * ceil_div(n, nr) >= 128 &&
+                      plan_prefetches(pr.m * (k + n) * int64_t(sizeof(float)));
+    const int64_t lda_bytes = pr.lda * int64_t(sizeof(float)), ldc_bytes = pr.ldc * int64_t(sizeof(float));
     for_row_tiles(m0, m1, uk.mr, [&](int64_t i0, int64_t rows) {
         for (int64_t pc = 0; pc < k; pc += kb) {
             const int64_t kcur = std::min(kb, k - pc);
@@ -303,12 +326,20 @@ void rows_product(const Problem& pr, const MicroKernel& uk, const BOperand& bo, 
                 gemm::pack_a(true, a, pr.lda, rows, kcur, uk.mr, a_panel);
                 a = a_panel;
             }
+            const int64_t i1 = i0 + rows, next = std::min(rows + 1, m1 - i1);  // (tile heights differ by 1)
+            if (plan && pc + kcur == k && next > 0) {
+                const int64_t k0 = std::min(kb, k);
+                if (pr.trans_a) pf.plan(0, pr.a_at(i1, 0), pr.a_at(i1 + next, 0), lda_bytes, k0);
+                else pf.plan(0, pr.a_at(i1, 0), pr.a_at(i1, k0), lda_bytes, next);
+                pf.plan(1, pr.c + i1 * pr.ldc, pr.c + i1 * pr.ldc + n, ldc_bytes, next);
+            }
             for (int64_t j0 = 0; j0 < n; j0 += nr) {
                 int64_t b_rs;
                 const float* b = b_tile(pr, uk, bo, pc, j0, b_rs);
                 run_tile(uk, kcur, a, a_rs, a_cs, b, b_rs, pr.c + i0 * pr.ldc + j0, pr.ldc, rows,
                          std::min(nr, n - j0), pr.alpha, beta);
             }
+            pf.clear();
         }
         apply_epilogue(pr, i0, rows, 0, n);
     });
@@ -325,18 +356,28 @@ void cols_product(const Problem& pr, const MicroKernel& uk, int64_t kb, int64_t 
     const int64_t a_rs = pr.trans_a ? 1 : pr.lda, a_cs = pr.trans_a ? pr.lda : 1;
     const int64_t chunk = std::max<int64_t>(1, cache_sizes().l2 / 2 / (4 * kb * nr)) * nr;
     float* b_packed = thread_workspace().b.get(kb * std::min(chunk, round_up(n1 - n0, nr)));
+    // While a K block computes, the next one's rows of B are fetched, so that packing them
+    // reads L2 instead of waiting on memory row by row (32 x 30976 x 256, the seed VGG's Dense
+    // forward: 9.7 -> 8.1 ms on one thread, 5.2 -> 4.6 on two; fetching A's next block as
+    // well, or packing A, measured no better).
+    gemm::PrefetchRows& pf = gemm::prefetch_rows();
+    const bool plan = !pr.trans_b && plan_prefetches(k * pr.n * int64_t(sizeof(float)));
     for (int64_t jc = n0; jc < n1; jc += chunk) {
         const int64_t nb = std::min(chunk, n1 - jc);
         for (int64_t pc = 0; pc < k; pc += kb) {
             const int64_t kcur = std::min(kb, k - pc);
             const float beta = pc == 0 ? pr.beta : 1.f;
             gemm::pack_b(pr.trans_b, pr.b_at(pc, jc), pr.ldb, kcur, nb, uk.nr, b_packed);
+            if (plan && pc + kcur < k)
+                pf.plan(0, pr.b_at(pc + kcur, jc), pr.b_at(pc + kcur, jc + nb), pr.ldb * int64_t(sizeof(float)),
+                        std::min(kb, k - pc - kcur));
             for_row_tiles(0, m, uk.mr, [&](int64_t i0, int64_t rows) {
                 const float* a = pr.a_at(i0, pc);
                 for (int64_t jr = 0; jr < nb; jr += nr)
                     run_tile(uk, kcur, a, a_rs, a_cs, b_packed + jr * kcur, nr, pr.c + i0 * pr.ldc + jc + jr,
                              pr.ldc, rows, std::min(nr, nb - jr), pr.alpha, beta);
             });
+            pf.clear();
         }
         apply_epilogue(pr, 0, m, jc, nb);
     }
@@ -356,6 +397,11 @@ void transposed_product(const Problem& pr, const Problem& tp, const MicroKernel&
     const int64_t nr = uk.nr, k = pr.k;
     const int64_t a_rs = tp.trans_a ? 1 : tp.lda, a_cs = tp.trans_a ? tp.lda : 1;
     alignas(64) float tile[gemm::kMaxMR * gemm::kMaxNV * 16];
+    // The next tile's rows of A' (op(B)^T read in place: the weights, for dX = dY W^T) are
+    // fetched while a tile computes (32 x 256 x 30976:nt, the seed VGG's Dense dX: 6.1 -> 4.5
+    // ms on one thread, 3.6 -> 3.0 on two).
+    gemm::PrefetchRows& pf = gemm::prefetch_rows();
+    const bool plan = a_cs == 1 && plan_prefetches(tp.m * k * int64_t(sizeof(float)));
     for (int64_t i0 = m0; i0 < m1; i0 += nr) {  // NR rows of C: a column tile of C^T
         const int64_t rows = std::min(nr, m1 - i0), nv = ceil_div(rows, uk.vec), width = nv * uk.vec;
         for_row_tiles(n0, n1, uk.mr, [&](int64_t j0, int64_t cols) {  // columns of C: rows of C^T
@@ -368,8 +414,12 @@ void transposed_product(const Problem& pr, const Problem& tp, const MicroKernel&
                 const float beta = pc == 0 ? pr.beta : 1.f;
                 int64_t b_rs;
                 const float* b = b_tile(tp, uk, bo, pc, i0, b_rs);
+                const int64_t j1 = j0 + cols, next = std::min(cols + 1, n1 - j1);
+                if (plan && next > 0)
+                    pf.plan(0, tp.a_at(j1, pc), tp.a_at(j1, pc + kcur), a_rs * int64_t(sizeof(float)), next);
                 uk.variant[cols - 1][nv - 1](kcur, tp.a_at(j0, pc), a_rs, a_cs, b, b_rs, tile, width,
                                              pr.alpha, beta, uk.masked_columns ? rows : width);
+                pf.clear();
             }
             for (int64_t i = 0; i < rows; ++i)
                 for (int64_t j = 0; j < cols; ++j) c[i * pr.ldc + j] = tile[j * width + i];
@@ -859,6 +909,11 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 
 namespace gemm {
 
+PrefetchRows& prefetch_rows() {
+    static thread_local PrefetchRows rows;
+    return rows;
+}
+
 int64_t panel_width(const MicroKernel& uk) { return uk.wide_rows > 0 ? uk.nr + uk.vec : uk.nr; }
 
 void panel_update(const MicroKernel& uk, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
@@ -940,12 +995,14 @@ GemmTuning gemm_tuning() {
     GemmTuning t;
     t.mc = bl.mc, t.kc = bl.kc, t.nc = bl.nc;
     t.static_split = g_static_split.load();
+    t.prefetch = g_prefetch_plans.load();
     return t;
 }
 
 void set_gemm_tuning(const GemmTuning& t) {
     g_mc.store(t.mc), g_kc.store(t.kc), g_nc.store(t.nc);
     g_static_split.store(t.static_split);
+    g_prefetch_plans.store(t.prefetch);
 }
 
 }  // namespace seqnet

@@ -46,6 +46,30 @@ using SegmentedKernelFn = void (*)(int64_t segments, int64_t seg_len, int64_t se
                                    int64_t a_rs, const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha,
                                    float beta, int64_t cols);
 
+// Lines the AVX-512 kernels ask L2 for as they run, one per step of k (cols_product: the
+// next K block of B and of A, which are then read from L2 instead of memory): up to two
+// sets of `rows` rows of `lines` 64-byte lines, `stride` bytes apart, from `next`, the
+// first set first. The calling thread's; kernels advance it, and it must be cleared
+// (rows = 0) when the data it names may go away.
+struct PrefetchRows {
+    struct Set {
+        const char* next = nullptr;
+        int64_t stride = 0, rows = 0;
+        int lines = 0;
+    };
+    Set set[2];
+    int line = 0;
+    // Lines [first, end) of rows `rows`, `stride` bytes apart, into set s.
+    void plan(int s, const void* first, const void* end, int64_t stride_bytes, int64_t row_count) {
+        const uintptr_t line0 = reinterpret_cast<uintptr_t>(first) & ~uintptr_t(63);
+        set[s] = {reinterpret_cast<const char*>(line0), stride_bytes, row_count,
+                  int((reinterpret_cast<uintptr_t>(end) - 1 - line0) / 64 + 1)};
+    }
+    bool active() const { return set[0].rows > 0; }
+    void clear() { set[0].rows = set[1].rows = 0, line = 0; }
+};
+PrefetchRows& prefetch_rows();
+
 struct MicroKernel {
     const char* name;  // e.g. "avx512 14x32"
     int mr, nr;        // main tile; nr = nv * vec
