@@ -46,11 +46,12 @@ using SegmentedKernelFn = void (*)(int64_t segments, int64_t seg_len, int64_t se
                                    int64_t a_rs, const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha,
                                    float beta, int64_t cols);
 
-// Lines the AVX-512 kernels ask L2 for as they run, one per step of k (cols_product: the
-// next K block of B and of A, which are then read from L2 instead of memory): up to two
-// sets of `rows` rows of `lines` 64-byte lines, `stride` bytes apart, from `next`, the
-// first set first. The calling thread's; kernels advance it, and it must be cleared
-// (rows = 0) when the data it names may go away.
+// A prefetch plan (see plan_prefetches in gemm.cpp): lines the AVX-512 and AVX2 kernels ask
+// L2 for as they run (PrefetchCursor), so that the next tile's data, which the hardware
+// prefetchers cannot foresee, is in L2 when it is read. Up to two sets of `rows` rows of
+// `lines` 64-byte lines, `stride` bytes apart, from `next`, the first set first. The calling
+// thread's (prefetch_rows()); kernels advance it, and the driver clears it (rows = 0) before
+// the data it names may go away. Prefetches never change a result.
 struct PrefetchRows {
     struct Set {
         const char* next = nullptr;
@@ -69,6 +70,38 @@ struct PrefetchRows {
     void clear() { set[0].rows = set[1].rows = 0, line = 0; }
 };
 PrefetchRows& prefetch_rows();
+
+// A kernel's walk through a PrefetchRows: step() asks L2 for its next line (nothing once
+// every line was asked for); the destructor leaves the rest for the next kernel call.
+class PrefetchCursor {
+   public:
+    explicit PrefetchCursor(PrefetchRows& pf)
+        : pf_(pf), row_(pf.set[0].next), rows_(pf.set[0].rows), stride_(pf.set[0].stride), lines_(pf.set[0].lines),
+          line_(pf.line) {}
+    ~PrefetchCursor() { pf_.set[0] = {row_, stride_, rows_, lines_}, pf_.line = line_; }
+    PrefetchCursor(const PrefetchCursor&) = delete;
+    PrefetchCursor& operator=(const PrefetchCursor&) = delete;
+
+    // The line the next step asks for (nullptr: none left).
+    const char* next_line() const { return rows_ > 0 ? row_ + 64 * line_ : nullptr; }
+
+    inline __attribute__((always_inline)) void step() {
+        if (rows_ <= 0) return;
+        __builtin_prefetch(row_ + 64 * line_, 0, 2);  // (locality 2: prefetcht1, into L2)
+        if (++line_ < lines_) return;
+        line_ = 0, row_ += stride_;
+        if (--rows_ > 0) return;
+        PrefetchRows::Set& next = pf_.set[1];  // the second set, if any
+        row_ = next.next, rows_ = next.rows, stride_ = next.stride, lines_ = next.lines;
+        next.rows = 0;
+    }
+
+   private:
+    PrefetchRows& pf_;
+    const char* row_;
+    int64_t rows_, stride_;
+    int lines_, line_;
+};
 
 struct MicroKernel {
     const char* name;  // e.g. "avx512 14x32"

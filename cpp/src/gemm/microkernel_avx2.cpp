@@ -19,12 +19,15 @@ constexpr int kNV = 2;  // ymm vectors per row: NR = 16
 
 // acc += A B over k steps. kPackedA: A's MR values of a step are adjacent (a packed panel,
 // or transposed A in place), so the broadcasts use constant offsets; otherwise A is
-// row-major in place (the small path) and each row is its own stream.
-template <int MR, int NV, bool kPackedA>
+// row-major in place (the small path) and each row is its own stream. With a prefetch
+// cursor, one line of the driver's plan every other step (a step here is 12 FMAs).
+template <int MR, int NV, bool kPackedA, bool kPrefetch = false>
 inline __attribute__((always_inline)) void accumulate(int64_t k, const float* a, int64_t a_rs,
                                                       int64_t a_cs, const float* b, int64_t b_rs,
-                                                      __m256 (&acc)[MR][NV]) {
+                                                      __m256 (&acc)[MR][NV], PrefetchCursor* cursor = nullptr) {
     for (int64_t p = 0; p < k; ++p, a += a_cs, b += b_rs) {
+        if constexpr (kPrefetch)
+            if (p & 1) cursor->step();
         __m256 bv[NV];
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b + 8 * v);
@@ -72,7 +75,12 @@ void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* 
             float* c, int64_t ldc, float alpha, float beta, int64_t /*cols*/) {
     __m256 acc[MR][NV];
     zero<MR, NV>(acc);
-    if (a_rs == 1) accumulate<MR, NV, true>(k, a, 1, a_cs, b, b_rs, acc);
+    PrefetchRows& pf = prefetch_rows();
+    if (pf.active()) {
+        PrefetchCursor cursor(pf);
+        if (a_rs == 1) accumulate<MR, NV, true, true>(k, a, 1, a_cs, b, b_rs, acc, &cursor);
+        else accumulate<MR, NV, false, true>(k, a, a_rs, a_cs, b, b_rs, acc, &cursor);
+    } else if (a_rs == 1) accumulate<MR, NV, true>(k, a, 1, a_cs, b, b_rs, acc);
     else accumulate<MR, NV, false>(k, a, a_rs, a_cs, b, b_rs, acc);
     store_tile<MR, NV>(acc, c, ldc, alpha, beta);
 }

@@ -24,12 +24,15 @@ constexpr int kWideRows = 9;  // tiles of at most this many rows also come 48 co
 
 // acc += A B over k steps. kPackedA: A's MR values of a step are adjacent (a packed panel,
 // or transposed A in place), so the broadcasts use constant offsets; otherwise A is
-// row-major in place (the small path) and each row is its own stream.
-template <int MR, int NV, bool kPackedA>
+// row-major in place (the small path) and each row is its own stream. With a prefetch
+// cursor, one line of the driver's plan per step.
+template <int MR, int NV, bool kPackedA, bool kPrefetch = false>
 inline __attribute__((always_inline)) void accumulate(int64_t k, const float* a, int64_t a_rs,
                                                       int64_t a_cs, const float* b, int64_t b_rs,
-                                                      __mmask16 last, __m512 (&acc)[MR][NV]) {
+                                                      __mmask16 last, __m512 (&acc)[MR][NV],
+                                                      PrefetchCursor* cursor = nullptr) {
     for (int64_t p = 0; p < k; ++p, a += a_cs, b += b_rs) {
+        if constexpr (kPrefetch) cursor->step();
         __m512 bv[NV];
 #pragma GCC unroll 8
         for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
@@ -41,41 +44,6 @@ inline __attribute__((always_inline)) void accumulate(int64_t k, const float* a,
             for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
         }
     }
-}
-
-// accumulate, asking L2 for one line of `pf` per step of k while it lasts.
-template <int MR, int NV, bool kPackedA>
-inline __attribute__((always_inline)) void accumulate_prefetching(int64_t k, const float* a, int64_t a_rs,
-                                                                  int64_t a_cs, const float* b, int64_t b_rs,
-                                                                  __mmask16 last, __m512 (&acc)[MR][NV],
-                                                                  PrefetchRows& pf) {
-    PrefetchRows::Set& set = pf.set[0];
-    const char* row = set.next;
-    int64_t rows = set.rows;
-    int lines = set.lines, line = pf.line;
-    int64_t p = 0;
-    for (; p < k && rows > 0; ++p, a += a_cs, b += b_rs) {
-        _mm_prefetch(row + 64 * line, _MM_HINT_T1);
-        if (++line == lines) {
-            line = 0, row += set.stride;
-            if (--rows == 0) {  // the next set, if any
-                set = pf.set[1], pf.set[1].rows = 0;
-                row = set.next, rows = set.rows, lines = set.lines;
-            }
-        }
-        __m512 bv[NV];
-#pragma GCC unroll 8
-        for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
-        bv[NV - 1] = _mm512_maskz_loadu_ps(last, b + 16 * (NV - 1));
-#pragma GCC unroll 64
-        for (int i = 0; i < MR; ++i) {
-            const __m512 ai = _mm512_set1_ps(kPackedA ? a[i] : a[i * a_rs]);
-#pragma GCC unroll 8
-            for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
-        }
-    }
-    set.next = row, set.rows = rows, pf.line = line;
-    if (p < k) accumulate<MR, NV, kPackedA>(k - p, a, a_rs, a_cs, b, b_rs, last, acc);
 }
 
 // C = alpha * acc + beta * C on the tile's `last`-masked columns.
@@ -132,8 +100,9 @@ void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* 
     start_tile<MR, NV>(c, ldc, acc);
     PrefetchRows& pf = prefetch_rows();
     if (pf.active()) {
-        if (a_rs == 1) accumulate_prefetching<MR, NV, true>(k, a, 1, a_cs, b, b_rs, last, acc, pf);
-        else accumulate_prefetching<MR, NV, false>(k, a, a_rs, a_cs, b, b_rs, last, acc, pf);
+        PrefetchCursor cursor(pf);
+        if (a_rs == 1) accumulate<MR, NV, true, true>(k, a, 1, a_cs, b, b_rs, last, acc, &cursor);
+        else accumulate<MR, NV, false, true>(k, a, a_rs, a_cs, b, b_rs, last, acc, &cursor);
     } else if (a_rs == 1) accumulate<MR, NV, true>(k, a, 1, a_cs, b, b_rs, last, acc);
     else accumulate<MR, NV, false>(k, a, a_rs, a_cs, b, b_rs, last, acc);
     store_tile<MR, NV>(acc, c, ldc, alpha, beta, last);
