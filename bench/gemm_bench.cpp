@@ -5,6 +5,8 @@
 //   gemm_bench --shapes 1024,128x64x64 --threads 2 --isa avx512
 //   gemm_bench --busy                also run with a forked busy-loop child hogging a core
 //   gemm_bench --static              one fixed block of C per thread (to compare schedules)
+//   gemm_bench --no-prefetch         without the prefetch plans (GemmTuning::prefetch)
+//   gemm_bench --compare-prefetch    plans on against off, alternated, operands evicted first
 //
 // A shape is MxKxN (op(A) is M x K, op(B) is K x N) or a single size S for SxSxS; a
 // suffix :tn (t = transposed, n = not, for A then B) picks the transposes.
@@ -132,6 +134,37 @@ Timing time_gemm(const Shape& sh, std::vector<float>& a, std::vector<float>& b, 
     return {best, flops * reps * 5 / total / 1e9};
 }
 
+// --compare-prefetch: the product with sgemm's prefetch plans on and off (GemmTuning::prefetch),
+// alternated call by call in this process (this VM's speed drifts by 2x within minutes), each
+// call after writing a 64 MiB buffer, so that the operands come from L3 or memory as in a
+// training step (the other layers and the optimizer ran since they were last read). Medians
+// in milliseconds over `rounds` pairs.
+void compare_prefetch(const Shape& sh, std::vector<float>& a, std::vector<float>& b, std::vector<float>& c,
+                      int threads) {
+    const int64_t lda = sh.ta ? sh.m : sh.k, ldb = sh.tb ? sh.k : sh.n;
+    static std::vector<float> junk(16 << 20);
+    seqnet::GemmTuning t = seqnet::gemm_tuning();
+    const bool saved = t.prefetch;
+    std::vector<double> ms[2];
+    const int rounds = 2.0 * sh.m * sh.n * sh.k < 1e8 ? 200 : 30;
+    for (int r = 0; r < rounds; ++r)
+        for (int on = 1; on >= 0; --on) {
+            t.prefetch = on;
+            seqnet::set_gemm_tuning(t);
+            for (size_t i = 0; i < junk.size(); i += 16) junk[i] += 1.f;
+            const auto t0 = Clock::now();
+            seqnet::sgemm(sh.ta, sh.tb, sh.m, sh.n, sh.k, 1.f, a.data(), lda, b.data(), ldb, 0.f, c.data(), sh.n);
+            ms[on].push_back(1e3 * std::chrono::duration<double>(Clock::now() - t0).count());
+        }
+    t.prefetch = saved;
+    seqnet::set_gemm_tuning(t);
+    for (auto& v : ms) std::sort(v.begin(), v.end());
+    const double on = ms[1][rounds / 2], off = ms[0][rounds / 2];
+    std::printf("%-16s %-14s %7d %11.3f %11.3f %7.2f\n", sh.name().c_str(), seqnet::gemm_kernel_name(), threads, on, off,
+                off / on);
+    std::fflush(stdout);
+}
+
 // A child process that spins forever, keeping one core busy (the contention case).
 pid_t start_busy_child() {
     pid_t pid = fork();
@@ -150,7 +183,7 @@ int main(int argc, char** argv) {
                                            "512", "1024", "2048"};
     std::vector<int> threads = {1, 2};
     std::vector<std::string> isas = {"avx512", "avx2", "generic"};
-    bool busy = false, static_split = false, no_prefetch = false;
+    bool busy = false, static_split = false, no_prefetch = false, compare = false;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -160,13 +193,14 @@ int main(int argc, char** argv) {
         else if (arg == "--busy") busy = true;
         else if (arg == "--static") static_split = true;
         else if (arg == "--no-prefetch") no_prefetch = true;  // GemmTuning::prefetch off
+        else if (arg == "--compare-prefetch") compare = true;
         else if (arg == "--blocking") {  // mc,kc,nc (0 = automatic)
             auto v = split(next());
             seqnet::GemmTuning t;
             if (v.size() == 3) t.mc = std::atoll(v[0].c_str()), t.kc = std::atoll(v[1].c_str()), t.nc = std::atoll(v[2].c_str());
             seqnet::set_gemm_tuning(t);
         }
-        else { std::fprintf(stderr, "usage: %s [--shapes S,..] [--threads 1,2] [--isa avx512,avx2,generic] [--busy] [--static] [--no-prefetch] [--blocking mc,kc,nc]\n", argv[0]); return 2; }
+        else { std::fprintf(stderr, "usage: %s [--shapes S,..] [--threads 1,2] [--isa avx512,avx2,generic] [--busy] [--static] [--no-prefetch] [--compare-prefetch] [--blocking mc,kc,nc]\n", argv[0]); return 2; }
     }
     const double peak = seqnet::detected_isa() == seqnet::Isa::Avx512 ? fma_peak_avx512() : 0;
     const auto& cs = seqnet::cache_sizes();
@@ -182,8 +216,11 @@ int main(int argc, char** argv) {
     const auto tuning = seqnet::gemm_tuning();
     std::printf("# blocking of %s: mc %lld, kc %lld, nc %lld\n", seqnet::gemm_kernel_name(), (long long)tuning.mc,
                 (long long)tuning.kc, (long long)tuning.nc);
-    std::printf("%-16s %-14s %7s %9s %7s %9s %9s\n", "shape", "kernel", "threads", "GFLOP/s", "%peak", "mean",
-                "peak now");
+    if (compare)
+        std::printf("%-16s %-14s %7s %11s %11s %7s\n", "shape", "kernel", "threads", "ms prefetch", "ms none", "ratio");
+    else
+        std::printf("%-16s %-14s %7s %9s %7s %9s %9s\n", "shape", "kernel", "threads", "GFLOP/s", "%peak", "mean",
+                    "peak now");
 
     std::mt19937 rng(1);
     std::uniform_real_distribution<float> u(-1.f, 1.f);
@@ -197,6 +234,10 @@ int main(int argc, char** argv) {
             for (auto& x : b) x = u(rng);
             for (int t : threads) {
                 omp_set_num_threads(t);
+                if (compare) {
+                    compare_prefetch(sh, a, b, c, t);
+                    continue;
+                }
                 pid_t child = busy ? start_busy_child() : 0;
                 // %peak against the FMA peak of t cores measured just before and just after
                 // (the better; not with a busy child, which would take a core from it).
