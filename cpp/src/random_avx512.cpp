@@ -11,16 +11,19 @@
 namespace seqnet {
 namespace avx512 {
 
-// High and low 32 bits of m * c in every lane (maskz forms with every lane set are the
-// plain instructions without GCC 12's false may-be-uninitialized warning).
-static inline __m512i srli32(__m512i v) { return _mm512_maskz_srli_epi64(0xFF, v, 32); }
-static inline __m512i slli32(__m512i v) { return _mm512_maskz_slli_epi64(0xFF, v, 32); }
-
+// High and low 32 bits of m * c in every lane. vpmuludq multiplies the even lanes into 64-bit
+// products; the odd lanes are moved down by a shuffle, and the halves of both products sorted
+// into place by two merge-masked shuffles: 2 multiplies and 3 shuffles (the shuffle port),
+// where shifts and blends took 2 + 5 uops, most of them on the multiplier's port (the dropout
+// forward on 2.36M floats: see random_kernels.inl). (maskz forms with every lane set are the
+// plain instructions without GCC 12's false may-be-uninitialized warning.)
 static inline void mul_hilo(__m512i c, __m512i m, __m512i* hi, __m512i* lo) {
     const __m512i even = _mm512_maskz_mul_epu32(0xFF, c, m);
-    const __m512i odd = _mm512_maskz_mul_epu32(0xFF, srli32(c), m);
-    *hi = _mm512_mask_blend_epi32(0xAAAA, srli32(even), odd);
-    *lo = _mm512_mask_blend_epi32(0xAAAA, even, slli32(odd));
+    const __m512i odd = _mm512_maskz_mul_epu32(0xFF, _mm512_maskz_shuffle_epi32(0xFFFF, c, _MM_PERM_DDBB), m);
+    // even lanes: the high halves of the even products (lane + 1); odd lanes: odd's own
+    *hi = _mm512_mask_shuffle_epi32(odd, 0x5555, even, _MM_PERM_DDBB);
+    // odd lanes: the low halves of the odd products (lane - 1); even lanes: even's own
+    *lo = _mm512_mask_shuffle_epi32(even, 0xAAAA, odd, _MM_PERM_CCAA);
 }
 
 // The vector operations of philox::vector_blocks.
