@@ -527,3 +527,38 @@ def test_optimizer_deserialize_by_any_case_and_custom_objects():
         optimizers.get("Tuned")
     with pytest.raises(ValueError, match="Could not interpret"):
         optimizers.get(3)
+
+
+# Every optimizer update, with its slots: the KERNELS above plus RMSprop and SGD's momentum.
+FLUSH_CASES = {
+    **{name: (slots, call) for name, (slots, call, _) in KERNELS.items()},
+    "rmsprop": (("a",), lambda p, g, s, t: E.rmsprop_update(p, g, s["a"], None, None, LR, RHO, 0.0, EPS)),
+    "rmsprop_momentum": (("a", "mom"), lambda p, g, s, t: E.rmsprop_update(p, g, s["a"], s["mom"], None, LR, RHO,
+                                                                            0.5, EPS)),
+    "sgd_momentum": (("v",), lambda p, g, s, t: E.sgd_update(p, g, s["v"], LR, 0.9, False)),
+}
+
+
+@pytest.mark.parametrize("n", [100, 70001])  # one thread, and the threaded split
+@pytest.mark.parametrize("name", list(FLUSH_CASES))
+def test_subnormal_slots_update_as_zero_slots(name, n, isa, restore_threads):
+    """A slot that decayed into the subnormal range (RMSprop's mean square or SGD's momentum
+    where the gradient stays 0: a dead ReLU unit, a pixel that is always 0) is read as 0 and
+    results that small are stored as 0 (each subnormal would cost an assist of about a hundred
+    cycles per update): the update gives exactly the bits it gives on zero slots, on every
+    thread, and leaves the caller's floating-point mode as it was."""
+    E.set_num_threads(2)
+    slot_names, call = FLUSH_CASES[name]
+    g = rng(8).standard_normal(n).astype(F32)
+    g[::3] = 0.0
+    results = []
+    for start in (F32(3e-39), F32(0.0)):  # 3e-39: subnormal (below 2**-126)
+        p = rng(7).standard_normal(n).astype(F32)
+        slots = {key: np.full(n, start, F32) for key in slot_names}
+        call(p, g.copy(), slots, 1)
+        results.append((p, slots))
+    (p_sub, s_sub), (p_zero, s_zero) = results
+    np.testing.assert_array_equal(bits(p_sub), bits(p_zero))
+    for key in slot_names:
+        np.testing.assert_array_equal(bits(s_sub[key]), bits(s_zero[key]), err_msg=key)
+    assert np.float32(3e-39) * np.float32(0.5) != 0.0  # this thread still computes subnormals

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "seqnet/activation.h"
+#include "seqnet/cpu.h"
 
 namespace seqnet {
 
