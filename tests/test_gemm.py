@@ -218,3 +218,13 @@ def test_prefetch_plans_change_no_bits(isa, shape, ta, tb):
         assert c.tobytes() == results[0].tobytes()
     want, magnitude = reference(a, b, ta, tb)
     assert_close(results[0], want + 0.5 * c0.astype(np.float64), magnitude + 0.5 * np.abs(c0), k)
+
+
+def test_amx_tile_product_probe():
+    """The tile unit's rate for benchmarks: a positive time per tile product where AMX is
+    available (whatever set_amx says), 0.0 where it is not."""
+    ns = _engine.amx_tile_product_ns()
+    if _engine.amx_available():
+        assert 0.0 < ns < 1e4, ns
+    else:
+        assert ns == 0.0

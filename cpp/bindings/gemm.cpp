@@ -116,6 +116,11 @@ void bind_gemm(py::module_& m) {
           "Turns sgemm's prefetch plans (the next tile's lines asked for while a tile computes) on (the default) or off: "
           "for benchmarks; results are the same either way.");
     m.def("gemm_prefetch", [] { return gemm_tuning().prefetch; }, "Whether sgemm's prefetch plans are on.");
+    m.def("amx_tile_product_ns", [] {
+        py::gil_scoped_release release;
+        return amx_tile_product_ns();
+    }, "Nanoseconds per bf16 tile product of a bare loop on this thread's core (0.0 without AMX): the tile unit's "
+       "rate now, for benchmarks on shared hosts (about 16 cycles at full rate).");
     m.def("gemm_uses_amx", &sgemm_uses_amx, py::arg("m"), py::arg("n"), py::arg("k"),
           "Whether sgemm runs an m x n x k product on the AMX tile unit now (see amx_active).");
     m.def("gemm_kernel_name", [] { return std::string(gemm_kernel_name()); },

@@ -47,6 +47,11 @@ void set_matmul_precision(MatmulPrecision precision);
 // infinity still sends that call to the FP32 kernels.
 bool sgemm_uses_amx(int64_t m, int64_t n, int64_t k);
 
+// Nanoseconds per bf16 tile product of a bare loop on the calling thread's core (0 without
+// AMX): the tile unit's rate at this moment. For benchmarks on shared hosts, whose other
+// tenants can take half of it or more; about 16 cycles at full rate.
+double amx_tile_product_ns();
+
 // The microkernel sgemm uses now (follows active_isa()), e.g. "avx512 14x32".
 const char* gemm_kernel_name();
 

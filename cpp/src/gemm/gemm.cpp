@@ -977,6 +977,13 @@ std::atomic<int>& precision_state() {
 MatmulPrecision matmul_precision() { return static_cast<MatmulPrecision>(precision_state().load(std::memory_order_relaxed)); }
 void set_matmul_precision(MatmulPrecision precision) { precision_state().store(static_cast<int>(precision)); }
 
+double amx_tile_product_ns() {
+#if SEQNET_AMX_KERNELS
+    if (amx_available()) return gemm::amx_tile_product_ns();
+#endif
+    return 0.0;
+}
+
 bool sgemm_uses_amx(int64_t m, int64_t n, int64_t k) {
 #if SEQNET_AMX_KERNELS
     const Problem pr{false, false, m, n, k, 1.f, nullptr, k, nullptr, n, 0.f, nullptr, n, nullptr};

@@ -22,6 +22,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "gemm_kernels.h"
@@ -169,6 +170,32 @@ void amx_begin() {
 }
 
 void amx_end() { _tile_release(); }
+
+double amx_tile_product_ns() {
+    alignas(64) static const uint16_t zeros[512] = {};
+    alignas(64) float sink[256];
+    amx_begin();
+    _tile_loadd(4, zeros, 64);
+    _tile_loadd(5, zeros, 64);
+    _tile_loadd(6, zeros, 64);
+    _tile_loadd(7, zeros, 64);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    constexpr int kLoops = 2000;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kLoops; ++i) {  // four independent accumulators: throughput, not latency
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    _tile_stored(0, sink, 64);  // the products must complete before the clock is read
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    amx_end();
+    return s * 1e9 / (4.0 * kLoops);
+}
 
 void amx_block(int64_t steps, const uint16_t* a, const uint16_t* b, float* c, int64_t ldc, bool load_c,
                bool three) {

@@ -162,6 +162,9 @@ bool amx_pack_b(bool trans, const float* b, int64_t ldb, int64_t k, int64_t cols
 // Loads the tile configuration on the calling thread; amx_end releases it.
 void amx_begin();
 void amx_end();
+// Nanoseconds per tile product (TDPBF16PS) of a bare loop on four accumulators, on the
+// calling thread: the tile unit's rate now, which other tenants of a host can halve.
+double amx_tile_product_ns();
 // The 32 x 32 block at c (row stride ldc) = (load_c ? c : 0) + A panel x B panel over
 // `steps` steps of kAmxK: all six partial products, or with `three` only a0 b1 + a1 b0 + a0 b0
 // (MatmulPrecision::High).
