@@ -203,8 +203,9 @@ inline void run_tile(const MicroKernel& uk, int64_t k, const float* a, int64_t a
     for (int64_t i = 0; i < rows; ++i) merge_row(c + i * ldc, tile + i * width, cols, beta);
 }
 
-// Prefetch plans (gemm::PrefetchRows): while a tile computes, the AVX-512 kernel asks L2 for
-// the lines of the data the next one reads from memory, one per step of k, instead of
+// Prefetch plans (gemm::PrefetchRows): while a tile computes, the kernel asks L2 for the
+// lines of the data the next one reads from memory (AVX-512: one per step of k, AVX2: one
+// every other step; the portable kernel ignores plans), instead of
 // leaving each tile to start with misses the hardware prefetchers cannot foresee (the next
 // K block of a weight matrix packed from rows 1 KiB apart, the next rows of a C far larger
 // than the caches). Only for products whose streamed data `bytes` is larger than half of

@@ -60,7 +60,8 @@ struct PrefetchRows {
     };
     Set set[2];
     int line = 0;
-    // Lines [first, end) of rows `rows`, `stride` bytes apart, into set s.
+    // Set s: the lines holding [first, end), and the same lines of the `row_count` - 1 rows
+    // after it, `stride_bytes` apart.
     void plan(int s, const void* first, const void* end, int64_t stride_bytes, int64_t row_count) {
         const uintptr_t line0 = reinterpret_cast<uintptr_t>(first) & ~uintptr_t(63);
         set[s] = {reinterpret_cast<const char*>(line0), stride_bytes, row_count,
