@@ -16,6 +16,12 @@ VGG, bench_lstm.py's Embedding + LSTM, the Keras examples mnist_cnn, cifar10_cnn
 mnist_mlp), each with its benchmark batch size unless --batch-size is given.
 
 Timings are from the machine as it is: on a shared or busy machine run more --steps.
+
+    python bench/profile_model.py --builtin vgg --compare-prefetch --rounds 6
+
+--compare-prefetch profiles the model --rounds times each way, alternating, with sgemm's
+prefetch plans on and off (_engine.set_gemm_prefetch), and prints each layer's median forward
+and backward milliseconds both ways (a machine whose speed drifts can only be compared so).
 """
 import argparse
 import dataclasses
@@ -114,6 +120,30 @@ def random_targets(model, batch, rng):
     return ys
 
 
+def compare_prefetch(model, xs, ys, batch, args):
+    """Per-layer median ms, forward and backward, with the prefetch plans on and off."""
+    saved = _engine.gemm_prefetch()
+    times = {True: {}, False: {}}
+    try:
+        for _ in range(args.rounds):
+            for on in (True, False):
+                _engine.set_gemm_prefetch(on)
+                profile = profile_model(model, xs, ys, batch_size=batch, steps=args.steps, warmup=1,
+                                        training=not args.inference)
+                for row in profile.rows:
+                    times[on].setdefault(row.name, []).append((row.forward_ms, row.backward_ms))
+    finally:
+        _engine.set_gemm_prefetch(saved)
+    print(f"prefetch plans on and off, {args.rounds} alternated rounds of {args.steps} steps; median ms")
+    print("| layer | forward, plans | forward, none | backward, plans | backward, none | both: none / plans |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, rows in times[True].items():
+        (f_on, b_on), (f_off, b_off) = np.median(rows, axis=0), np.median(times[False][name], axis=0)
+        ratio = f"{(f_off + b_off) / (f_on + b_on):.3f}" if f_on + b_on > 0 else "—"
+        print(f"| {name} | {f_on:.3f} | {f_off:.3f} | {b_on:.3f} | {b_off:.3f} | {ratio} |")
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("model", nargs="?", help="a model saved with model.save (HDF5)")
@@ -130,6 +160,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--line-length", type=int, default=None)
     ap.add_argument("--json", help="also write the profile to this file")
+    ap.add_argument("--compare-prefetch", action="store_true",
+                    help="per-layer medians with sgemm's prefetch plans on and off, alternated --rounds times")
+    ap.add_argument("--rounds", type=int, default=6, help="rounds each way for --compare-prefetch (default 6)")
     args = ap.parse_args(argv)
     if (args.model is None) == (args.builtin is None):
         ap.error("give a model file or --builtin NAME (one of them)")
@@ -147,6 +180,8 @@ def main(argv=None):
     rng = np.random.RandomState(args.seed)
     xs = random_inputs(model, input_shapes(model, args.input_shape), batch, rng)
     ys = None if args.inference else random_targets(model, batch, rng)
+    if args.compare_prefetch:
+        return compare_prefetch(model, xs, ys, batch, args)
     profile = profile_model(model, xs, ys, batch_size=batch, steps=args.steps, warmup=args.warmup,
                             training=not args.inference)
     print(f"{source}: seqnet {keras.__version__}, isa {_engine.active_isa()}, gemm {_engine.gemm_kernel_name()}, "
