@@ -128,7 +128,7 @@ def compare_prefetch(model, xs, ys, batch, args):
         for _ in range(args.rounds):
             for on in (True, False):
                 _engine.set_gemm_prefetch(on)
-                profile = profile_model(model, xs, ys, batch_size=batch, steps=args.steps, warmup=1,
+                profile = profile_model(model, xs, ys, batch_size=batch, steps=args.steps, warmup=args.warmup,
                                         training=not args.inference)
                 for row in profile.rows:
                     times[on].setdefault(row.name, []).append((row.forward_ms, row.backward_ms))

@@ -205,23 +205,11 @@ static void act_backward(Activation act, const float* x, const float* y, const f
     }
 }
 
-// The optimizer updates run with subnormals flushed to zero, and read as zero, on every
-// thread (DenormalsMode; TensorFlow's CPU kernels run so too). A slot that decays where a
-// weight's gradient is zero (RMSprop's mean square or Adam's v under a dead ReLU unit or a
-// pixel that is always 0, SGD's momentum) reaches the subnormal range after some hundreds of
-// steps, and every update of it then costs an assist of about a hundred cycles: mnist_mlp's
-// RMSprop step took 0.3 ms in its first epoch and 3.1 ms in its third, with 90% of its mean
-// squares subnormal. Flushed, such a slot is 0: sqrt(a) below 1.1e-19 is lost against any
-// epsilon above about 1e-30 anyway, so the weights move as they would have. Chunks of 4096
-// keep every element's arithmetic independent of threads.
+// The optimizer updates: chunks of 4096 elements, subnormals flushed (flushed_chunks in
+// elementwise_kernels.h).
 template <class F>
 static inline void update_chunks(int64_t n, F&& chunk) {
-#pragma omp parallel if (worth_threads(n))
-    {
-        const DenormalsMode flush(DenormalsMode::kFlush);
-#pragma omp for schedule(static)
-        for (int64_t s = 0; s < n; s += 4096) chunk(s, s + 4096 < n ? s + 4096 : n);
-    }
+    flushed_chunks(n, 4096, worth_threads(n), chunk);
 }
 
 static void sgd(float* p, const float* g, float* v, int64_t n, float lr, float momentum, bool nesterov) {
@@ -292,29 +280,25 @@ static void rmsprop(float* p, const float* g, float* a, float* mom, float* mg, i
 static void rmsprop_rows(float* p, const float* g, float* a, int64_t dim, const int64_t* rows,
                          const int64_t* skipped, int64_t n, float lr, float rho, float eps) {
     const float one_minus_rho = 1.0f - rho;
-#pragma omp parallel if (worth_threads(n * dim))
-    {
-        const DenormalsMode flush(DenormalsMode::kFlush);  // as the dense update (update_chunks)
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < n; ++i) {
-            const int64_t off = rows[i] * dim;
-            if (i + 1 < n) {
-                // The rows are scattered over a table larger than the caches: ask for the next
-                // row's lines while this one computes (the hardware cannot guess where it is).
-                const int64_t next = rows[i + 1] * dim;
-                for (int64_t j = 0; j < dim; j += 16) {
-                    __builtin_prefetch(p + next + j, 1);
-                    __builtin_prefetch(g + next + j, 0);
-                    __builtin_prefetch(a + next + j, 1);
-                }
+    // one row at a time, flushed as the dense update
+    flushed_chunks(n, 1, worth_threads(n * dim), [&](int64_t i, int64_t) {
+        const int64_t off = rows[i] * dim;
+        if (i + 1 < n) {
+            // The rows are scattered over a table larger than the caches: ask for the next
+            // row's lines while this one computes (the hardware cannot guess where it is).
+            const int64_t next = rows[i + 1] * dim;
+            for (int64_t j = 0; j < dim; j += 16) {
+                __builtin_prefetch(p + next + j, 1);
+                __builtin_prefetch(g + next + j, 0);
+                __builtin_prefetch(a + next + j, 1);
             }
-            float* ar = a + off;
-            for (int64_t k = 0; k < skipped[i]; ++k)
-#pragma omp simd
-                for (int64_t j = 0; j < dim; ++j) ar[j] = rho * ar[j];
-            rmsprop_plain(p + off, g + off, ar, 0, dim, lr, rho, one_minus_rho, eps);
         }
-    }
+        float* ar = a + off;
+        for (int64_t k = 0; k < skipped[i]; ++k)
+#pragma omp simd
+            for (int64_t j = 0; j < dim; ++j) ar[j] = rho * ar[j];
+        rmsprop_plain(p + off, g + off, ar, 0, dim, lr, rho, one_minus_rho, eps);
+    });
 }
 
 // The adaptive optimizers below take their step-dependent scalars (bias corrections, Nadam's

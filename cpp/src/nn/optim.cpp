@@ -19,18 +19,13 @@ void rmsprop_update_rows(float* p, const float* g, float* a, int64_t dim, const 
 }
 
 void rmsprop_decay_rows(float* a, int64_t dim, const int64_t* rows, const int64_t* skipped, int64_t n, float rho) {
-#pragma omp parallel if (n * dim >= (int64_t(1) << 16))
-    {
-        // flushed, as every optimizer update (elementwise.inl, update_chunks)
-        const DenormalsMode flush(DenormalsMode::kFlush);
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < n; ++i) {
-            float* ar = a + rows[i] * dim;
-            for (int64_t k = 0; k < skipped[i]; ++k)
+    // one row at a time, flushed as every optimizer update (flushed_chunks)
+    flushed_chunks(n, 1, n * dim >= (int64_t(1) << 16), [&](int64_t i, int64_t) {
+        float* ar = a + rows[i] * dim;
+        for (int64_t k = 0; k < skipped[i]; ++k)
 #pragma omp simd
-                for (int64_t j = 0; j < dim; ++j) ar[j] = rho * ar[j];
-        }
-    }
+            for (int64_t j = 0; j < dim; ++j) ar[j] = rho * ar[j];
+    });
 }
 
 void adagrad_update(float* p, const float* g, float* a, int64_t n, float lr, float epsilon) {
