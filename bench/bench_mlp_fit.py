@@ -18,6 +18,18 @@
     RMSprop() (lr 0.001, rho 0.9), categorical_crossentropy, metrics=['accuracy']
     fit(batch_size=128, shuffle=True, verbose=0); by default 1 epoch x 3 repeats
 
+--model raw_pixels: mnist_mlp with sigmoid hidden layers on unscaled pixels, the classic
+slip of forgetting `x /= 255`:
+
+    x (12000, 784) random in [0, 255), y one-hot of 10 classes
+    Dense(512, sigmoid, input_shape=(784,)) - Dropout(0.2) - Dense(512, sigmoid) -
+    Dropout(0.2) - Dense(10, softmax); RMSprop() as mnist_mlp
+
+    The first layer's pre-activations reach -200, so a few of its sigmoids fall below
+    1.2e-38: subnormal floats, of which every product that reads one pays an assist of
+    about a hundred cycles unless they are flushed to zero. TensorFlow and seqnet flush
+    them; PyTorch does not by default (torch.set_flush_denormal).
+
 seqnet and tf-keras run the very same Keras code (`import seqnet as keras` /
 `import tf_keras as keras`, the latter with tf_keras.optimizers.legacy);
 PyTorch runs the loop a user would write by hand (randperm shuffling, slicing
@@ -58,13 +70,15 @@ RMS_LR, RMS_RHO, RMS_EPS = 0.001, 0.9, 1e-7    # Keras 2's RMSprop() defaults
 MODELS = {
     "guide": dict(rows=1000, dim=20, hidden=64, dropout=0.5, optimizer="sgd", epochs=20, repeats=5),
     "mnist_mlp": dict(rows=60000, dim=784, hidden=512, dropout=0.2, optimizer="rmsprop", epochs=1, repeats=3),
+    "raw_pixels": dict(rows=12000, dim=784, hidden=512, dropout=0.2, optimizer="sgd", epochs=1, repeats=3,
+                       activation="sigmoid", scale=255.0),
 }
 M = MODELS["guide"]  # the model being timed (main sets it)
 
 
 def make_data(seed=0):
     rng = np.random.RandomState(seed)
-    x = rng.random_sample((M["rows"], M["dim"])).astype(np.float32)
+    x = (rng.random_sample((M["rows"], M["dim"])) * M.get("scale", 1.0)).astype(np.float32)
     labels = rng.randint(CLASSES, size=M["rows"])
     y = np.eye(CLASSES, dtype=np.float32)[labels]
     return x, y, labels
@@ -81,9 +95,10 @@ def keras_model(keras, optimizer):
     Sequential = keras.models.Sequential
     Dense, Dropout = keras.layers.Dense, keras.layers.Dropout
     model = Sequential()
-    model.add(Dense(M["hidden"], activation="relu", input_dim=M["dim"]))
+    act = M.get("activation", "relu")
+    model.add(Dense(M["hidden"], activation=act, input_dim=M["dim"]))
     model.add(Dropout(M["dropout"]))
-    model.add(Dense(M["hidden"], activation="relu"))
+    model.add(Dense(M["hidden"], activation=act))
     model.add(Dropout(M["dropout"]))
     model.add(Dense(CLASSES, activation="softmax"))
     model.compile(loss="categorical_crossentropy", optimizer=optimizer,
@@ -157,9 +172,10 @@ def run_torch(x, y, labels, epochs, repeats):
         raise Skip("cannot import torch: %s: %s" % (type(e).__name__, e))
     torch.manual_seed(0)
     dim, hidden, rate = M["dim"], M["hidden"], M["dropout"]
+    act = nn.Sigmoid if M.get("activation") == "sigmoid" else nn.ReLU
     model = nn.Sequential(
-        nn.Linear(dim, hidden), nn.ReLU(), nn.Dropout(rate),
-        nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(rate),
+        nn.Linear(dim, hidden), act(), nn.Dropout(rate),
+        nn.Linear(hidden, hidden), act(), nn.Dropout(rate),
         nn.Linear(hidden, CLASSES))      # softmax is inside CrossEntropyLoss
     if M["optimizer"] == "rmsprop":
         opt = torch.optim.RMSprop(model.parameters(), lr=RMS_LR, alpha=RMS_RHO, eps=RMS_EPS)
@@ -214,11 +230,11 @@ FRAMEWORKS = [("seqnet", run_seqnet), ("torch", run_torch),
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", choices=sorted(MODELS), default="guide",
-                    help="the guide's softmax MLP (default) or the Keras mnist_mlp recipe")
+                    help="the guide's softmax MLP (default), the Keras mnist_mlp recipe, or raw_pixels")
     ap.add_argument("--epochs", type=int, default=None,
-                    help="epochs per timed fit (default 20, mnist_mlp 1)")
+                    help="epochs per timed fit (default 20, mnist_mlp and raw_pixels 1)")
     ap.add_argument("--repeats", type=int, default=None,
-                    help="timed fits (default 5, mnist_mlp 3)")
+                    help="timed fits (default 5, mnist_mlp and raw_pixels 3)")
     ap.add_argument("--only", default="seqnet,torch,tf_keras",
                     help="comma-separated subset of seqnet,torch,tf_keras")
     ap.add_argument("--json", help="also write the results to this file")
@@ -232,7 +248,8 @@ def main(argv=None):
     args.repeats = M["repeats"] if args.repeats is None else args.repeats
 
     x, y, labels = make_data()
-    title = "seed softmax MLP" if args.model == "guide" else "Keras mnist_mlp recipe"
+    title = {"guide": "seed softmax MLP", "mnist_mlp": "Keras mnist_mlp recipe",
+             "raw_pixels": "mnist_mlp with sigmoids on unscaled pixels"}[args.model]
     print("%s: x %s, batch %d, %d epochs x %d repeats "
           "(+1 warm-up epoch); python %s on %s, %s CPUs"
           % (title, x.shape, BATCH, args.epochs, args.repeats,

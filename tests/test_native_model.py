@@ -324,6 +324,21 @@ def test_seqnet_model_predicts_bit_identically(native, name, tmp_path):
         np.testing.assert_array_equal(d, w)
 
 
+def test_saturated_sigmoids_flush_as_in_python(native, tmp_path):
+    """Sigmoids on unscaled inputs: some hidden outputs are subnormal in exact arithmetic. Both
+    runtimes flush them to zero (seqnet/cpu.h, FlushScope) and agree bit for bit."""
+    model = Sequential([L.Dense(64, activation="sigmoid", input_dim=20)])
+    w, b = model.layers[0].get_weights()
+    model.layers[0].set_weights([w * 80, b])
+    x = np.random.default_rng(11).standard_normal((70, 20)).astype(np.float32)
+    exact = (1 / (1 + np.exp(-(x.astype(np.float64) @ (w * 80).astype(np.float64) + b)))).astype(np.float32)
+    assert np.sum((exact != 0) & (exact < np.finfo(np.float32).tiny)) > 20  # the subnormal range is reached
+    path = tmp_path / "saturated.h5"
+    model.save(str(path))
+    (got,) = check_same(native, path, [x], tmp_path)
+    assert (got[(exact != 0) & (exact < np.finfo(np.float32).tiny)] == 0).all()
+
+
 def test_batch_size_and_threads_are_honoured(native, tmp_path):
     model, specs = vgg_like()
     xs = data_for(specs, np.random.default_rng(3), n=45)

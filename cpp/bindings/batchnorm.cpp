@@ -85,7 +85,7 @@ void forward_training(const py::handle& x_obj, const py::object& gamma_obj, cons
     float* ws = workspace_of(ws_obj, s, fn);
     const float* xp = x.data();
     float* yp = y.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     batchnorm_forward_training(xp, gamma, beta, yp, mean, inv, mm, mv, ws, s, epsilon, momentum, relu);
 }
 
@@ -109,7 +109,7 @@ void forward_inference(const py::handle& x_obj, const py::object& gamma_obj, con
     float* ws = workspace_of(ws_obj, s, fn);
     const float* xp = x.data();
     float* yp = y.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     batchnorm_forward_inference(xp, gamma, beta, mm, mv, yp, mean, inv, ws, s, epsilon, relu);
 }
 
@@ -143,7 +143,7 @@ void backward(const py::handle& x_obj, const py::handle& dy_obj, const py::objec
         relu_y = r.data();
     }
     const float *xp = x.data(), *dyp = dy.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     batchnorm_backward(xp, dyp, gamma, mean, inv, dx, dgamma, dbeta, ws, s, batch_stats, relu_y);
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "seqnet/activation.h"
+#include "seqnet/cpu.h"
 #include "seqnet/loss.h"
 #include "seqnet/rnn.h"
 
@@ -16,6 +17,15 @@ namespace seqnet {
 
 namespace py = pybind11;
 using FArray = py::array_t<float, py::array::c_style>;
+
+// What every binding that computes holds while the engine runs: subnormals flushed on this
+// thread and its workers, as every engine computation has them (seqnet/cpu.h, FlushScope; the
+// caller's mode comes back afterwards, so NumPy on it keeps IEEE subnormals), and the GIL
+// released. Declared after the arguments are read, before the kernels run.
+struct ComputeScope {
+    FlushScope flush{FlushScope::kPoolFlushes};
+    py::gil_scoped_release release;
+};
 
 // A float32, C-contiguous array of exactly `ndim` dimensions, or ValueError naming `what`.
 // Never converts: the engine works on the caller's memory.

@@ -117,7 +117,7 @@ void conv_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object
     }
     const float *xp = x.data(), *wp = w.data();
     float* yp = y.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     conv_forward(s, xp, wp, bp, zp, yp, col.first, col.second, act, pyp, pap);
 }
 
@@ -169,7 +169,7 @@ void conv_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::object
     }
     const float *xp = x.data(), *wp = w.data(), *yp = y.data();
     float *dyp = dy.mutable_data(), *dwp = dw.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     conv_backward(s, xp, wp, zp, yp, dyp, dxp, dwp, dbp, col.first, col.second, pp, act, dy_is_preactivation);
 }
 
@@ -203,7 +203,7 @@ void max_pool_fwd(const py::handle& x_obj, const py::handle& y_obj, const py::ha
     const float* xp = x.data();
     float* yp = y.mutable_data();
     int32_t* ap = a.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     max_pool_forward(s, xp, yp, ap);
 }
 
@@ -224,7 +224,7 @@ void max_pool_bwd(const py::handle& dy_obj, const py::handle& a_obj, const py::h
     const int32_t* ap = a.data();
     const float* gp = gate_obj.is_none() ? nullptr : gate.data();
     float* dxp = dx.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     max_pool_backward(s, dyp, ap, dxp, gp);
 }
 
@@ -235,7 +235,7 @@ void avg_pool_fwd(const py::handle& x_obj, const py::handle& y_obj, Pair pool, P
     writable(y, fn + ": y");
     const float* xp = x.data();
     float* yp = y.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     avg_pool_forward(s, xp, yp);
 }
 
@@ -246,7 +246,7 @@ void avg_pool_bwd(const py::handle& dy_obj, const py::handle& dx_obj, Pair pool,
     writable(dx, fn + ": dx");
     const float* dyp = dy.data();
     float* dxp = dx.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     avg_pool_backward(s, dyp, dxp);
 }
 
@@ -266,7 +266,7 @@ void gap_fwd(const py::handle& x_obj, const py::handle& y_obj) {
     const float* xp = x.data();
     float* yp = y.mutable_data();
     int64_t n = x.shape(0), l = x.shape(1), c = x.shape(2);
-    py::gil_scoped_release release;
+    ComputeScope compute;
     global_avg_pool_forward(xp, yp, n, l, c);
 }
 
@@ -278,7 +278,7 @@ void gap_bwd(const py::handle& dy_obj, const py::handle& dx_obj) {
     const float* dyp = dy.data();
     float* dxp = dx.mutable_data();
     int64_t n = dx.shape(0), l = dx.shape(1), c = dx.shape(2);
-    py::gil_scoped_release release;
+    ComputeScope compute;
     global_avg_pool_backward(dyp, dxp, n, l, c);
 }
 
@@ -294,7 +294,7 @@ void gmp_fwd(const py::handle& x_obj, const py::handle& y_obj, const py::handle&
     float* yp = y.mutable_data();
     int32_t* ap = a.mutable_data();
     int64_t n = x.shape(0), l = x.shape(1), c = x.shape(2);
-    py::gil_scoped_release release;
+    ComputeScope compute;
     global_max_pool_forward(xp, yp, ap, n, l, c);
 }
 
@@ -309,7 +309,7 @@ void gmp_bwd(const py::handle& dy_obj, const py::handle& a_obj, const py::handle
     const int32_t* ap = a.data();
     float* dxp = dx.mutable_data();
     int64_t n = dx.shape(0), l = dx.shape(1), c = dx.shape(2);
-    py::gil_scoped_release release;
+    ComputeScope compute;
     global_max_pool_backward(dyp, ap, dxp, n, l, c);
 }
 

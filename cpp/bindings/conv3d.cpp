@@ -150,7 +150,7 @@ void conv3d_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::obje
     float* up = workspace(unfold_obj, fn + ": unfold", s.unfold_size());
     float* kp = workspace(kbuf_obj, fn + ": kernel_buffer", s.kernel_buffer_size());
     const float *xp = x.data(), *wp = w.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     conv3d_forward(s, xp, wp, bp, zp, yp, up, kp, col.first, col.second, act);
 }
 
@@ -177,7 +177,7 @@ void conv3d_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::obje
     float* kp = workspace(kbuf_obj, fn + ": kernel_buffer", s.kernel_buffer_size());
     float* dup = workspace(dunfold_obj, fn + ": dunfold", dxp ? s.unfold_size() : 0);
     const float *xp = x.data(), *wp = w.data(), *yp = y.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     conv3d_backward(s, wp, zp, yp, dyp, dxp, dwp, dbp, xp, up, kp, dup, col.first, col.second, pp, act,
                     dy_is_preactivation);
 }
@@ -234,7 +234,7 @@ void max_pool3d_fwd(const py::handle& x_obj, const py::handle& y_obj, const py::
     float* mp = exact(mid_obj, fn + ": mid", mid_dims(s));
     int32_t* map = int_exact(mid_a_obj, fn + ": mid_argmax", mid_dims(s), true);
     const float* xp = x.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     max_pool3d_forward(s, xp, mp, map, yp, ap);
 }
 
@@ -248,7 +248,7 @@ void max_pool3d_bwd(const py::handle& dy_obj, const py::handle& a_obj, const py:
     const int32_t* map = int_exact(mid_a_obj, fn + ": mid_argmax", mid_dims(s), false);
     float* dmp = exact(dmid_obj, fn + ": dmid", mid_dims(s));
     const float* dyp = dy.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     max_pool3d_backward(s, dyp, ap, map, dmp, dxp);
 }
 
@@ -260,7 +260,7 @@ void avg_pool3d_fwd(const py::handle& x_obj, const py::handle& y_obj, const py::
     float* yp = exact(y_obj, fn + ": y", dims_of(y));
     float* mp = exact(mid_obj, fn + ": mid", mid_dims(s));
     const float* xp = x.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     avg_pool3d_forward(s, xp, mp, yp);
 }
 
@@ -272,7 +272,7 @@ void avg_pool3d_bwd(const py::handle& dy_obj, const py::handle& dmid_obj, const 
     float* dxp = exact(dx_obj, fn + ": dx", dims_of(dx));
     float* dmp = exact(dmid_obj, fn + ": dmid", mid_dims(s));
     const float* dyp = dy.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     avg_pool3d_backward(s, dyp, dmp, dxp);
 }
 
@@ -316,7 +316,7 @@ void local_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::objec
     float* zp = optional_exact(z_obj, fn + ": z", dims_of(y));
     float* cp = exact(col_obj, fn + ": col", {s.n, s.positions(), s.patch()});
     const float *xp = x.data(), *wp = w.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     local_forward(s, xp, wp, bp, zp, yp, cp, act);
 }
 
@@ -337,7 +337,7 @@ void local_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::objec
     if (!zp && !dy_is_preactivation && activation_backward_needs_input(act))
         fail(fn + ": this activation needs the pre-activation z");
     const float *wp = w.data(), *yp = y.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     local_backward(s, wp, zp, yp, dyp, dxp, dwp, dbp, cp, act, dy_is_preactivation);
 }
 

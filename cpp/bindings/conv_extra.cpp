@@ -114,7 +114,7 @@ void depthwise_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::o
     float* ep = workspace(expanded_obj, depthwise_expanded_size(s), fn + ": expanded");
     const float *xp = x.data(), *wp = w.data();
     float* yp = y.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     depthwise_forward(s, xp, wp, bp, zp, yp, ep, act);
 }
 
@@ -137,7 +137,7 @@ void depthwise_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::o
     float* pp = workspace(partials_obj, depthwise_dw_partials_size(s), fn + ": dw_partials");
     float* ep = workspace(expanded_obj, depthwise_expanded_size(s), fn + ": expanded");
     const float *xp = x.data(), *wp = w.data(), *yp = y.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     depthwise_backward(s, xp, wp, zp, yp, dyp, dxp, dwp, dbp, pp, ep, act, dy_is_preactivation);
 }
 
@@ -192,7 +192,7 @@ void transpose_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::o
     auto col = transpose_col(col_obj, s, fn);
     const float *xp = x.data(), *wp = w.data();
     float* yp = y.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     conv_transpose_forward(s, xp, wp, bp, zp, yp, col.first, col.second, act);
 }
 
@@ -214,7 +214,7 @@ void transpose_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::o
     auto col = transpose_col(col_obj, s, fn);
     float* pp = workspace(partials_obj, col.first ? conv_transpose_partials_size(s) : 0, fn + ": dw_partials");
     const float *xp = x.data(), *wp = w.data(), *yp = y.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     conv_transpose_backward(s, xp, wp, zp, yp, dyp, dxp, dwp, dbp, col.first, col.second, pp, act, dy_is_preactivation);
 }
 

@@ -44,7 +44,7 @@ void gemm_into(const py::handle& a_obj, const py::handle& b_obj, const py::handl
     const float* ap = a.data();
     const float* bp = b.data();
     float* cp = c.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     sgemm(ta, tb, m, n, k, alpha, ap, a.shape(1), bp, b.shape(1), beta, cp, n, ep.bias ? &ep : nullptr);
 }
 
@@ -75,7 +75,7 @@ void gemm_stacked_into(const py::list& a_list, const py::handle& b_obj, const py
         m.push_back(mq), lda.push_back(a.shape(1)), ldc.push_back(n);
         ap.push_back(a.data()), cp.push_back(cs.back().mutable_data());
     }
-    py::gil_scoped_release release;
+    ComputeScope compute;
     sgemm_stacked(ta, tb, int64_t(m.size()), m.data(), n, k, alpha, ap.data(), lda.data(), b.data(), b.shape(1), beta,
                   cp.data(), ldc.data());
 }
@@ -117,7 +117,7 @@ void bind_gemm(py::module_& m) {
           "for benchmarks; results are the same either way.");
     m.def("gemm_prefetch", [] { return gemm_tuning().prefetch; }, "Whether sgemm's prefetch plans are on.");
     m.def("amx_tile_product_ns", [] {
-        py::gil_scoped_release release;
+        ComputeScope compute;
         return amx_tile_product_ns();
     }, "Nanoseconds per bf16 tile product of a bare loop on this thread's core (0.0 without AMX): the tile unit's "
        "rate now, for benchmarks on shared hosts (about 16 cycles at full rate).");

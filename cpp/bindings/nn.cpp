@@ -46,7 +46,7 @@ void act_forward(Activation code, const py::handle& x_obj, const py::handle& y_o
     Matrix m = as_matrix(x);
     const float* xp = x.data();
     float* yp = y.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     activation_forward(act, xp, yp, m.rows, m.cols);
 }
 
@@ -63,7 +63,7 @@ void act_backward(Activation code, const py::object& x_obj, const py::handle& y_
     Matrix m = as_matrix(y);
     const float *yp = y.data(), *dyp = dy.data();
     float* dxp = dx.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     activation_backward(act, xp, yp, dyp, dxp, m.rows, m.cols);
 }
 
@@ -98,7 +98,7 @@ void dense_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::objec
     const float *xp = x.data(), *wp = w.data();
     float* yp = y.mutable_data();
     int64_t out = w.shape(1);
-    py::gil_scoped_release release;
+    ComputeScope compute;
     dense_forward(xp, wp, bp, zp, yp, m.rows, m.cols, out, act);
 }
 
@@ -128,7 +128,7 @@ void dense_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::objec
     const float *xp = x.data(), *wp = w.data(), *yp = y.data();
     float *dyp = dy.mutable_data(), *dwp = dw.mutable_data();
     int64_t out = w.shape(1);
-    py::gil_scoped_release release;
+    ComputeScope compute;
     dense_backward(xp, wp, zp, yp, dyp, dxp, dwp, dbp, m.rows, m.cols, out, act, dy_is_preactivation);
 }
 
@@ -164,7 +164,7 @@ float loss_fb(Loss code, const py::handle& yt_obj, const py::handle& yp_obj, con
         psp = ps.mutable_data();
     }
     const float *ytp = yt.data(), *ypp = yp.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     return loss_forward_backward(loss, ytp, ypp, lp, m.rows, m.cols, swp, gp, psp);
 }
 
@@ -177,6 +177,7 @@ double accuracy(Accuracy code, const py::handle& yt_obj, const py::handle& yp_ob
     } else {
         same_shape(yp, yt, "accuracy: y_true");
     }
+    ComputeScope compute;
     return accuracy_sum(kind, yt.data(), yp.data(), m.rows, m.cols, threshold);
 }
 
@@ -188,7 +189,7 @@ void sgd(const py::handle& p_obj, const py::handle& g_obj, const py::object& v_o
     float* vp = optional_out(v_obj, p, "sgd_update: moments");
     float* pp = p.mutable_data();
     const float* gp = g.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     sgd_update(pp, gp, vp, p.size(), lr, momentum, nesterov);
 }
 
@@ -204,7 +205,7 @@ void rmsprop(const py::handle& p_obj, const py::handle& g_obj, const py::handle&
     float* mgp = optional_out(mg_obj, p, "rmsprop_update: mean_grads");
     float *pp = p.mutable_data(), *ap = a.mutable_data();
     const float* gp = g.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     rmsprop_update(pp, gp, ap, momp, mgp, p.size(), lr, rho, momentum, epsilon);
 }
 
@@ -233,7 +234,7 @@ void rmsprop_rows(const py::handle& p_obj, const py::handle& g_obj, const py::ha
     const int64_t n = checked_rows(rows, skipped, p.shape(0), fn);
     float *pp = p.mutable_data(), *ap = a.mutable_data();
     const float* gp = g.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     rmsprop_update_rows(pp, gp, ap, p.shape(1), rows.data(), skipped.data(), n, lr, rho, epsilon);
 }
 
@@ -243,7 +244,7 @@ void rmsprop_decay(const py::handle& a_obj, const Int64Array& rows, const Int64A
     writable(a, fn + ": accumulators");
     const int64_t n = checked_rows(rows, skipped, a.shape(0), fn);
     float* ap = a.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     rmsprop_decay_rows(ap, a.shape(1), rows.data(), skipped.data(), n, rho);
 }
 
@@ -270,7 +271,7 @@ void adagrad(const py::handle& p_obj, const py::handle& g_obj, const py::handle&
     float* ap = slot(a_obj, u.p, "adagrad_update: accumulators");
     float* pp = u.p.mutable_data();
     const float* gp = u.g.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     adagrad_update(pp, gp, ap, u.p.size(), lr, epsilon);
 }
 
@@ -281,7 +282,7 @@ void adadelta(const py::handle& p_obj, const py::handle& g_obj, const py::handle
     float* dp = slot(d_obj, u.p, "adadelta_update: delta_accumulators");
     float* pp = u.p.mutable_data();
     const float* gp = u.g.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     adadelta_update(pp, gp, ap, dp, u.p.size(), lr, rho, epsilon);
 }
 
@@ -293,7 +294,7 @@ void adam(const py::handle& p_obj, const py::handle& g_obj, const py::handle& m_
     float* vhatp = optional_out(vhat_obj, u.p, "adam_update: vhat");
     float* pp = u.p.mutable_data();
     const float* gp = u.g.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     adam_update(pp, gp, mp, vp, vhatp, u.p.size(), lr_t, beta_1, beta_2, epsilon);
 }
 
@@ -304,7 +305,7 @@ void adamax(const py::handle& p_obj, const py::handle& g_obj, const py::handle& 
     float* up = slot(u_obj, u.p, "adamax_update: u");
     float* pp = u.p.mutable_data();
     const float* gp = u.g.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     adamax_update(pp, gp, mp, up, u.p.size(), lr_t, beta_1, beta_2, epsilon);
 }
 
@@ -316,7 +317,7 @@ void nadam(const py::handle& p_obj, const py::handle& g_obj, const py::handle& m
     float* vp = slot(v_obj, u.p, "nadam_update: v");
     float* pp = u.p.mutable_data();
     const float* gp = u.g.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     nadam_update(pp, gp, mp, vp, u.p.size(), lr, beta_1, beta_2, epsilon, grad_coef, moment_coef, v_correction);
 }
 
@@ -345,7 +346,7 @@ void dropout_fwd(const py::handle& x_obj, const py::handle& y_obj, const py::han
     const float* xp = x.data();
     float* yp = y.mutable_data();
     uint8_t* mp = mask.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     dropout_forward(xp, yp, mp, x.size(), rate, key, stream, offset);
 }
 
@@ -358,7 +359,7 @@ void dropout_bwd(const py::handle& dy_obj, const py::handle& mask_obj, const py:
     const float* dyp = dy.data();
     const uint8_t* mp = mask.data();
     float* dxp = dx.mutable_data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     dropout_backward(dyp, mp, dxp, dy.size(), rate);
 }
 
@@ -368,7 +369,7 @@ void fill(const py::handle& out_obj, float a, float b, uint64_t key, uint64_t st
     writable(out, "random: out");
     float* op = out.mutable_data();
     int64_t n = out.size();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     Fill(op, n, a, b, key, stream);
 }
 
@@ -380,7 +381,7 @@ void fill_at(const py::handle& out_obj, float a, float b, uint64_t key, uint64_t
     writable(out, "random: out");
     float* op = out.mutable_data();
     int64_t n = out.size();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     Fill(op, n, a, b, key, stream, offset);
 }
 
@@ -401,7 +402,7 @@ void gather(const py::handle& src_obj, const py::handle& idx_obj, const py::hand
         const float* sp = src.data();
         const int64_t* ip = idx.data();
         float* dp = dst.mutable_data();
-        py::gil_scoped_release release;
+        ComputeScope compute;
         ok = gather_rows(sp, src.shape(0), row_len, ip, idx.shape(0), dp);
     }
     if (!ok) fail("gather_rows: an index is outside [0, " + std::to_string(src.shape(0)) + ")");

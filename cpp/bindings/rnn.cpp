@@ -135,7 +135,7 @@ void rnn_fwd(RnnCell cell, const py::handle& x_obj, const py::handle& w_obj, con
     float* scratch = scratch_ptr(scratch_obj, c);
     const float *xp = x.data(), *wp = w.data(), *up = u.data();
     if (c.d.batch == 0) return;
-    py::gil_scoped_release release;
+    ComputeScope compute;
     switch (c.cell) {
         case RnnCell::LSTM:
             lstm_forward(xp, wp, up, bp, h0, c0, im, rm, mask, gates, hs, aux, h_last, c_last, scratch, c.d, c.o);
@@ -185,7 +185,7 @@ void rnn_bwd(RnnCell cell, const py::handle& x_obj, const py::handle& w_obj, con
     if (c.cell == RnnCell::LSTM && !c0) fail(c.n("LSTM needs c0 (batch, units)"));
     float* scratch = scratch_ptr(scratch_obj, c);
     const float *xp = x.data(), *wp = w.data(), *up = u.data();
-    py::gil_scoped_release release;
+    ComputeScope compute;
     switch (c.cell) {
         case RnnCell::LSTM:
             lstm_backward(xp, wp, up, h0, c0, im, rm, mask, gates, hs, aux, dhs, dh_last, dc_last, dx, dw, du, db,
@@ -271,7 +271,7 @@ void embedding_fwd(const py::handle& idx_obj, const py::handle& table_obj, const
     const float* tp = table.data();
     int64_t bad;
     {
-        py::gil_scoped_release release;
+        ComputeScope compute;
         bad = with_indices(idx, [&](auto ip) { return embedding_forward(ip, n, tp, input_dim, dim, out); });
     }
     if (bad >= 0) bad_index("Embedding", idx, bad, input_dim);
@@ -302,7 +302,7 @@ void embedding_bwd(const py::handle& idx_obj, const py::handle& dy_obj, const py
     const TableGradArgs a = table_grad_args(idx_obj, dy_obj, dtable_obj, "embedding_backward");
     int64_t bad;
     {
-        py::gil_scoped_release release;
+        ComputeScope compute;
         // The kernel checks every index before writing: nothing outside dtable is reachable.
         bad = with_indices(a.idx, [&](auto ip) { return embedding_backward(ip, a.n, a.dy, a.input_dim, a.dim, a.dtable); });
     }
@@ -331,7 +331,7 @@ int64_t embedding_bwd_rows(const py::handle& idx_obj, const py::handle& dy_obj, 
     int64_t* out = rows.mutable_data();
     int64_t bad, written = 0;
     {
-        py::gil_scoped_release release;
+        ComputeScope compute;
         bad = with_indices(a.idx, [&](auto ip) {
             return embedding_backward_rows(ip, a.n, a.dy, a.input_dim, a.dim, a.dtable, cl, n_clear, out, &written);
         });

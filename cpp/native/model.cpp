@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "layers.h"
+#include "seqnet/cpu.h"
 #include "model_impl.h"
 
 namespace seqnet {
@@ -136,6 +137,9 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& xs, int64_t batch_
         n = t.shape[0];
     }
     std::vector<Tensor> result(m.outputs.size());
+    // Subnormals as zero on every thread, as Python's predict runs the same kernels (cpu.h);
+    // the caller's threads get their own modes back.
+    const FlushScope flush(FlushScope::kPoolKeeps);
     for (int64_t start = 0; start < n; start += batch_size) {
         const int64_t rows = std::min(batch_size, n - start);
         std::vector<Value> batch;

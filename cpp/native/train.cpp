@@ -7,6 +7,7 @@
 #include "h5file.h"
 #include "layers.h"
 #include "model_impl.h"
+#include "seqnet/cpu.h"
 #include "seqnet/loss.h"
 #include "seqnet/optim.h"
 
@@ -122,6 +123,7 @@ float Model::train_on_batch(const std::vector<Tensor>& xs, const std::vector<Ten
         fail("train_on_batch: x and y must have the same (non-zero) number of rows, got " + native::shape_str(x.shape) + " and " + native::shape_str(y.shape));
     std::vector<Value> xs_values;
     xs_values.push_back(std::move(x));
+    const FlushScope flush(FlushScope::kPoolKeeps);  // subnormals as zero, as in Python (seqnet/cpu.h)
     const Value& out = *m.run(std::move(xs_values), true)[0];
     const int64_t cols = out.shape.back(), rows = native::rows_of(out.shape);
     if (t.loss == Loss::SparseCategoricalCrossentropy) {

@@ -14,6 +14,8 @@
 #include <xmmintrin.h>
 #endif
 
+#include <omp.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -134,10 +136,56 @@ std::atomic<bool>& amx_wanted() {
 unsigned DenormalsMode::current() { return (_mm_getcsr() & kFlush) == kFlush ? kFlush : kKeep; }
 DenormalsMode::DenormalsMode(unsigned mode) : saved_(_mm_getcsr()) { _mm_setcsr((saved_ & ~kFlush) | mode); }
 DenormalsMode::~DenormalsMode() { _mm_setcsr(saved_); }
+
+namespace {
+
+thread_local unsigned t_worker_saved = 0;  // a worker's own mode, while a kPoolKeeps scope runs
+thread_local int t_pool_flushing = 0;      // workers of this thread's pool set by kPoolFlushes
+
+// Every worker of the calling thread's pool (threads 1..n-1 of an n-thread region) saves its
+// mode and flushes (on), or takes back the saved mode (off).
+void set_workers(int threads, bool on) {
+#pragma omp parallel num_threads(threads)
+    if (omp_get_thread_num() != 0) {
+        if (on) {
+            t_worker_saved = _mm_getcsr();
+            _mm_setcsr(t_worker_saved | DenormalsMode::kFlush);
+        } else {
+            _mm_setcsr(t_worker_saved);
+        }
+    }
+}
+
+}  // namespace
+
+FlushScope::FlushScope(Pool pool) {
+    const unsigned csr = _mm_getcsr();
+    if ((csr & DenormalsMode::kFlush) == DenormalsMode::kFlush || omp_in_parallel()) return;
+    saved_ = csr;
+    active_ = true;
+    _mm_setcsr(csr | DenormalsMode::kFlush);
+    const int threads = omp_get_max_threads();
+    if (threads <= 1) return;
+    if (pool == kPoolKeeps) {
+        set_workers(threads, true);
+        restore_threads_ = threads;
+    } else if (threads > t_pool_flushing) {
+        set_workers(threads, true);
+        t_pool_flushing = threads;
+    }
+}
+
+FlushScope::~FlushScope() {
+    if (!active_) return;
+    if (restore_threads_ > 1) set_workers(restore_threads_, false);
+    _mm_setcsr(saved_);
+}
 #else
 unsigned DenormalsMode::current() { return kKeep; }
 DenormalsMode::DenormalsMode(unsigned) {}
 DenormalsMode::~DenormalsMode() {}
+FlushScope::FlushScope(Pool) {}
+FlushScope::~FlushScope() {}
 #endif
 
 bool amx_available() {
