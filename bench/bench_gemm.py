@@ -5,6 +5,7 @@
     python bench/bench_gemm.py --models         # the Dense products of the benchmark models
     python bench/bench_gemm.py --peak 179       # the '% peak' column against 179 GFLOP/s per thread
     python bench/bench_gemm.py --amx --rounds 12  # AMX path against the AVX-512 kernels, alternated
+    python bench/bench_gemm.py --few-rows       # batches of one, and a Dense(1)'s weight gradient
 
 A shape is MxKxN (op(A) is M x K, op(B) is K x N) or S for SxSxS; ':tn' etc. picks the
 transposes of A and B. Both libraries write into a preallocated C (numpy through
@@ -44,6 +45,15 @@ MODEL_SHAPES = [
     "128x9216x128", "128x128x9216:nt", "9216x128x128:tn",
     # cifar10 cnn: Dense(512) on 2304 features, batch 32
     "32x2304x512", "32x512x2304:nt", "2304x32x512:tn",
+]
+
+
+# The streaming path (gemm.cpp): the same Dense layers on a batch of one (inference one sample
+# at a time) or of four, a square matrix-vector product, and the weight gradients of a
+# Dense(1) output layer (512 and 9216 features, batch 128; a 2000 x 2000 one).
+FEW_ROW_SHAPES = [
+    "1x784x512", "1x512x512", "1x9216x128", "1x2304x512", "1x30976x256", "4x784x512", "4x512x512",
+    "1x2048x2048", "512x128x1:tn", "9216x128x1:tn", "2000x2000x1:tn",
 ]
 
 
@@ -147,6 +157,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", nargs="*", default=DEFAULT_SHAPES)
     parser.add_argument("--models", action="store_true", help="the benchmark models' Dense products")
+    parser.add_argument("--few-rows", action="store_true",
+                        help="products on a batch of one or four, and a Dense(1)'s weight gradient")
     parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--peak", type=float, default=0.0,
                         help="one core's FP32 peak in GFLOP/s (gemm_bench prints it), for the %% peak column")
@@ -162,6 +174,8 @@ def main():
         return
     if args.models:
         args.shapes = MODEL_SHAPES
+    if args.few_rows:
+        args.shapes = FEW_ROW_SHAPES
     if args.child:
         run(args.shapes, args.threads[0], args.peak)
         return

@@ -139,6 +139,49 @@ def test_one_and_two_threads_bit_identical(isa, shape, ta, tb):
     assert results[0].tobytes() == results[1].tobytes()
 
 
+# The streaming path (at most 4 rows of C against op(B) read in place, or 4 columns of C as
+# C^T against a transposed A): K across several blocks and with remainders of its 4-row
+# passes, N across several column chunks of 1024 and off the vector width.
+@pytest.mark.parametrize("m", [1, 2, 3, 4])
+@pytest.mark.parametrize("k,n", [(1, 33), (7, 100), (513, 70), (1100, 257), (130, 2600)])
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_streaming_path_gives_the_bits_of_the_tile_paths(isa, m, k, n, ta, threads, restore_threads):
+    """Rows of C are independent: the m-row product (streamed) must hold, bit for bit, the first m
+    rows of the same product on 5 rows (the register-tile paths); likewise its C^T form, m columns
+    of C = A^T B, against the first m of 5 columns. With alpha, beta and a bias; and against
+    float64 with beta = 0 (NaN in C, which must not be read)."""
+    _engine.set_num_threads(threads)
+    rng = np.random.default_rng(m * 100 + k + n)
+    # m rows: op(A) m x k, B k x n
+    a5, b = operands(rng, 5, k, n, ta, False)
+    a = np.ascontiguousarray(a5[:, :m] if ta else a5[:m])
+    bias = rng.uniform(-1, 1, n).astype(np.float32)
+    c5 = rng.uniform(-1, 1, (5, n)).astype(np.float32)
+    c = c5[:m].copy()
+    _engine.sgemm(a, b, c, ta, False, 0.75, 0.5, bias)
+    _engine.sgemm(a5, b, c5, ta, False, 0.75, 0.5, bias)
+    assert c.tobytes() == c5[:m].tobytes()
+    want, mag = reference(a, b, ta, False)
+    fresh = np.full((m, n), np.nan, np.float32)
+    _engine.sgemm(a, b, fresh, ta, False, 1.0, 0.0)
+    assert_close(fresh, want, mag, k)
+    # m columns: C (n x m) = A^T B, A k x n, B k x m
+    at = rng.uniform(-1, 1, (k, n)).astype(np.float32)
+    bt5 = rng.uniform(-1, 1, (k, 5)).astype(np.float32)
+    bt = np.ascontiguousarray(bt5[:, :m])
+    bias5 = rng.uniform(-1, 1, 5).astype(np.float32)
+    ct5 = rng.uniform(-1, 1, (n, 5)).astype(np.float32)
+    ct = np.ascontiguousarray(ct5[:, :m])
+    _engine.sgemm(at, bt, ct, True, False, 0.75, 0.5, np.ascontiguousarray(bias5[:m]))
+    _engine.sgemm(at, bt5, ct5, True, False, 0.75, 0.5, bias5)
+    assert ct.tobytes() == np.ascontiguousarray(ct5[:, :m]).tobytes()
+    want_t, mag_t = reference(at, bt, True, False)
+    fresh_t = np.full((n, m), np.nan, np.float32)
+    _engine.sgemm(at, bt, fresh_t, True, False, 1.0, 0.0)
+    assert_close(fresh_t, want_t, mag_t, k)
+
+
 def test_kernel_name_follows_isa():
     before = _engine.active_isa()
     try:

@@ -16,6 +16,9 @@
 //     transposed  C^T = op(B)^T op(A)^T, so the m rows fill the vector lanes: narrow C
 //                 (e.g. 10 classes) with A transposed, or few rows with B transposed and
 //                 too large to pack (dX = dY W^T): op(B) read in place.
+//     streaming   at most 4 rows (a batch of one) against op(B) read in place row after
+//                 row, each element once, the sums in L1; or 4 columns (a Dense(1)'s dW)
+//                 as C^T against a transposed A.
 //
 // Determinism: every element of C sums K in the same fixed kc blocks (k_block), with the
 // same operations (an fma chain per block, then alpha and beta as the kernels store),
@@ -684,6 +687,49 @@ void transposed_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int 
     }
 }
 
+// A few rows of C against an op(B) not transposed (a batch of one through a Dense layer:
+// 1 x 512 x 784), or, as C^T = op(B)^T op(A)^T, a few columns of C against a transposed A
+// (the weight gradient of a Dense(1): 512 x 1 x 128:tn): the large operand read in place row
+// after row, each element once (gemm::StreamRowsFn), where the register tiles would copy it
+// into panels to use each element once, or walk it in strips of two lines a row. Its columns
+// are split between the tasks; a task runs chunks of kStreamCols of them, each through the K
+// blocks in order, so every element of C sees the operations it sees on the other paths.
+void stream_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int threads, bool transposed) {
+    struct {
+        int rows;
+        int64_t cols;
+        const float* a;
+        int64_t a_rs, a_cs;
+        const float* b;
+        int64_t ldb;
+        int64_t c_rs, c_cs;
+    } s;
+    if (!transposed)  // rows of C: a = op(A), the streamed matrix B (k x n)
+        s = {int(pr.m), pr.n, pr.a, pr.trans_a ? 1 : pr.lda, pr.trans_a ? pr.lda : 1, pr.b, pr.ldb, pr.ldc, 1};
+    else  // rows of C^T: a(r, p) = op(B)(p, r), the streamed matrix A (k x m), C^T(r, i) = C(i, r)
+        s = {int(pr.n), pr.m, pr.b, pr.trans_b ? pr.ldb : 1, pr.trans_b ? 1 : pr.ldb, pr.a, pr.lda, 1, pr.ldc};
+    // Bound by memory, not by multiply-adds: a second thread is worth it from about 768 KB of
+    // streamed matrix (1 x 512 x 512: 19 -> 14 us; 1 x 784 x 512 30 -> 20; 1 x 2304 x 512 190
+    // -> 118; 9216 x 1 x 128:tn 222 -> 110; 512 x 1 x 128:tn, 256 KB, 6.1 either way).
+    constexpr int64_t kBytesPerThread = 384 << 10;
+    const int64_t bytes = pr.k * s.cols * int64_t(sizeof(float));
+    if (threads == 1 && bytes >= 2 * kBytesPerThread && !omp_in_parallel() && !contended_recently())
+        threads = int(std::min<int64_t>(omp_get_max_threads(), bytes / kBytesPerThread));
+    int64_t tasks = threads;
+    const int64_t step = task_step(s.cols, 64, tasks);
+    run_tasks(threads, tasks, [&](int64_t t) {
+        const int64_t j0 = t * step, j1 = std::min(s.cols, j0 + step);
+        for (int64_t jc = j0; jc < j1; jc += gemm::kStreamCols) {
+            const int64_t w = std::min(gemm::kStreamCols, j1 - jc);
+            for (int64_t pc = 0; pc < pr.k; pc += kb)
+                uk.stream_rows(s.rows, std::min(kb, pr.k - pc), w, s.a + pc * s.a_cs, s.a_rs, s.a_cs,
+                               s.b + pc * s.ldb + jc, s.ldb, pr.c + jc * s.c_cs, s.c_rs, s.c_cs, pr.alpha,
+                               pc == 0 ? pr.beta : 1.f);
+            if (transposed) apply_epilogue(pr, jc, w, 0, pr.n);
+            else apply_epilogue(pr, 0, pr.m, jc, w);
+        }
+    });
+}
 
 // ---------------------------------------------------------------- AMX path
 
@@ -881,6 +927,16 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     const double fill_m = double(m) / double(round_up(m, uk.vec));
     // The operand that streams past each row tile (op(B), or op(A)^T for C^T) must stay in L2.
     auto fits_l2 = [&](int64_t side) { return k * round_up(side, uk.nr) * int64_t(sizeof(float)) <= cache_sizes().l2 / 2; };
+    // A few rows (or, as C^T, a few columns) against a larger operand than one column tile of
+    // the kernels: streamed (stream_tasks). Measured against the paths below, which pack that
+    // operand or walk it in strips (medians of alternated runs, one and two threads): 1 x 512 x
+    // 784 2.6x, 1 x 2048 x 2048 2.9-3.1x, 4 x 512 x 512 2.3-3.4x, 1 x 128 x 128 2.3x; 9216 x 1 x
+    // 128:tn 3.9x, 2000 x 1 x 2000:tn 4.7-5.2x, 512 x 1 x 128:tn 1.6x. At most one column tile
+    // (1 x 32 x 512) the tile kernels stay ahead.
+    if (uk.stream_rows) {
+        if (m <= gemm::kStreamRows && !trans_b && n > uk.nr) return stream_tasks(pr, uk, kb, threads, false);
+        if (n <= gemm::kStreamRows && trans_a && m > uk.nr) return stream_tasks(pr, uk, kb, threads, true);
+    }
     if (trans_a && fill_m > 1.2 * fill_n && fits_l2(m)) return transposed_tasks(pr, uk, kb, threads);
     const bool small_a = m * kb * int64_t(sizeof(float)) <= cache_sizes().l2 / 8;
     if (fits_l2(n)) {

@@ -46,6 +46,22 @@ using SegmentedKernelFn = void (*)(int64_t segments, int64_t seg_len, int64_t se
                                    int64_t a_rs, const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha,
                                    float beta, int64_t cols);
 
+// One K block of a few rows of C against an op(B) read in place row after row (gemm.cpp, the
+// streaming path: a batch of one through a Dense layer, 1 x 512 x 784, or the weight gradient
+// of a Dense(1), 512 x 1 x 128:tn). Rows r < rows (<= kStreamRows) of C, columns j < cols (<=
+// kStreamCols): C(r, j) at c[r * c_rs + j * c_cs] = alpha * acc + beta * C (beta == 0: C not
+// read), where acc sums a(r, p) * b(p, j) for p = 0..k-1 in one fma chain from 0, a(r, p) at
+// a[r * a_rs + p * a_cs] and b(p, j) at b[p * ldb + j]: exactly the operations a microkernel
+// applies to the element, so the bits are the same whichever path computes it. B's rows are
+// read whole (cols floats), one after another, with the running sums in L1: the stream the
+// hardware prefetchers follow best, where the register tiles would walk B in strips of a few
+// lines, or copy it into panels only to use each element once.
+using StreamRowsFn = void (*)(int rows, int64_t k, int64_t cols, const float* a, int64_t a_rs, int64_t a_cs,
+                              const float* b, int64_t ldb, float* c, int64_t c_rs, int64_t c_cs, float alpha,
+                              float beta);
+constexpr int kStreamRows = 4;
+constexpr int64_t kStreamCols = 1024;  // the running sums: at most 4 x 4 KiB on the stack
+
 // A prefetch plan (see plan_prefetches in gemm.cpp): lines the AVX-512 and AVX2 kernels ask
 // L2 for as they run (PrefetchCursor), so that the next tile's data, which the hardware
 // prefetchers cannot foresee, is in L2 when it is read. Up to two sets of `rows` rows of
@@ -119,6 +135,8 @@ struct MicroKernel {
     // dst[p * nr + j] = b[j * ldb + p] for p < k, j < cols <= nr, and zeros for the columns
     // past cols; nr a multiple of vec.
     void (*pack_b_trans)(const float* b, int64_t ldb, int64_t k, int64_t cols, int64_t nr, float* dst) = nullptr;
+    // The streaming path's kernel (nullptr: the instruction set has none; see StreamRowsFn).
+    StreamRowsFn stream_rows = nullptr;
 };
 
 // Each returns nullptr when the instruction set is not compiled in (e.g. on ARM).

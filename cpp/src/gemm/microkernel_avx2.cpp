@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace seqnet {
 namespace gemm {
@@ -158,10 +159,24 @@ void pack_b_trans(const float* b, int64_t ldb, int64_t k, int64_t cols, int64_t 
     }
 }
 
+// The streaming path's kernel (stream_rows.inl): 2 rows of B per pass.
+struct Vec {
+    using T = __m256;
+    static constexpr int kWidth = 8, kUnroll = 2;
+    static T load(const float* p) { return _mm256_loadu_ps(p); }
+    static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+    static T set1(float x) { return _mm256_set1_ps(x); }
+    static T zero() { return _mm256_setzero_ps(); }
+    static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
+    static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+};
+#include "stream_rows.inl"
+
 MicroKernel make_kernel() {
     MicroKernel mk{"avx2 6x16", kMR, 8 * kNV, 8, false, {}};
     add_variants<kMR>(mk);
     mk.pack_b_trans = &pack_b_trans;
+    mk.stream_rows = &stream_rows;
     return mk;
 }
 

@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "transpose_avx512.h"
 
@@ -159,10 +160,24 @@ void pack_b_trans(const float* b, int64_t ldb, int64_t k, int64_t cols, int64_t 
     }
 }
 
+// The streaming path's kernel (stream_rows.inl): 4 rows of B per pass.
+struct Vec {
+    using T = __m512;
+    static constexpr int kWidth = 16, kUnroll = 4;
+    static T load(const float* p) { return _mm512_loadu_ps(p); }
+    static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
+    static T set1(float x) { return _mm512_set1_ps(x); }
+    static T zero() { return _mm512_setzero_ps(); }
+    static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
+    static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+};
+#include "stream_rows.inl"
+
 MicroKernel make_kernel() {
     MicroKernel mk{"avx512 14x32", kMR, 16 * kNV, 16, true, {}, kWideRows};
     add_variants<kMR>(mk);
     mk.pack_b_trans = &pack_b_trans;
+    mk.stream_rows = &stream_rows;
     return mk;
 }
 
