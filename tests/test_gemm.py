@@ -182,6 +182,48 @@ def test_streaming_path_gives_the_bits_of_the_tile_paths(isa, m, k, n, ta, threa
     assert_close(fresh_t, want_t, mag_t, k)
 
 
+# The dot path (at most 4 columns of C against a row-major op(A), or 4 rows against a transposed
+# B): lanes across several groups of 16 and chunks of 64, K across blocks and off 16.
+@pytest.mark.parametrize("few", [1, 2, 3, 4])
+@pytest.mark.parametrize("k,big", [(1, 5), (7, 100), (513, 70), (1100, 257), (33, 300)])
+@pytest.mark.parametrize("other_t", [False, True])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_dot_path_gives_the_bits_of_the_tile_paths(isa, few, k, big, other_t, threads, restore_threads):
+    """As the streaming test: `few` columns of C = op(A) op(B) (A row-major; op(B) plain or
+    transposed: other_t) must hold the bits of the first `few` columns of the 5-column product;
+    `few` rows of C = op(A) B^T (op(A) plain or transposed) those of the first rows of 5."""
+    _engine.set_num_threads(threads)
+    rng = np.random.default_rng(few * 1000 + k + big)
+    bias5 = rng.uniform(-1, 1, 5).astype(np.float32)
+    # few columns: A big x k, op(B) k x few
+    a = rng.uniform(-1, 1, (big, k)).astype(np.float32)
+    b5 = rng.uniform(-1, 1, (5, k) if other_t else (k, 5)).astype(np.float32)
+    b = np.ascontiguousarray(b5[:few] if other_t else b5[:, :few])
+    c5 = rng.uniform(-1, 1, (big, 5)).astype(np.float32)
+    c = np.ascontiguousarray(c5[:, :few])
+    _engine.sgemm(a, b, c, False, other_t, 0.75, 0.5, np.ascontiguousarray(bias5[:few]))
+    _engine.sgemm(a, b5, c5, False, other_t, 0.75, 0.5, bias5)
+    assert c.tobytes() == np.ascontiguousarray(c5[:, :few]).tobytes()
+    want, mag = reference(a, b, False, other_t)
+    fresh = np.full((big, few), np.nan, np.float32)
+    _engine.sgemm(a, b, fresh, False, other_t, 1.0, 0.0)
+    assert_close(fresh, want, mag, k)
+    # few rows: op(A) few x k, B big x k (transposed)
+    a5 = rng.uniform(-1, 1, (k, 5) if other_t else (5, k)).astype(np.float32)
+    af = np.ascontiguousarray(a5[:, :few] if other_t else a5[:few])
+    bt = rng.uniform(-1, 1, (big, k)).astype(np.float32)
+    bias = rng.uniform(-1, 1, big).astype(np.float32)
+    r5 = rng.uniform(-1, 1, (5, big)).astype(np.float32)
+    r = r5[:few].copy()
+    _engine.sgemm(af, bt, r, other_t, True, 0.75, 0.5, bias)
+    _engine.sgemm(a5, bt, r5, other_t, True, 0.75, 0.5, bias)
+    assert r.tobytes() == r5[:few].tobytes()
+    want_r, mag_r = reference(af, bt, other_t, True)
+    fresh_r = np.full((few, big), np.nan, np.float32)
+    _engine.sgemm(af, bt, fresh_r, other_t, True, 1.0, 0.0)
+    assert_close(fresh_r, want_r, mag_r, k)
+
+
 def test_kernel_name_follows_isa():
     before = _engine.active_isa()
     try:

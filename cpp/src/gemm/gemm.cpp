@@ -19,6 +19,9 @@
 //     streaming   at most 4 rows (a batch of one) against op(B) read in place row after
 //                 row, each element once, the sums in L1; or 4 columns (a Dense(1)'s dW)
 //                 as C^T against a transposed A.
+//     dot         the other few-row or few-column products (a Dense(1) forward X w, a batch
+//                 of one against a transposed B): the large operand's rows as vector lanes,
+//                 read in 16 x 16 blocks transposed in registers (AVX-512).
 //
 // Determinism: every element of C sums K in the same fixed kc blocks (k_block), with the
 // same operations (an fma chain per block, then alpha and beta as the kernels store),
@@ -687,6 +690,17 @@ void transposed_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int 
     }
 }
 
+// Threads for a product bound by memory rather than by multiply-adds (threads_for counts
+// those), `floats` the size of the operand it streams: a second thread is worth it from about
+// 768 KB (1 x 512 x 512: 19 -> 14 us; 1 x 784 x 512 30 -> 20; 1 x 2304 x 512 190 -> 118;
+// 9216 x 1 x 128:tn 222 -> 110; 512 x 1 x 128:tn, 256 KB, 6.1 either way).
+int memory_bound_threads(int threads, int64_t floats) {
+    constexpr int64_t kBytesPerThread = 384 << 10;
+    const int64_t bytes = floats * int64_t(sizeof(float));
+    if (threads > 1 || bytes < 2 * kBytesPerThread || omp_in_parallel() || contended_recently()) return threads;
+    return int(std::min<int64_t>(omp_get_max_threads(), bytes / kBytesPerThread));
+}
+
 // A few rows of C against an op(B) not transposed (a batch of one through a Dense layer:
 // 1 x 512 x 784), or, as C^T = op(B)^T op(A)^T, a few columns of C against a transposed A
 // (the weight gradient of a Dense(1): 512 x 1 x 128:tn): the large operand read in place row
@@ -708,13 +722,7 @@ void stream_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int thre
         s = {int(pr.m), pr.n, pr.a, pr.trans_a ? 1 : pr.lda, pr.trans_a ? pr.lda : 1, pr.b, pr.ldb, pr.ldc, 1};
     else  // rows of C^T: a(r, p) = op(B)(p, r), the streamed matrix A (k x m), C^T(r, i) = C(i, r)
         s = {int(pr.n), pr.m, pr.b, pr.trans_b ? pr.ldb : 1, pr.trans_b ? 1 : pr.ldb, pr.a, pr.lda, 1, pr.ldc};
-    // Bound by memory, not by multiply-adds: a second thread is worth it from about 768 KB of
-    // streamed matrix (1 x 512 x 512: 19 -> 14 us; 1 x 784 x 512 30 -> 20; 1 x 2304 x 512 190
-    // -> 118; 9216 x 1 x 128:tn 222 -> 110; 512 x 1 x 128:tn, 256 KB, 6.1 either way).
-    constexpr int64_t kBytesPerThread = 384 << 10;
-    const int64_t bytes = pr.k * s.cols * int64_t(sizeof(float));
-    if (threads == 1 && bytes >= 2 * kBytesPerThread && !omp_in_parallel() && !contended_recently())
-        threads = int(std::min<int64_t>(omp_get_max_threads(), bytes / kBytesPerThread));
+    threads = memory_bound_threads(threads, pr.k * s.cols);
     int64_t tasks = threads;
     const int64_t step = task_step(s.cols, 64, tasks);
     run_tasks(threads, tasks, [&](int64_t t) {
@@ -727,6 +735,40 @@ void stream_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int thre
                                pc == 0 ? pr.beta : 1.f);
             if (transposed) apply_epilogue(pr, jc, w, 0, pr.n);
             else apply_epilogue(pr, 0, pr.m, jc, w);
+        }
+    });
+}
+
+// A few columns of C against a row-major op(A) (a Dense(1) forward: 512 x 512 x 1), or a few
+// rows against a transposed B (1 x 2000 x 512:nt): dot products along the rows of the large
+// operand X, which the other paths computed with one useful lane in sixteen or after packing
+// X. Its rows become the vector lanes (gemm::DotLanesFn); tasks take ranges of them, each in
+// chunks of kDotLanes through the K blocks in order.
+void dot_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int threads, bool few_cols) {
+    struct {
+        int vecs;
+        int64_t lanes;
+        const float* x;
+        int64_t ldx;
+        const float* v;
+        int64_t v_rs, v_cs, c_ls, c_vs;
+    } s;
+    if (few_cols)  // lanes: rows of op(A) = A (m x k); vectors: columns of op(B)
+        s = {int(pr.n), pr.m, pr.a, pr.lda, pr.b, pr.trans_b ? pr.ldb : 1, pr.trans_b ? 1 : pr.ldb, pr.ldc, 1};
+    else  // lanes: columns of op(B) = rows of B (n x k); vectors: rows of op(A)
+        s = {int(pr.m), pr.n, pr.b, pr.ldb, pr.a, pr.trans_a ? 1 : pr.lda, pr.trans_a ? pr.lda : 1, 1, pr.ldc};
+    threads = memory_bound_threads(threads, pr.k * s.lanes);
+    int64_t tasks = threads;
+    const int64_t step = task_step(s.lanes, 16, tasks);
+    run_tasks(threads, tasks, [&](int64_t t) {
+        const int64_t i0 = t * step, i1 = std::min(s.lanes, i0 + step);
+        for (int64_t ic = i0; ic < i1; ic += gemm::kDotLanes) {
+            const int64_t w = std::min(gemm::kDotLanes, i1 - ic);
+            for (int64_t pc = 0; pc < pr.k; pc += kb)
+                uk.dot_lanes(w, s.vecs, std::min(kb, pr.k - pc), s.x + ic * s.ldx + pc, s.ldx, s.v + pc * s.v_cs, s.v_rs,
+                             s.v_cs, pr.c + ic * s.c_ls, s.c_ls, s.c_vs, pr.alpha, pc == 0 ? pr.beta : 1.f);
+            if (few_cols) apply_epilogue(pr, ic, w, 0, pr.n);
+            else apply_epilogue(pr, 0, pr.m, ic, w);
         }
     });
 }
@@ -936,6 +978,14 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     if (uk.stream_rows) {
         if (m <= gemm::kStreamRows && !trans_b && n > uk.nr) return stream_tasks(pr, uk, kb, threads, false);
         if (n <= gemm::kStreamRows && trans_a && m > uk.nr) return stream_tasks(pr, uk, kb, threads, true);
+    }
+    // The other few-row or few-column products: dot products along the rows of the large
+    // operand (dot_tasks). Against the paths below (alternated runs, one and two threads):
+    // 512 x 512 x 1 4.5x, 2000 x 512 x 1 2.6-4.4x, 128 x 512 x 1 2.4x, 1 x 2000 x 512:nt 2.0-4.2x,
+    // 4 x 784 x 512:nt 2.1-2.2x, 1 x 2000 x 1:nt 3.9x.
+    if (uk.dot_lanes) {
+        if (n <= gemm::kDotVecs && !trans_a) return dot_tasks(pr, uk, kb, threads, true);
+        if (m <= gemm::kDotVecs && trans_b) return dot_tasks(pr, uk, kb, threads, false);
     }
     if (trans_a && fill_m > 1.2 * fill_n && fits_l2(m)) return transposed_tasks(pr, uk, kb, threads);
     const bool small_a = m * kb * int64_t(sizeof(float)) <= cache_sizes().l2 / 8;

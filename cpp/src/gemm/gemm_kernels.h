@@ -62,6 +62,20 @@ using StreamRowsFn = void (*)(int rows, int64_t k, int64_t cols, const float* a,
 constexpr int kStreamRows = 4;
 constexpr int64_t kStreamCols = 1024;  // the running sums: at most 4 x 4 KiB on the stack
 
+// One K block of the dot path (gemm.cpp): the products whose few (<= kDotVecs) small vectors
+// meet a large row-major operand X along its rows, K in X's rows (a Dense(1) forward, 512 x
+// 512 x 1: C = X b; or a batch of one against a transposed B, 1 x 2000 x 512:nt). Lanes i <
+// lanes (<= kDotLanes) are rows of X (row i at x + i * ldx, k floats), vectors r < vecs have
+// element p at v[r * v_rs + p * v_cs]; out(i, r) at c[i * c_ls + r * c_vs] = alpha * acc +
+// beta * out (beta == 0: not read), acc summing x(i, p) * v(r, p) for p = 0..k-1 in one fma
+// chain from 0: the operations a microkernel applies to the element, so the bits are the same
+// whichever path computes it. X is read in 16 x 16 blocks transposed in registers, so that
+// its rows fill the vector lanes and each chain stays one lane's, in order.
+using DotLanesFn = void (*)(int64_t lanes, int vecs, int64_t k, const float* x, int64_t ldx, const float* v,
+                            int64_t v_rs, int64_t v_cs, float* c, int64_t c_ls, int64_t c_vs, float alpha, float beta);
+constexpr int kDotVecs = 4;
+constexpr int64_t kDotLanes = 64;
+
 // A prefetch plan (see plan_prefetches in gemm.cpp): lines the AVX-512 and AVX2 kernels ask
 // L2 for as they run (PrefetchCursor), so that the next tile's data, which the hardware
 // prefetchers cannot foresee, is in L2 when it is read. Up to two sets of `rows` rows of
@@ -137,6 +151,8 @@ struct MicroKernel {
     void (*pack_b_trans)(const float* b, int64_t ldb, int64_t k, int64_t cols, int64_t nr, float* dst) = nullptr;
     // The streaming path's kernel (nullptr: the instruction set has none; see StreamRowsFn).
     StreamRowsFn stream_rows = nullptr;
+    // The dot path's kernel (nullptr: none; see DotLanesFn).
+    DotLanesFn dot_lanes = nullptr;
 };
 
 // Each returns nullptr when the instruction set is not compiled in (e.g. on ARM).
