@@ -21,7 +21,7 @@
 //                 as C^T against a transposed A.
 //     dot         the other few-row or few-column products (a Dense(1) forward X w, a batch
 //                 of one against a transposed B): the large operand's rows as vector lanes,
-//                 read in 16 x 16 blocks transposed in registers (AVX-512).
+//                 read in blocks (16 x 16, AVX2 8 x 8) transposed in registers.
 //
 // Determinism: every element of C sums K in the same fixed kc blocks (k_block), with the
 // same operations (an fma chain per block, then alpha and beta as the kernels store),

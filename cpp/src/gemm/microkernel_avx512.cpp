@@ -173,66 +173,33 @@ struct Vec {
 };
 #include "stream_rows.inl"
 
-// The dot path's kernel (DotLanesFn): R chains per group of 16 lanes; each 16 x 16 block of X
-// costs 16 loads and 64 shuffles, which out-of-order execution overlaps with the chains of the
-// block before. A group runs through the whole K block before the next starts: 16 rows of X
-// read line after line, streams the prefetchers can follow (all the groups at once, 64, were
-// 2.5x slower on 2000 x 512 x 1).
-template <int R>
-void dot_chains(int64_t lanes, int64_t k, const float* x, int64_t ldx, const float* v, int64_t v_rs, int64_t v_cs,
-                __m512 (&acc)[kDotLanes / 16][kDotVecs]) {
-    for (int64_t g = 0; 16 * g < lanes; ++g) {
-        __m512 sum[R];
-        for (int r = 0; r < R; ++r) sum[r] = _mm512_setzero_ps();
-        const int64_t rows = std::min<int64_t>(16, lanes - 16 * g);
-        const float* xg = x + 16 * g * ldx;
-        for (int64_t p0 = 0; p0 < k; p0 += 16) {
-            const int pn = int(std::min<int64_t>(16, k - p0));
-            const __mmask16 m = pn == 16 ? __mmask16(0xFFFF) : __mmask16((1u << pn) - 1);
-            __m512i blk[16];
+// The dot path's kernel (dot_lanes.inl): 16 lanes a group, 16 x 16 blocks.
+struct DotVec {
+    using T = __m512;
+    static constexpr int kWidth = 16;
+    // blk[q] = lanes i < rows of x (row i at x + i * ldx) at column q < pn; zeros elsewhere.
+    static void load_block(const float* x, int64_t ldx, int64_t rows, int pn, T (&blk)[16]) {
+        const __mmask16 m = pn == 16 ? __mmask16(0xFFFF) : __mmask16((1u << pn) - 1);
+        __m512i r[16];
 #pragma GCC unroll 16
-            for (int i = 0; i < 16; ++i)
-                blk[i] = i < rows ? _mm512_maskz_loadu_epi32(m, xg + i * ldx + p0) : _mm512_setzero_si512();
-            transpose16(blk);
-            for (int q = 0; q < pn; ++q)
-                for (int r = 0; r < R; ++r)
-                    sum[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(blk[q]), _mm512_set1_ps(v[r * v_rs + (p0 + q) * v_cs]),
-                                             sum[r]);
-        }
-        for (int r = 0; r < R; ++r) acc[g][r] = sum[r];
+        for (int i = 0; i < 16; ++i) r[i] = i < rows ? _mm512_maskz_loadu_epi32(m, x + i * ldx) : _mm512_setzero_si512();
+        transpose16(r);
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; ++i) blk[i] = _mm512_castsi512_ps(r[i]);
     }
-}
-
-void dot_lanes(int64_t lanes, int vecs, int64_t k, const float* x, int64_t ldx, const float* v, int64_t v_rs,
-               int64_t v_cs, float* c, int64_t c_ls, int64_t c_vs, float alpha, float beta) {
-    __m512 acc[kDotLanes / 16][kDotVecs];
-    const int groups = int((lanes + 15) / 16);
-    switch (vecs) {
-        case 1: dot_chains<1>(lanes, k, x, ldx, v, v_rs, v_cs, acc); break;
-        case 2: dot_chains<2>(lanes, k, x, ldx, v, v_rs, v_cs, acc); break;
-        case 3: dot_chains<3>(lanes, k, x, ldx, v, v_rs, v_cs, acc); break;
-        default: dot_chains<4>(lanes, k, x, ldx, v, v_rs, v_cs, acc); break;
+    static T zero() { return _mm512_setzero_ps(); }
+    static T set1(float x) { return _mm512_set1_ps(x); }
+    static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
+    static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+    static T load(const float* p) { return _mm512_loadu_ps(p); }
+    static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
+    // out[0..n) = t, or beta * out + t rounded once
+    static void store_lanes(float* out, int64_t n, T t, float beta) {
+        const __mmask16 m = n == 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+        _mm512_mask_storeu_ps(out, m, beta == 0.f ? t : _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m, out), t));
     }
-    // out = alpha * acc (+ beta * out, rounded once), as the microkernels store a tile
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    for (int g = 0; g < groups; ++g)
-        for (int r = 0; r < vecs; ++r) {
-            const int64_t n = std::min<int64_t>(16, lanes - 16 * g);
-            float* out = c + 16 * g * c_ls + r * c_vs;
-            const __m512 t = _mm512_mul_ps(acc[g][r], va);
-            if (c_ls == 1) {
-                const __mmask16 m = n == 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
-                _mm512_mask_storeu_ps(out, m, beta == 0.f ? t : _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, out), t));
-                continue;
-            }
-            alignas(64) float tl[16];
-            _mm512_store_ps(tl, t);
-            for (int64_t i = 0; i < n; ++i) {
-                float& o = out[i * c_ls];
-                o = beta == 0.f ? tl[i] : std::fma(beta, o, tl[i]);
-            }
-        }
-}
+};
+#include "dot_lanes.inl"
 
 MicroKernel make_kernel() {
     MicroKernel mk{"avx512 14x32", kMR, 16 * kNV, 16, true, {}, kWideRows};
