@@ -53,7 +53,7 @@ MODEL_SHAPES = [
 # Dense(1) output layer (512 and 9216 features, batch 128; a 2000 x 2000 one), its forward
 # product (X w on a batch of 128, 512 and 2000), and a batch of one against a transposed B.
 FEW_ROW_SHAPES = [
-    "1x784x512", "1x512x512", "1x9216x128", "1x2304x512", "1x30976x256", "4x784x512", "4x512x512",
+    "1x784x512", "1x512x512", "1x9216x128", "1x2304x512", "1x30976x256", "4x784x512", "4x512x512", "8x784x512",
     "1x2048x2048", "512x128x1:tn", "9216x128x1:tn", "2000x2000x1:tn",
     "128x512x1", "512x512x1", "2000x512x1", "1x512x2000:nt", "4x784x512:nt",
 ]

@@ -16,7 +16,7 @@
 //     transposed  C^T = op(B)^T op(A)^T, so the m rows fill the vector lanes: narrow C
 //                 (e.g. 10 classes) with A transposed, or few rows with B transposed and
 //                 too large to pack (dX = dY W^T): op(B) read in place.
-//     streaming   at most 4 rows (a batch of one) against op(B) read in place row after
+//     streaming   at most 8 rows (4 on AVX2; a batch of one) against op(B) read in place row after
 //                 row, each element once, the sums in L1; or 4 columns (a Dense(1)'s dW)
 //                 as C^T against a transposed A.
 //     dot         the other few-row or few-column products (a Dense(1) forward X w, a batch
@@ -974,10 +974,12 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // operand or walk it in strips (medians of alternated runs, one and two threads): 1 x 512 x
     // 784 2.6x, 1 x 2048 x 2048 2.9-3.1x, 4 x 512 x 512 2.3-3.4x, 1 x 128 x 128 2.3x; 9216 x 1 x
     // 128:tn 3.9x, 2000 x 1 x 2000:tn 4.7-5.2x, 512 x 1 x 128:tn 1.6x. At most one column tile
-    // (1 x 32 x 512) the tile kernels stay ahead.
+    // (1 x 32 x 512) the tile kernels stay ahead. Up to 8 rows on AVX-512 (5 x 784 x 512
+    // 1.9-2.7x, 8 x 512 x 512 1.6x, 6 x 2048 x 2048 2.2x, 8 x 784 x 512 1.1-1.3x); AVX2's 16
+    // registers hold the sums of 4 (8 rows there measured 0.35-1.4x).
     if (uk.stream_rows) {
-        if (m <= gemm::kStreamRows && !trans_b && n > uk.nr) return stream_tasks(pr, uk, kb, threads, false);
-        if (n <= gemm::kStreamRows && trans_a && m > uk.nr) return stream_tasks(pr, uk, kb, threads, true);
+        if (m <= uk.stream_max_rows && !trans_b && n > uk.nr) return stream_tasks(pr, uk, kb, threads, false);
+        if (n <= 4 && trans_a && m > uk.nr) return stream_tasks(pr, uk, kb, threads, true);
     }
     // The other few-row or few-column products: dot products along the rows of the large
     // operand (dot_tasks). Against the paths below (alternated runs, one and two threads):

@@ -59,8 +59,8 @@ using SegmentedKernelFn = void (*)(int64_t segments, int64_t seg_len, int64_t se
 using StreamRowsFn = void (*)(int rows, int64_t k, int64_t cols, const float* a, int64_t a_rs, int64_t a_cs,
                               const float* b, int64_t ldb, float* c, int64_t c_rs, int64_t c_cs, float alpha,
                               float beta);
-constexpr int kStreamRows = 4;
-constexpr int64_t kStreamCols = 1024;  // the running sums: at most 4 x 4 KiB on the stack
+constexpr int kStreamRows = 8;
+constexpr int64_t kStreamCols = 1024;  // the running sums: at most 8 x 4 KiB on the stack
 
 // One K block of the dot path (gemm.cpp): the products whose few (<= kDotVecs) small vectors
 // meet a large row-major operand X along its rows, K in X's rows (a Dense(1) forward, 512 x
@@ -149,8 +149,10 @@ struct MicroKernel {
     // dst[p * nr + j] = b[j * ldb + p] for p < k, j < cols <= nr, and zeros for the columns
     // past cols; nr a multiple of vec.
     void (*pack_b_trans)(const float* b, int64_t ldb, int64_t k, int64_t cols, int64_t nr, float* dst) = nullptr;
-    // The streaming path's kernel (nullptr: the instruction set has none; see StreamRowsFn).
+    // The streaming path's kernel (nullptr: the instruction set has none; see StreamRowsFn),
+    // and the most rows it takes (at most kStreamRows).
     StreamRowsFn stream_rows = nullptr;
+    int stream_max_rows = 0;
     // The dot path's kernel (nullptr: none; see DotLanesFn).
     DotLanesFn dot_lanes = nullptr;
 };

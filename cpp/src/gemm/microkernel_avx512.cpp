@@ -206,6 +206,7 @@ MicroKernel make_kernel() {
     add_variants<kMR>(mk);
     mk.pack_b_trans = &pack_b_trans;
     mk.stream_rows = &stream_rows;
+    mk.stream_max_rows = 8;
     mk.dot_lanes = &dot_lanes;
     return mk;
 }

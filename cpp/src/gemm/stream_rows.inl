@@ -1,7 +1,8 @@
 // The streaming path's kernel (StreamRowsFn in gemm_kernels.h), written once for the vector
 // instruction sets with FMA: microkernel_avx2.cpp and microkernel_avx512.cpp include this
 // file inside their anonymous namespace after defining `struct Vec`: the register type T,
-// its width in floats, how many rows of B one pass reads (kUnroll, as the registers allow),
+// its width in floats, how many rows of B one pass reads (kUnroll, as the registers allow;
+// half as many for more than 4 rows of C, whose broadcasts take twice the registers),
 // and load, store, set1, zero, mul and fma (a * b + c, rounded once). Edge columns past the
 // last whole vector use scalar std::fma, which rounds exactly as one lane does.
 
@@ -10,7 +11,7 @@ template <int R>
 void stream_chains(int64_t k, int64_t cols, const float* a, int64_t a_rs, int64_t a_cs, const float* b,
                    int64_t ldb, float* acc) {
     using T = typename Vec::T;
-    constexpr int W = Vec::kWidth, U = Vec::kUnroll;
+    constexpr int W = Vec::kWidth, U = R <= 4 ? Vec::kUnroll : (Vec::kUnroll > 1 ? Vec::kUnroll / 2 : 1);
     const int64_t full = cols / W * W;
     for (int r = 0; r < R; ++r)
         for (int64_t j = 0; j < cols; j += W) Vec::store(acc + r * kStreamCols + j, Vec::zero());
@@ -64,7 +65,11 @@ void stream_rows(int rows, int64_t k, int64_t cols, const float* a, int64_t a_rs
         case 1: stream_chains<1>(k, cols, a, a_rs, a_cs, b, ldb, acc); break;
         case 2: stream_chains<2>(k, cols, a, a_rs, a_cs, b, ldb, acc); break;
         case 3: stream_chains<3>(k, cols, a, a_rs, a_cs, b, ldb, acc); break;
-        default: stream_chains<4>(k, cols, a, a_rs, a_cs, b, ldb, acc); break;
+        case 4: stream_chains<4>(k, cols, a, a_rs, a_cs, b, ldb, acc); break;
+        case 5: stream_chains<5>(k, cols, a, a_rs, a_cs, b, ldb, acc); break;
+        case 6: stream_chains<6>(k, cols, a, a_rs, a_cs, b, ldb, acc); break;
+        case 7: stream_chains<7>(k, cols, a, a_rs, a_cs, b, ldb, acc); break;
+        default: stream_chains<8>(k, cols, a, a_rs, a_cs, b, ldb, acc); break;
     }
     // C = alpha * acc (+ beta * C, rounded once), as the microkernels store a tile.
     const int64_t full = c_cs == 1 ? cols / W * W : 0;
