@@ -6,6 +6,8 @@
     python bench/bench_gemm.py --peak 179       # the '% peak' column against 179 GFLOP/s per thread
     python bench/bench_gemm.py --amx --rounds 12  # AMX path against the AVX-512 kernels, alternated
     python bench/bench_gemm.py --few-rows       # batches of one, and a Dense(1)'s weight gradient
+    python bench/bench_gemm.py --sweep          # every m, n, k in 1, 3, 8, ... 2000 and 3 transposes:
+                                                # the worst ratios to numpy, to find slow shapes (1 thread)
 
 A shape is MxKxN (op(A) is M x K, op(B) is K x N) or S for SxSxS; ':tn' etc. picks the
 transposes of A and B. Both libraries write into a preallocated C (numpy through
@@ -117,6 +119,42 @@ def run(shapes, threads, peak):
               f"{theirs / ours:>6.2f} {ours * 1e6:>10.2f} {theirs * 1e6:>10.2f}", flush=True)
 
 
+SWEEP_SIZES = [1, 3, 8, 17, 64, 130, 512, 2000]
+
+
+def run_sweep(threads, worst=30):
+    """Every m, n, k in SWEEP_SIZES (m n k at most 2000 * 2000 * 512) with A, B or neither
+    transposed, seqnet against numpy's BLAS on the same operands: the `worst` shapes by ratio
+    and the median ratio. A quick hunt for shapes a path handles badly (it found the matrix-vector
+    shapes at 0.08-0.2x that the streaming and dot paths fixed), not a precise timing: each
+    shape gets about 20 ms."""
+    import itertools
+
+    import numpy as np
+    from seqnet import _engine
+
+    _engine.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    rows = []
+    for m, n, k in itertools.product(SWEEP_SIZES, repeat=3):
+        if m * n * k > 2000 * 2000 * 512:
+            continue
+        for ta, tb in ((False, False), (True, False), (False, True)):
+            a = rng.standard_normal((k, m) if ta else (m, k), dtype=np.float32)
+            b = rng.standard_normal((n, k) if tb else (k, n), dtype=np.float32)
+            c = np.empty((m, n), np.float32)
+            a_op, b_op = (a.T if ta else a), (b.T if tb else b)
+            ours = best_seconds(lambda: _engine.sgemm(a, b, c, ta, tb), 0.01, 3)
+            theirs = best_seconds(lambda: np.matmul(a_op, b_op, out=c), 0.01, 3)
+            trans = ":" + ("t" if ta else "n") + ("t" if tb else "n") if ta or tb else ""
+            rows.append((theirs / ours, f"{m}x{k}x{n}{trans}", ours * 1e6, theirs * 1e6))
+    rows.sort()
+    print(f"threads {threads}: {len(rows)} shapes, median ratio to numpy {np.median([r[0] for r in rows]):.2f}; "
+          f"the {worst} worst (MxKxN, ratio above 1: seqnet faster)")
+    for ratio, shape, ours, theirs in rows[:worst]:
+        print(f"  {shape:<18} ratio {ratio:5.2f}   seqnet {ours:9.1f} us   numpy {theirs:9.1f} us")
+
+
 def run_amx(shapes, threads, rounds):
     """Each shape with AMX on and off in turn, `rounds` times, in this one process (the machine
     drifts by 2x within minutes, so only alternated runs compare): median GFLOP/s and ratio; and
@@ -161,6 +199,8 @@ def main():
     parser.add_argument("--models", action="store_true", help="the benchmark models' Dense products")
     parser.add_argument("--few-rows", action="store_true",
                         help="products on a batch of one or four, and a Dense(1)'s weight gradient")
+    parser.add_argument("--sweep", action="store_true",
+                        help="all shapes over a grid of sizes: the worst ratios to numpy")
     parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--peak", type=float, default=0.0,
                         help="one core's FP32 peak in GFLOP/s (gemm_bench prints it), for the %% peak column")
@@ -179,7 +219,18 @@ def main():
     if args.few_rows:
         args.shapes = FEW_ROW_SHAPES
     if args.child:
-        run(args.shapes, args.threads[0], args.peak)
+        if args.sweep:
+            run_sweep(args.threads[0])
+        else:
+            run(args.shapes, args.threads[0], args.peak)
+        return
+    if args.sweep:
+        # One thread unless asked: with two, each library's calls follow the other's at once,
+        # while its worker threads still spin, and take a core from it (run() pauses between the
+        # two; a sweep of 4600 products cannot).
+        for t in args.threads if "--threads" in sys.argv else [1]:
+            env = dict(os.environ, OPENBLAS_NUM_THREADS=str(t), OMP_NUM_THREADS=str(t))
+            subprocess.run([sys.executable, __file__, "--child", "--sweep", "--threads", str(t)], env=env, check=True)
         return
     print(f"{'shape':<16} {'kernel':<14} {'threads':>7} {'seqnet':>9} {'%peak':>6} {'numpy':>9} {'ratio':>6} "
           f"{'seqnet us':>10} {'numpy us':>10}")

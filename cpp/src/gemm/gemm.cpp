@@ -975,8 +975,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // 784 2.6x, 1 x 2048 x 2048 2.9-3.1x, 4 x 512 x 512 2.3-3.4x, 1 x 128 x 128 2.3x; 9216 x 1 x
     // 128:tn 3.9x, 2000 x 1 x 2000:tn 4.7-5.2x, 512 x 1 x 128:tn 1.6x. At most one column tile
     // (1 x 32 x 512) the tile kernels stay ahead. Up to 8 rows on AVX-512 (5 x 784 x 512
-    // 1.9-2.7x, 8 x 512 x 512 1.6x, 6 x 2048 x 2048 2.2x, 8 x 784 x 512 1.1-1.3x); AVX2's 16
-    // registers hold the sums of 4 (8 rows there measured 0.35-1.4x).
+    // 1.9-2.3x, 8 x 784 x 512 1.5-1.8x, 6 x 2048 x 2048 2.2x; 8 x 512 x 512, whose B fits L2,
+    // 0.9x); AVX2's 16 registers hold the sums of 4 (8 rows there measured 0.35-1.4x).
     if (uk.stream_rows) {
         if (m <= uk.stream_max_rows && !trans_b && n > uk.nr) return stream_tasks(pr, uk, kb, threads, false);
         if (n <= 4 && trans_a && m > uk.nr) return stream_tasks(pr, uk, kb, threads, true);

@@ -6,7 +6,12 @@
 // and load, store, set1, zero, mul and fma (a * b + c, rounded once). Edge columns past the
 // last whole vector use scalar std::fma, which rounds exactly as one lane does.
 
-// acc (rows x kStreamCols) = the fma chains of rows R over k rows of B, columns [0, cols).
+// Rows of the running sums lie kAccStride floats apart: a whole 4 KiB apart, every row's sum
+// at column j would share its L1 set and its address bits below 4 KiB with the others', and each
+// load would wait on the other rows' stores to the same low bits (4K aliasing).
+constexpr int64_t kAccStride = kStreamCols + 16;
+
+// acc (rows x kAccStride) = the fma chains of rows R over k rows of B, columns [0, cols).
 template <int R>
 void stream_chains(int64_t k, int64_t cols, const float* a, int64_t a_rs, int64_t a_cs, const float* b,
                    int64_t ldb, float* acc) {
@@ -14,7 +19,7 @@ void stream_chains(int64_t k, int64_t cols, const float* a, int64_t a_rs, int64_
     constexpr int W = Vec::kWidth, U = R <= 4 ? Vec::kUnroll : (Vec::kUnroll > 1 ? Vec::kUnroll / 2 : 1);
     const int64_t full = cols / W * W;
     for (int r = 0; r < R; ++r)
-        for (int64_t j = 0; j < cols; j += W) Vec::store(acc + r * kStreamCols + j, Vec::zero());
+        for (int64_t j = 0; j < cols; j += W) Vec::store(acc + r * kAccStride + j, Vec::zero());
     int64_t p = 0;
     // U rows of B at a time: each running sum is loaded and stored once per U products, in
     // p order, so its chain is the same as one step at a time.
@@ -31,7 +36,7 @@ void stream_chains(int64_t k, int64_t cols, const float* a, int64_t a_rs, int64_
             T x[U];
             for (int u = 0; u < U; ++u) x[u] = Vec::load(bp + u * ldb + j);
             for (int r = 0; r < R; ++r) {
-                float* s = acc + r * kStreamCols + j;
+                float* s = acc + r * kAccStride + j;
                 T v = Vec::load(s);
                 for (int u = 0; u < U; ++u) v = Vec::fma(av[r][u], x[u], v);
                 Vec::store(s, v);
@@ -39,9 +44,9 @@ void stream_chains(int64_t k, int64_t cols, const float* a, int64_t a_rs, int64_
         }
         for (int64_t j = full; j < cols; ++j)
             for (int r = 0; r < R; ++r) {
-                float v = acc[r * kStreamCols + j];
+                float v = acc[r * kAccStride + j];
                 for (int u = 0; u < U; ++u) v = std::fma(as[r][u], bp[u * ldb + j], v);
-                acc[r * kStreamCols + j] = v;
+                acc[r * kAccStride + j] = v;
             }
     }
     for (; p < k; ++p) {
@@ -49,7 +54,7 @@ void stream_chains(int64_t k, int64_t cols, const float* a, int64_t a_rs, int64_
         for (int r = 0; r < R; ++r) {
             const float ar = a[r * a_rs + p * a_cs];
             const T av = Vec::set1(ar);
-            float* s = acc + r * kStreamCols;
+            float* s = acc + r * kAccStride;
             for (int64_t j = 0; j < full; j += W) Vec::store(s + j, Vec::fma(av, Vec::load(bp + j), Vec::load(s + j)));
             for (int64_t j = full; j < cols; ++j) s[j] = std::fma(ar, bp[j], s[j]);
         }
@@ -60,7 +65,7 @@ void stream_rows(int rows, int64_t k, int64_t cols, const float* a, int64_t a_rs
                  int64_t ldb, float* c, int64_t c_rs, int64_t c_cs, float alpha, float beta) {
     using T = typename Vec::T;
     constexpr int W = Vec::kWidth;
-    alignas(64) float acc[kStreamRows * kStreamCols];
+    alignas(64) float acc[kStreamRows * kAccStride];
     switch (rows) {
         case 1: stream_chains<1>(k, cols, a, a_rs, a_cs, b, ldb, acc); break;
         case 2: stream_chains<2>(k, cols, a, a_rs, a_cs, b, ldb, acc); break;
@@ -75,7 +80,7 @@ void stream_rows(int rows, int64_t k, int64_t cols, const float* a, int64_t a_rs
     const int64_t full = c_cs == 1 ? cols / W * W : 0;
     const T va = Vec::set1(alpha), vb = Vec::set1(beta);
     for (int r = 0; r < rows; ++r) {
-        const float* s = acc + r * kStreamCols;
+        const float* s = acc + r * kAccStride;
         float* cr = c + r * c_rs;
         for (int64_t j = 0; j < full; j += W) {
             const T t = Vec::mul(Vec::load(s + j), va);
