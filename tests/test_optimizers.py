@@ -540,8 +540,8 @@ FLUSH_CASES = {
 }
 
 
-@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686"),
-                    reason="the engine flushes subnormals through x86's MXCSR (FTZ/DAZ) only; this CPU is not x86")
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686", "aarch64", "arm64"),
+                    reason="the engine flushes subnormals through x86's MXCSR (FTZ/DAZ) and AArch64's FPCR.FZ only; this CPU is neither")
 @pytest.mark.parametrize("n", [100, 70001])  # one thread, and the threaded split
 @pytest.mark.parametrize("name", list(FLUSH_CASES))
 def test_subnormal_slots_update_as_zero_slots(name, n, isa, restore_threads):

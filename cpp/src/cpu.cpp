@@ -17,6 +17,7 @@
 #include <omp.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -132,12 +133,31 @@ std::atomic<bool>& amx_wanted() {
 
 }  // namespace
 
-#if defined(__x86_64__) || defined(__i386__)
-unsigned DenormalsMode::current() { return (_mm_getcsr() & kFlush) == kFlush ? kFlush : kKeep; }
-DenormalsMode::DenormalsMode(unsigned mode) : saved_(_mm_getcsr()) { _mm_setcsr((saved_ & ~kFlush) | mode); }
-DenormalsMode::~DenormalsMode() { _mm_setcsr(saved_); }
-
 namespace {
+
+// The calling thread's floating-point control register, and its bits that treat subnormals as
+// zero, as inputs and as results: x86's MXCSR DAZ and FTZ, AArch64's FPCR.FZ. Elsewhere none,
+// and the modes below do nothing.
+#if defined(__x86_64__) || defined(__i386__)
+constexpr unsigned kFlushBits = DenormalsMode::kFlush;
+unsigned read_control() { return _mm_getcsr(); }
+void write_control(unsigned v) { _mm_setcsr(v); }
+#elif defined(__aarch64__)
+constexpr unsigned kFlushBits = 1u << 24;  // FPCR.FZ (the register's upper half is reserved, 0)
+unsigned read_control() {
+    uint64_t v;
+    __asm__ __volatile__("mrs %0, fpcr" : "=r"(v));
+    return unsigned(v);
+}
+void write_control(unsigned v) {
+    const uint64_t w = v;
+    __asm__ __volatile__("msr fpcr, %0" : : "r"(w));
+}
+#else
+constexpr unsigned kFlushBits = 0;
+unsigned read_control() { return 0; }
+void write_control(unsigned) {}
+#endif
 
 thread_local unsigned t_worker_saved = 0;  // a worker's own mode, while a kPoolKeeps scope runs
 thread_local int t_pool_flushing = 0;      // workers of this thread's pool set by kPoolFlushes
@@ -148,22 +168,35 @@ void set_workers(int threads, bool on) {
 #pragma omp parallel num_threads(threads)
     if (omp_get_thread_num() != 0) {
         if (on) {
-            t_worker_saved = _mm_getcsr();
-            _mm_setcsr(t_worker_saved | DenormalsMode::kFlush);
+            t_worker_saved = read_control();
+            write_control(t_worker_saved | kFlushBits);
         } else {
-            _mm_setcsr(t_worker_saved);
+            write_control(t_worker_saved);
         }
     }
 }
 
 }  // namespace
 
+unsigned DenormalsMode::current() {
+    return kFlushBits != 0 && (read_control() & kFlushBits) == kFlushBits ? kFlush : kKeep;
+}
+
+DenormalsMode::DenormalsMode(unsigned mode) : saved_(read_control()) {
+    if (kFlushBits) write_control((saved_ & ~kFlushBits) | (mode == kFlush ? kFlushBits : 0u));
+}
+
+DenormalsMode::~DenormalsMode() {
+    if (kFlushBits) write_control(saved_);
+}
+
 FlushScope::FlushScope(Pool pool) {
-    const unsigned csr = _mm_getcsr();
-    if ((csr & DenormalsMode::kFlush) == DenormalsMode::kFlush || omp_in_parallel()) return;
+    if (!kFlushBits) return;
+    const unsigned csr = read_control();
+    if ((csr & kFlushBits) == kFlushBits || omp_in_parallel()) return;
     saved_ = csr;
     active_ = true;
-    _mm_setcsr(csr | DenormalsMode::kFlush);
+    write_control(csr | kFlushBits);
     const int threads = omp_get_max_threads();
     if (threads <= 1) return;
     if (pool == kPoolKeeps) {
@@ -178,15 +211,8 @@ FlushScope::FlushScope(Pool pool) {
 FlushScope::~FlushScope() {
     if (!active_) return;
     if (restore_threads_ > 1) set_workers(restore_threads_, false);
-    _mm_setcsr(saved_);
+    write_control(saved_);
 }
-#else
-unsigned DenormalsMode::current() { return kKeep; }
-DenormalsMode::DenormalsMode(unsigned) {}
-DenormalsMode::~DenormalsMode() {}
-FlushScope::FlushScope(Pool) {}
-FlushScope::~FlushScope() {}
-#endif
 
 bool amx_available() {
     static const bool available = probe_amx();

@@ -30,12 +30,12 @@ bool amx_active();
 bool set_amx(bool on);
 
 // How the calling thread treats subnormal floats, set for a scope and restored after. Flush:
-// as zero, as inputs and as results (x86-64: MXCSR's DAZ and FTZ bits), as TensorFlow's own
+// as zero, as inputs and as results (x86-64: MXCSR's DAZ and FTZ bits; AArch64: FPCR.FZ), as TensorFlow's own
 // threads do; for kernels whose values decay toward zero (an RNN's gradients through time),
 // where each subnormal costs an assist of about a hundred cycles. Every thread that computes
 // part of a result must use the same mode, or the result would depend on which thread
 // computed what: parallel regions that may run under Flush hand the caller's mode to their
-// threads (current()). A no-op away from x86.
+// threads (current()). A no-op on other CPUs.
 class DenormalsMode {
    public:
     static constexpr unsigned kFlush = 0x8040u, kKeep = 0u;
