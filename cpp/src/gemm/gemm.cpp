@@ -690,15 +690,32 @@ void transposed_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int 
     }
 }
 
-// Threads for a product bound by memory rather than by multiply-adds (threads_for counts
-// those), `floats` the size of the operand it streams: a second thread is worth it from about
-// 768 KB (1 x 512 x 512: 19 -> 14 us; 1 x 784 x 512 30 -> 20; 1 x 2304 x 512 190 -> 118;
-// 9216 x 1 x 128:tn 222 -> 110; 512 x 1 x 128:tn, 256 KB, 6.1 either way).
-int memory_bound_threads(int threads, int64_t floats) {
+// The frame the streaming and dot paths share. [0, extent) of the large operand (its columns
+// for streaming, its rows for dot), k by extent floats in all, split between threads in ranges
+// on a `unit` grid, each range in chunks of at most `chunk`; block(i0, width, pc) runs K block
+// pc of a chunk, in order, then the epilogue finishes the chunk's rows of C (`rows_of_c`) or
+// its columns. Bound by memory rather than by multiply-adds (threads_for counts those), a second
+// thread is worth it from about 768 KB of that operand (1 x 512 x 512: 19 -> 14 us; 1 x 784 x
+// 512 30 -> 20; 1 x 2304 x 512 190 -> 118; 9216 x 1 x 128:tn 222 -> 110; 512 x 1 x 128:tn, 256
+// KB, 6.1 either way).
+template <class F>
+void chunk_tasks(const Problem& pr, int threads, int64_t kb, int64_t extent, int64_t unit, int64_t chunk,
+                 bool rows_of_c, const F& block) {
     constexpr int64_t kBytesPerThread = 384 << 10;
-    const int64_t bytes = floats * int64_t(sizeof(float));
-    if (threads > 1 || bytes < 2 * kBytesPerThread || omp_in_parallel() || contended_recently()) return threads;
-    return int(std::min<int64_t>(omp_get_max_threads(), bytes / kBytesPerThread));
+    const int64_t bytes = pr.k * extent * int64_t(sizeof(float));
+    if (threads == 1 && bytes >= 2 * kBytesPerThread && !omp_in_parallel() && !contended_recently())
+        threads = int(std::min<int64_t>(omp_get_max_threads(), bytes / kBytesPerThread));
+    int64_t tasks = threads;
+    const int64_t step = task_step(extent, unit, tasks);
+    run_tasks(threads, tasks, [&](int64_t t) {
+        const int64_t i1 = std::min(extent, (t + 1) * step);
+        for (int64_t ic = t * step; ic < i1; ic += chunk) {
+            const int64_t w = std::min(chunk, i1 - ic);
+            for (int64_t pc = 0; pc < pr.k; pc += kb) block(ic, w, pc);
+            if (rows_of_c) apply_epilogue(pr, ic, w, 0, pr.n);
+            else apply_epilogue(pr, 0, pr.m, ic, w);
+        }
+    });
 }
 
 // A few rows of C against an op(B) not transposed (a batch of one through a Dense layer:
@@ -722,20 +739,9 @@ void stream_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int thre
         s = {int(pr.m), pr.n, pr.a, pr.trans_a ? 1 : pr.lda, pr.trans_a ? pr.lda : 1, pr.b, pr.ldb, pr.ldc, 1};
     else  // rows of C^T: a(r, p) = op(B)(p, r), the streamed matrix A (k x m), C^T(r, i) = C(i, r)
         s = {int(pr.n), pr.m, pr.b, pr.trans_b ? pr.ldb : 1, pr.trans_b ? 1 : pr.ldb, pr.a, pr.lda, 1, pr.ldc};
-    threads = memory_bound_threads(threads, pr.k * s.cols);
-    int64_t tasks = threads;
-    const int64_t step = task_step(s.cols, 64, tasks);
-    run_tasks(threads, tasks, [&](int64_t t) {
-        const int64_t j0 = t * step, j1 = std::min(s.cols, j0 + step);
-        for (int64_t jc = j0; jc < j1; jc += gemm::kStreamCols) {
-            const int64_t w = std::min(gemm::kStreamCols, j1 - jc);
-            for (int64_t pc = 0; pc < pr.k; pc += kb)
-                uk.stream_rows(s.rows, std::min(kb, pr.k - pc), w, s.a + pc * s.a_cs, s.a_rs, s.a_cs,
-                               s.b + pc * s.ldb + jc, s.ldb, pr.c + jc * s.c_cs, s.c_rs, s.c_cs, pr.alpha,
-                               pc == 0 ? pr.beta : 1.f);
-            if (transposed) apply_epilogue(pr, jc, w, 0, pr.n);
-            else apply_epilogue(pr, 0, pr.m, jc, w);
-        }
+    chunk_tasks(pr, threads, kb, s.cols, 64, gemm::kStreamCols, transposed, [&](int64_t jc, int64_t w, int64_t pc) {
+        uk.stream_rows(s.rows, std::min(kb, pr.k - pc), w, s.a + pc * s.a_cs, s.a_rs, s.a_cs, s.b + pc * s.ldb + jc,
+                       s.ldb, pr.c + jc * s.c_cs, s.c_rs, s.c_cs, pr.alpha, pc == 0 ? pr.beta : 1.f);
     });
 }
 
@@ -757,19 +763,9 @@ void dot_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int threads
         s = {int(pr.n), pr.m, pr.a, pr.lda, pr.b, pr.trans_b ? pr.ldb : 1, pr.trans_b ? 1 : pr.ldb, pr.ldc, 1};
     else  // lanes: columns of op(B) = rows of B (n x k); vectors: rows of op(A)
         s = {int(pr.m), pr.n, pr.b, pr.ldb, pr.a, pr.trans_a ? 1 : pr.lda, pr.trans_a ? pr.lda : 1, 1, pr.ldc};
-    threads = memory_bound_threads(threads, pr.k * s.lanes);
-    int64_t tasks = threads;
-    const int64_t step = task_step(s.lanes, 16, tasks);
-    run_tasks(threads, tasks, [&](int64_t t) {
-        const int64_t i0 = t * step, i1 = std::min(s.lanes, i0 + step);
-        for (int64_t ic = i0; ic < i1; ic += gemm::kDotLanes) {
-            const int64_t w = std::min(gemm::kDotLanes, i1 - ic);
-            for (int64_t pc = 0; pc < pr.k; pc += kb)
-                uk.dot_lanes(w, s.vecs, std::min(kb, pr.k - pc), s.x + ic * s.ldx + pc, s.ldx, s.v + pc * s.v_cs, s.v_rs,
-                             s.v_cs, pr.c + ic * s.c_ls, s.c_ls, s.c_vs, pr.alpha, pc == 0 ? pr.beta : 1.f);
-            if (few_cols) apply_epilogue(pr, ic, w, 0, pr.n);
-            else apply_epilogue(pr, 0, pr.m, ic, w);
-        }
+    chunk_tasks(pr, threads, kb, s.lanes, 16, gemm::kDotLanes, few_cols, [&](int64_t ic, int64_t w, int64_t pc) {
+        uk.dot_lanes(w, s.vecs, std::min(kb, pr.k - pc), s.x + ic * s.ldx + pc, s.ldx, s.v + pc * s.v_cs, s.v_rs,
+                     s.v_cs, pr.c + ic * s.c_ls, s.c_ls, s.c_vs, pr.alpha, pc == 0 ? pr.beta : 1.f);
     });
 }
 

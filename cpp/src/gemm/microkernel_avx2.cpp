@@ -159,7 +159,8 @@ void pack_b_trans(const float* b, int64_t ldb, int64_t k, int64_t cols, int64_t 
     }
 }
 
-// The streaming path's kernel (stream_rows.inl): 2 rows of B per pass.
+// The vector operations of the streaming and dot paths' kernels (stream_rows.inl, dot_lanes.inl):
+// 2 rows of B per streaming pass (16 registers); dot blocks of 8 x 8.
 struct Vec {
     using T = __m256;
     static constexpr int kWidth = 8, kUnroll = 2;
@@ -169,13 +170,6 @@ struct Vec {
     static T zero() { return _mm256_setzero_ps(); }
     static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
     static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
-};
-#include "stream_rows.inl"
-
-// The dot path's kernel (dot_lanes.inl): 8 lanes a group, 8 x 8 blocks.
-struct DotVec {
-    using T = __m256;
-    static constexpr int kWidth = 8;
     static __m256i first(int n) {  // lanes i < n all ones
         return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     }
@@ -186,18 +180,13 @@ struct DotVec {
         for (int i = 0; i < 8; ++i) blk[i] = i < rows ? _mm256_maskload_ps(x + i * ldx, m) : _mm256_setzero_ps();
         transpose8(blk);
     }
-    static T zero() { return _mm256_setzero_ps(); }
-    static T set1(float x) { return _mm256_set1_ps(x); }
-    static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
-    static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
-    static T load(const float* p) { return _mm256_loadu_ps(p); }
-    static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
     // out[0..n) = t, or beta * out + t rounded once
     static void store_lanes(float* out, int64_t n, T t, float beta) {
         const __m256i m = first(int(n));
         _mm256_maskstore_ps(out, m, beta == 0.f ? t : _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_maskload_ps(out, m), t));
     }
 };
+#include "stream_rows.inl"
 #include "dot_lanes.inl"
 
 MicroKernel make_kernel() {

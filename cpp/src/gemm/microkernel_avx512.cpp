@@ -160,7 +160,8 @@ void pack_b_trans(const float* b, int64_t ldb, int64_t k, int64_t cols, int64_t 
     }
 }
 
-// The streaming path's kernel (stream_rows.inl): 4 rows of B per pass.
+// The vector operations of the streaming and dot paths' kernels (stream_rows.inl, dot_lanes.inl):
+// 4 rows of B per streaming pass; dot blocks of 16 x 16.
 struct Vec {
     using T = __m512;
     static constexpr int kWidth = 16, kUnroll = 4;
@@ -170,13 +171,6 @@ struct Vec {
     static T zero() { return _mm512_setzero_ps(); }
     static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
     static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
-};
-#include "stream_rows.inl"
-
-// The dot path's kernel (dot_lanes.inl): 16 lanes a group, 16 x 16 blocks.
-struct DotVec {
-    using T = __m512;
-    static constexpr int kWidth = 16;
     // blk[q] = lanes i < rows of x (row i at x + i * ldx) at column q < pn; zeros elsewhere.
     static void load_block(const float* x, int64_t ldx, int64_t rows, int pn, T (&blk)[16]) {
         const __mmask16 m = pn == 16 ? __mmask16(0xFFFF) : __mmask16((1u << pn) - 1);
@@ -187,18 +181,13 @@ struct DotVec {
 #pragma GCC unroll 16
         for (int i = 0; i < 16; ++i) blk[i] = _mm512_castsi512_ps(r[i]);
     }
-    static T zero() { return _mm512_setzero_ps(); }
-    static T set1(float x) { return _mm512_set1_ps(x); }
-    static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
-    static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
-    static T load(const float* p) { return _mm512_loadu_ps(p); }
-    static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
     // out[0..n) = t, or beta * out + t rounded once
     static void store_lanes(float* out, int64_t n, T t, float beta) {
         const __mmask16 m = n == 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
         _mm512_mask_storeu_ps(out, m, beta == 0.f ? t : _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m, out), t));
     }
 };
+#include "stream_rows.inl"
 #include "dot_lanes.inl"
 
 MicroKernel make_kernel() {
