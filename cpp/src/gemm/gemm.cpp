@@ -9,8 +9,8 @@
 //     rows        op(B) fits in L2 (im2col convolutions, Dense layers of training, dW): A
 //                 read in place, row tiles > K blocks > column tiles; B packed only when
 //                 transposed (or a ragged last column tile for kernels without masks).
-//     cols        few rows (<= 4 MR, or a K block of A within an eighth of L2: a batch of
-//                 128) and a large op(B) (a Dense forward on a batch, dX = dY W^T): A read
+//     cols        few rows (<= 4 MR, or a K block of A within half of L2: a batch of 128 to
+//                 256) and a large op(B) (a Dense forward on a batch, dX = dY W^T): A read
 //                 in place, each kb x chunk block of B packed once and reused by all the
 //                 row tiles, which have nearly equal heights (32 rows: 11 + 11 + 10).
 //     transposed  C^T = op(B)^T op(A)^T, so the m rows fill the vector lanes: narrow C
@@ -986,7 +986,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
         if (m <= gemm::kDotVecs && trans_b) return dot_tasks(pr, uk, kb, threads, false);
     }
     if (trans_a && fill_m > 1.2 * fill_n && fits_l2(m)) return transposed_tasks(pr, uk, kb, threads);
-    const bool small_a = m * kb * int64_t(sizeof(float)) <= cache_sizes().l2 / 8;
+    // A K block of op(A) within half of L2 (see the last case below).
+    const bool small_a = m * kb * int64_t(sizeof(float)) <= cache_sizes().l2 / 2;
     if (fits_l2(n)) {
         // The rows path packs a transposed op(B) whole on the calling thread before its tasks
         // start. For a few rows (dX = dY W^T on a batch: 128 x 512 x 512, 32 x 512 x 512) that
@@ -1009,10 +1010,16 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // row tiles; when B is transposed, as C^T, whose tiles read its rows in place.
     if (m <= 4 * uk.mr && !trans_b) return cols_tasks(pr, uk, kb, threads);
     if (m <= 2 * uk.nr && trans_b && fits_l2(m)) return transposed_tasks(pr, uk, kb, threads);
-    // The same for a batch of rows whose K block of A takes at most an eighth of L2 (128
-    // rows at kb = 512; mnist_mlp's 128 x 784 by 784 x 512): the packed path would copy A
-    // (a transpose) for each K block only to reuse it over a few column tiles. Larger A
-    // (256 rows), read again for each column chunk, measured no better than packed.
+    // The same for a batch of rows whose K block of A takes at most half of L2 (256 rows at
+    // kb = 512; mnist_mlp's 128 x 784 by 784 x 512): the packed path copies A (a transpose)
+    // once per task and K block, each task reusing it over a few column tiles only, which
+    // measured 22% of a two-thread 128 x 784 x 512 (packing A 11%, B 10%). Against an eighth
+    // of L2 as the bound, on Zen 5 (1 MiB L2; medians of 5-10 rounds alternated in one
+    // process, two threads): 128 x 784 x 512 0.41 -> 0.35 ms, 128 x 512 x 512:nt 0.33 ->
+    // 0.25, 784 x 128 x 512:tn 0.33 -> 0.29, 128 x 9216 x 128 1.78 -> 1.53, 256 x 512 x 512
+    // 0.45 -> 0.38, the LSTM's dU 128 x 1280 x 512:tn 0.60 -> 0.48 and dW 256 x 1280 x 512:tn
+    // 1.05 -> 0.99; one thread unchanged (within 3%), as were the shapes of the rows path it
+    // also moves (400 x 288 x 64, 512 x 256 x 128, 480 x 256 x 256:nt 0.19 -> 0.17).
     if (small_a) return cols_tasks(pr, uk, kb, threads);
     packed_product(pr, uk, bl, threads);
 }
