@@ -488,9 +488,10 @@ void packed_block(const Problem& pr, const MicroKernel& uk, const Blocking& bl, 
 //     before being descheduled costs a scheduler slice (milliseconds; Linux leaves a
 //     just-run thread where it is), which dwarfs a 0.2 ms product. So a thread that waited
 //     for its partner far longer than the split explains (two tasks' time: the cores need
-//     not run at the same speed) marks the machine contended, and products run on one thread for
-//     a back-off period (50 ms, doubling while probes keep finding contention, up to ~1.6 s)
-//     before two threads are tried again. The thread count never changes the result.
+//     not run at the same speed), in two regions in a row (a host's steal of a vCPU delays
+//     one), marks the machine contended, and products run on one thread for a back-off
+//     period (50 ms, doubling while probes keep finding contention, up to ~1.6 s) before two
+//     threads are tried again. The thread count never changes the result.
 //     The back-off state (contention.h) is shared with the other threaded kernels.
 
 inline void cpu_relax() {
