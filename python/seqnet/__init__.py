@@ -4,13 +4,16 @@
 """
 import os as _os
 
-# libgomp's idle threads spin for ~300k iterations after each parallel region, burning the
-# other core while Python runs between kernels and starving any competing process. A
-# short spin keeps parallel regions as fast and makes a 2-thread product degrade to
-# 1-thread speed under contention (bench: gemm_bench --busy). Set before libgomp loads
-# (it reads the environment once); the user's own OMP_WAIT_POLICY/GOMP_SPINCOUNT win.
+# libgomp's idle threads spin for ~300k iterations (about 10 ms here) after each parallel
+# region, burning the other core while Python runs between kernels and starving any competing
+# process; a worker that has gone to sleep takes 30-50 us to start the next region on a VM.
+# 10000 iterations (about 0.3 ms) keep the workers awake across the Python between a training
+# step's kernels (the seed Embedding + LSTM epoch 15% faster than with 1000) and still let a
+# 2-thread product back off to one thread under contention (README: Under contention). Set
+# before libgomp loads (it reads the environment once); the user's own OMP_WAIT_POLICY /
+# GOMP_SPINCOUNT win.
 if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
-    _os.environ["GOMP_SPINCOUNT"] = "1000"
+    _os.environ["GOMP_SPINCOUNT"] = "10000"
 
 from seqnet import _engine  # noqa: E402
 from seqnet import backend
