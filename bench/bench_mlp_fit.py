@@ -127,6 +127,7 @@ def time_keras(model, x, y, epochs, repeats):
 
 
 def run_seqnet(x, y, labels, epochs, repeats):
+    saved = os.environ.get("GOMP_SPINCOUNT")
     try:
         import seqnet as keras
         import seqnet.layers  # noqa: F401
@@ -134,6 +135,14 @@ def run_seqnet(x, y, labels, epochs, repeats):
         import seqnet.optimizers  # noqa: F401
     except Exception as e:  # ImportError, or a broken build
         raise Skip("cannot import seqnet: %s: %s" % (type(e).__name__, e))
+    finally:
+        # seqnet sets libgomp's spin for itself on import (its libgomp has read it by now);
+        # PyTorch, imported later in this process, loads its own libgomp, which would read it
+        # too: leave it the environment it would have had alone.
+        if saved is None:
+            os.environ.pop("GOMP_SPINCOUNT", None)
+        else:
+            os.environ["GOMP_SPINCOUNT"] = saved
     try:
         model = keras_model(keras, keras_optimizer(keras.optimizers))
     except Exception as e:
