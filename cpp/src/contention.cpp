@@ -14,11 +14,10 @@ constexpr int64_t kBackoffMinNs = 50'000'000, kBackoffMaxNs = 1'600'000'000;
 // Long waits in this many regions in a row (no clean region between) mark the machine
 // contended. A process competing for a core delays nearly every region; a VM whose host
 // takes a vCPU away for a few milliseconds (steal time, which the guest sees neither as
-// another process nor as a context switch) delays one. Backing off on the first long wait
-// ran the Embedding + LSTM step on one thread for 10-27% of the time on a shared Zen 5 host
-// (a C++ loop over the seed layer's forward and backward: 3-4 back-offs per 300 calls, each
-// after a 2-4 ms stall of one thread), while 3.6 s of that load showed 1 jiffy of steal in
-// /proc/stat.
+// another process nor as a context switch) delays one. Backing off on the first long wait,
+// a C++ loop over the seed Embedding + LSTM layer's forward and backward on a shared Zen 5
+// host started 12-24 of 300 calls on one thread (3-4 back-offs, each after a 2-4 ms stall of
+// one thread, with no other process running); two in a row, none.
 constexpr int kLongWaitsToBackOff = 2;
 std::atomic<int64_t> g_serial_until_ns{0};
 std::atomic<int> g_long_waits{0};

@@ -3,8 +3,7 @@
 // find their threads waiting long for each other, twice in a row, mark the machine contended;
 // kernels then run on one thread for a back-off period (50 ms, doubling while it keeps
 // happening, up to 1.6 s) before two threads are tried again. See gemm.cpp ("Contention")
-// for why. The thread count
-// never changes a result.
+// for why. The thread count never changes a result.
 #pragma once
 #include <cstdint>
 
