@@ -19,4 +19,8 @@ void dense_backward(const float* x, const float* w, const float* z, const float*
                     float* dx, float* dw, float* db, int64_t rows, int64_t in, int64_t out,
                     Activation act, bool dy_is_preactivation);
 
+// sums[j] = the sum over r of x[r * ld + j], for j < cols, adding the rows in order: a bias
+// gradient (Dense, pointwise and transposed convolutions, recurrent gates).
+void column_sums(const float* x, int64_t ld, float* sums, int64_t rows, int64_t cols);
+
 }  // namespace seqnet

@@ -18,6 +18,7 @@
 
 #include "conv_algo.h"
 #include "conv_direct.h"
+#include "seqnet/dense.h"
 #include "seqnet/gemm.h"
 #include "winograd.h"
 
@@ -31,16 +32,6 @@ constexpr int64_t kBlockFloats = 1 << 16;
 
 void activation_row(float* c, int64_t len, const void* ctx) {
     activation_forward(*static_cast<const Activation*>(ctx), c, c, 1, len);
-}
-
-// db[j] = sum_r dz[r, j], in row order.
-void column_sums(const float* dz, float* db, int64_t rows, int64_t cols) {
-    for (int64_t j = 0; j < cols; ++j) db[j] = 0.0f;
-    for (int64_t r = 0; r < rows; ++r) {
-        const float* row = dz + r * cols;
-#pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) db[j] += row[j];
-    }
 }
 
 // Output rows of ow pixels per im2col block: about kBlockFloats floats, at least one, at most
@@ -301,7 +292,7 @@ void conv_backward(const ConvShape& s, const float* x, const float* w, const flo
     bool act_bwd = !dy_is_preactivation && act != Activation::Linear;
     if (s.pointwise()) {
         if (act_bwd) activation_backward(act, z, y, dy, dy, s.n * P, F);
-        if (db) column_sums(dy, db, s.n * P, F);
+        if (db) column_sums(dy, F, db, s.n * P, F);
         sgemm(true, false, K, F, s.n * P, 1.0f, x, K, dy, F, 0.0f, dw, F);
         if (dx) sgemm(false, true, s.n * P, K, F, 1.0f, dy, F, w, F, 0.0f, dx, K);
         return;

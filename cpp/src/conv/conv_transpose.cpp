@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "seqnet/dense.h"
 #include "seqnet/gemm.h"
 
 namespace seqnet {
@@ -32,16 +33,6 @@ void add_bias(float* out, const float* b, int64_t rows, int64_t cols) {
         float* row = out + r * cols;
 #pragma omp simd
         for (int64_t j = 0; j < cols; ++j) row[j] += b[j];
-    }
-}
-
-// db[j] = sum_r dz[r, j], in row order.
-void column_sums(const float* dz, float* db, int64_t rows, int64_t cols) {
-    std::fill(db, db + cols, 0.0f);
-    for (int64_t r = 0; r < rows; ++r) {
-        const float* row = dz + r * cols;
-#pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) db[j] += row[j];
     }
 }
 
@@ -80,7 +71,7 @@ void conv_transpose_backward(const ConvShape& s, const float* x, const float* w,
                              Activation act, bool dy_is_preactivation) {
     const int64_t F = s.c, rows = s.n * s.h * s.w;
     if (!dy_is_preactivation && act != Activation::Linear) activation_backward(act, z, y, dy, dy, rows, F);
-    if (db) column_sums(dy, db, rows, F);
+    if (db) column_sums(dy, F, db, rows, F);
     if (dx) conv_forward(s, dy, w, nullptr, nullptr, dx, col, col_rows, Activation::Linear);
     // The convolution's weight gradient, x standing for its output gradient: with a linear
     // activation given as a pre-activation gradient, conv_backward only reads it.

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include "seqnet/gemm.h"
 
 namespace seqnet {
@@ -11,17 +13,18 @@ void activation_row(float* c, int64_t len, const void* ctx) {
     activation_forward(*static_cast<const Activation*>(ctx), c, c, 1, len);
 }
 
-// db[j] = sum_r dz[r, j]; accumulated in row order so the bits never depend on threads.
-void column_sums(const float* dz, float* db, int64_t rows, int64_t cols) {
-    for (int64_t j = 0; j < cols; ++j) db[j] = 0.0f;
+}  // namespace
+
+void column_sums(const float* x, int64_t ld, float* sums, int64_t rows, int64_t cols) {
+    // One thread: bound by reading x (the seed LSTM's 1280 x 512 gate gradients: 70 us from L2,
+    // 81 us split by columns between two threads).
+    std::fill(sums, sums + cols, 0.0f);
     for (int64_t r = 0; r < rows; ++r) {
-        const float* row = dz + r * cols;
+        const float* row = x + r * ld;
 #pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) db[j] += row[j];
+        for (int64_t j = 0; j < cols; ++j) sums[j] += row[j];
     }
 }
-
-}  // namespace
 
 void dense_forward(const float* x, const float* w, const float* b, float* z, float* y, int64_t rows,
                    int64_t in, int64_t out, Activation act) {
@@ -47,7 +50,7 @@ void dense_backward(const float* x, const float* w, const float* z, const float*
     if (!dy_is_preactivation && act != Activation::Linear)
         activation_backward(act, z, y, dy, dy, rows, out);
     sgemm(true, false, in, out, rows, 1.0f, x, in, dy, out, 0.0f, dw, out);
-    if (db) column_sums(dy, db, rows, out);
+    if (db) column_sums(dy, out, db, rows, out);
     if (dx) sgemm(false, true, rows, in, out, 1.0f, dy, out, w, out, 0.0f, dx, in);
 }
 

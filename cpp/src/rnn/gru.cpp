@@ -10,6 +10,7 @@
 #include "rnn_cell_kernels.h"
 #include "rnn_common.h"
 #include "seqnet/cpu.h"
+#include "seqnet/dense.h"
 #include "seqnet/gemm.h"
 #include "seqnet/rnn.h"
 

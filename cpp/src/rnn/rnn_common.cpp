@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "seqnet/cpu.h"
+#include "seqnet/dense.h"
 #include "seqnet/gemm.h"
 #include "../contention.h"
 
@@ -38,15 +39,6 @@ void scale_rows(const float* src, const float* mask, float* dst, int64_t batch, 
 }
 
 }  // namespace
-
-void column_sums(const float* dgx, int64_t ld, float* db, int64_t rows, int64_t cols) {
-    for (int64_t j = 0; j < cols; ++j) db[j] = 0.0f;
-    for (int64_t r = 0; r < rows; ++r) {
-        const float* row = dgx + r * ld;
-#pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) db[j] += row[j];
-    }
-}
 
 Scratch carve(float* scratch, const RnnDims& d) {
     const int64_t bt = d.batch * d.steps, bu = d.batch * d.units;

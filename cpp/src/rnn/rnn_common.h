@@ -153,8 +153,6 @@ void input_grad(const float* w, const float* in_mask, const float* dgx, float* d
 void gather_hprev(const float* h0, const float* hs, const uint8_t* mask, float* hprev, const RnnDims& d,
                   bool back, const Rows& r = Rows());
 
-// db[j] = sum of dgx[r, j] over rows (row stride ld), in row order (bits independent of threads).
-void column_sums(const float* dgx, int64_t ld, float* db, int64_t rows, int64_t cols);
 
 // Whether batch row b takes time step t (no mask: every step).
 inline bool kept(const uint8_t* mask, int64_t b, int64_t t, const RnnDims& d) {
