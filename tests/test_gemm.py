@@ -139,6 +139,26 @@ def test_one_and_two_threads_bit_identical(isa, shape, ta, tb):
     assert results[0].tobytes() == results[1].tobytes()
 
 
+def check_part_of_larger(part, whole, ta, tb, take):
+    """part and whole are (a, b, c, bias) of two products whose C overlap: the smaller one's C must
+    hold, bit for bit, take(the larger one's C) (with alpha, beta and a bias), since rows and
+    columns of C are independent and every path gives an element the same operations; and the
+    smaller one, with beta = 0 into NaN (which must not be read), must match float64."""
+    a, b, c, bias = part
+    _engine.sgemm(a, b, c, ta, tb, 0.75, 0.5, bias)
+    wa, wb, wc, wbias = whole
+    _engine.sgemm(wa, wb, wc, ta, tb, 0.75, 0.5, wbias)
+    assert c.tobytes() == np.ascontiguousarray(take(wc)).tobytes()
+    want, mag = reference(a, b, ta, tb)
+    fresh = np.full(c.shape, np.nan, np.float32)
+    _engine.sgemm(a, b, fresh, ta, tb, 1.0, 0.0)
+    assert_close(fresh, want, mag, a.shape[0] if ta else a.shape[1])
+
+
+def uniform(rng, *shape):
+    return rng.uniform(-1, 1, shape).astype(np.float32)
+
+
 # The streaming path (at most 8 rows of C, 4 on AVX2, against op(B) read in place, or 4
 # columns of C as C^T against a transposed A): K across several blocks and with remainders of
 # its passes over 4 (or 2) rows of B, N across several column chunks of 1024 and off the
@@ -148,41 +168,22 @@ def test_one_and_two_threads_bit_identical(isa, shape, ta, tb):
 @pytest.mark.parametrize("ta", [False, True])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_streaming_path_gives_the_bits_of_the_tile_paths(isa, m, k, n, ta, threads, restore_threads):
-    """Rows of C are independent: the m-row product (streamed) must hold, bit for bit, the first m
-    rows of the same product on 9 rows (the register-tile paths); likewise its C^T form, m <= 4
-    columns of C = A^T B, against the first m of 5 columns. With alpha, beta and a bias; and
-    against float64 with beta = 0 (NaN in C, which must not be read)."""
+    """The m-row product (streamed) against the first m rows of the same product on 9 rows (the
+    register-tile paths); likewise its C^T form, m <= 4 columns of C = A^T B, against the first m
+    of 5 columns."""
     _engine.set_num_threads(threads)
     rng = np.random.default_rng(m * 100 + k + n)
     # m rows: op(A) m x k, B k x n
     a9, b = operands(rng, 9, k, n, ta, False)
     a = np.ascontiguousarray(a9[:, :m] if ta else a9[:m])
-    bias = rng.uniform(-1, 1, n).astype(np.float32)
-    c9 = rng.uniform(-1, 1, (9, n)).astype(np.float32)
-    c = c9[:m].copy()
-    _engine.sgemm(a, b, c, ta, False, 0.75, 0.5, bias)
-    _engine.sgemm(a9, b, c9, ta, False, 0.75, 0.5, bias)
-    assert c.tobytes() == c9[:m].tobytes()
-    want, mag = reference(a, b, ta, False)
-    fresh = np.full((m, n), np.nan, np.float32)
-    _engine.sgemm(a, b, fresh, ta, False, 1.0, 0.0)
-    assert_close(fresh, want, mag, k)
+    bias, c9 = uniform(rng, n), uniform(rng, 9, n)
+    check_part_of_larger((a, b, c9[:m].copy(), bias), (a9, b, c9, bias), ta, False, lambda c: c[:m])
     if m > 4:
         return
     # m columns: C (n x m) = A^T B, A k x n, B k x m
-    at = rng.uniform(-1, 1, (k, n)).astype(np.float32)
-    bt5 = rng.uniform(-1, 1, (k, 5)).astype(np.float32)
-    bt = np.ascontiguousarray(bt5[:, :m])
-    bias5 = rng.uniform(-1, 1, 5).astype(np.float32)
-    ct5 = rng.uniform(-1, 1, (n, 5)).astype(np.float32)
-    ct = np.ascontiguousarray(ct5[:, :m])
-    _engine.sgemm(at, bt, ct, True, False, 0.75, 0.5, np.ascontiguousarray(bias5[:m]))
-    _engine.sgemm(at, bt5, ct5, True, False, 0.75, 0.5, bias5)
-    assert ct.tobytes() == np.ascontiguousarray(ct5[:, :m]).tobytes()
-    want_t, mag_t = reference(at, bt, True, False)
-    fresh_t = np.full((n, m), np.nan, np.float32)
-    _engine.sgemm(at, bt, fresh_t, True, False, 1.0, 0.0)
-    assert_close(fresh_t, want_t, mag_t, k)
+    at, bt5, bias5, ct5 = uniform(rng, k, n), uniform(rng, k, 5), uniform(rng, 5), uniform(rng, n, 5)
+    part = (at, np.ascontiguousarray(bt5[:, :m]), np.ascontiguousarray(ct5[:, :m]), np.ascontiguousarray(bias5[:m]))
+    check_part_of_larger(part, (at, bt5, ct5, bias5), True, False, lambda c: c[:, :m])
 
 
 # The dot path (at most 4 columns of C against a row-major op(A), or 4 rows against a transposed
@@ -193,38 +194,23 @@ def test_streaming_path_gives_the_bits_of_the_tile_paths(isa, m, k, n, ta, threa
 @pytest.mark.parametrize("threads", [1, 2])
 def test_dot_path_gives_the_bits_of_the_tile_paths(isa, few, k, big, other_t, threads, restore_threads):
     """As the streaming test: `few` columns of C = op(A) op(B) (A row-major; op(B) plain or
-    transposed: other_t) must hold the bits of the first `few` columns of the 5-column product;
-    `few` rows of C = op(A) B^T (op(A) plain or transposed) those of the first rows of 5."""
+    transposed: other_t) against the first `few` columns of the 5-column product; `few` rows of
+    C = op(A) B^T (op(A) plain or transposed) against the first rows of 5."""
     _engine.set_num_threads(threads)
     rng = np.random.default_rng(few * 1000 + k + big)
-    bias5 = rng.uniform(-1, 1, 5).astype(np.float32)
+    bias5 = uniform(rng, 5)
     # few columns: A big x k, op(B) k x few
-    a = rng.uniform(-1, 1, (big, k)).astype(np.float32)
-    b5 = rng.uniform(-1, 1, (5, k) if other_t else (k, 5)).astype(np.float32)
+    a = uniform(rng, big, k)
+    b5 = uniform(rng, *((5, k) if other_t else (k, 5)))
     b = np.ascontiguousarray(b5[:few] if other_t else b5[:, :few])
-    c5 = rng.uniform(-1, 1, (big, 5)).astype(np.float32)
-    c = np.ascontiguousarray(c5[:, :few])
-    _engine.sgemm(a, b, c, False, other_t, 0.75, 0.5, np.ascontiguousarray(bias5[:few]))
-    _engine.sgemm(a, b5, c5, False, other_t, 0.75, 0.5, bias5)
-    assert c.tobytes() == np.ascontiguousarray(c5[:, :few]).tobytes()
-    want, mag = reference(a, b, False, other_t)
-    fresh = np.full((big, few), np.nan, np.float32)
-    _engine.sgemm(a, b, fresh, False, other_t, 1.0, 0.0)
-    assert_close(fresh, want, mag, k)
+    c5 = uniform(rng, big, 5)
+    part = (a, b, np.ascontiguousarray(c5[:, :few]), np.ascontiguousarray(bias5[:few]))
+    check_part_of_larger(part, (a, b5, c5, bias5), False, other_t, lambda c: c[:, :few])
     # few rows: op(A) few x k, B big x k (transposed)
-    a5 = rng.uniform(-1, 1, (k, 5) if other_t else (5, k)).astype(np.float32)
+    a5 = uniform(rng, *((k, 5) if other_t else (5, k)))
     af = np.ascontiguousarray(a5[:, :few] if other_t else a5[:few])
-    bt = rng.uniform(-1, 1, (big, k)).astype(np.float32)
-    bias = rng.uniform(-1, 1, big).astype(np.float32)
-    r5 = rng.uniform(-1, 1, (5, big)).astype(np.float32)
-    r = r5[:few].copy()
-    _engine.sgemm(af, bt, r, other_t, True, 0.75, 0.5, bias)
-    _engine.sgemm(a5, bt, r5, other_t, True, 0.75, 0.5, bias)
-    assert r.tobytes() == r5[:few].tobytes()
-    want_r, mag_r = reference(af, bt, other_t, True)
-    fresh_r = np.full((few, big), np.nan, np.float32)
-    _engine.sgemm(af, bt, fresh_r, other_t, True, 1.0, 0.0)
-    assert_close(fresh_r, want_r, mag_r, k)
+    bt, bias, r5 = uniform(rng, big, k), uniform(rng, big), uniform(rng, 5, big)
+    check_part_of_larger((af, bt, r5[:few].copy(), bias), (a5, bt, r5, bias), other_t, True, lambda c: c[:few])
 
 
 def test_kernel_name_follows_isa():

@@ -5,25 +5,13 @@
 // 0 when everything passes.
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <thread>
 
+#include "check.h"
 #include "../../cpp/src/contention.h"
 #include "seqnet/runtime.h"
 
 namespace {
-
-int g_failures = 0;
-
-#define CHECK(cond, ...)                                     \
-    do {                                                     \
-        if (!(cond)) {                                       \
-            ++g_failures;                                    \
-            std::printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            std::printf(__VA_ARGS__);                        \
-            std::printf("\n");                               \
-        }                                                    \
-    } while (0)
 
 constexpr int64_t kMs = 1'000'000;
 
@@ -68,6 +56,5 @@ int main() {
     seqnet::set_contention_backoff(true);
     clean();
 
-    std::printf("contention back-off: %s\n", g_failures ? "FAILED" : "ok");
-    return g_failures ? 1 : 0;
+    return test_check::finish("contention back-off");
 }

@@ -4,27 +4,15 @@
 // order. Prefetches never change a result (tests/test_gemm.py checks the bits), so a wrong walk
 // would only show as lost speed: this checks it directly. Exit status 0 when everything passes.
 #include <cstdint>
-#include <cstdio>
 #include <vector>
 
+#include "check.h"
 #include "../../cpp/src/gemm/gemm_kernels.h"
 
 using seqnet::gemm::PrefetchCursor;
 using seqnet::gemm::PrefetchRows;
 
 namespace {
-
-int g_failures = 0;
-
-#define CHECK(cond, ...)                                         \
-    do {                                                         \
-        if (!(cond)) {                                           \
-            ++g_failures;                                        \
-            std::printf("FAIL %s:%d: ", __FILE__, __LINE__);     \
-            std::printf(__VA_ARGS__);                            \
-            std::printf("\n");                                   \
-        }                                                        \
-    } while (0)
 
 alignas(64) char g_data[1 << 16];
 
@@ -72,6 +60,5 @@ void walk(int chunk, bool second_set) {
 int main() {
     for (int chunk : {1, 2, 3, 5, 7, 16, 100})
         for (bool second : {false, true}) walk(chunk, second);
-    std::printf("prefetch plans: %s\n", g_failures ? "FAILED" : "ok");
-    return g_failures ? 1 : 0;
+    return test_check::finish("prefetch plans");
 }
