@@ -12,6 +12,9 @@ Models (the Keras 2 guide's examples):
              Embedding(5000, 256) - LSTM(128) - Dropout(0.5) - Dense(1, sigmoid);
              rmsprop, binary_crossentropy, batch 16 (the seed's batch size)
   embedding_50k: the same with word ids < 50000 and Embedding(50000, 256)
+  embedding_gru: the embedding model with GRU(128) for LSTM(128) (Keras 2.2.4's GRU:
+             reset_after=False, stated for tf-keras; PyTorch's nn.GRU applies the reset gate
+             after its product, as reset_after=True: fine for timing)
 
 seqnet and tf-keras run the same Keras code (tf-keras with recurrent_activation=
 'hard_sigmoid' stated, the Keras 2.2.4 default seqnet uses, and legacy RMSprop); PyTorch
@@ -45,6 +48,7 @@ MODELS = {
     "embedding": dict(n=1024, steps=80, vocab=5000, emb=256, units=128, batch=16),
     # the same with a 50000-word vocabulary: the dense update of the table no longer hides
     "embedding_50k": dict(n=1024, steps=80, vocab=50000, emb=256, units=128, batch=16),
+    "embedding_gru": dict(n=1024, steps=80, vocab=5000, emb=256, units=128, batch=16, cell="gru"),
 }
 
 
@@ -77,7 +81,10 @@ def keras_model(keras, model, rmsprop, **rnn_kw):
         net.compile(loss="categorical_crossentropy", optimizer=rmsprop, metrics=["accuracy"])
     else:
         net.add(L.Embedding(m["vocab"], m["emb"], input_length=m["steps"]))
-        net.add(L.LSTM(m["units"], **rnn_kw))
+        if m.get("cell") == "gru":
+            net.add(L.GRU(m["units"], **rnn_kw))
+        else:
+            net.add(L.LSTM(m["units"], **rnn_kw))
         net.add(L.Dropout(0.5))
         net.add(L.Dense(1, activation="sigmoid"))
         net.compile(loss="binary_crossentropy", optimizer=rmsprop, metrics=["accuracy"])
@@ -107,8 +114,9 @@ def worker_tf_keras(model, repeats):
     import tf_keras as keras
     tf.random.set_seed(0)
     x, y = make_data(model)
+    kw = dict(reset_after=False) if MODELS[model].get("cell") == "gru" else {}
     net = keras_model(keras, model, keras.optimizers.legacy.RMSprop(learning_rate=0.001),
-                      recurrent_activation="hard_sigmoid")
+                      recurrent_activation="hard_sigmoid", **kw)
     return ("tf_keras %s (tensorflow %s)" % (keras.__version__, tf.__version__),
             time_keras(net, x, y, MODELS[model]["batch"], repeats, shuffle=model != "stateful"))
 
@@ -128,7 +136,8 @@ def worker_torch(model, repeats):
                 self.out = nn.Linear(m["units"], m["classes"])
             else:
                 self.emb = nn.Embedding(m["vocab"], m["emb"])
-                self.rnn = nn.LSTM(m["emb"], m["units"], batch_first=True)
+                rnn = nn.GRU if m.get("cell") == "gru" else nn.LSTM
+                self.rnn = rnn(m["emb"], m["units"], batch_first=True)
                 self.drop = nn.Dropout(0.5)
                 self.out = nn.Linear(m["units"], 1)
 
@@ -190,7 +199,7 @@ def run_worker(python, name, model, repeats):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", default="stacked,stateful,embedding,embedding_50k")
+    ap.add_argument("--models", default="stacked,stateful,embedding,embedding_50k,embedding_gru")
     ap.add_argument("--only", default="seqnet,tf_keras,torch")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=1,

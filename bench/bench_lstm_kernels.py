@@ -6,6 +6,7 @@ of its backward step: dx = dG W^T and the stacked dW = X^T dG, dU = H^T dG.
     python bench/bench_lstm_kernels.py                   # AMX on and off, alternated
     python bench/bench_lstm_kernels.py --rounds 20
     python bench/bench_lstm_kernels.py --steps 400       # gradients decay into subnormals
+    python bench/bench_lstm_kernels.py --cell gru        # the same shapes for GRU(128)
 
 Over 80 steps the gradient stays in the normal range; over 400, a tenth of the gate gradients
 would be subnormal, which the recurrence flushes (cpu.h, DenormalsMode): the backward took
@@ -31,33 +32,41 @@ from seqnet import _engine
 BATCH, DIM, UNITS = 16, 256, 128
 
 
-def kernels(steps, seed=0):
+CELLS = {"lstm": (_engine.RnnCell.LSTM, 4, False), "gru": (_engine.RnnCell.GRU, 3, False),
+         "gru_ra": (_engine.RnnCell.GRU, 3, True)}  # gru_ra: GRU(reset_after=True)
+
+
+def kernels(steps, seed=0, cell_name="lstm"):
     """name -> callable, on the seed layer's shapes over `steps` steps."""
     STEPS = steps
     rng = np.random.RandomState(seed)
     f32 = lambda *shape, s=0.1: rng.uniform(-s, s, shape).astype(np.float32)  # noqa: E731
-    n = 4 * UNITS
-    x, w, u, b = f32(BATCH, STEPS, DIM, s=0.2), f32(DIM, n), f32(UNITS, n), f32(n)
-    h0, c0 = np.zeros((BATCH, UNITS), np.float32), np.zeros((BATCH, UNITS), np.float32)
-    cell, act, rec = _engine.RnnCell.LSTM, _engine.Activation.tanh, _engine.Activation.hard_sigmoid
+    cell, gates, reset_after = CELLS[cell_name]
+    n = gates * UNITS
+    x, w, u = f32(BATCH, STEPS, DIM, s=0.2), f32(DIM, n), f32(UNITS, n)
+    b = f32(2, n) if reset_after else f32(n)
+    h0 = np.zeros((BATCH, UNITS), np.float32)
+    c0 = np.zeros((BATCH, UNITS), np.float32) if cell_name == "lstm" else None
+    act, rec = _engine.Activation.tanh, _engine.Activation.hard_sigmoid
     fwd = dict(gates=np.empty((BATCH, STEPS, n), np.float32), hs=np.empty((BATCH, STEPS, UNITS), np.float32),
                aux=np.empty((BATCH, STEPS, UNITS), np.float32), h_last=np.empty((BATCH, UNITS), np.float32),
-               c_last=np.empty((BATCH, UNITS), np.float32),
+               c_last=np.empty((BATCH, UNITS), np.float32) if c0 is not None else None,
                scratch=np.empty(_engine.rnn_scratch_size(cell, BATCH, STEPS, DIM, UNITS), np.float32))
     dhs = np.zeros((BATCH, STEPS, UNITS), np.float32)
     dh = rng.normal(size=(BATCH, UNITS)).astype(np.float32)
     grads = dict(x=np.empty_like(x), w=np.empty_like(w), u=np.empty_like(u), b=np.empty_like(b),
-                 h0=np.empty_like(h0), c0=np.empty_like(c0))
+                 h0=np.empty_like(h0), c0=np.empty_like(c0) if c0 is not None else None)
 
     def forward():
         _engine.rnn_forward(cell, x, w, u, b, h0, c0, None, None, fwd["gates"], fwd["hs"], fwd["aux"],
-                            fwd["scratch"], act, rec, False, h_last=fwd["h_last"], c_last=fwd["c_last"])
+                            fwd["scratch"], act, rec, False, h_last=fwd["h_last"], c_last=fwd["c_last"],
+                            reset_after=reset_after)
 
     def backward():
         forward()  # backward overwrites the gates with their gradients
         _engine.rnn_backward(cell, x, w, u, h0, c0, None, None, fwd["gates"], fwd["hs"], fwd["aux"], dhs, dh, None,
                              grads["x"], grads["w"], grads["u"], grads["b"], grads["h0"], grads["c0"],
-                             fwd["scratch"], act, rec, False)
+                             fwd["scratch"], act, rec, False, reset_after=reset_after)
 
     rows = BATCH * STEPS
     xs, dg, hp = f32(rows, DIM), f32(rows, n), f32(rows, UNITS)
@@ -74,9 +83,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--steps", type=int, default=80)
+    ap.add_argument("--cell", choices=sorted(CELLS), default="lstm",
+                    help="the layer: LSTM(128), GRU(128), or GRU(128, reset_after=True)")
     args = ap.parse_args(argv)
     modes = [True, False] if _engine.amx_available() else [False]
-    ks = kernels(args.steps)
+    ks = kernels(args.steps, cell_name=args.cell)
     times = {(name, m): [] for name in ks for m in modes}
     probes = []  # per round: the slower of the two tile-rate probes around it
     saved = _engine.amx_active()
@@ -92,7 +103,7 @@ def main(argv=None):
             probes.append(max(before, _engine.amx_tile_product_ns()))
     finally:
         _engine.set_amx(saved)
-    print(f"LSTM({UNITS}) on {BATCH}x{args.steps}x{DIM}, threads {_engine.get_num_threads()}, {args.rounds} rounds; "
+    print(f"{args.cell.upper()}({UNITS}) on {BATCH}x{args.steps}x{DIM}, threads {_engine.get_num_threads()}, {args.rounds} rounds; "
           f"ms, median / fastest")
     tables = [("all rounds", range(args.rounds))]
     if _engine.amx_available():

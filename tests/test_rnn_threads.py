@@ -1,7 +1,7 @@
-"""The LSTM's one parallel region per call (issue 8): batch rows split between the threads
-for the recurrence, and, backward, the weight gradients split by columns in the same region.
-Whatever the split (or the contention fallback to one thread), the results are the bits of
-the one-thread run, and they match a float64 reference."""
+"""The LSTM's and the GRU's one parallel region per call (issue 8): batch rows split between
+the threads for the recurrence, and, backward (LSTM), the weight gradients split by columns in
+the same region. Whatever the split (or the contention fallback to one thread), the results
+are the bits of the one-thread run, and they match a float64 reference."""
 import numpy as np
 import pytest
 
@@ -23,20 +23,22 @@ def restore_threads():
     _engine.set_contention_backoff(backoff)
 
 
-def _run(c, mask, back):
+def _run(c, mask, back, cell="lstm"):
     rng = np.random.RandomState(5)
     dhs = rng.normal(size=c["x"].shape[:2] + (c["u"].shape[0],)).astype(np.float32)
     dh = rng.normal(size=(c["x"].shape[0], c["u"].shape[0])).astype(np.float32)
-    f = engine_forward("lstm", c, mask, back=back)
-    g = engine_grads("lstm", c, mask, A.tanh, A.hard_sigmoid, back, dhs, dh, None)
+    f = engine_forward(cell, c, mask, back=back)
+    g = engine_grads(cell, c, mask, A.tanh, A.hard_sigmoid, back, dhs, dh, None)
     return [f["hs"], f["h_last"]] + [v for v in g.values() if v is not None]
 
 
-# the seed stacked / stateful LSTM layers (64 and 32 rows, 32 units): split since issue 8
+# the seed stacked / stateful LSTM layers (64 and 32 rows, 32 units): split since issue 8; the
+# GRU's recurrence likewise, with reset_after either way
+@pytest.mark.parametrize("cell", ["lstm", "gru", "gru_ra"])
 @pytest.mark.parametrize("batch,steps,dim,units", [(64, 8, 32, 32), (32, 8, 16, 32), (9, 30, 8, 64)])
 @pytest.mark.parametrize("masked", [False, True])
-def test_lstm_threads_bit_identical_without_dropout(batch, steps, dim, units, masked, restore_threads):
-    c = make_case("lstm", batch=batch, steps=steps, dim=dim, n=units, seed=7, scale=0.3, dropout=False)
+def test_threads_bit_identical_without_dropout(cell, batch, steps, dim, units, masked, restore_threads):
+    c = make_case(cell, batch=batch, steps=steps, dim=dim, n=units, seed=7, scale=0.3, dropout=False)
     mask = None
     if masked:
         mask = (np.random.RandomState(2).uniform(size=(batch, steps)) > 0.3).astype(np.uint8)
@@ -44,11 +46,29 @@ def test_lstm_threads_bit_identical_without_dropout(batch, steps, dim, units, ma
     runs = []
     for threads in (1, 2):
         _engine.set_num_threads(threads)
-        runs.append(_run(c, mask, back=masked))
+        runs.append(_run(c, mask, back=masked, cell=cell))
     for a, b in zip(*runs):
         assert np.array_equal(a, b)
-    ref, _, _ = reference("lstm", c["x"], c["w"], c["u"], c["b"], c["h0"], c["c0"], mask, None, None,
+    ref, _, _ = reference(cell, c["x"], c["w"], c["u"], c["b"], c["h0"], c["c0"], mask, None, None,
                           back=masked)
+    np.testing.assert_allclose(runs[1][0], ref, rtol=1e-4, atol=1e-5)
+
+
+# With dropout, the per-step products go gate by gate through scratch (recurrent_product), on
+# each thread's own rows all the same.
+@pytest.mark.parametrize("cell", ["lstm", "gru", "gru_ra"])
+def test_threads_bit_identical_with_dropout(cell, restore_threads):
+    c = make_case(cell, batch=16, steps=12, dim=24, n=48, seed=8, scale=0.3, dropout=True)
+    mask = (np.random.RandomState(6).uniform(size=(16, 12)) > 0.25).astype(np.uint8)
+    runs = []
+    for threads in (1, 2, 3):
+        _engine.set_num_threads(threads)
+        runs.append(_run(c, mask, back=True, cell=cell))
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            assert np.array_equal(a, b)
+    ref, _, _ = reference(cell, c["x"], c["w"], c["u"], c["b"], c["h0"], c["c0"], mask, c["in_mask"],
+                          c["rec_mask"], back=True)
     np.testing.assert_allclose(runs[1][0], ref, rtol=1e-4, atol=1e-5)
 
 
@@ -62,21 +82,22 @@ def restore_speeds():
 # The rows follow the threads' measured speeds (a VM's cores need not run alike): an uneven
 # split, either way round, and a layer large enough that its projections and dx run on
 # sgemm's threads outside the recurrence, still give the bits of one thread.
+@pytest.mark.parametrize("cell", ["lstm", "gru", "gru_ra"])
 @pytest.mark.parametrize("batch,steps,dim,units", [(16, 12, 16, 32), (16, 40, 64, 128), (11, 8, 8, 64)])
 @pytest.mark.parametrize("speeds", [[3.0, 1.0], [1.0, 4.0], [0.25, 0.25]])
-def test_lstm_uneven_thread_split_bit_identical(batch, steps, dim, units, speeds, restore_threads,
-                                                restore_speeds):
-    c = make_case("lstm", batch=batch, steps=steps, dim=dim, n=units, seed=3, scale=0.3, dropout=False)
+def test_uneven_thread_split_bit_identical(cell, batch, steps, dim, units, speeds, restore_threads,
+                                           restore_speeds):
+    c = make_case(cell, batch=batch, steps=steps, dim=dim, n=units, seed=3, scale=0.3, dropout=False)
     mask = (np.random.RandomState(4).uniform(size=(batch, steps)) > 0.2).astype(np.uint8)
     _engine.set_num_threads(1)
-    one = _run(c, mask, back=False)
+    one = _run(c, mask, back=False, cell=cell)
     _engine.set_num_threads(2)
     for _ in range(3):  # the split moves toward the measured speeds between calls
         _engine.set_rnn_thread_speeds(speeds)
         assert _engine.rnn_thread_speeds()[:2] == speeds
-        for a, b in zip(one, _run(c, mask, back=False)):
+        for a, b in zip(one, _run(c, mask, back=False, cell=cell)):
             assert np.array_equal(a, b)
-    ref, _, _ = reference("lstm", c["x"], c["w"], c["u"], c["b"], c["h0"], c["c0"], mask, None, None, back=False)
+    ref, _, _ = reference(cell, c["x"], c["w"], c["u"], c["b"], c["h0"], c["c0"], mask, None, None, back=False)
     np.testing.assert_allclose(one[0], ref, rtol=1e-4, atol=1e-5)
 
 
@@ -88,12 +109,13 @@ def test_set_rnn_thread_speeds_checks_its_argument(restore_speeds):
 
 
 # More threads than the split remembers speeds for (8): an equal split, still the bits of one thread.
-def test_lstm_many_threads_bit_identical(restore_threads):
-    c = make_case("lstm", batch=48, steps=6, dim=16, n=32, seed=9, scale=0.3, dropout=False)
+@pytest.mark.parametrize("cell", ["lstm", "gru", "gru_ra"])
+def test_many_threads_bit_identical(cell, restore_threads):
+    c = make_case(cell, batch=48, steps=6, dim=16, n=32, seed=9, scale=0.3, dropout=False)
     _engine.set_num_threads(1)
-    one = _run(c, None, back=False)
+    one = _run(c, None, back=False, cell=cell)
     _engine.set_num_threads(12)
-    for a, b in zip(one, _run(c, None, back=False)):
+    for a, b in zip(one, _run(c, None, back=False, cell=cell)):
         assert np.array_equal(a, b)
 
 
