@@ -33,7 +33,8 @@ BATCH, DIM, UNITS = 16, 256, 128
 
 
 CELLS = {"lstm": (_engine.RnnCell.LSTM, 4, False), "gru": (_engine.RnnCell.GRU, 3, False),
-         "gru_ra": (_engine.RnnCell.GRU, 3, True)}  # gru_ra: GRU(reset_after=True)
+         "gru_ra": (_engine.RnnCell.GRU, 3, True),  # gru_ra: GRU(reset_after=True)
+         "simple": (_engine.RnnCell.SimpleRNN, 1, False)}
 
 
 def kernels(steps, seed=0, cell_name="lstm"):
@@ -49,7 +50,8 @@ def kernels(steps, seed=0, cell_name="lstm"):
     c0 = np.zeros((BATCH, UNITS), np.float32) if cell_name == "lstm" else None
     act, rec = _engine.Activation.tanh, _engine.Activation.hard_sigmoid
     fwd = dict(gates=np.empty((BATCH, STEPS, n), np.float32), hs=np.empty((BATCH, STEPS, UNITS), np.float32),
-               aux=np.empty((BATCH, STEPS, UNITS), np.float32), h_last=np.empty((BATCH, UNITS), np.float32),
+               aux=None if cell_name == "simple" else np.empty((BATCH, STEPS, UNITS), np.float32),
+               h_last=np.empty((BATCH, UNITS), np.float32),
                c_last=np.empty((BATCH, UNITS), np.float32) if c0 is not None else None,
                scratch=np.empty(_engine.rnn_scratch_size(cell, BATCH, STEPS, DIM, UNITS), np.float32))
     dhs = np.zeros((BATCH, STEPS, UNITS), np.float32)
@@ -84,7 +86,7 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--steps", type=int, default=80)
     ap.add_argument("--cell", choices=sorted(CELLS), default="lstm",
-                    help="the layer: LSTM(128), GRU(128), or GRU(128, reset_after=True)")
+                    help="the layer: LSTM(128), GRU(128), GRU(128, reset_after=True) or SimpleRNN(128)")
     args = ap.parse_args(argv)
     modes = [True, False] if _engine.amx_available() else [False]
     ks = kernels(args.steps, cell_name=args.cell)
