@@ -35,7 +35,7 @@ def _run(c, mask, back, cell="lstm"):
 # the seed stacked / stateful LSTM layers (64 and 32 rows, 32 units): split since issue 8; the
 # GRU's (reset_after either way) and the SimpleRNN's recurrences likewise
 @pytest.mark.parametrize("cell", ["lstm", "gru", "gru_ra", "simple"])
-@pytest.mark.parametrize("batch,steps,dim,units", [(64, 8, 32, 32), (32, 8, 16, 32), (9, 30, 8, 64)])
+@pytest.mark.parametrize("batch,steps,dim,units", [(64, 8, 32, 32), (32, 8, 16, 32), (9, 30, 8, 64), (12, 40, 5, 37)])
 @pytest.mark.parametrize("masked", [False, True])
 def test_threads_bit_identical_without_dropout(cell, batch, steps, dim, units, masked, restore_threads):
     c = make_case(cell, batch=batch, steps=steps, dim=dim, n=units, seed=7, scale=0.3, dropout=False)
