@@ -15,6 +15,8 @@ Models (the Keras 2 guide's examples):
   embedding_gru: the embedding model with GRU(128) for LSTM(128) (Keras 2.2.4's GRU:
              reset_after=False, stated for tf-keras; PyTorch's nn.GRU applies the reset gate
              after its product, as reset_after=True: fine for timing)
+  stacked_gru, stacked_simple: the stacked model with GRU(32) / SimpleRNN(32) layers
+             (PyTorch: nn.GRU / nn.RNN with tanh, 3 layers)
 
 seqnet and tf-keras run the same Keras code (tf-keras with recurrent_activation=
 'hard_sigmoid' stated, the Keras 2.2.4 default seqnet uses, and legacy RMSprop); PyTorch
@@ -49,13 +51,21 @@ MODELS = {
     # the same with a 50000-word vocabulary: the dense update of the table no longer hides
     "embedding_50k": dict(n=1024, steps=80, vocab=50000, emb=256, units=128, batch=16),
     "embedding_gru": dict(n=1024, steps=80, vocab=5000, emb=256, units=128, batch=16, cell="gru"),
+    "stacked_gru": dict(n=1000, steps=8, dim=16, classes=10, units=32, batch=64, cell="gru"),
+    "stacked_simple": dict(n=1000, steps=8, dim=16, classes=10, units=32, batch=64, cell="simple"),
 }
+KERAS_CELLS = {"lstm": "LSTM", "gru": "GRU", "simple": "SimpleRNN"}
+
+
+def is_stack(model):
+    """The stacked and stateful models: random sequences into three recurrent layers."""
+    return "dim" in MODELS[model]
 
 
 def make_data(model, seed=0):
     rng = np.random.RandomState(seed)
     m = MODELS[model]
-    if model in ("stacked", "stateful"):
+    if is_stack(model):
         x = rng.random_sample((m["n"], m["steps"], m["dim"])).astype(np.float32)
         y = rng.random_sample((m["n"], m["classes"])).astype(np.float32)
     else:
@@ -68,23 +78,21 @@ def keras_model(keras, model, rmsprop, **rnn_kw):
     L = keras.layers
     m = MODELS[model]
     net = keras.models.Sequential()
-    if model in ("stacked", "stateful"):
+    rnn = getattr(L, KERAS_CELLS[m.get("cell", "lstm")])
+    if is_stack(model):
         if model == "stateful":
             rnn_kw = dict(rnn_kw, stateful=True)
             first = dict(batch_input_shape=(m["batch"], m["steps"], m["dim"]))
         else:
             first = dict(input_shape=(m["steps"], m["dim"]))
-        net.add(L.LSTM(m["units"], return_sequences=True, **first, **rnn_kw))
-        net.add(L.LSTM(m["units"], return_sequences=True, **rnn_kw))
-        net.add(L.LSTM(m["units"], **rnn_kw))
+        net.add(rnn(m["units"], return_sequences=True, **first, **rnn_kw))
+        net.add(rnn(m["units"], return_sequences=True, **rnn_kw))
+        net.add(rnn(m["units"], **rnn_kw))
         net.add(L.Dense(m["classes"], activation="softmax"))
         net.compile(loss="categorical_crossentropy", optimizer=rmsprop, metrics=["accuracy"])
     else:
         net.add(L.Embedding(m["vocab"], m["emb"], input_length=m["steps"]))
-        if m.get("cell") == "gru":
-            net.add(L.GRU(m["units"], **rnn_kw))
-        else:
-            net.add(L.LSTM(m["units"], **rnn_kw))
+        net.add(rnn(m["units"], **rnn_kw))
         net.add(L.Dropout(0.5))
         net.add(L.Dense(1, activation="sigmoid"))
         net.compile(loss="binary_crossentropy", optimizer=rmsprop, metrics=["accuracy"])
@@ -131,18 +139,18 @@ def worker_torch(model, repeats):
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
-            if model in ("stacked", "stateful"):
-                self.rnn = nn.LSTM(m["dim"], m["units"], num_layers=3, batch_first=True)
+            rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "simple": nn.RNN}[m.get("cell", "lstm")]
+            if is_stack(model):
+                self.rnn = rnn(m["dim"], m["units"], num_layers=3, batch_first=True)
                 self.out = nn.Linear(m["units"], m["classes"])
             else:
                 self.emb = nn.Embedding(m["vocab"], m["emb"])
-                rnn = nn.GRU if m.get("cell") == "gru" else nn.LSTM
                 self.rnn = rnn(m["emb"], m["units"], batch_first=True)
                 self.drop = nn.Dropout(0.5)
                 self.out = nn.Linear(m["units"], 1)
 
         def forward(self, xb, state=None):
-            if model in ("stacked", "stateful"):
+            if is_stack(model):
                 h, state = self.rnn(xb, state)
                 return self.out(h[:, -1]), state
             h, state = self.rnn(self.emb(xb))
@@ -150,11 +158,11 @@ def worker_torch(model, repeats):
 
     net = Net()
     opt = torch.optim.RMSprop(net.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
-    xt = torch.from_numpy(x) if model in ("stacked", "stateful") else torch.from_numpy(x.astype(np.int64))
+    xt = torch.from_numpy(x) if is_stack(model) else torch.from_numpy(x.astype(np.int64))
     yt = torch.from_numpy(y)
 
     def loss_fn(logits, target):
-        if model in ("stacked", "stateful"):  # categorical cross-entropy with soft targets, as Keras
+        if is_stack(model):  # categorical cross-entropy with soft targets, as Keras
             return -(target * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
         return nn.functional.binary_cross_entropy_with_logits(logits, target)
 
@@ -199,7 +207,8 @@ def run_worker(python, name, model, repeats):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", default="stacked,stateful,embedding,embedding_50k,embedding_gru")
+    ap.add_argument("--models", default="stacked,stateful,embedding,embedding_50k,embedding_gru,stacked_gru,"
+                                        "stacked_simple")
     ap.add_argument("--only", default="seqnet,tf_keras,torch")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=1,

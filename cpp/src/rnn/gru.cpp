@@ -69,9 +69,7 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
     const bool panels = !rec_mask;
     const GruPanels up = panels ? pack_recurrent(uk, u, un, false, s.ut) : GruPanels();
     RegionWatch watch(threads, d);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        const int i = threads > 1 ? omp_get_thread_num() : 0;
+    run_region(threads, [&](int i) {
         const Rows r = watch.begin(i);
         const int64_t b0 = r.b0, b1 = r.b0 + r.count(d), nb = r.count(d);
         if (own_rows) input_projection(x, w, b, in_mask, gates, s, d, G, r);
@@ -145,7 +143,7 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
         watch.loop_done(i);
         copy_last_step(hst, h_last, d, r);
         watch.arrive(1);
-    }
+    });
     watch.close();
 }
 
@@ -173,9 +171,7 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
     // run dx and the weight gradients after it on sgemm's own threads (see lstm_backward).
     const bool own_rows = threads > 1 && !large_products(d, G);
     RegionWatch watch(threads, d);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        const int i = threads > 1 ? omp_get_thread_num() : 0;
+    run_region(threads, [&](int i) {
         const Rows r = watch.begin(i);
         const int64_t b0 = r.b0, b1 = r.b0 + r.count(d), nb = r.count(d);
         // The loop reads the state each step started from.
@@ -274,7 +270,7 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
         // Each thread's rows of dx depend on its rows of the gate gradients only.
         if (dx && own_rows) input_grad(w, in_mask, gates, dx, s, d, G, r);
         watch.arrive(1);
-    }
+    });
     watch.close();
     // Every step swapped dh and the next one: after an even count dh is back in s.dh.
     if (dh0) std::memcpy(dh0, d.steps % 2 == 0 ? s.dh : s.dh2, sizeof(float) * bu);

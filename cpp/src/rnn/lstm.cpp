@@ -35,9 +35,7 @@ void lstm_forward(const float* x, const float* w, const float* u, const float* b
     const bool panels = !rec_mask;
     if (panels) gemm::pack_b(false, u, G * un, un, G * un, int(gemm::panel_width(uk)), s.ut);
     RegionWatch watch(threads, d);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        const int i = threads > 1 ? omp_get_thread_num() : 0;
+    run_region(threads, [&](int i) {
         const Rows r = watch.begin(i);
         if (own_rows) input_projection(x, w, b, in_mask, gates, s, d, G, r);
         const DenormalsMode flush(DenormalsMode::kFlush);  // the recurrence only: see lstm_backward
@@ -61,7 +59,7 @@ void lstm_forward(const float* x, const float* w, const float* u, const float* b
         copy_last_step(hst, h_last, d, r);
         copy_last_step(cs, c_last, d, r);
         watch.arrive(1);
-    }
+    });
     watch.close();
 }
 
@@ -93,9 +91,7 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
     const bool own_rows = threads > 1 && !large_products(d, G);
     const bool split_weights = own_rows && !in_mask && !rec_mask;
     RegionWatch watch(threads, d);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        const int i = threads > 1 ? omp_get_thread_num() : 0;
+    run_region(threads, [&](int i) {
         const Rows r = watch.begin(i);
         // Gradients through time decay toward zero; as subnormals each costs an assist (an
         // LSTM(128) over 400 steps, batch 16, a tenth of its gate gradients subnormal: backward
@@ -135,7 +131,7 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
             weight_grads(x, s.hprev, gates, dw, du, db, d, G, thread_cols(G * un, i, threads));
         }
         watch.arrive(1);
-    }
+    });
     watch.close();
     if (dh0) std::memcpy(dh0, s.dh, sizeof(float) * bu);
     if (dc0) std::memcpy(dc0, s.dc, sizeof(float) * bu);

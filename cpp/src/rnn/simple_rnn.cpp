@@ -32,9 +32,7 @@ void simple_rnn_forward(const float* x, const float* w, const float* u, const fl
     const bool panels = !rec_mask;
     if (panels) gemm::pack_b(false, u, un, un, un, int(gemm::panel_width(uk)), s.ut);
     RegionWatch watch(threads, d);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        const int i = threads > 1 ? omp_get_thread_num() : 0;
+    run_region(threads, [&](int i) {
         const Rows r = watch.begin(i);
         if (own_rows) input_projection(x, w, b, in_mask, gates, s, d, 1, r);
         // The recurrence flushes subnormals on every thread, as the LSTM's (see lstm.cpp).
@@ -58,7 +56,7 @@ void simple_rnn_forward(const float* x, const float* w, const float* u, const fl
         watch.loop_done(i);
         copy_last_step(hst, h_last, d, r);
         watch.arrive(1);
-    }
+    });
     watch.close();
 }
 
@@ -83,9 +81,7 @@ void simple_rnn_backward(const float* x, const float* w, const float* u, const f
     // run dx and the weight gradients after it on sgemm's own threads (see lstm_backward).
     const bool own_rows = threads > 1 && !large_products(d, 1);
     RegionWatch watch(threads, d);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        const int i = threads > 1 ? omp_get_thread_num() : 0;
+    run_region(threads, [&](int i) {
         const Rows r = watch.begin(i);
         std::optional<DenormalsMode> flush(std::in_place, DenormalsMode::kFlush);  // as forward
         for (int64_t step = d.steps - 1; step >= 0; --step) {
@@ -112,7 +108,7 @@ void simple_rnn_backward(const float* x, const float* w, const float* u, const f
         // Each thread's rows of dx depend on its rows of the gate gradients only.
         if (dx && own_rows) input_grad(w, in_mask, gates, dx, s, d, 1, r);
         watch.arrive(1);
-    }
+    });
     watch.close();
     if (dh0) std::memcpy(dh0, s.dh, sizeof(float) * bu);
     recurrent_weight_grad(s.hprev, rec_mask, gates, un, du, s, d, 1, 0, 1);
