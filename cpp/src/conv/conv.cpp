@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../parallel_region.h"
 #include "conv_algo.h"
 #include "conv_direct.h"
 #include "seqnet/dense.h"
@@ -90,16 +91,15 @@ void blocked_conv(const ConvShape& s, const float* x, const float* w, float* out
     const int64_t K = s.patch(), units = s.n * s.oh, u = block_units(s), per = u * s.ow * K;
     const int64_t blocks = (units + u - 1) / u;
     const int threads = scratch_threads(per, scratch_floats, blocks);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        float* mine = scratch + omp_get_thread_num() * per;
+    run_region(threads, [&](int tid) {
+        float* mine = scratch + tid * per;
 #pragma omp for schedule(dynamic)
         for (int64_t b = 0; b < blocks; ++b) {
             const int64_t r0 = b * u, nr = std::min(u, units - r0);
             im2col_rows(s, x, r0, nr, mine);
             sgemm(false, false, nr * s.ow, s.f, K, 1.0f, mine, K, w, s.f, 0.0f, out + r0 * s.ow * s.f, s.f, ep);
         }
-    }
+    });
 }
 
 int64_t chunk_images(const ConvShape& s, int64_t col_rows) {
@@ -195,9 +195,8 @@ void conv_dw_db(const ConvShape& s, const float* x, const float* z, const float*
     const int64_t D = conv_dw_block_units(s), blocks = (units + D - 1) / D;
     const int64_t u = block_units(s), per = u * s.ow * K;
     const int threads = scratch_threads(per, scratch_floats, blocks);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        float* mine = scratch + omp_get_thread_num() * per;
+    run_region(threads, [&](int tid) {
+        float* mine = scratch + tid * per;
 #pragma omp for schedule(dynamic)
         for (int64_t bi = 0; bi < blocks; ++bi) {
             float* pw = partials + bi * stride;
@@ -217,7 +216,7 @@ void conv_dw_db(const ConvShape& s, const float* x, const float* z, const float*
                 }
             }
         }
-    }
+    });
     sum_dw_partials(s, partials, blocks, dw, db);
 }
 

@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../parallel_region.h"
+
 namespace seqnet {
 namespace {
 
@@ -72,9 +74,8 @@ void direct_forward(const ConvShape& s, const float* x, const float* w, const fl
     const int threads = threads_for(units);
     float* scratch = conv_scratch(threads * per);
     const bool elementwise = act != Activation::Linear && act != Activation::Softmax;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        float* buf = scratch + omp_get_thread_num() * per;
+    run_region(threads, [&](int tid) {
+        float* buf = scratch + tid * per;
         const float* rows[kMaxKernelRows];
 #pragma omp for schedule(dynamic, 4)
         for (int64_t r = 0; r < units; ++r) {
@@ -106,7 +107,7 @@ void direct_forward(const ConvShape& s, const float* x, const float* w, const fl
                 }
             if (elementwise) activation_forward(act, o, o, s.ow, F);
         }
-    }
+    });
 }
 
 void direct_dw_db(const ConvShape& s, const float* x, const float* z, const float* y, float* dy, float* dw,
@@ -116,9 +117,8 @@ void direct_dw_db(const ConvShape& s, const float* x, const float* z, const floa
     const int64_t D = conv_dw_block_units(s), blocks = (units + D - 1) / D, per = row_floats(s);
     const int threads = threads_for(blocks);
     float* scratch = conv_scratch(threads * per);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        float* buf = scratch + omp_get_thread_num() * per;
+    run_region(threads, [&](int tid) {
+        float* buf = scratch + tid * per;
         const float* rows[kMaxKernelRows];
 #pragma omp for schedule(dynamic)
         for (int64_t bi = 0; bi < blocks; ++bi) {
@@ -154,7 +154,7 @@ void direct_dw_db(const ConvShape& s, const float* x, const float* z, const floa
             for (int64_t i = 0; i < s.kh; ++i)
                 if (!started[i]) std::fill(pw + i * KW * F, pw + (i + 1) * KW * F, 0.0f);
         }
-    }
+    });
     sum_dw_partials(s, partials, blocks, dw, db);
 }
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "../parallel_region.h"
 #include "conv_direct.h"
 #include "seqnet/cpu.h"
 #include "winograd_kernels.h"
@@ -139,9 +140,8 @@ void winograd_forward(const ConvShape& s, int m, const float* x, const float* w,
     // activation applied in a second pass, which reads the output back.
     const bool stream = !other && stream_output(s.n * s.oh * s.ow * F);
     if (pooled && other) throw std::invalid_argument("winograd_forward: pooling only after a linear or relu output");
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        float* v = zero + zfloats + omp_get_thread_num() * per;
+    run_region(threads, [&](int tid) {
+        float* v = zero + zfloats + tid * per;
         float* mb = v + tl.a2 * T * C;
         float* dummy = mb + tl.a2 * T * ldf;
 #pragma omp for schedule(dynamic)
@@ -160,7 +160,7 @@ void winograd_forward(const ConvShape& s, int m, const float* x, const float* w,
                     activation_forward(act, out + off, out + off, pixels, F);
                 });
         }
-    }
+    });
 }
 
 void winograd_kernel_grad(const ConvShape& s, int m, const float* x, const float* z, const float* y, float* dy,
@@ -179,9 +179,8 @@ void winograd_kernel_grad(const ConvShape& s, int m, const float* x, const float
     float* partials = conv_scratch(chunks * pstride + zfloats + threads * per);
     float* zero = partials + chunks * pstride;
     std::fill(zero, zero + zfloats, 0.0f);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        float* v = zero + zfloats + omp_get_thread_num() * per;
+    run_region(threads, [&](int tid) {
+        float* v = zero + zfloats + tid * per;
         float* q = v + tl.a2 * T * C;
 #pragma omp for schedule(dynamic)
         for (int64_t ch = 0; ch < chunks; ++ch) {
@@ -202,7 +201,7 @@ void winograd_kernel_grad(const ConvShape& s, int m, const float* x, const float
                     tile_gemm(uk, C, ldf, nt, v + k * T * C, 1, C, q + k * T * ldf, ldf, pw + k * C * ldf, ldf, beta);
             }
         }
-    }
+    });
     // The partials added in chunk order, into chunk 0's.
     if (chunks > 1) {
         const int64_t len = ufloats + ldf;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../parallel_region.h"
 #include "seqnet/rnn.h"
 
 namespace seqnet {
@@ -56,9 +57,8 @@ void add_rows(const Index* indices, int64_t n, const float* dy, int64_t dim, flo
               int64_t n_clear, uint8_t* marks) {
     const int threads = n * dim >= (int64_t(1) << 16) && !omp_in_parallel() ? omp_get_max_threads() : 1;
     constexpr int64_t kAhead = 4;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        const int64_t t = threads > 1 ? omp_get_thread_num() : 0, nt = threads > 1 ? omp_get_num_threads() : 1;
+    run_region(threads, [&](int tid) {
+        const int64_t t = tid, nt = omp_get_num_threads();
         // Rows in runs of 64, so that the threads' marks never share a cache line.
         auto mine = [&](int64_t row) { return (row >> 6) % nt == t; };
         // Rows further on go to the threads in turn: about kAhead of this thread's own lie
@@ -85,7 +85,7 @@ void add_rows(const Index* indices, int64_t n, const float* dy, int64_t dim, flo
         }
         for (int64_t i = 0; i < n_clear; ++i)
             if (mine(clear[i]) && (!marks || !marks[clear[i]])) std::memset(dtable + clear[i] * dim, 0, sizeof(float) * dim);
-    }
+    });
 }
 
 template <typename Index>

@@ -2,11 +2,10 @@
 // steps, the recurrent product of one step, and the weight and input gradients — plus the
 // layout of the caller's scratch buffer.
 #pragma once
-#include <omp.h>
-
 #include <atomic>
 #include <cstdint>
 
+#include "../parallel_region.h"
 #include "seqnet/rnn.h"
 
 namespace seqnet {
@@ -46,22 +45,6 @@ struct Rows {
 
 // Threads worth running an LSTM recurrence on, each over its own batch rows (1: no fork).
 int recurrence_threads(const RnnDims& d, int64_t G);
-
-// Runs body(i) for i in [0, threads): thread i of a parallel region, or, for one thread, the
-// caller directly, outside any region. The products and loops a one-thread body calls may then
-// fork teams of their own: a team forked inside a region, even an inactive one, is nested, and
-// libgomp starts fresh threads for every nested team (the first layer of a stacked
-// SimpleRNN(32), batch 64 over 8 steps, gathers its states in a parallel loop: its backward
-// took 367 us a call inside a one-thread region, 38-50 outside).
-template <class F>
-void run_region(int threads, F&& body) {
-    if (threads <= 1) {
-        body(0);
-        return;
-    }
-#pragma omp parallel num_threads(threads)
-    body(omp_get_thread_num());
-}
 
 // Contention (contention.h, shared with the GEMM): with another process busy on a core, a
 // thread of ours runs only part of the time and its partner waits for it at each join, a
