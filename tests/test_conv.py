@@ -313,6 +313,43 @@ def test_blocked_paths_match_reference_and_are_thread_independent(case, monkeypa
     np.testing.assert_allclose(db, g.astype(np.float64).sum(axis=(0, 1, 2)), rtol=1e-4, atol=2e-3)
 
 
+# A 1-D convolution's image is one output row, so an im2col block spans several images (as
+# many as half the col workspace holds): the forward, dx and dW over blocks that cross image
+# boundaries match float64 and give the bits of one thread on two and three.
+@pytest.mark.parametrize("padding,dilation", [("valid", 1), ("causal", 2)])
+def test_conv1d_blocks_span_images(padding, dilation):
+    x = f32(rng(31).standard_normal((24, 70, 45)))
+    results = []
+    saved, saved_algo = E.get_num_threads(), E.conv_algo()
+    try:
+        E.set_conv_algo("im2col")
+        for t in (1, 2, 3):
+            E.set_num_threads(t)
+            np.random.seed(5)
+            layer = Conv1D(40, 3, padding=padding, dilation_rate=dilation, bias_initializer="glorot_uniform")
+            y = run_layer(layer, x).copy()
+            g = f32(rng(32).standard_normal(y.shape))
+            dx = layer.backward(g.copy(), need_dx=True).copy()
+            results.append((y, dx, layer.kernel.grad.copy(), layer.bias.grad.copy()))
+    finally:
+        E.set_num_threads(saved)
+        E.set_conv_algo(saved_algo)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            assert a.tobytes() == b.tobytes()
+    kernel, bias = layer.get_weights()
+    y, dx, dw, db = results[0]
+    # causal: (k - 1) * dilation zeros on the left, then 'valid'
+    pad = (3 - 1) * dilation if padding == "causal" else 0
+    xp = np.pad(x, ((0, 0), (pad, 0), (0, 0)))[:, None]
+    k4 = kernel[None]
+    np.testing.assert_allclose(y, ref_conv2d(xp, k4, bias, (1, 1), "valid", (1, dilation))[:, 0], rtol=1e-4, atol=1e-4)
+    dxp_ref, dw_ref = ref_conv2d_grads(xp, k4, g[:, None], (1, 1), "valid", (1, dilation))
+    np.testing.assert_allclose(dx, dxp_ref[:, 0, pad:], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dw, dw_ref[0], rtol=1e-4, atol=2e-3)
+    np.testing.assert_allclose(db, g.astype(np.float64).sum(axis=(0, 1)), rtol=1e-4, atol=2e-3)
+
+
 # ---- pooling ---------------------------------------------------------------------------
 POOL2D_CASES = [  # (h, w, pool, strides, padding)
     (6, 7, (2, 2), None, "valid"),
