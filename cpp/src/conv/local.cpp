@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../parallel_region.h"
 #include "seqnet/gemm.h"
 
 namespace seqnet {
@@ -82,18 +83,22 @@ void local_forward(const LocalShape& s, const float* x, const float* w, const fl
     float* out = z ? z : y;
     const bool fuse_act = !z && elementwise;
     if (s.n == 0) return;
-#pragma omp parallel for schedule(dynamic) if (split_positions(s))
-    for (int64_t p = 0; p < P; ++p) {
-        gather_position(s, x, p, col);
-        GemmEpilogue ep;
-        ep.bias = b ? b + p * F : nullptr;
-        if (fuse_act) {
-            ep.row_fn = activation_row;
-            ep.ctx = &act;
+    // Positions over the threads, or in turn with each GEMM threaded (run_region: never its GEMMs
+    // inside an inactive region, where their teams would be nested).
+    run_region(split_positions(s) ? omp_get_max_threads() : 1, [&](int) {
+#pragma omp for schedule(dynamic)
+        for (int64_t p = 0; p < P; ++p) {
+            gather_position(s, x, p, col);
+            GemmEpilogue ep;
+            ep.bias = b ? b + p * F : nullptr;
+            if (fuse_act) {
+                ep.row_fn = activation_row;
+                ep.ctx = &act;
+            }
+            sgemm(false, false, s.n, F, K, 1.0f, col + p * K, P * K, w + p * K * F, F, 0.0f, out + p * F, P * F,
+                  (ep.bias || ep.row_fn) ? &ep : nullptr);
         }
-        sgemm(false, false, s.n, F, K, 1.0f, col + p * K, P * K, w + p * K * F, F, 0.0f, out + p * F, P * F,
-              (ep.bias || ep.row_fn) ? &ep : nullptr);
-    }
+    });
     if (z) activation_forward(act, z, y, s.n * P, F);
     else if (act == Activation::Softmax) activation_forward(act, y, y, s.n * P, F);
 }
@@ -107,21 +112,23 @@ void local_backward(const LocalShape& s, const float* w, const float* z, const f
         return;
     }
     if (!dy_is_preactivation && act != Activation::Linear) activation_backward(act, z, y, dy, dy, s.n * P, F);
-#pragma omp parallel for schedule(dynamic) if (split_positions(s))
-    for (int64_t p = 0; p < P; ++p) {
-        const float* dz = dy + p * F;
-        sgemm(true, false, K, F, s.n, 1.0f, col + p * K, P * K, dz, P * F, 0.0f, dw + p * K * F, F);
-        if (db) {
-            float* dbp = db + p * F;
-            for (int64_t j = 0; j < F; ++j) dbp[j] = 0.0f;
-            for (int64_t img = 0; img < s.n; ++img) {
-                const float* row = dz + img * P * F;
+    run_region(split_positions(s) ? omp_get_max_threads() : 1, [&](int) {
+#pragma omp for schedule(dynamic)
+        for (int64_t p = 0; p < P; ++p) {
+            const float* dz = dy + p * F;
+            sgemm(true, false, K, F, s.n, 1.0f, col + p * K, P * K, dz, P * F, 0.0f, dw + p * K * F, F);
+            if (db) {
+                float* dbp = db + p * F;
+                for (int64_t j = 0; j < F; ++j) dbp[j] = 0.0f;
+                for (int64_t img = 0; img < s.n; ++img) {
+                    const float* row = dz + img * P * F;
 #pragma omp simd
-                for (int64_t j = 0; j < F; ++j) dbp[j] += row[j];
+                    for (int64_t j = 0; j < F; ++j) dbp[j] += row[j];
+                }
             }
+            if (dx) sgemm(false, true, s.n, K, F, 1.0f, dz, P * F, w + p * K * F, F, 0.0f, col + p * K, P * K);
         }
-        if (dx) sgemm(false, true, s.n, K, F, 1.0f, dz, P * F, w + p * K * F, F, 0.0f, col + p * K, P * K);
-    }
+    });
     if (!dx) return;
     const int64_t image = s.c * s.h * s.w;
 #pragma omp parallel for schedule(static) if (s.n * (image + P * K) > kMinParallelWork && !omp_in_parallel())
