@@ -1,6 +1,6 @@
 """An Activation layer right after a linear Dense or convolution (and a ReLU after a
-BatchNormalization) runs inside that layer's kernels, in plain chains and in graphs where it is the
-only reader (engine/network.py, FUSE_ACTIVATIONS): the results must be the bits of running it as a
+BatchNormalization, or after an Add merge) runs inside that layer's kernels, in plain chains and in
+graphs where it is the only reader (engine/network.py, FUSE_ACTIVATIONS): the results must be the bits of running it as a
 layer of its own, in training (weights after several steps) and in predict; and the profiler says
 where it ran. Max pooling after a ReLU hands the gradient before the ReLU to the layer that applied
 it (_graph_relu_gates): the same bits as the ReLU's own derivative."""
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import seqnet as keras
+from seqnet import _engine as E
 from seqnet.engine import network
 from seqnet.layers import Activation, Conv1D, Conv2D, Dense, Flatten, MaxPooling2D
 
@@ -201,7 +202,7 @@ def residual_model(_act, seed):
     s = Conv2D(6, (1, 1))(h)
     t = Activation("relu")(s)                      # s is read twice (here and by Add): not fused
     merged = Add()([b, t, s])
-    out = Activation("elu")(merged)                # after Add: not a fusable producer
+    out = Activation("elu")(merged)                # fused into the Add: act(b + t + s) in one pass
     out = GlobalAveragePooling2D()(out)
     out = Dense(3)(out)
     out = Activation("softmax")(out)               # the model's output: left alone
@@ -220,10 +221,58 @@ def test_functional_models_fuse_where_one_layer_reads_the_output(fusion_setting)
     acts = model._step_fusions()
     fused = [s.layer.name for s, a in zip(model._steps, acts) if a is network._RUN_BEFORE]
     producers = [type(s.layer).__name__ for s, a in zip(model._steps, acts) if a not in (None, network._RUN_BEFORE)]
-    assert len(fused) == 2 and sorted(producers) == ["BatchNormalization", "Conv2D"]
+    assert len(fused) == 3 and sorted(producers) == ["Add", "BatchNormalization", "Conv2D"]
     for a, b in zip(w1, w0):
         assert a.tobytes() == b.tobytes()
     assert p1.tobytes() == p0.tobytes()
+
+
+def add_block_model(act, seed):
+    """A residual block: conv - Add with its input - Activation(act), the Keras ResNet pattern."""
+    from seqnet.layers import Add, GlobalAveragePooling2D, Input
+    np.random.seed(seed)
+    inp = Input((6, 6, 4))
+    b = Conv2D(4, (3, 3), padding="same")(inp)
+    merged = Add()([inp, b])
+    out = Activation(act)(merged)
+    out = GlobalAveragePooling2D()(out)
+    return keras.models.Model(inp, Dense(3)(out))
+
+
+# The Add applies the Activation after it in one pass; the gradient through it is the
+# Activation layer's, copied to each input: the same bits either way, for activations whose
+# gradient needs their input (swish, gelu: the Add keeps the sum) and those that do not.
+@pytest.mark.parametrize("act", ["relu", "tanh", "swish", "gelu"])
+def test_add_applies_the_activation_after_it(act, fusion_setting):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((5, 6, 6, 4)).astype(np.float32)
+    y = rng.standard_normal((5, 3)).astype(np.float32)
+    _, w1, p1 = train(add_block_model, act, True, x, y, "mse")
+    _, w0, p0 = train(add_block_model, act, False, x, y, "mse")
+    network.FUSE_ACTIVATIONS = True
+    model = add_block_model(act, 0)
+    producers = [type(s.layer).__name__ for s, a in zip(model._steps, model._step_fusions())
+                 if a not in (None, network._RUN_BEFORE)]
+    assert producers == ["Add"]
+    for a, b in zip(w1, w0):
+        assert a.tobytes() == b.tobytes()
+    assert p1.tobytes() == p0.tobytes()
+
+
+def test_add_activation_forward_checks_its_arguments():
+    A = E.Activation
+    a, b = np.ones((2, 3), np.float32), np.ones((2, 3), np.float32)
+    y = np.empty((2, 3), np.float32)
+    E.add_activation_forward(A.relu, [a, b, a], None, y)
+    np.testing.assert_array_equal(y, 3.0)
+    with pytest.raises(ValueError, match="act must be elementwise, got softmax"):
+        E.add_activation_forward(A.softmax, [a, b], None, y)
+    with pytest.raises(ValueError, match=r"xs must hold at least 2 arrays, got 1"):
+        E.add_activation_forward(A.relu, [a], None, y)
+    with pytest.raises(ValueError, match=r"xs\[1\]: expected shape \(2, 3\), got \(3, 2\)"):
+        E.add_activation_forward(A.relu, [a, np.ones((3, 2), np.float32)], None, y)
+    with pytest.raises(ValueError, match=r"z: expected shape \(2, 3\), got \(6,\)"):
+        E.add_activation_forward(A.relu, [a, b], np.empty(6, np.float32), y)
 
 
 def test_profile_of_a_functional_model_names_the_fused_layers(fusion_setting):
@@ -238,7 +287,9 @@ def test_profile_of_a_functional_model_names_the_fused_layers(fusion_setting):
     fused = {r.name: r.fused_into for r in p.layer_rows if r.fused_into}
     names = [layer.name for layer in model.layers]
     bn = next(n for n in names if n.startswith("batch_normalization"))
-    assert sorted(fused.values()) == sorted([bn, names[names.index(bn) + 2]])  # the BN, the branch's conv
+    add = next(n for n in names if n.startswith("add"))
+    # the BN, the branch's conv, the Add
+    assert sorted(fused.values()) == sorted([bn, names[names.index(bn) + 2], add])
 
 
 def other_convs_model(_act, seed):

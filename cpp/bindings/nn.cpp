@@ -1,6 +1,7 @@
 // Bindings of the layer, loss, optimizer and random kernels. Every shape is checked here
 // so that no call from Python can make a kernel read or write out of bounds.
 #include <string>
+#include <vector>
 
 #include "bindings.h"
 #include "seqnet/activation.h"
@@ -65,6 +66,27 @@ void act_backward(Activation code, const py::object& x_obj, const py::handle& y_
     float* dxp = dx.mutable_data();
     ComputeScope compute;
     activation_backward(act, xp, yp, dyp, dxp, m.rows, m.cols);
+}
+
+void add_act_forward(Activation code, const py::sequence& xs_obj, const py::object& z_obj, const py::handle& y_obj) {
+    Activation act = valid_activation(code);
+    if (act == Activation::Softmax) fail("add_activation_forward: act must be elementwise, got softmax");
+    FArray y = checked(y_obj, "add_activation_forward: y");
+    writable(y, "add_activation_forward: y");
+    const py::ssize_t count = py::len(xs_obj);
+    if (count < 2) fail("add_activation_forward: xs must hold at least 2 arrays, got " + std::to_string(count));
+    std::vector<FArray> xs;
+    std::vector<const float*> ptrs;
+    for (py::ssize_t i = 0; i < count; ++i) {
+        const std::string what = "add_activation_forward: xs[" + std::to_string(i) + "]";
+        xs.push_back(checked(xs_obj[i], what.c_str()));
+        same_shape(y, xs.back(), what);
+        ptrs.push_back(xs.back().data());
+    }
+    float* zp = optional_out(z_obj, y, "add_activation_forward: z");
+    float* yp = y.mutable_data();
+    ComputeScope compute;
+    add_activation_forward(act, ptrs.data(), int64_t(count), zp, yp, int64_t(y.size()));
 }
 
 // x (..., in), w (in, out), y (..., out): Dense applies to the last axis.
@@ -414,6 +436,9 @@ void bind_nn(py::module_& m) {
     using py::arg;
     m.def("activation_forward", &act_forward, arg("act"), arg("x"), arg("y"));
     m.def("activation_backward", &act_backward, arg("act"), arg("x"), arg("y"), arg("dy"), arg("dx"));
+    m.def("add_activation_forward", &add_act_forward, arg("act"), arg("xs"), arg("z"), arg("y"),
+          "y = act(xs[0] + xs[1] + ...) in one pass (the sum in input order), and z = the sum unless None: "
+          "an Add merge with the elementwise Activation after it fused in.");
     m.def("activation_backward_needs_input",
           [](Activation act) { return activation_backward_needs_input(valid_activation(act)); }, arg("act"),
           "True when the activation's gradient needs its input (swish, gelu), not only its output.");

@@ -156,6 +156,9 @@ def activation_backward_needs_input(act: Activation) -> bool:
 def activation_forward(act: Activation, x: F32Array, y: F32Array) -> None:
     ...
 
+def add_activation_forward(act: Activation, xs: list, z: F32Array | None, y: F32Array) -> None:
+    """y = act(xs[0] + xs[1] + ...) in one pass (the sum in input order), and z = the sum unless None: an Add merge with the elementwise Activation after it fused in."""
+
 def active_isa() -> str:
     ...
 

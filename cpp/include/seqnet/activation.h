@@ -35,4 +35,10 @@ void activation_forward(Activation act, const float* x, float* y, int64_t rows, 
 void activation_backward(Activation act, const float* x, const float* y, const float* dy, float* dx,
                          int64_t rows, int64_t cols);
 
+// y = act(xs[0] + xs[1] + ... + xs[count-1]) over n floats in one pass (an Add merge with the
+// Activation after it fused in), the sum in input order as separate additions make it; z, when
+// not null, receives the sum (for the activations whose gradient needs their input). Softmax
+// is not elementwise and is not accepted here.
+void add_activation_forward(Activation act, const float* const* xs, int64_t count, float* z, float* y, int64_t n);
+
 }  // namespace seqnet

@@ -579,8 +579,19 @@ def _plan_links(steps, network):
 def _plain_step(step):
     """One input, one output, no masks, keyword arguments, fixed training phase, activity
     regularizer or second call of a shared layer: a step whose neighbours may fuse with it."""
-    return not (step.takes_list or step.returns_list or step.pass_mask or step.mask_out or step.call_kwargs
-                or step.accumulate or step.training is not None or step.layer.activity_regularizer is not None)
+    return not (step.takes_list or step.returns_list) and _plain_call(step)
+
+
+def _plain_call(step):
+    return not (step.pass_mask or step.mask_out or step.call_kwargs or step.accumulate or step.training is not None
+                or step.layer.activity_regularizer is not None)
+
+
+def _plain_merge(step):
+    """A merge of several inputs into one output (Add) with nothing else about it that
+    _plain_step rules out: it may apply the Activation after it, as a plain step does."""
+    return (step.takes_list and not step.returns_list and _plain_call(step)
+            and type(step.runner).__dict__.get("_activation_fusable", False))
 
 
 def _graph_activations(network):
@@ -596,7 +607,7 @@ def _graph_activations(network):
     for j, step in enumerate(steps):
         slot = step.in_slots[0]
         i = producer_of.get(slot)
-        if i is None or acts[i] is not None or not plain(step) or not plain(steps[i]):
+        if i is None or acts[i] is not None or not plain(step) or not (plain(steps[i]) or _plain_merge(steps[i])):
             continue
         if readers[slot] != 1 or slot in outputs or step.out_slots[0] in outputs:
             continue

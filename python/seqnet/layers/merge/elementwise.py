@@ -5,6 +5,7 @@ and ``backward`` returns one gradient per input, each in its own buffer (a consu
 overwrite the gradient it gets)."""
 import numpy as np
 
+from seqnet import _engine
 from seqnet.engine.base_layer import Layer
 from seqnet.engine.keras_tensor import KerasTensor, SymbolicMask
 
@@ -57,6 +58,40 @@ class _Merge(Layer):
 
 
 class Add(_Merge):
+    # An elementwise Activation right after it runs inside it (engine/network.py, as after a
+    # Dense or convolution): y = act(x0 + x1 + ...) in one pass over memory, and backward the
+    # activation's gradient straight into the first input's buffer, where an Add and an
+    # Activation layer each made a pass of their own.
+    _activation_fusable = True
+    _custom = None
+    _act = _engine.Activation.linear
+    _keep_z = False
+
+    def forward(self, xs, training):
+        if self._act == _engine.Activation.linear:
+            return super().forward(xs, training)
+        self._xs = xs
+        y = self._workspace("y", xs[0].shape)
+        z = self._workspace("z", xs[0].shape) if self._keep_z else None
+        _engine.add_activation_forward(self._act, xs, z, y)
+        self._fused = (self._act, z, y)
+        return y
+
+    def backward(self, dy, need_dx=True, dy_is_preactivation=False):
+        if not need_dx:
+            return None
+        if self._act == _engine.Activation.linear or dy_is_preactivation:
+            return super().backward(dy, need_dx)
+        act, z, y = self._fused
+        dz = self._dx(0, dy)
+        _engine.activation_backward(act, z, y, dy, dz)
+        grads = [dz]
+        for i in range(1, len(self._xs)):
+            dx = self._dx(i, dy)
+            dx[...] = dz
+            grads.append(dx)
+        return grads
+
     def _merge(self, xs, y):
         np.add(xs[0], xs[1], out=y)
         for x in xs[2:]:
