@@ -73,7 +73,12 @@ class Add(_Merge):
         self._xs = xs
         y = self._workspace("y", xs[0].shape)
         z = self._workspace("z", xs[0].shape) if self._keep_z else None
-        _engine.add_activation_forward(self._act, xs, z, y)
+        if all(type(x) is np.ndarray and x.dtype == np.float32 and x.flags.c_contiguous for x in xs):
+            _engine.add_activation_forward(self._act, xs, z, y)
+        else:  # the same operations in two passes
+            s = z if z is not None else y
+            self._merge(xs, s)
+            _engine.activation_forward(self._act, s, y)
         self._fused = (self._act, z, y)
         return y
 
