@@ -272,6 +272,25 @@ def ref_conv2d_grads(x, w, g, strides, padding, dilation):
     return dxp[:, pt:pt + h, pl:pl + wd], dw
 
 
+def runs_on_threads(make, x, threads, layer_seed, grad_seed):
+    """(y, dx, dW, db) of a fresh layer from `make` on x, once per thread count; the last layer
+    and the output gradient g used."""
+    results = []
+    saved = E.get_num_threads()
+    try:
+        for t in threads:
+            E.set_num_threads(t)
+            np.random.seed(layer_seed)
+            layer = make()
+            y = run_layer(layer, x).copy()
+            g = f32(rng(grad_seed).standard_normal(y.shape))
+            dx = layer.backward(g.copy(), need_dx=True).copy()
+            results.append((y, dx, layer.kernel.grad.copy(), layer.bias.grad.copy()))
+    finally:
+        E.set_num_threads(saved)
+    return results, layer, g
+
+
 BLOCKED_CASES = [  # (x shape, filters, kernel, strides, padding, dilation): several im2col blocks, several dW
     ((6, 40, 37, 5), 7, (3, 3), (1, 1), "valid", (1, 1)),   # partials, dx as a convolution with the flipped kernel
     ((5, 33, 30, 3), 6, (3, 2), (1, 1), "same", (2, 1)),    # padded + dilated flipped kernel
@@ -288,21 +307,11 @@ def test_blocked_paths_match_reference_and_are_thread_independent(case, monkeypa
     x = f32(r.standard_normal(shape))
     if f == 40:  # a col of one image, too small for dx as a convolution of dz
         monkeypatch.setattr(_base, "_COL_BUDGET", 1)
-    results = []
-    saved = E.get_num_threads()
-    try:
-        for t in (1, 2):
-            E.set_num_threads(t)
-            np.random.seed(3)
-            layer = Conv2D(f, k, strides=st, padding=p, dilation_rate=d, bias_initializer="glorot_uniform")
-            y = run_layer(layer, x).copy()
-            g = f32(rng(22).standard_normal(y.shape))
-            dx = layer.backward(g.copy(), need_dx=True).copy()
-            results.append((y, dx, layer.kernel.grad.copy(), layer.bias.grad.copy()))
-    finally:
-        E.set_num_threads(saved)
+    results, layer, g = runs_on_threads(
+        lambda: Conv2D(f, k, strides=st, padding=p, dilation_rate=d, bias_initializer="glorot_uniform"), x, (1, 2),
+        layer_seed=3, grad_seed=22)
     kernel, bias = layer.get_weights()
-    assert E.conv_dw_partials_size(*y.shape[:3], *kernel.shape) > 2 * kernel.size  # several dW blocks
+    assert E.conv_dw_partials_size(*results[0][0].shape[:3], *kernel.shape) > 2 * kernel.size  # several dW blocks
     for a, b in zip(*results):
         assert a.tobytes() == b.tobytes()
     y, dx, dw, db = results[0]
@@ -319,20 +328,12 @@ def test_blocked_paths_match_reference_and_are_thread_independent(case, monkeypa
 @pytest.mark.parametrize("padding,dilation", [("valid", 1), ("causal", 2)])
 def test_conv1d_blocks_span_images(padding, dilation):
     x = f32(rng(31).standard_normal((24, 70, 45)))
-    results = []
-    saved, saved_algo = E.get_num_threads(), E.conv_algo()
+    saved_algo = E.set_conv_algo("im2col")
     try:
-        E.set_conv_algo("im2col")
-        for t in (1, 2, 3):
-            E.set_num_threads(t)
-            np.random.seed(5)
-            layer = Conv1D(40, 3, padding=padding, dilation_rate=dilation, bias_initializer="glorot_uniform")
-            y = run_layer(layer, x).copy()
-            g = f32(rng(32).standard_normal(y.shape))
-            dx = layer.backward(g.copy(), need_dx=True).copy()
-            results.append((y, dx, layer.kernel.grad.copy(), layer.bias.grad.copy()))
+        results, layer, g = runs_on_threads(
+            lambda: Conv1D(40, 3, padding=padding, dilation_rate=dilation, bias_initializer="glorot_uniform"), x,
+            (1, 2, 3), layer_seed=5, grad_seed=32)
     finally:
-        E.set_num_threads(saved)
         E.set_conv_algo(saved_algo)
     for other in results[1:]:
         for a, b in zip(results[0], other):
