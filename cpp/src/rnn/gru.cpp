@@ -24,7 +24,8 @@ using namespace rnn_detail;
 namespace {
 
 // U's columns for z and r, and for h, each packed into the panels of the per-step products
-// (gemm::panel_update), forward as U and backward as U^T, one after the other in `ut`.
+// (gemm::panel_update), forward as U and backward as U^T, one after the other in `ut`: at most
+// 3u^2 + 3 x 64u floats with panels at most 64 wide, within Scratch::ut's 3u(u + 64).
 struct GruPanels {
     const float *zr = nullptr, *h = nullptr;
 };
