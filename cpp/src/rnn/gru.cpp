@@ -6,6 +6,7 @@
 //   h' = z * h + (1 - z) * hh. With recurrent dropout each gate sees h times its own mask.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -46,6 +47,25 @@ GruPanels pack_recurrent(const gemm::MicroKernel& uk, const float* u, int64_t un
     }
     p.zr = ut;
     return p;
+}
+
+// Columns c of the weight gradients (no dropout masks): z and r read hprev, h reads r * h, or
+// with reset_after hprev against d(rh), which backward leaves in rh; dW and db read dG alone.
+// Each column sums its rows in the same order whichever columns a call gets (weight_grads).
+void gru_weight_grads(const float* x, const float* hprev, const float* rh, const float* gates, float* dw, float* du,
+                      float* db, const RnnDims& d, bool reset_after, const Cols& c) {
+    const int64_t G = 3, un = d.units, n = G * un, rows = d.batch * d.steps;
+    const int64_t split = std::clamp<int64_t>(2 * un, c.j0, c.j0 + c.n);
+    weight_grads(x, hprev, gates, dw, du, db, d, G, Cols{c.j0, split - c.j0});
+    const Cols h{split, c.j0 + c.n - split};
+    if (h.n <= 0) return;
+    if (!reset_after) {
+        weight_grads(x, rh, gates, dw, du, db, d, G, h);
+        return;
+    }
+    if (db) column_sums(gates + h.j0, n, db + h.j0, rows, h.n);
+    sgemm(true, false, un, h.n, rows, 1.0f, hprev, un, rh + (h.j0 - 2 * un), un, 0.0f, du + h.j0, n);
+    sgemm(true, false, d.input, h.n, rows, 1.0f, x, d.input, gates + h.j0, n, 0.0f, dw + h.j0, n);
 }
 
 }  // namespace
@@ -171,6 +191,10 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
     // Small layers: each thread computes dx for its own rows in the same region; large ones
     // run dx and the weight gradients after it on sgemm's own threads (see lstm_backward).
     const bool own_rows = threads > 1 && !large_products(d, G);
+    // Small layers also split the weight gradients by columns between the threads, in the
+    // same region (as lstm_backward); without dropout masks, every thread count computes
+    // them through gru_weight_grads, so the bits never depend on the split.
+    const bool plain = !in_mask && !rec_mask, split_weights = own_rows && plain;
     RegionWatch watch(threads, d);
     run_region(threads, [&](int i) {
         const Rows r = watch.begin(i);
@@ -270,18 +294,27 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
         watch.loop_done(i);
         // Each thread's rows of dx depend on its rows of the gate gradients only.
         if (dx && own_rows) input_grad(w, in_mask, gates, dx, s, d, G, r);
+        if (split_weights) {
+            watch.arrive(0);
+#pragma omp barrier
+            gru_weight_grads(x, s.hprev, rh, gates, dw, du, db, d, o.reset_after, thread_cols(G * un, i, threads));
+        }
         watch.arrive(1);
     });
     watch.close();
     // Every step swapped dh and the next one: after an even count dh is back in s.dh.
     if (dh0) std::memcpy(dh0, d.steps % 2 == 0 ? s.dh : s.dh2, sizeof(float) * bu);
-    recurrent_weight_grad(s.hprev, rec_mask, gates, G * un, du, s, d, G, 0, 2);
-    if (o.reset_after)
-        recurrent_weight_grad(s.hprev, rec_mask, rh, un, du, s, d, G, 2, 3);
-    else
-        recurrent_weight_grad(rh, nullptr, gates + 2 * un, G * un, du, s, d, G, 2, 3);
-    input_weight_grad(x, in_mask, gates, dw, db, s, d, G);
     if (dx && !own_rows) input_grad(w, in_mask, gates, dx, s, d, G);
+    if (plain) {
+        if (!split_weights) gru_weight_grads(x, s.hprev, rh, gates, dw, du, db, d, o.reset_after, Cols{0, G * un});
+    } else {
+        recurrent_weight_grad(s.hprev, rec_mask, gates, G * un, du, s, d, G, 0, 2);
+        if (o.reset_after)
+            recurrent_weight_grad(s.hprev, rec_mask, rh, un, du, s, d, G, 2, 3);
+        else
+            recurrent_weight_grad(rh, nullptr, gates + 2 * un, G * un, du, s, d, G, 2, 3);
+        input_weight_grad(x, in_mask, gates, dw, db, s, d, G);
+    }
     if (o.reset_after && db) {
         // z and r add both halves of the bias to the same sum, so their gradients are equal
         std::memcpy(db + G * un, db, sizeof(float) * 2 * un);
