@@ -88,7 +88,13 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
     if (!own_rows) input_projection(x, w, b, in_mask, gates, s, d, G);
     const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
     const bool panels = !rec_mask;
-    const GruPanels up = panels ? pack_recurrent(uk, u, un, false, s.ut) : GruPanels();
+    GruPanels up;
+    if (panels) {
+        up = pack_recurrent(uk, u, un, false, s.ut);
+    } else {  // each gate's U_g apart, for its own masked h (U_h: the h gate's product either way)
+        pack_gate_panels(u, s, d, G, false);
+        up.h = gate_panels(s, d, 2);
+    }
     RegionWatch watch(threads, d);
     run_region(threads, [&](int i) {
         const Rows r = watch.begin(i);
@@ -106,7 +112,7 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
             if (panels)
                 gemm::panel_update(uk, nb, 2 * un, un, hp + b0 * ldh, ldh, up.zr, g_t + b0 * ldg, ldg);
             else
-                recurrent_product(hp, ldh, u, rec_mask, g_t, ldg, s, d, G, 0, 2, r);
+                recurrent_product(hp, ldh, rec_mask, g_t, ldg, s, d, 0, 2, r);
             if (o.reset_after) {
                 // rh = h Uh + bh' is kept whole: backward needs it for dr, and r scales it after
                 // the product
@@ -119,7 +125,7 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
                 if (panels)
                     gemm::panel_update(uk, nb, un, un, hp + b0 * ldh, ldh, up.h, rh_t + b0 * ldr, ldr);
                 else
-                    recurrent_product(hp, ldh, u, rec_mask, rh_t, ldr, s, d, G, 2, 3, r);
+                    recurrent_product(hp, ldh, rec_mask, rh_t, ldr, s, d, 2, 3, r);
                 for (int64_t bi = b0; bi < b1; ++bi) {
                     float* g = g_t + bi * ldg;
                     const float* r_h = rh_t + bi * ldr;
@@ -145,11 +151,8 @@ void gru_forward(const float* x, const float* w, const float* u, const float* b,
                         for (int64_t j = 0; j < un; ++j) r_h[j] = g[un + j] * h[j];
                     }
                 }
-                if (panels)
-                    gemm::panel_update(uk, nb, un, un, rh_t + b0 * ldr, ldr, up.h, g_t + 2 * un + b0 * ldg, ldg);
-                else
-                    sgemm(false, false, nb, un, un, 1.0f, rh_t + b0 * ldr, ldr, u + 2 * un, G * un, 1.0f,
-                          g_t + 2 * un + b0 * ldg, ldg);
+                // rh = r * h, masked already with recurrent dropout
+                gemm::panel_update(uk, nb, un, un, rh_t + b0 * ldr, ldr, up.h, g_t + 2 * un + b0 * ldg, ldg);
             }
             for (int64_t bi = b0; bi < b1; ++bi) {
                 float* g = g_t + bi * ldg;
@@ -176,15 +179,17 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
     const Scratch s = carve(scratch, d);
     const RnnCellKernels& k = rnn_cell_kernels();
     const float* mh = rec_mask ? rec_mask + 2 * d.batch * un : nullptr;
-    // U^T as panels for the per-step products (see gru_forward); with recurrent dropout, the
-    // gate-by-gate products read U^T plainly.
+    // U^T as panels for the per-step products (see gru_forward); with recurrent dropout, each
+    // gate's U_g^T apart (pack_gate_panels).
     const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
     const bool panels = !rec_mask;
     GruPanels up;
-    if (panels)
+    if (panels) {
         up = pack_recurrent(uk, u, un, true, s.ut);
-    else
-        transpose_recurrent(u, s.ut, d, G);
+    } else {
+        pack_gate_panels(u, s, d, G, true);
+        up.h = gate_panels(s, d, 2);
+    }
     copy_or_zero(dh_last, s.dh, bu);
     if (mask) std::memset(s.dout, 0, sizeof(float) * bu);
     const int threads = recurrence_threads(d, G);
@@ -246,18 +251,13 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
                     gemm::panel_update(uk, nb, un, 2 * un, g_t + b0 * ldg, ldg, up.zr, dhp + b0 * un, un);
                     gemm::panel_update(uk, nb, un, un, rh_t + b0 * ldr, ldr, up.h, dhp + b0 * un, un);
                 } else {
-                    recurrent_product_backward(g_t, ldg, s.ut, rec_mask, dhp, s, d, G, 0, 2, r);
-                    recurrent_product_backward(rh_t, ldr, s.ut, rec_mask, dhp, s, d, G, 2, 3, r);
+                    recurrent_product_backward(g_t, ldg, rec_mask, dhp, s, d, 0, 2, r);
+                    recurrent_product_backward(rh_t, ldr, rec_mask, dhp, s, d, 2, 3, r);
                 }
             } else {
                 // d(r * h_masked) = dhh_pre Uh^T (0 on skipped rows, whose gate gradients are 0)
-                if (panels) {
-                    std::memset(drh + b0 * un, 0, sizeof(float) * nb * un);
-                    gemm::panel_update(uk, nb, un, un, g_t + 2 * un + b0 * ldg, ldg, up.h, drh + b0 * un, un);
-                } else {
-                    sgemm(false, false, nb, un, un, 1.0f, g_t + 2 * un + b0 * ldg, ldg, s.ut + 2 * un * un, un, 0.0f,
-                          drh + b0 * un, un);
-                }
+                std::memset(drh + b0 * un, 0, sizeof(float) * nb * un);
+                gemm::panel_update(uk, nb, un, un, g_t + 2 * un + b0 * ldg, ldg, up.h, drh + b0 * un, un);
                 for (int64_t bi = b0; bi < b1; ++bi) {
                     if (!kept(mask, bi, t, d)) continue;
                     float* g = g_t + bi * ldg;
@@ -284,7 +284,7 @@ void gru_backward(const float* x, const float* w, const float* u, const float* h
                 if (panels)
                     gemm::panel_update(uk, nb, un, 2 * un, g_t + b0 * ldg, ldg, up.zr, dhp + b0 * un, un);
                 else
-                    recurrent_product_backward(g_t, ldg, s.ut, rec_mask, dhp, s, d, G, 0, 2, r);
+                    recurrent_product_backward(g_t, ldg, rec_mask, dhp, s, d, 0, 2, r);
             }
             float* tmp = dh;
             dh = dhp;

@@ -33,7 +33,10 @@ void lstm_forward(const float* x, const float* w, const float* u, const float* b
     // threads), the same bits as sgemm for units <= 128.
     const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
     const bool panels = !rec_mask;
-    if (panels) gemm::pack_b(false, u, G * un, un, G * un, int(gemm::panel_width(uk)), s.ut);
+    if (panels)
+        gemm::pack_b(false, u, G * un, un, G * un, int(gemm::panel_width(uk)), s.ut);
+    else
+        pack_gate_panels(u, s, d, G, false);
     RegionWatch watch(threads, d);
     run_region(threads, [&](int i) {
         const Rows r = watch.begin(i);
@@ -47,7 +50,7 @@ void lstm_forward(const float* x, const float* w, const float* u, const float* b
             if (panels)
                 gemm::panel_update(uk, r.count(d), G * un, un, hp + r.b0 * ldh, ldh, s.ut, g_t + r.b0 * ldg, ldg);
             else
-                recurrent_product(hp, ldh, u, rec_mask, g_t, ldg, s, d, G, 0, G, r);
+                recurrent_product(hp, ldh, rec_mask, g_t, ldg, s, d, 0, G, r);
             for (int64_t bi = r.b0; bi < r.b0 + r.count(d); ++bi) {
                 const int64_t row = (bi * d.steps + step) * un;
                 k.lstm_cell(g_t + bi * ldg, state_row(c0, cs, step, bi, d), cs + row, hst + row, un, o.activation,
@@ -72,13 +75,13 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
     const Scratch s = carve(scratch, d);
     const RnnCellKernels& k = rnn_cell_kernels();
     // U^T as panels for the per-step products dh += dg U^T (see lstm_forward); with recurrent
-    // dropout, the gate-by-gate products read U^T plainly.
+    // dropout, each gate's U_g^T apart (pack_gate_panels).
     const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
     const bool panels = !rec_mask;
     if (panels)
         gemm::pack_b(true, u, G * un, G * un, un, int(gemm::panel_width(uk)), s.ut);
     else
-        transpose_recurrent(u, s.ut, d, G);
+        pack_gate_panels(u, s, d, G, true);
     copy_or_zero(dh_last, s.dh, bu);
     copy_or_zero(dc_last, s.dc, bu);
     if (mask) std::memset(s.dout, 0, sizeof(float) * bu);
@@ -118,7 +121,7 @@ void lstm_backward(const float* x, const float* w, const float* u, const float* 
             if (panels)
                 gemm::panel_update(uk, r.count(d), un, G * un, g_t + r.b0 * ldg, ldg, s.ut, s.dh + r.b0 * un, un);
             else
-                recurrent_product_backward(g_t, ldg, s.ut, rec_mask, s.dh, s, d, G, 0, G, r);
+                recurrent_product_backward(g_t, ldg, rec_mask, s.dh, s, d, 0, G, r);
         }
         flush.reset();
         watch.loop_done(i);

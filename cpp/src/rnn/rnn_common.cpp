@@ -10,6 +10,7 @@
 #include "seqnet/dense.h"
 #include "seqnet/gemm.h"
 #include "../contention.h"
+#include "../gemm/gemm_kernels.h"
 
 namespace seqnet {
 namespace rnn_detail {
@@ -83,16 +84,27 @@ void input_projection(const float* x, const float* w, const float* b, const floa
     }
 }
 
-void recurrent_product(const float* h, int64_t ldh, const float* u, const float* rec_mask, float* gx_t,
-                       int64_t ldg, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo, int64_t hi,
-                       const Rows& r) {
-    const int64_t un = d.units, n = G * un, nb = r.count(d);
+void pack_gate_panels(const float* u, const Scratch& s, const RnnDims& d, int64_t G, bool transposed) {
+    const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
+    const int pw = int(gemm::panel_width(uk));
+    const int64_t un = d.units;
+    for (int64_t g = 0; g < G; ++g)
+        gemm::pack_b(transposed, u + g * un, G * un, un, un, pw, const_cast<float*>(gate_panels(s, d, g)));
+}
+
+const float* gate_panels(const Scratch& s, const RnnDims& d, int64_t g) {
+    // ceil(units / pw) panels of pw columns by units rows each: G of them fit Scratch::ut's
+    // G*units*(units + 64) floats, panels being at most 64 wide
+    const int64_t pw = gemm::panel_width(gemm::microkernel_for(active_isa()));
+    return s.ut + g * ((d.units + pw - 1) / pw * pw) * d.units;
+}
+
+void recurrent_product(const float* h, int64_t ldh, const float* rec_mask, float* gx_t, int64_t ldg,
+                       const Scratch& s, const RnnDims& d, int64_t lo, int64_t hi, const Rows& r) {
+    const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
+    const int64_t un = d.units, nb = r.count(d);
     h += r.b0 * ldh;
     gx_t += r.b0 * ldg;
-    if (!rec_mask) {
-        sgemm(false, false, nb, (hi - lo) * un, un, 1.0f, h, ldh, u + lo * un, n, 1.0f, gx_t, ldg);
-        return;
-    }
     float* tmp = s.rtmp + r.b0 * un;
     for (int64_t g = lo; g < hi; ++g) {
         const float* m = rec_mask + (g * d.batch + r.b0) * un;
@@ -102,30 +114,20 @@ void recurrent_product(const float* h, int64_t ldh, const float* u, const float*
 #pragma omp simd
             for (int64_t j = 0; j < un; ++j) tr[j] = hr[j] * m[b * un + j];
         }
-        sgemm(false, false, nb, un, un, 1.0f, tmp, un, u + g * un, n, 1.0f, gx_t + (g - lo) * un, ldg);
+        gemm::panel_update(uk, nb, un, un, tmp, un, gate_panels(s, d, g), gx_t + (g - lo) * un, ldg);
     }
 }
 
-void transpose_recurrent(const float* u, float* ut, const RnnDims& d, int64_t G) {
-    const int64_t un = d.units, n = G * un;
-    for (int64_t i = 0; i < un; ++i)
-        for (int64_t j = 0; j < n; ++j) ut[j * un + i] = u[i * n + j];
-}
-
-void recurrent_product_backward(const float* dg_t, int64_t ldg, const float* ut, const float* rec_mask,
-                                float* dh, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo,
-                                int64_t hi, const Rows& r) {
-    (void)G;
+void recurrent_product_backward(const float* dg_t, int64_t ldg, const float* rec_mask, float* dh,
+                                const Scratch& s, const RnnDims& d, int64_t lo, int64_t hi, const Rows& r) {
+    const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
     const int64_t un = d.units, nb = r.count(d);
     dg_t += r.b0 * ldg;
     dh += r.b0 * un;
-    if (!rec_mask) {
-        sgemm(false, false, nb, un, (hi - lo) * un, 1.0f, dg_t, ldg, ut + lo * un * un, un, 1.0f, dh, un);
-        return;
-    }
     float* tmp = s.rtmp + r.b0 * un;
     for (int64_t g = lo; g < hi; ++g) {
-        sgemm(false, false, nb, un, un, 1.0f, dg_t + (g - lo) * un, ldg, ut + g * un * un, un, 0.0f, tmp, un);
+        std::memset(tmp, 0, sizeof(float) * nb * un);
+        gemm::panel_update(uk, nb, un, un, dg_t + (g - lo) * un, ldg, gate_panels(s, d, g), tmp, un);
         scale_rows(tmp, rec_mask + (g * d.batch + r.b0) * un, dh, nb, 1, un, true);
     }
 }

@@ -116,22 +116,24 @@ inline const float* state_row(const float* init, const float* seq, int64_t s, in
 void input_projection(const float* x, const float* w, const float* b, const float* in_mask, float* gx,
                       const Scratch& s, const RnnDims& d, int64_t G, const Rows& r = Rows());
 
-// gx_t (rows of stride ldg) += (h * rec_mask_g) U_g for the gates g in [lo, hi); gx_t points
-// at gate lo's columns; h is (batch, units) with row stride ldh. Only the batch rows `r` (h,
-// gx_t: the full arrays).
-void recurrent_product(const float* h, int64_t ldh, const float* u, const float* rec_mask, float* gx_t,
-                       int64_t ldg, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo, int64_t hi,
-                       const Rows& r = Rows());
+// With recurrent dropout each gate's product reads h times its own mask, so U's gate blocks
+// are packed apart into the microkernel's panels (gemm::panel_update), once per call, into
+// Scratch::ut: gate g's panels at gate_panels(s, g); forward U_g, backward (transposed) U_g^T.
+// No per-step packing of U as a per-gate sgemm would do.
+void pack_gate_panels(const float* u, const Scratch& s, const RnnDims& d, int64_t G, bool transposed);
+const float* gate_panels(const Scratch& s, const RnnDims& d, int64_t g);
 
-// ut (G*units, units) = U^T, so that the per-step backward products read it in place: a
-// transposed operand would be repacked by every one of them.
-void transpose_recurrent(const float* u, float* ut, const RnnDims& d, int64_t G);
+// gx_t (rows of stride ldg) += (h * rec_mask_g) U_g for the gates g in [lo, hi); gx_t points
+// at gate lo's columns; h is (batch, units) with row stride ldh; U from pack_gate_panels. Only
+// the batch rows `r` (h, gx_t: the full arrays).
+void recurrent_product(const float* h, int64_t ldh, const float* rec_mask, float* gx_t, int64_t ldg,
+                       const Scratch& s, const RnnDims& d, int64_t lo, int64_t hi, const Rows& r = Rows());
 
 // dh (batch, units) += sum over gates g in [lo, hi) of (dg_g U_g^T) * rec_mask_g; dg_t (rows of
-// stride ldg) points at gate lo's columns; ut from transpose_recurrent.
-void recurrent_product_backward(const float* dg_t, int64_t ldg, const float* ut, const float* rec_mask,
-                                float* dh, const Scratch& s, const RnnDims& d, int64_t G, int64_t lo,
-                                int64_t hi, const Rows& r = Rows());
+// stride ldg) points at gate lo's columns; U^T from pack_gate_panels(transposed).
+void recurrent_product_backward(const float* dg_t, int64_t ldg, const float* rec_mask, float* dh,
+                                const Scratch& s, const RnnDims& d, int64_t lo, int64_t hi,
+                                const Rows& r = Rows());
 
 // du[:, gates lo..hi) = sum over time of (src * rec_mask_g)^T dgx_g; src (batch, steps, units);
 // dgx (batch*steps rows of stride ldg) points at gate lo's columns.

@@ -30,7 +30,10 @@ void simple_rnn_forward(const float* x, const float* w, const float* u, const fl
     if (!own_rows) input_projection(x, w, b, in_mask, gates, s, d, 1);
     const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
     const bool panels = !rec_mask;
-    if (panels) gemm::pack_b(false, u, un, un, un, int(gemm::panel_width(uk)), s.ut);
+    if (panels)
+        gemm::pack_b(false, u, un, un, un, int(gemm::panel_width(uk)), s.ut);
+    else
+        pack_gate_panels(u, s, d, 1, false);
     RegionWatch watch(threads, d);
     run_region(threads, [&](int i) {
         const Rows r = watch.begin(i);
@@ -45,7 +48,7 @@ void simple_rnn_forward(const float* x, const float* w, const float* u, const fl
             if (panels)
                 gemm::panel_update(uk, r.count(d), un, un, hp + r.b0 * ldh, ldh, s.ut, g_t + r.b0 * ldg, ldg);
             else
-                recurrent_product(hp, ldh, u, rec_mask, g_t, ldg, s, d, 1, 0, 1, r);
+                recurrent_product(hp, ldh, rec_mask, g_t, ldg, s, d, 0, 1, r);
             for (int64_t bi = r.b0; bi < r.b0 + r.count(d); ++bi) {
                 float* g = g_t + bi * ldg;
                 k.act(o.activation, g, un);
@@ -73,7 +76,7 @@ void simple_rnn_backward(const float* x, const float* w, const float* u, const f
     if (panels)
         gemm::pack_b(true, u, un, un, un, int(gemm::panel_width(uk)), s.ut);
     else
-        transpose_recurrent(u, s.ut, d, 1);
+        pack_gate_panels(u, s, d, 1, true);
     copy_or_zero(dh_last, s.dh, bu);
     if (mask) std::memset(s.dout, 0, sizeof(float) * bu);
     const int threads = recurrence_threads(d, 1);
@@ -100,7 +103,7 @@ void simple_rnn_backward(const float* x, const float* w, const float* u, const f
             if (panels)
                 gemm::panel_update(uk, r.count(d), un, un, g_t + r.b0 * ldg, ldg, s.ut, s.dh + r.b0 * un, un);
             else
-                recurrent_product_backward(g_t, ldg, s.ut, rec_mask, s.dh, s, d, 1, 0, 1, r);
+                recurrent_product_backward(g_t, ldg, rec_mask, s.dh, s, d, 0, 1, r);
         }
         flush.reset();
         watch.loop_done(i);
