@@ -89,10 +89,10 @@ void pack_gate_panels(const float* u, const Scratch& s, const RnnDims& d, int64_
     const int pw = int(gemm::panel_width(uk));
     const int64_t un = d.units;
     for (int64_t g = 0; g < G; ++g)
-        gemm::pack_b(transposed, u + g * un, G * un, un, un, pw, const_cast<float*>(gate_panels(s, d, g)));
+        gemm::pack_b(transposed, u + g * un, G * un, un, un, pw, gate_panels(s, d, g));
 }
 
-const float* gate_panels(const Scratch& s, const RnnDims& d, int64_t g) {
+float* gate_panels(const Scratch& s, const RnnDims& d, int64_t g) {
     // ceil(units / pw) panels of pw columns by units rows each: G of them fit Scratch::ut's
     // G*units*(units + 64) floats, panels being at most 64 wide
     const int64_t pw = gemm::panel_width(gemm::microkernel_for(active_isa()));

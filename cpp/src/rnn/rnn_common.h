@@ -121,7 +121,7 @@ void input_projection(const float* x, const float* w, const float* b, const floa
 // Scratch::ut: gate g's panels at gate_panels(s, g); forward U_g, backward (transposed) U_g^T.
 // No per-step packing of U as a per-gate sgemm would do.
 void pack_gate_panels(const float* u, const Scratch& s, const RnnDims& d, int64_t G, bool transposed);
-const float* gate_panels(const Scratch& s, const RnnDims& d, int64_t g);
+float* gate_panels(const Scratch& s, const RnnDims& d, int64_t g);
 
 // gx_t (rows of stride ldg) += (h * rec_mask_g) U_g for the gates g in [lo, hi); gx_t points
 // at gate lo's columns; h is (batch, units) with row stride ldh; U from pack_gate_panels. Only

@@ -28,12 +28,9 @@ void simple_rnn_forward(const float* x, const float* w, const float* u, const fl
     const int threads = recurrence_threads(d, 1);
     const bool own_rows = threads > 1 && !large_products(d, 1);
     if (!own_rows) input_projection(x, w, b, in_mask, gates, s, d, 1);
+    // One gate: U's panels are its only gate's, masked or not.
     const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
-    const bool panels = !rec_mask;
-    if (panels)
-        gemm::pack_b(false, u, un, un, un, int(gemm::panel_width(uk)), s.ut);
-    else
-        pack_gate_panels(u, s, d, 1, false);
+    pack_gate_panels(u, s, d, 1, false);
     RegionWatch watch(threads, d);
     run_region(threads, [&](int i) {
         const Rows r = watch.begin(i);
@@ -45,8 +42,9 @@ void simple_rnn_forward(const float* x, const float* w, const float* u, const fl
             float* g_t = gates + t * un;
             const float* hp = step == 0 ? h0 : hst + (step - 1) * un;
             const int64_t ldh = step == 0 ? un : d.steps * un;
-            if (panels)
-                gemm::panel_update(uk, r.count(d), un, un, hp + r.b0 * ldh, ldh, s.ut, g_t + r.b0 * ldg, ldg);
+            if (!rec_mask)
+                gemm::panel_update(uk, r.count(d), un, un, hp + r.b0 * ldh, ldh, gate_panels(s, d, 0),
+                                   g_t + r.b0 * ldg, ldg);
             else
                 recurrent_product(hp, ldh, rec_mask, g_t, ldg, s, d, 0, 1, r);
             for (int64_t bi = r.b0; bi < r.b0 + r.count(d); ++bi) {
@@ -72,11 +70,7 @@ void simple_rnn_backward(const float* x, const float* w, const float* u, const f
     const Scratch s = carve(scratch, d);
     const RnnCellKernels& k = rnn_cell_kernels();
     const gemm::MicroKernel& uk = gemm::microkernel_for(active_isa());
-    const bool panels = !rec_mask;
-    if (panels)
-        gemm::pack_b(true, u, un, un, un, int(gemm::panel_width(uk)), s.ut);
-    else
-        pack_gate_panels(u, s, d, 1, true);
+    pack_gate_panels(u, s, d, 1, true);
     copy_or_zero(dh_last, s.dh, bu);
     if (mask) std::memset(s.dout, 0, sizeof(float) * bu);
     const int threads = recurrence_threads(d, 1);
@@ -100,8 +94,9 @@ void simple_rnn_backward(const float* x, const float* w, const float* u, const f
                 k.act_grad(o.activation, g, s.dh + bi * un, g, un);
                 std::memset(s.dh + bi * un, 0, sizeof(float) * un);
             }
-            if (panels)
-                gemm::panel_update(uk, r.count(d), un, un, g_t + r.b0 * ldg, ldg, s.ut, s.dh + r.b0 * un, un);
+            if (!rec_mask)
+                gemm::panel_update(uk, r.count(d), un, un, g_t + r.b0 * ldg, ldg, gate_panels(s, d, 0),
+                                   s.dh + r.b0 * un, un);
             else
                 recurrent_product_backward(g_t, ldg, rec_mask, s.dh, s, d, 0, 1, r);
         }

@@ -90,12 +90,7 @@ class Add(_Merge):
         act, z, y = self._fused
         dz = self._dx(0, dy)
         _engine.activation_backward(act, z, y, dy, dz)
-        grads = [dz]
-        for i in range(1, len(self._xs)):
-            dx = self._dx(i, dy)
-            dx[...] = dz
-            grads.append(dx)
-        return grads
+        return [dz] + [self._grad(i, dz) for i in range(1, len(self._xs))]
 
     def _merge(self, xs, y):
         np.add(xs[0], xs[1], out=y)
