@@ -12,6 +12,10 @@ Models (the Keras 2 guide's examples):
              Embedding(5000, 256) - LSTM(128) - Dropout(0.5) - Dense(1, sigmoid);
              rmsprop, binary_crossentropy, batch 16 (the seed's batch size)
   embedding_50k: the same with word ids < 50000 and Embedding(50000, 256)
+  embedding_text: the embedding model on word ids drawn as running text has them (Zipf's law
+             over the 5000 words: a batch of 16 x 80 words holds about 550 distinct ones, where
+             uniform ids give about 1120), which seqnet's LSTM projects once per distinct word
+             (engine/network.py, _graph_tokens; bench_embedding_rnn.py)
   embedding_gru: the embedding model with GRU(128) for LSTM(128) (Keras 2.2.4's GRU:
              reset_after=False, stated for tf-keras; PyTorch's nn.GRU applies the reset gate
              after its product, as reset_after=True: fine for timing)
@@ -50,6 +54,7 @@ MODELS = {
     "embedding": dict(n=1024, steps=80, vocab=5000, emb=256, units=128, batch=16),
     # the same with a 50000-word vocabulary: the dense update of the table no longer hides
     "embedding_50k": dict(n=1024, steps=80, vocab=50000, emb=256, units=128, batch=16),
+    "embedding_text": dict(n=1024, steps=80, vocab=5000, emb=256, units=128, batch=16, zipf=True),
     "embedding_gru": dict(n=1024, steps=80, vocab=5000, emb=256, units=128, batch=16, cell="gru"),
     "stacked_gru": dict(n=1000, steps=8, dim=16, classes=10, units=32, batch=64, cell="gru"),
     "stacked_simple": dict(n=1000, steps=8, dim=16, classes=10, units=32, batch=64, cell="simple"),
@@ -69,7 +74,11 @@ def make_data(model, seed=0):
         x = rng.random_sample((m["n"], m["steps"], m["dim"])).astype(np.float32)
         y = rng.random_sample((m["n"], m["classes"])).astype(np.float32)
     else:
-        x = rng.randint(m["vocab"], size=(m["n"], m["steps"])).astype(np.float32)
+        if m.get("zipf"):
+            p = 1.0 / np.arange(1, m["vocab"] + 1)
+            x = rng.choice(m["vocab"], size=(m["n"], m["steps"]), p=p / p.sum()).astype(np.float32)
+        else:
+            x = rng.randint(m["vocab"], size=(m["n"], m["steps"])).astype(np.float32)
         y = rng.randint(2, size=(m["n"], 1)).astype(np.float32)
     return x, y
 
@@ -207,7 +216,7 @@ def run_worker(python, name, model, repeats):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", default="stacked,stateful,embedding,embedding_50k,embedding_gru,stacked_gru,"
+    ap.add_argument("--models", default="stacked,stateful,embedding,embedding_50k,embedding_text,embedding_gru,stacked_gru,"
                                         "stacked_simple")
     ap.add_argument("--only", default="seqnet,tf_keras,torch")
     ap.add_argument("--repeats", type=int, default=5)

@@ -151,7 +151,8 @@ def python_type(annotation):
     return (annotation.replace("seqnet._engine.", "")
             .replace("typing.SupportsInt | typing.SupportsIndex", "int")
             .replace("typing.SupportsFloat | typing.SupportsIndex", "float")
-            .replace("numpy.typing.NDArray[numpy.float32]", "F32Array"))
+            .replace("numpy.typing.NDArray[numpy.float32]", "F32Array")
+            .replace("collections.abc.Sequence", "list"))
 
 
 def split_arguments(text):

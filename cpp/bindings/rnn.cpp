@@ -1,6 +1,7 @@
 // Bindings of the recurrent-layer and embedding kernels. Every array's dtype, contiguity,
 // shape and writability is checked here, so no call from Python can make a kernel read
 // or write out of bounds.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,17 +61,28 @@ struct Call {
     }
 };
 
-Call make_call(const char* name, RnnCell cell, const FArray& x, const FArray& w, const FArray& u, Activation act,
-               Activation rec, bool back, bool reset_after) {
+// x is null when the caller projected the inputs (seqnet/rnn.h): batch and steps then come
+// from `gates`, the input width from the kernel.
+Call make_call(const char* name, RnnCell cell, const FArray* x, const py::handle& gates_obj, const FArray& w,
+               const FArray& u, Activation act, Activation rec, bool back, bool reset_after) {
     Call c;
     c.name = name;
     c.cell = valid_cell(cell);
     c.G = rnn_gate_count(c.cell);
-    if (x.ndim() != 3) fail(c.n("x") + ": expected (batch, steps, input), got " + shape_str(x));
-    c.d.batch = x.shape(0);
-    c.d.steps = x.shape(1);
-    c.d.input = x.shape(2);
-    if (c.d.steps < 1) fail(c.n("x") + ": needs at least one time step, got " + shape_str(x));
+    if (x) {
+        if (x->ndim() != 3) fail(c.n("x") + ": expected (batch, steps, input), got " + shape_str(*x));
+        c.d.batch = x->shape(0);
+        c.d.steps = x->shape(1);
+        c.d.input = x->shape(2);
+    } else {
+        FArray g = checked(gates_obj, c.n("gates").c_str());
+        if (g.ndim() != 3) fail(c.n("gates") + ": expected (batch, steps, gates*units), got " + shape_str(g));
+        if (w.ndim() != 2) fail(c.n("kernel") + ": expected (input, gates*units), got " + shape_str(w));
+        c.d.batch = g.shape(0);
+        c.d.steps = g.shape(1);
+        c.d.input = w.shape(0);
+    }
+    if (c.d.steps < 1) fail(c.n(x ? "x" : "gates") + ": needs at least one time step, got " + dims_str({c.d.batch, c.d.steps}));
     if (u.ndim() != 2 || u.shape(0) < 1) fail(c.n("recurrent_kernel") + ": expected (units, gates*units), got " + shape_str(u));
     c.d.units = u.shape(0);
     expect(u, c.n("recurrent_kernel"), {c.d.units, c.G * c.d.units});
@@ -81,6 +93,16 @@ Call make_call(const char* name, RnnCell cell, const FArray& x, const FArray& w,
     if (reset_after && c.cell != RnnCell::GRU) fail(c.n("reset_after applies to the GRU cell only"));
     c.o.reset_after = reset_after;
     return c;
+}
+
+// x, or nothing when it is None (the caller projected the inputs); then `needs_x` (an argument
+// that reads x was given) fails with `why`.
+std::optional<FArray> optional_x(const py::handle& x_obj, const char* name, bool needs_x, const char* why) {
+    if (x_obj.is_none()) {
+        if (needs_x) fail(std::string(name) + ": x is None (the inputs projected by the caller), so " + why);
+        return std::nullopt;
+    }
+    return checked(x_obj, (std::string(name) + ": x").c_str());
 }
 
 float* scratch_ptr(const py::handle& obj, const Call& c) {
@@ -109,15 +131,16 @@ const uint8_t* mask_ptr(const py::object& obj, const Call& c) {
     return static_cast<const uint8_t*>(a.data());
 }
 
-void rnn_fwd(RnnCell cell, const py::handle& x_obj, const py::handle& w_obj, const py::handle& u_obj,
+void rnn_fwd(RnnCell cell, const py::object& x_obj, const py::handle& w_obj, const py::handle& u_obj,
              const py::object& b_obj, const py::handle& h0_obj, const py::object& c0_obj,
              const py::object& in_mask_obj, const py::object& rec_mask_obj, const py::handle& gates_obj,
              const py::handle& hs_obj, const py::object& aux_obj, const py::handle& scratch_obj, Activation act,
              Activation rec, bool go_backwards, const py::object& mask_obj, const py::object& h_last_obj,
              const py::object& c_last_obj, bool reset_after) {
-    FArray x = checked(x_obj, "rnn_forward: x"), w = checked(w_obj, "rnn_forward: kernel"),
-           u = checked(u_obj, "rnn_forward: recurrent_kernel");
-    Call c = make_call("rnn_forward", cell, x, w, u, act, rec, go_backwards, reset_after);
+    const std::optional<FArray> x = optional_x(x_obj, "rnn_forward", !in_mask_obj.is_none(),
+                                               "in_mask must be None too (dropout applies to x)");
+    FArray w = checked(w_obj, "rnn_forward: kernel"), u = checked(u_obj, "rnn_forward: recurrent_kernel");
+    Call c = make_call("rnn_forward", cell, x ? &*x : nullptr, gates_obj, w, u, act, rec, go_backwards, reset_after);
     const float* bp = in_ptr(b_obj, c.n("bias"), c.bias());
     const float* h0 = expect(h0_obj, c.n("h0"), c.bu()).data();
     const float* c0 = in_ptr(c0_obj, c.n("c0"), c.bu());
@@ -133,7 +156,7 @@ void rnn_fwd(RnnCell cell, const py::handle& x_obj, const py::handle& w_obj, con
     if (c.cell == RnnCell::LSTM && !c0) fail(c.n("LSTM needs c0 (batch, units)"));
     if (c.cell != RnnCell::LSTM && c_last) fail(c.n("c_last is for the LSTM cell only"));
     float* scratch = scratch_ptr(scratch_obj, c);
-    const float *xp = x.data(), *wp = w.data(), *up = u.data();
+    const float *xp = x ? x->data() : nullptr, *wp = w.data(), *up = u.data();
     if (c.d.batch == 0) return;
     ComputeScope compute;
     switch (c.cell) {
@@ -148,17 +171,19 @@ void rnn_fwd(RnnCell cell, const py::handle& x_obj, const py::handle& w_obj, con
     }
 }
 
-void rnn_bwd(RnnCell cell, const py::handle& x_obj, const py::handle& w_obj, const py::handle& u_obj,
+void rnn_bwd(RnnCell cell, const py::object& x_obj, const py::handle& w_obj, const py::handle& u_obj,
              const py::handle& h0_obj, const py::object& c0_obj, const py::object& in_mask_obj,
              const py::object& rec_mask_obj, const py::handle& gates_obj, const py::handle& hs_obj,
              const py::object& aux_obj, const py::object& dhs_obj, const py::object& dh_last_obj,
-             const py::object& dc_last_obj, const py::object& dx_obj, const py::handle& dw_obj,
+             const py::object& dc_last_obj, const py::object& dx_obj, const py::object& dw_obj,
              const py::handle& du_obj, const py::object& db_obj, const py::object& dh0_obj,
              const py::object& dc0_obj, const py::handle& scratch_obj, Activation act, Activation rec,
              bool go_backwards, const py::object& mask_obj, bool reset_after) {
-    FArray x = checked(x_obj, "rnn_backward: x"), w = checked(w_obj, "rnn_backward: kernel"),
-           u = checked(u_obj, "rnn_backward: recurrent_kernel");
-    Call c = make_call("rnn_backward", cell, x, w, u, act, rec, go_backwards, reset_after);
+    const std::optional<FArray> x =
+        optional_x(x_obj, "rnn_backward", !(in_mask_obj.is_none() && dx_obj.is_none() && dw_obj.is_none()),
+                   "in_mask, dx and dkernel must be None too");
+    FArray w = checked(w_obj, "rnn_backward: kernel"), u = checked(u_obj, "rnn_backward: recurrent_kernel");
+    Call c = make_call("rnn_backward", cell, x ? &*x : nullptr, gates_obj, w, u, act, rec, go_backwards, reset_after);
     const int64_t gu = c.G * c.d.units;
     const float* h0 = expect(h0_obj, c.n("h0"), c.bu()).data();
     const float* c0 = in_ptr(c0_obj, c.n("c0"), c.bu());
@@ -176,7 +201,7 @@ void rnn_bwd(RnnCell cell, const py::handle& x_obj, const py::handle& w_obj, con
     const float* dh_last = in_ptr(dh_last_obj, c.n("dh_last"), c.bu());
     const float* dc_last = in_ptr(dc_last_obj, c.n("dc_last"), c.bu());
     float* dx = out_ptr(dx_obj, c.n("dx"), {c.d.batch, c.d.steps, c.d.input});
-    float* dw = expect(dw_obj, c.n("dkernel"), {c.d.input, gu}, true).mutable_data();
+    float* dw = out_ptr(dw_obj, c.n("dkernel"), {c.d.input, gu});  // None: dW is the caller's
     float* du = expect(du_obj, c.n("drecurrent_kernel"), {c.d.units, gu}, true).mutable_data();
     float* db = out_ptr(db_obj, c.n("dbias"), c.bias());
     float* dh0 = out_ptr(dh0_obj, c.n("dh0"), c.bu());
@@ -184,7 +209,7 @@ void rnn_bwd(RnnCell cell, const py::handle& x_obj, const py::handle& w_obj, con
     if (c.cell != RnnCell::SimpleRNN && !aux) fail(c.n("LSTM needs cs and GRU rh (batch, steps, units)"));
     if (c.cell == RnnCell::LSTM && !c0) fail(c.n("LSTM needs c0 (batch, units)"));
     float* scratch = scratch_ptr(scratch_obj, c);
-    const float *xp = x.data(), *wp = w.data(), *up = u.data();
+    const float *xp = x ? x->data() : nullptr, *wp = w.data(), *up = u.data();
     ComputeScope compute;
     switch (c.cell) {
         case RnnCell::LSTM:
@@ -351,14 +376,16 @@ void bind_rnn(py::module_& m) {
           "Recurrent layer forward over a sequence. aux: cs (LSTM), rh (GRU) or None; hs receives the "
           "outputs of every step (step order). mask: None or bool/uint8 (batch, steps) in time order (0 = "
           "skip the step, Keras semantics); h_last, c_last: optional (batch, units) outputs of the final "
-          "states; reset_after: GRU with bias (2, 3*units).");
+          "states; reset_after: GRU with bias (2, 3*units). x None (with in_mask None): gates hold the "
+          "input projection x W + b on entry (b: the input half of a GRU(reset_after)'s bias).");
     m.def("rnn_backward", &rnn_bwd, arg("cell"), arg("x"), arg("kernel"), arg("recurrent_kernel"), arg("h0"),
           arg("c0"), arg("in_mask"), arg("rec_mask"), arg("gates"), arg("hs"), arg("aux"), arg("dhs"),
           arg("dh_last"), arg("dc_last"), arg("dx"), arg("dkernel"), arg("drecurrent_kernel"), arg("dbias"),
           arg("dh0"), arg("dc0"), arg("scratch"), arg("act"), arg("rec_act"), arg("go_backwards"), py::kw_only(),
           arg("mask") = py::none(), arg("reset_after") = false,
           "Backward through time; overwrites gates (and, with reset_after, aux) with gradients. mask and "
-          "reset_after as given to rnn_forward.");
+          "reset_after as given to rnn_forward. dkernel None: no dW (x may then be None, with in_mask and dx "
+          "None); the gate gradients left in gates give it.");
     m.def("rnn_thread_speeds", &rnn_thread_speeds,
           "Relative speeds of the threads of an LSTM recurrence, which set its split of the batch rows.");
     m.def(

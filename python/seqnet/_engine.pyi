@@ -156,9 +156,6 @@ def activation_backward_needs_input(act: Activation) -> bool:
 def activation_forward(act: Activation, x: F32Array, y: F32Array) -> None:
     ...
 
-def add_activation_forward(act: Activation, xs: list, z: F32Array | None, y: F32Array) -> None:
-    """y = act(xs[0] + xs[1] + ...) in one pass (the sum in input order), and z = the sum unless None: an Add merge with the elementwise Activation after it fused in."""
-
 def active_isa() -> str:
     ...
 
@@ -207,6 +204,11 @@ def adamax_update(
 ) -> None:
     ...
 
+def add_activation_forward(act: Activation, xs: list, z: F32Array | None, y: F32Array) -> None:
+    """y = act(xs[0] + xs[1] + ...) in one pass (the sum in input order), and z = the sum unless None: an
+    Add merge with the elementwise Activation after it fused in.
+    """
+
 def amx_active() -> bool:
     """Whether GEMMs use the AMX tile unit now (available, isa avx512, not turned off)."""
 
@@ -222,9 +224,9 @@ def avg_pool3d_backward(
     dy: F32Array,
     dmid: F32Array,
     dx: F32Array,
-    pool_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    pool_size: typing.Annotated[list[int], "FixedSize(3)"],
+    strides: typing.Annotated[list[int], "FixedSize(3)"],
+    pads: typing.Annotated[list[int], "FixedSize(3)"],
 ) -> None:
     ...
 
@@ -232,9 +234,9 @@ def avg_pool3d_forward(
     x: F32Array,
     y: F32Array,
     mid: F32Array,
-    pool_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    pool_size: typing.Annotated[list[int], "FixedSize(3)"],
+    strides: typing.Annotated[list[int], "FixedSize(3)"],
+    pads: typing.Annotated[list[int], "FixedSize(3)"],
 ) -> None:
     ...
 
@@ -313,7 +315,7 @@ def batchnorm_forward_training(
     2.2.4 does.
     """
 
-def batchnorm_workspace_size(shape: collections.abc.Sequence, axis: int) -> int:
+def batchnorm_workspace_size(shape: list, axis: int) -> int:
     """Floats of workspace the batchnorm_* kernels need for an input of `shape` normalised along `axis`."""
 
 def cache_sizes() -> dict:
@@ -336,9 +338,9 @@ def conv3d_backward(
     unfold: F32Array | None,
     kernel_buffer: F32Array | None,
     dunfold: F32Array | None,
-    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    dilation_rate: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    strides: typing.Annotated[list[int], "FixedSize(3)"],
+    dilation_rate: typing.Annotated[list[int], "FixedSize(3)"],
+    pads: typing.Annotated[list[int], "FixedSize(3)"],
     activation: Activation,
     dy_is_preactivation: bool,
 ) -> None:
@@ -353,9 +355,9 @@ def conv3d_forward(
     col: F32Array | None,
     unfold: F32Array | None,
     kernel_buffer: F32Array | None,
-    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    dilation_rate: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    strides: typing.Annotated[list[int], "FixedSize(3)"],
+    dilation_rate: typing.Annotated[list[int], "FixedSize(3)"],
+    pads: typing.Annotated[list[int], "FixedSize(3)"],
     activation: Activation,
 ) -> None:
     """y (n, od, oh, ow, f) = act(conv3d(x (n, d, h, w, c), kernel (kd, kh, kw, c, f)) + bias); pads =
@@ -364,12 +366,12 @@ def conv3d_forward(
     """
 
 def conv3d_workspace_sizes(
-    x_shape: collections.abc.Sequence[int],
-    kernel_shape: collections.abc.Sequence[int],
-    y_shape: collections.abc.Sequence[int],
-    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    dilation_rate: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    x_shape: list[int],
+    kernel_shape: list[int],
+    y_shape: list[int],
+    strides: typing.Annotated[list[int], "FixedSize(3)"],
+    dilation_rate: typing.Annotated[list[int], "FixedSize(3)"],
+    pads: typing.Annotated[list[int], "FixedSize(3)"],
 ) -> dict:
     """Sizes of conv3d's workspaces: unfold, kernel_buffer and dw_partials (floats); col is (k * col_rows,
     col_cols) for k >= 1, or None when col_rows is 0.
@@ -649,8 +651,8 @@ def local_backward(
     dkernel: F32Array,
     dbias: F32Array | None,
     col: F32Array,
-    kernel_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(2)"],
-    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(2)"],
+    kernel_size: typing.Annotated[list[int], "FixedSize(2)"],
+    strides: typing.Annotated[list[int], "FixedSize(2)"],
     channels_first: bool,
     activation: Activation,
     dy_is_preactivation: bool,
@@ -664,8 +666,8 @@ def local_forward(
     z: F32Array | None,
     y: F32Array,
     col: F32Array,
-    kernel_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(2)"],
-    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(2)"],
+    kernel_size: typing.Annotated[list[int], "FixedSize(2)"],
+    strides: typing.Annotated[list[int], "FixedSize(2)"],
     channels_first: bool,
     activation: Activation,
 ) -> None:
@@ -697,9 +699,9 @@ def max_pool3d_backward(
     mid_argmax: F32Array,
     dmid: F32Array,
     dx: F32Array,
-    pool_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    pool_size: typing.Annotated[list[int], "FixedSize(3)"],
+    strides: typing.Annotated[list[int], "FixedSize(3)"],
+    pads: typing.Annotated[list[int], "FixedSize(3)"],
 ) -> None:
     ...
 
@@ -709,9 +711,9 @@ def max_pool3d_forward(
     argmax: F32Array,
     mid: F32Array,
     mid_argmax: F32Array,
-    pool_size: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    strides: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
-    pads: typing.Annotated[collections.abc.Sequence[int], "FixedSize(3)"],
+    pool_size: typing.Annotated[list[int], "FixedSize(3)"],
+    strides: typing.Annotated[list[int], "FixedSize(3)"],
+    pads: typing.Annotated[list[int], "FixedSize(3)"],
 ) -> None:
     """y (n, od, oh, ow, c) = max over windows of x (n, d, h, w, c); mid and mid_argmax (n, d, oh, ow, c)
     keep the (h, w) pass for max_pool3d_backward.
@@ -805,7 +807,7 @@ def rnn_activation_supported(act: Activation) -> bool:
 
 def rnn_backward(
     cell: RnnCell,
-    x: F32Array,
+    x: F32Array | None,
     kernel: F32Array,
     recurrent_kernel: F32Array,
     h0: F32Array,
@@ -819,7 +821,7 @@ def rnn_backward(
     dh_last: F32Array | None,
     dc_last: F32Array | None,
     dx: F32Array | None,
-    dkernel: F32Array,
+    dkernel: F32Array | None,
     drecurrent_kernel: F32Array,
     dbias: F32Array | None,
     dh0: F32Array | None,
@@ -833,12 +835,13 @@ def rnn_backward(
     reset_after: bool = False,
 ) -> None:
     """Backward through time; overwrites gates (and, with reset_after, aux) with gradients. mask and
-    reset_after as given to rnn_forward.
+    reset_after as given to rnn_forward. dkernel None: no dW (x may then be None, with in_mask and dx
+    None); the gate gradients left in gates give it.
     """
 
 def rnn_forward(
     cell: RnnCell,
-    x: F32Array,
+    x: F32Array | None,
     kernel: F32Array,
     recurrent_kernel: F32Array,
     bias: F32Array | None,
@@ -862,7 +865,8 @@ def rnn_forward(
     """Recurrent layer forward over a sequence. aux: cs (LSTM), rh (GRU) or None; hs receives the outputs
     of every step (step order). mask: None or bool/uint8 (batch, steps) in time order (0 = skip the
     step, Keras semantics); h_last, c_last: optional (batch, units) outputs of the final states;
-    reset_after: GRU with bias (2, 3*units).
+    reset_after: GRU with bias (2, 3*units). x None (with in_mask None): gates hold the input projection
+    x W + b on entry (b: the input half of a GRU(reset_after)'s bias).
     """
 
 def rnn_scratch_size(cell: RnnCell, batch: int, steps: int, input: int, units: int) -> int:
@@ -905,7 +909,7 @@ def set_matmul_precision(precision: str) -> None:
 def set_num_threads(n: int) -> None:
     ...
 
-def set_rnn_thread_speeds(speeds: collections.abc.Sequence[float]) -> None:
+def set_rnn_thread_speeds(speeds: list[float]) -> None:
     """Sets the relative thread speeds the next LSTM recurrence splits its rows by."""
 
 def sgd_update(

@@ -56,6 +56,12 @@ bool rnn_activation_supported(Activation act);
 // Floats of scratch the forward and backward of `cell` need.
 int64_t rnn_scratch_floats(RnnCell cell, const RnnDims& d);
 
+// The input side of every cell below: x null (no in_mask then) means the caller projected
+// the inputs itself, so `gates` holds x W + b (b, or a GRU(reset_after)'s input half b[0]) on
+// entry: e.g. the projections of an Embedding's distinct tokens, gathered per step
+// (layers/recurrent/base_rnn.py). Backward, dw null skips dW = x^T dG (x may then be null):
+// the caller computes it from the gate gradients left in `gates`.
+
 // ---- LSTM ---------------------------------------------------------------------------
 // gates (batch, steps, 4u): activated i, f, c~, o (time order); hs (batch, steps, u): the
 // output of each step; cs (batch, steps, u): c carried after each step (step order). h0, c0

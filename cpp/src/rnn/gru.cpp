@@ -65,7 +65,7 @@ void gru_weight_grads(const float* x, const float* hprev, const float* rh, const
     }
     if (db) column_sums(gates + h.j0, n, db + h.j0, rows, h.n);
     sgemm(true, false, un, h.n, rows, 1.0f, hprev, un, rh + (h.j0 - 2 * un), un, 0.0f, du + h.j0, n);
-    sgemm(true, false, d.input, h.n, rows, 1.0f, x, d.input, gates + h.j0, n, 0.0f, dw + h.j0, n);
+    if (dw) sgemm(true, false, d.input, h.n, rows, 1.0f, x, d.input, gates + h.j0, n, 0.0f, dw + h.j0, n);
 }
 
 }  // namespace

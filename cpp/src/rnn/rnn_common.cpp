@@ -67,6 +67,7 @@ int64_t scratch_floats(const RnnDims& d, int64_t G) {
 
 void input_projection(const float* x, const float* w, const float* b, const float* in_mask, float* gx,
                       const Scratch& s, const RnnDims& d, int64_t G, const Rows& r) {
+    if (!x) return;  // the caller projected the inputs: gx holds them already (seqnet/rnn.h)
     const int64_t nb = r.count(d), rows = nb * d.steps, u = d.units, n = G * u, in = d.input;
     x += r.b0 * d.steps * in;
     gx += r.b0 * d.steps * n;
@@ -155,6 +156,7 @@ void input_weight_grad(const float* x, const float* in_mask, const float* dgx, f
                        const Scratch& s, const RnnDims& d, int64_t G) {
     const int64_t rows = d.batch * d.steps, u = d.units, n = G * u, in = d.input;
     if (db) column_sums(dgx, n, db, rows, n);
+    if (!dw) return;  // the caller computes dW (seqnet/rnn.h)
     if (!in_mask) {
         sgemm(true, false, in, n, rows, 1.0f, x, in, dgx, n, 0.0f, dw, n);
         return;
@@ -380,6 +382,10 @@ void weight_grads(const float* x, const float* hprev, const float* dgx, float* d
     const int64_t rows = d.batch * d.steps, n = G * d.units;
     if (c.n <= 0) return;
     if (db) column_sums(dgx + c.j0, n, db + c.j0, rows, c.n);
+    if (!dw) {  // dW is the caller's (seqnet/rnn.h)
+        sgemm(true, false, d.units, c.n, rows, 1.0f, hprev, d.units, dgx + c.j0, n, 0.0f, du + c.j0, n);
+        return;
+    }
     // dU = H^T dG and dW = X^T dG share dG: one call packs it once and, on the AMX path,
     // counts their rows together.
     const int64_t m[2] = {d.units, d.input}, lda[2] = {d.units, d.input}, ldc[2] = {n, n};

@@ -30,7 +30,7 @@ def layer_outputs(model):
 def forward(model, xs):
     """Runs `xs` (one array per input) through the model in inference mode, keeping every
     intermediate value; returns the value slots (arrays that the next run overwrites)."""
-    model._run(xs, False, masks=[None] * len(xs))  # masks given: the step-by-step path keeps every value
+    model._run(xs, False, masks=[None] * len(xs), keep_values=True)  # masks given: the step-by-step path
     return model._values
 
 

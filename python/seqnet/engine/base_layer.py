@@ -365,6 +365,18 @@ Node.output_mask_value = property(
     lambda n: [t._keras_mask for t in n.output_tensors] if n.returns_list else n.output_tensors[0]._keras_mask)
 
 
+class TokenRows:
+    """An Embedding's output left unmaterialized for the recurrent layer that alone reads it
+    (engine/network.py, _token_fusions): the Embedding (its runner) and the indices it took.
+    The reader projects the distinct tokens once (layers/recurrent/base_rnn.py) and writes the
+    Embedding's gradient itself. `shape` is that of the output it stands for."""
+
+    __slots__ = ("layer", "ids", "shape")
+
+    def __init__(self, layer, ids, shape):
+        self.layer, self.ids, self.shape = layer, ids, shape
+
+
 def _differs(a, b):
     if isinstance(a, list) and isinstance(b, list):
         return len(a) != len(b) or any(_differs(x, y) for x, y in zip(a, b))

@@ -49,6 +49,7 @@ class Network(Layer):
     """A graph of layer calls with inputs and outputs (Keras 2's Network); Model adds training."""
 
     _is_network = True
+    _token_run = None  # the last forward's _token_fusions, or None (see _run)
 
     def __init__(self, name=None, trainable=True):
         Layer.__init__(self, name=name or _unique_name(_to_snake_case(type(self).__name__)), trainable=trainable)
@@ -158,16 +159,23 @@ class Network(Layer):
         return None
 
     # ---- running ----------------------------------------------------------------------
-    def _run(self, xs, training, masks=None, chain=None):
+    def _run(self, xs, training, masks=None, chain=None, keep_values=False):
         """Forward through the plan; the list of output arrays (layer workspaces). `chain`
-        replaces the plain chain's runners (the folded ones of _inference_chain)."""
+        replaces the plain chain's runners (the folded ones of _inference_chain). keep_values:
+        every slot holds its layer's output afterwards (no Embedding left to its reader)."""
         chain = chain or self._chain
+        own = chain is None or chain is self._chain
         # a MaxPooling2D written by the Conv2D before it (see _graph_relu_gates)
-        pools = self._pool_fusions() if chain is None or chain is self._chain else None
+        pools = self._pool_fusions() if own else None
+        # an Embedding whose reader takes its indices (see _graph_tokens); backward follows suit
+        tokens = self._token_run = self._token_fusions() if own and not keep_values else None
         if chain is not None and masks is None:
             x = xs[0]
             for i, (runner, act) in enumerate(zip(chain, self._activation_fusions(chain))):
                 if act is _RUN_BEFORE:
+                    continue
+                if tokens is not None and tokens[i] is _TOKENS:
+                    x = runner.token_rows(x)
                     continue
                 if pools is not None and pools[i] is not None:
                     x = _with_pool(runner, pools[i], act, x, training)
@@ -196,7 +204,9 @@ class Network(Layer):
             m = None
             if step.pass_mask or step.mask_out:
                 m = [mvals[s] for s in step.in_slots] if step.takes_list else mvals[step.in_slots[0]]
-            if step.call_kwargs:
+            if tokens is not None and tokens[i] is _TOKENS:
+                out = step.runner.token_rows(x)
+            elif step.call_kwargs:
                 out = backend_call.forward(step.runner, x, phase, m, step.call_kwargs)
             elif step.pass_mask and m is not None and not (isinstance(m, list) and all(v is None for v in m)):
                 out = step.runner.forward(x, phase, mask=m)
@@ -251,12 +261,20 @@ class Network(Layer):
             self._relu_gate_cache = cached
         return cached[2], cached[3]
 
+    def _token_fusions(self):
+        """_graph_tokens of this plan, cached."""
+        return self._plan_cache("_token_fusion_cache", FUSE_EMBEDDINGS, _graph_tokens)
+
     def _step_fusions(self):
         """_graph_activations of this plan, cached."""
-        cached = self.__dict__.get("_step_fusion_cache")
-        if cached is None or cached[0] is not self._steps or cached[1] != FUSE_ACTIVATIONS:
-            cached = (self._steps, FUSE_ACTIVATIONS, _graph_activations(self))
-            self._step_fusion_cache = cached
+        return self._plan_cache("_step_fusion_cache", FUSE_ACTIVATIONS, _graph_activations)
+
+    def _plan_cache(self, attr, setting, build):
+        """build(self), remembered in `attr` while the plan's steps and `setting` stay."""
+        cached = self.__dict__.get(attr)
+        if cached is None or cached[0] is not self._steps or cached[1] != setting:
+            cached = (self._steps, setting, build(self))
+            setattr(self, attr, cached)
         return cached[2]
 
     def _inference_chain(self):
@@ -293,8 +311,11 @@ class Network(Layer):
             fused = self._steps[-1].fused
             acts = self._activation_fusions(chain)
             gates = self._relu_gates()
+            tokens = self._token_run
             for i in range(last, -1, -1):
                 pre = (fused and i == last) or gates[i] is _TAKES_PREACTIVATION
+                if tokens is not None and tokens[i] is _TOKENS:
+                    continue  # its reader wrote its gradient and returned its input's (zeros)
                 if gates[i] is _GATES:
                     g = _with_relu_gate(chain[i], g, i > 0 or need_input_grads)
                 elif acts[i] is None:
@@ -307,10 +328,13 @@ class Network(Layer):
             grads[slot] = g if grads[slot] is None else grads[slot] + g
         n_inputs, values = len(self.inputs), self._values
         acts, gates = self._step_fusions(), self._relu_gates()
-        for step, act, gate in zip(reversed(self._steps), reversed(acts), reversed(gates)):
+        tokens = self._token_run or [None] * len(self._steps)
+        for step, act, gate, tok in zip(reversed(self._steps), reversed(acts), reversed(gates), reversed(tokens)):
             g = [grads[s] for s in step.out_slots] if step.returns_list else grads[step.out_slots[0]]
             if act is _RUN_BEFORE:  # its producer takes the gradient through it (the only reader)
                 grads[step.in_slots[0]] = g
+                continue
+            if tok is _TOKENS:  # its reader wrote its gradient; its input's is zeros
                 continue
             if g is None or (step.returns_list and all(v is None for v in g)):
                 if not step.accumulate:  # nothing reaches this call: its weights get no gradient
@@ -615,6 +639,41 @@ def _graph_activations(network):
         if code is not None:
             acts[i], acts[j] = code, _RUN_BEFORE
     return acts
+
+
+# An Embedding whose output only a built-in recurrent layer (LSTM, GRU, SimpleRNN) reads hands
+# that layer its indices instead of the gathered vectors (Embedding.token_rows, TokenRows): the
+# layer projects each distinct token of the batch once and writes the Embedding's gradient
+# from its gate gradients summed per token (BaseRNN._token_inputs), so neither the output nor
+# its gradient is written out, nor scattered back. Not for a model output, a second call of a
+# shared layer, keyword arguments or an activity regularizer on the Embedding, nor when every
+# slot must keep its value (Network._run's keep_values). Off here runs them apart
+# (tests/test_embedding_rnn_fusion.py).
+FUSE_EMBEDDINGS = True
+_TOKENS = object()  # marks an Embedding whose reader takes its indices
+
+
+def _graph_tokens(network):
+    """Per step of the plan: _TOKENS for an Embedding read only by a recurrent layer that takes
+    token rows (class attribute _reads_tokens), None elsewhere. Masks may pass (mask_zero)."""
+    steps = network._steps
+    marks = [None] * len(steps)
+    if not FUSE_EMBEDDINGS:
+        return marks
+    readers, outputs, producer_of = _plan_links(steps, network)
+    for step in steps:
+        if not type(step.runner).__dict__.get("_reads_tokens") or step.takes_list or step.call_kwargs \
+                or step.accumulate:
+            continue
+        slot = step.in_slots[0]
+        i = producer_of.get(slot)
+        if i is None or readers[slot] != 1 or slot in outputs:
+            continue
+        e = steps[i]
+        if type(e.runner).__dict__.get("_gives_tokens") and not (e.takes_list or e.call_kwargs or e.accumulate) \
+                and e.layer.activity_regularizer is None:
+            marks[i] = _TOKENS
+    return marks
 
 
 # Backward through a max pooling whose input is the output of a ReLU (Keras' Conv2D(relu) -

@@ -200,9 +200,10 @@ class _Timers:
         rows = []
         fused_into = _fused_activations(self.model)
         forward_in = _pooled_forwards(self.model)
+        run_by = _token_readers(self.model)
         for calls in grouped.values():
             first = calls[0]
-            counts = [_flops_of(c, fused_into.get(id(c.step))) for c in calls]
+            counts = [_flops_of(c, fused_into.get(id(c.step)), id(c.step) in run_by) for c in calls]
             fwd = None if any(f is None for f, _ in counts) else sum(f for f, _ in counts)
             bwd = None if fwd is None or not self.training else sum(b for _, b in counts)
             rows.append(_row(first.name, type(first.step.layer).__name__, "layer", _shape_text(first.step),
@@ -210,6 +211,7 @@ class _Timers:
                              per_step * sum(c.backward_s for c in calls), step_ms, batch, fwd, bwd))
             rows[-1].fused_into = fused_into.get(id(first.step))
             rows[-1].forward_in = forward_in.get(id(first.step))
+            rows[-1].run_by = run_by.get(id(first.step))
             if rows[-1].forward_in:  # its forward only handed back what that layer wrote
                 rows[-1].forward_gflops = None
         model = self.model
@@ -240,10 +242,13 @@ def _row(name, class_name, kind, shape, calls, forward_ms, backward_ms, step_ms,
                       backward_gflops=_rate(bwd, batch, backward_ms), gflops=_rate(both, batch, total))
 
 
-def _flops_of(call, fused_into=None):
+def _flops_of(call, fused_into=None, run_by_reader=False):
     if fused_into is not None:  # never called: its work ran in the layer before it, on its shape
         shapes = [tuple(t.shape[1:]) for t in call.step.node.output_tensors]
         return layer_flops(call.step.layer, shapes, shapes, call.training, True)
+    if run_by_reader:  # an Embedding its reader ran, on the indices of the last forward
+        ids = call.runner._x.shape[1:]
+        return layer_flops(call.step.layer, [ids], [ids + (call.runner.output_dim,)], call.training, True)
     if call.in_shapes is None:
         return None, None
     fwd, bwd = layer_flops(call.step.layer, call.in_shapes, call.out_shapes, call.training, bool(call.need_dx))
@@ -257,6 +262,15 @@ def _fused_activations(model):
     steps = model._steps
     producer = {step.out_slots[0]: step.layer.name for step in steps if not step.returns_list}
     return {id(step): producer[step.in_slots[0]] for step, m in zip(steps, marks) if m is network._RUN_BEFORE}
+
+
+def _token_readers(model):
+    """id(step) -> the name of the recurrent layer that ran it, for the Embedding layers whose
+    reader took their indices in the last forward (engine/network.py, _graph_tokens)."""
+    marks = model._token_run or ()
+    steps = model._steps
+    reader = {step.in_slots[0]: step.layer.name for step in steps}
+    return {id(step): reader[step.out_slots[0]] for step, m in zip(steps, marks) if m is network._TOKENS}
 
 
 def _pooled_forwards(model):

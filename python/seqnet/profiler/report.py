@@ -15,7 +15,8 @@ class ProfileRow:
     how many times the layer runs per step (a shared layer: once per call). ``fused_into``
     names the layer whose kernels ran this one (an Activation after a linear Dense or
     convolution), whose times include it; ``forward_in`` the layer whose forward wrote this one's
-    output (a MaxPooling2D after a Conv2D's ReLU), whose forward time includes it."""
+    output (a MaxPooling2D after a Conv2D's ReLU), whose forward time includes it; ``run_by`` the
+    layer after it that ran it (an Embedding read by its recurrent layer), whose times include it."""
 
     name: str
     class_name: str
@@ -32,6 +33,7 @@ class ProfileRow:
     gflops: object = None
     fused_into: object = None
     forward_in: object = None
+    run_by: object = None
 
     @property
     def total_ms(self):
@@ -142,6 +144,9 @@ def print_table(profile, line_length=None, print_fn=None):
     pooled = [f"{r.name} in {r.forward_in}" for r in layers if r.forward_in]
     if pooled:
         print_fn(f"Forward run inside the layer before them, whose forward times include theirs: {', '.join(pooled)}")
+    by = [f"{r.name} in {r.run_by}" for r in layers if r.run_by]
+    if by:
+        print_fn(f"Run inside the layer after them, whose times include theirs: {', '.join(by)}")
     print_fn("_" * line_length)
 
 

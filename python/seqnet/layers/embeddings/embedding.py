@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from seqnet import _engine, constraints, initializers, regularizers
-from seqnet.engine.base_layer import Layer
+from seqnet.engine.base_layer import Layer, TokenRows
 from seqnet.engine.keras_tensor import KerasTensor, SymbolicMask
 
 
@@ -60,26 +60,46 @@ class Embedding(Layer):
         return y
 
     def backward(self, dy, need_dx=True, dy_is_preactivation=False):
+        self._write_grad(self._x, dy)
+        return self._index_grad() if need_dx else None
+
+    # The recurrent layer reading this layer's output alone may take the indices instead
+    # (engine/network.py, _token_fusions): token_rows is then the forward, and that layer writes
+    # this one's gradient through _write_grad.
+    _gives_tokens = True
+
+    def token_rows(self, x):
+        """The forward that leaves the output to its reader: the indices, checked as forward
+        would, wrapped in a TokenRows (the reader gathers what it needs)."""
+        x = _index_array(x)
+        self._x = x
+        return TokenRows(self, x, x.shape + (self.output_dim,))
+
+    def _write_grad(self, ids, dy):
+        """The embeddings' gradient from dL/d(output) `dy` at indices `ids` (dy: ids.shape +
+        (output_dim,)): dense, or row-sparse (row_sparse_grads) with the rows it wrote noted."""
         grad = self.embeddings.grad
-        if grad is not None:
-            address = grad.__array_interface__["data"][0]
-            if self.row_sparse_grads:
-                # only the rows the previous backward wrote can be non-zero: the engine clears
-                # those, adds this step's rows and lists them (increasing) in one pass
-                rows = self._workspace("grad_rows", (self._x.size,), np.int64)
-                known = self._grad_rows is not None and self._grad_address == address
-                if not known:
-                    grad.fill(0.0)
-                clear = self._grad_rows if known else rows[:0]
-                count = _engine.embedding_backward_rows(self._x, dy, grad, clear, rows)
-                self._grad_rows = rows[:count]
-                self._grad_address = address
-                self._grad_writes += 1
-            else:
-                _engine.embedding_backward(self._x, dy, grad)
-        if not need_dx:
-            return None
-        dx = self._workspace("dx", self._x.shape)  # indices are not differentiable (float32 zeros)
+        if grad is None:
+            return
+        address = grad.__array_interface__["data"][0]
+        if self.row_sparse_grads:
+            # only the rows the previous backward wrote can be non-zero: the engine clears
+            # those, adds this step's rows and lists them (increasing) in one pass
+            rows = self._workspace("grad_rows", (ids.size,), np.int64)
+            known = self._grad_rows is not None and self._grad_address == address
+            if not known:
+                grad.fill(0.0)
+            clear = self._grad_rows if known else rows[:0]
+            count = _engine.embedding_backward_rows(ids, dy, grad, clear, rows)
+            self._grad_rows = rows[:count]
+            self._grad_address = address
+            self._grad_writes += 1
+        else:
+            _engine.embedding_backward(ids, dy, grad)
+
+    def _index_grad(self):
+        """dL/d(indices) of the last forward: zeros (indices are not differentiable)."""
+        dx = self._workspace("dx", self._x.shape)
         dx.fill(0.0)
         return dx
 

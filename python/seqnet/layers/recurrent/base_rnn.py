@@ -4,7 +4,7 @@ masks, return_state, and one engine call per direction over the whole sequence
 import numpy as np
 
 from seqnet import _engine, activations, constraints, initializers, regularizers
-from seqnet.engine.base_layer import Layer
+from seqnet.engine.base_layer import Layer, TokenRows
 from seqnet.random_state import batch_position, new_key
 
 
@@ -128,7 +128,10 @@ class BaseRNN(Layer):
 
     # ---- running ----------------------------------------------------------------------------
     def forward(self, x, training, mask=None):
-        batch, steps, dim = x.shape
+        tokens, self._tokens = None, (None, None)
+        if isinstance(x, TokenRows):
+            x, tokens = self._token_inputs(x, training)
+        batch, steps, dim = x.shape if tokens is None else tokens.shape
         u = self.units
         if self.stateful and batch != self.states[0].shape[0]:
             raise ValueError(f"Layer '{self.name}' is stateful with batch size {self.states[0].shape[0]} "
@@ -153,6 +156,8 @@ class BaseRNN(Layer):
         in_mask = self._mask("in_mask", self.dropout, (self._gates, batch, dim)) if training else None
         rec_mask = self._mask("rec_mask", self.recurrent_dropout, (self._gates, batch, u)) if training else None
         seq_mask = self._sequence_mask(mask, batch, steps)
+        if tokens is not None:
+            self._project_tokens(tokens, gates)
         _engine.rnn_forward(self._cell, x, self.kernel.value, self.recurrent_kernel.value,
                             self.bias.value if self.bias is not None else None, init[0], init[1] if lstm else None,
                             in_mask, rec_mask, gates, hs, aux, scratch, self._act, self._rec_act, self.go_backwards,
@@ -175,6 +180,7 @@ class BaseRNN(Layer):
 
     def backward(self, dy, need_dx=True, dy_is_preactivation=False):
         x, init, in_mask, rec_mask, seq_mask, gates, hs, aux, scratch = self._saved
+        tokens, embedding = self._tokens
         lstm = self._n_states > 1
         dh_state = dc_state = None
         if self.return_state:
@@ -192,16 +198,81 @@ class BaseRNN(Layer):
                 dh_last = dh_state
             else:
                 dh_last = np.add(dh_last, dh_state, out=self._workspace("dh_last", dh_state.shape))
-        dx = self._workspace("dx", x.shape) if need_dx else None
+        # an Embedding read as token rows needs this layer's dx for its gradient
+        dx = self._workspace("dx", x.shape) if x is not None and (need_dx or embedding is not None) else None
         dkernel = self.kernel.grad if self.kernel.grad is not None else self._workspace("dk", self.kernel.shape)
+        if tokens is not None:
+            dkernel = self.kernel.grad  # None: no dW (from the distinct tokens, _token_grads)
         drec = (self.recurrent_kernel.grad if self.recurrent_kernel.grad is not None
                 else self._workspace("dr", self.recurrent_kernel.shape))
         dbias = self.bias.grad if self.bias is not None else None
         _engine.rnn_backward(self._cell, x, self.kernel.value, self.recurrent_kernel.value, init[0],
                              init[1] if lstm else None, in_mask, rec_mask, gates, hs, aux, dhs, dh_last, dc_state,
-                             dx, dkernel, drec, dbias, None, None, scratch, self._act, self._rec_act,
-                             self.go_backwards, mask=seq_mask, reset_after=self._reset_after)
+                             dx, None if tokens is not None else dkernel, drec, dbias, None, None, scratch,
+                             self._act, self._rec_act, self.go_backwards, mask=seq_mask,
+                             reset_after=self._reset_after)
+        if tokens is not None:
+            self._token_grads(tokens, gates, dkernel)
+            return tokens.embedding._index_grad() if need_dx else None
+        if embedding is not None:  # the Embedding's backward, as if it had run apart
+            return type(embedding).backward(embedding, dx, need_dx)
         return dx
+
+    # ---- an Embedding's indices as input (engine/network.py, _token_fusions) ----------------
+    # Embedding -> LSTM / GRU / SimpleRNN: the input projection x W of a token depends on the
+    # token only, so it is computed once per distinct token of the batch and gathered per step,
+    # and backward sums the gate gradients per distinct token (S) before the products dW =
+    # E_u^T S and dE_u = S W^T, whose rows are the Embedding's gradient (no dx, no scatter).
+    # Running text repeats its words (Zipf: 1280 words of a 5000-word vocabulary hold about 550
+    # distinct ones), so the three products that dominate the layer shrink by as much. With few
+    # repeats (more than _DISTINCT_TOKENS of the rows distinct) or input dropout (a mask per
+    # sample) the Embedding runs apart as before. The forward gives the same bits either way.
+    _reads_tokens = False  # set on the built-in cells' classes (LSTM, GRU, SimpleRNN)
+    _DISTINCT_TOKENS = 0.75  # training steps break even near 0.78 (bench/bench_embedding_rnn.py)
+    _tokens = (None, None)
+
+    def _token_inputs(self, tokens, training):
+        """(x, token plan) for this forward: (None, plan) to project the distinct tokens, or the
+        Embedding's own output (x, None) when that is not worth it."""
+        embedding, ids = tokens.layer, tokens.ids
+        if ids.ndim == 2 and not (training and self.dropout > 0.0):
+            distinct, inverse = np.unique(ids, return_inverse=True)
+            if distinct.size <= self._DISTINCT_TOKENS * ids.size:
+                plan = _TokenPlan(embedding, distinct, inverse.reshape(ids.shape), tokens.shape)
+                self._tokens = (plan, None)
+                return None, plan
+        self._tokens = (None, embedding)
+        # the class's own forward and backward (as the plan's fusions, not through a profiler's
+        # per-instance timers): the Embedding runs inside this layer's call
+        return type(embedding).forward(embedding, ids, training), None
+
+    def _project_tokens(self, plan, gates):
+        """gates[b, t] = E[ids[b, t]] W + b_in, from the projections of the distinct tokens."""
+        n, dim = plan.distinct.size, plan.shape[-1]
+        rows = self._workspace("token_rows", (n, dim))
+        _engine.embedding_forward(plan.distinct, plan.embedding.embeddings.value, rows)  # checks the indices
+        bias = None
+        if self.bias is not None:
+            bias = self.bias.value[0] if self._reset_after else self.bias.value  # the input half
+        proj = self._workspace("token_proj", (n, gates.shape[-1]))
+        _engine.dense_forward(rows, self.kernel.value, bias, None, proj, _engine.Activation.linear)
+        _engine.embedding_forward(plan.inverse, proj, gates)
+        plan.rows = rows
+
+    def _token_grads(self, plan, dgates, dkernel):
+        """dW and the Embedding's gradient from the gate gradients, per distinct token."""
+        embedding = plan.embedding
+        table_grad = embedding.embeddings.grad is not None
+        if dkernel is None and not table_grad:
+            return
+        sums = self._workspace("token_sums", (plan.distinct.size, dgates.shape[-1]))
+        _engine.embedding_backward(plan.inverse, dgates, sums)  # zeroed, then added in order
+        if dkernel is not None:
+            _engine.sgemm(plan.rows, sums, dkernel, True, False)
+        if table_grad:
+            drows = self._workspace("token_drows", plan.rows.shape)
+            _engine.sgemm(sums, self.kernel.value, drows, False, True)
+            embedding._write_grad(plan.distinct, drows)
 
     def _sequence_mask(self, mask, batch, steps):
         """The (batch, steps) mask as the engine reads it (bool, C-contiguous, in a reused
@@ -243,6 +314,15 @@ class BaseRNN(Layer):
             **self._weight_options_config("kernel", "recurrent", "bias"),
             dropout=self.dropout, recurrent_dropout=self.recurrent_dropout)
         return config
+
+
+class _TokenPlan:
+    """The distinct tokens of one batch (increasing) and each position's index among them."""
+
+    __slots__ = ("embedding", "distinct", "inverse", "shape", "rows")
+
+    def __init__(self, embedding, distinct, inverse, shape):
+        self.embedding, self.distinct, self.inverse, self.shape, self.rows = embedding, distinct, inverse, shape, None
 
 
 def _f32(a):

@@ -15,6 +15,7 @@ class GRU(BaseRNN):
 
     _cell = _engine.RnnCell.GRU
     _gates = 3
+    _reads_tokens = True  # an Embedding's indices as input (BaseRNN._token_inputs)
 
     def __init__(self, units, activation="tanh", recurrent_activation="hard_sigmoid", reset_after=False,
                  **kwargs):

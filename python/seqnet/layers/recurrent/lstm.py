@@ -16,6 +16,7 @@ class LSTM(BaseRNN):
     _cell = _engine.RnnCell.LSTM
     _gates = 4
     _n_states = 2  # h and c
+    _reads_tokens = True  # an Embedding's indices as input (BaseRNN._token_inputs)
 
     def __init__(self, units, activation="tanh", recurrent_activation="hard_sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",

@@ -10,6 +10,7 @@ class SimpleRNN(BaseRNN):
 
     _cell = _engine.RnnCell.SimpleRNN
     _gates = 1
+    _reads_tokens = True  # an Embedding's indices as input (BaseRNN._token_inputs)
 
     def __init__(self, units, activation="tanh", **kwargs):
         if "recurrent_activation" in kwargs:
