@@ -277,3 +277,26 @@ def test_profile_names_the_layer_that_ran_the_embedding():
     assert emb.run_by == model.layers[1].name and emb.forward_ms == 0.0 and emb.backward_ms == 0.0
     assert emb.forward_flops == 0 and emb.backward_flops == STEPS * 16  # still counted, as run apart
     assert p.row(model.layers[1].name).run_by is None
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float32])
+def test_engine_distinct_rows(dtype):
+    rng = np.random.RandomState(12)
+    ids = rng.randint(0, 40, size=(7, 9)).astype(dtype)
+    distinct, inverse = np.full(ids.size, -5, np.int64), np.empty(ids.shape, np.int64)
+    for _ in range(2):  # the engine's per-row slots are left clear for the next call
+        count = E.embedding_distinct(ids, 40, distinct, inverse)
+        flat = ids.reshape(-1).astype(np.int64)
+        _, first = np.unique(flat, return_index=True)
+        np.testing.assert_array_equal(distinct[:count], flat[np.sort(first)])  # order of first appearance
+        np.testing.assert_array_equal(distinct[:count][inverse], ids.astype(np.int64))
+    bad = ids.copy()
+    bad[2, 3] = 40
+    with pytest.raises(ValueError, match="40"):
+        E.embedding_distinct(bad, 40, distinct, inverse)
+    with pytest.raises(ValueError, match="inverse_out must have the indices' shape"):
+        E.embedding_distinct(ids, 40, distinct, np.empty(ids.size, np.int64))
+    with pytest.raises(ValueError, match="distinct_out must be 1-D with room"):
+        E.embedding_distinct(ids, 40, distinct[:5], inverse)
+    with pytest.raises(ValueError, match="int64"):
+        E.embedding_distinct(ids, 40, distinct.astype(np.int32), inverse)

@@ -365,6 +365,34 @@ int64_t embedding_bwd_rows(const py::handle& idx_obj, const py::handle& dy_obj, 
     return written;
 }
 
+int64_t embedding_distinct_rows(const py::handle& idx_obj, int64_t input_dim, const py::handle& distinct_obj,
+                                const py::handle& inverse_obj) {
+    const std::string fn = "embedding_distinct";
+    const Indices idx = index_array(idx_obj, (fn + ": indices").c_str());
+    if (input_dim < 0) fail(fn + ": input_dim must be >= 0, got " + std::to_string(input_dim));
+    if (input_dim > INT32_MAX) fail(fn + ": input_dim must be below 2**31, got " + std::to_string(input_dim));
+    const int64_t n = idx.arr.size();
+    auto int64_out = [&](const py::handle& obj, const char* what) {
+        if (!Int64Array::check_(obj)) fail(fn + ": " + what + " must be a C-contiguous int64 array");
+        auto a = py::reinterpret_borrow<Int64Array>(obj);
+        if (!a.writeable()) fail(fn + ": " + what + " is read-only");
+        return a;
+    };
+    Int64Array distinct = int64_out(distinct_obj, "distinct_out"), inverse = int64_out(inverse_obj, "inverse_out");
+    if (distinct.ndim() != 1 || distinct.size() < n)
+        fail(fn + ": distinct_out must be 1-D with room for one row per index (" + std::to_string(n) + "), got " +
+             shape_str(distinct));
+    std::vector<int64_t> dims(idx.arr.shape(), idx.arr.shape() + idx.arr.ndim());
+    bool same = inverse.ndim() == idx.arr.ndim();
+    for (py::ssize_t k = 0; same && k < inverse.ndim(); ++k) same = inverse.shape(k) == dims[size_t(k)];
+    if (!same) fail(fn + ": inverse_out must have the indices' shape " + dims_str(dims) + ", got " + shape_str(inverse));
+    int64_t bad, count = 0;
+    int64_t *dp = distinct.mutable_data(), *ip = inverse.mutable_data();
+    bad = with_indices(idx, [&](auto p) { return embedding_distinct(p, n, input_dim, dp, ip, &count); });
+    if (bad >= 0) bad_index("Embedding", idx, bad, input_dim);
+    return count;
+}
+
 }  // namespace
 
 void bind_rnn(py::module_& m) {
@@ -407,6 +435,11 @@ void bind_rnn(py::module_& m) {
           "ValueError naming the first index outside [0, input_dim).");
     m.def("embedding_backward", &embedding_bwd, arg("indices"), arg("dy"), arg("dembeddings"),
           "dembeddings = 0, then dembeddings[indices[i]] += dy[i] in order; indices as for embedding_forward.");
+    m.def("embedding_distinct", &embedding_distinct_rows, arg("indices"), arg("input_dim"), arg("distinct_out"),
+          arg("inverse_out"),
+          "The distinct rows of indices (as for embedding_forward, checked against input_dim) in order of first "
+          "appearance to distinct_out (int64, room for indices.size), each index's position among them to "
+          "inverse_out (int64, the indices' shape); returns their count.");
     m.def("embedding_backward_rows", &embedding_bwd_rows, arg("indices"), arg("dy"), arg("dembeddings"),
           arg("clear"), arg("rows_out"),
           "Row-sparse backward: dembeddings[clear] = 0 (clear: strictly increasing int64 rows), then "

@@ -609,6 +609,17 @@ def embedding_backward_rows(
     rows_out (int64, room for indices.size) and returns their count. clear may be a view of rows_out.
     """
 
+def embedding_distinct(
+    indices: F32Array,
+    input_dim: int,
+    distinct_out: F32Array,
+    inverse_out: F32Array,
+) -> int:
+    """The distinct rows of indices (as for embedding_forward, checked against input_dim) in order of first
+    appearance to distinct_out (int64, room for indices.size), each index's position among them to
+    inverse_out (int64, the indices' shape); returns their count.
+    """
+
 def embedding_forward(indices: IndexArray, embeddings: F32Array, out: F32Array) -> None:
     """out = embeddings[indices]. indices: int32, int64, or float32 holding exact integers below 2**24;
     ValueError naming the first index outside [0, input_dim).

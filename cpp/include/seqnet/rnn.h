@@ -147,5 +147,15 @@ int64_t embedding_backward_rows(const int64_t* indices, int64_t n, const float* 
 int64_t embedding_backward_rows(const float* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
                                 float* dtable, const int64_t* clear, int64_t n_clear, int64_t* rows_out,
                                 int64_t* n_rows);
+// The distinct rows of `indices` in order of first appearance, to distinct_out (room for n),
+// their count to *count, and each index's position among them to inverse (n). Returns as
+// embedding_forward (nothing meaningful written on a bad index). Keeps one int32 per table row
+// per calling thread between calls (all -1 on exit).
+int64_t embedding_distinct(const int32_t* indices, int64_t n, int64_t input_dim, int64_t* distinct_out,
+                           int64_t* inverse, int64_t* count);
+int64_t embedding_distinct(const int64_t* indices, int64_t n, int64_t input_dim, int64_t* distinct_out,
+                           int64_t* inverse, int64_t* count);
+int64_t embedding_distinct(const float* indices, int64_t n, int64_t input_dim, int64_t* distinct_out,
+                           int64_t* inverse, int64_t* count);
 
 }  // namespace seqnet

@@ -126,7 +126,41 @@ int64_t scatter_add_rows(const Index* indices, int64_t n, const float* dy, int64
     return -1;
 }
 
+template <typename Index>
+int64_t distinct_rows(const Index* indices, int64_t n, int64_t input_dim, int64_t* distinct_out, int64_t* inverse,
+                      int64_t* count) {
+    const int64_t bad = first_bad(indices, n, input_dim);
+    if (bad >= 0) return bad;
+    thread_local std::vector<int32_t> slot;  // -1, or the row's position in distinct_out
+    if (int64_t(slot.size()) < input_dim) slot.assign(size_t(input_dim), -1);
+    int64_t c = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const int64_t row = static_cast<int64_t>(indices[i]);
+        if (slot[row] < 0) {
+            slot[row] = int32_t(c);
+            distinct_out[c++] = row;
+        }
+        inverse[i] = slot[row];
+    }
+    for (int64_t j = 0; j < c; ++j) slot[distinct_out[j]] = -1;
+    *count = c;
+    return -1;
+}
+
 }  // namespace
+
+int64_t embedding_distinct(const int32_t* indices, int64_t n, int64_t input_dim, int64_t* distinct_out,
+                           int64_t* inverse, int64_t* count) {
+    return distinct_rows(indices, n, input_dim, distinct_out, inverse, count);
+}
+int64_t embedding_distinct(const int64_t* indices, int64_t n, int64_t input_dim, int64_t* distinct_out,
+                           int64_t* inverse, int64_t* count) {
+    return distinct_rows(indices, n, input_dim, distinct_out, inverse, count);
+}
+int64_t embedding_distinct(const float* indices, int64_t n, int64_t input_dim, int64_t* distinct_out,
+                           int64_t* inverse, int64_t* count) {
+    return distinct_rows(indices, n, input_dim, distinct_out, inverse, count);
+}
 
 int64_t embedding_backward_rows(const int32_t* indices, int64_t n, const float* dy, int64_t input_dim, int64_t dim,
                                 float* dtable, const int64_t* clear, int64_t n_clear, int64_t* rows_out,

@@ -236,9 +236,12 @@ class BaseRNN(Layer):
         Embedding's own output (x, None) when that is not worth it."""
         embedding, ids = tokens.layer, tokens.ids
         if ids.ndim == 2 and not (training and self.dropout > 0.0):
-            distinct, inverse = np.unique(ids, return_inverse=True)
-            if distinct.size <= self._DISTINCT_TOKENS * ids.size:
-                plan = _TokenPlan(embedding, distinct, inverse.reshape(ids.shape), tokens.shape)
+            distinct = self._workspace("token_ids", (ids.size,), np.int64)
+            inverse = self._workspace("token_inverse", ids.shape, np.int64)
+            # checks the indices as the Embedding's forward does (the same ValueError)
+            count = _engine.embedding_distinct(ids, embedding.input_dim, distinct, inverse)
+            if count <= self._DISTINCT_TOKENS * ids.size:
+                plan = _TokenPlan(embedding, distinct[:count], inverse, tokens.shape)
                 self._tokens = (plan, None)
                 return None, plan
         self._tokens = (None, embedding)
@@ -250,7 +253,7 @@ class BaseRNN(Layer):
         """gates[b, t] = E[ids[b, t]] W + b_in, from the projections of the distinct tokens."""
         n, dim = plan.distinct.size, plan.shape[-1]
         rows = self._workspace("token_rows", (n, dim))
-        _engine.embedding_forward(plan.distinct, plan.embedding.embeddings.value, rows)  # checks the indices
+        _engine.embedding_forward(plan.distinct, plan.embedding.embeddings.value, rows)
         bias = None
         if self.bias is not None:
             bias = self.bias.value[0] if self._reset_after else self.bias.value  # the input half
@@ -317,7 +320,8 @@ class BaseRNN(Layer):
 
 
 class _TokenPlan:
-    """The distinct tokens of one batch (increasing) and each position's index among them."""
+    """The distinct tokens of one batch (in order of first appearance) and each position's
+    index among them."""
 
     __slots__ = ("embedding", "distinct", "inverse", "shape", "rows")
 
