@@ -300,3 +300,33 @@ def test_engine_distinct_rows(dtype):
         E.embedding_distinct(ids, 40, distinct[:5], inverse)
     with pytest.raises(ValueError, match="int64"):
         E.embedding_distinct(ids, 40, distinct.astype(np.int32), inverse)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("large", [False, True])
+def test_fused_training_bit_identical_for_any_thread_count(cell, large):
+    # a small layer (each thread projects its own rows) and a seed-sized one (LSTM(128) on 256
+    # features over 80 steps: its products run on sgemm's threads)
+    steps, emb, units = (80, 256, 128) if large else (STEPS, 16, 8)
+    rng = np.random.RandomState(13)
+    p = 1.0 / np.arange(1, VOCAB + 1)
+    x = rng.choice(VOCAB, size=(32, steps), p=p / p.sum()).astype(np.int32)
+    y = rng.randint(2, size=(32, 1)).astype(np.float32)
+
+    def make():
+        np.random.seed(6)
+        return keras.models.Sequential([Embedding(VOCAB, emb, input_length=steps),
+                                        (LSTM if cell == "lstm" else GRU)(units), Dense(1, activation="sigmoid")])
+    before = E.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2, 3):
+            E.set_num_threads(threads)
+            m = train(make, True, x, y, epochs=2)
+            assert rnn_of(m[0])._tokens[0] is not None
+            results.append(m[1] + [m[3]])
+    finally:
+        E.set_num_threads(before)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            assert np.array_equal(a, b)
