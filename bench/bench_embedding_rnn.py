@@ -11,6 +11,7 @@ break-even share can be read off; in use, batches with more than that share dist
 
     python bench/bench_embedding_rnn.py
     python bench/bench_embedding_rnn.py --cell gru --rounds 9
+    python bench/bench_embedding_rnn.py --bidirectional          # Bidirectional(LSTM(64))
 """
 import argparse
 import statistics
@@ -32,10 +33,11 @@ def word_ids(kind, vocab, rng):
     return rng.randint(vocab, size=(N, STEPS)).astype(np.int32)
 
 
-def model(vocab, cell):
+def model(vocab, cell, bidirectional=False):
     L = keras.layers
+    rnn = getattr(L, cell)(UNITS // 2 if bidirectional else UNITS)
     net = keras.models.Sequential([L.Embedding(vocab, EMB, input_length=STEPS),
-                                   getattr(L, cell)(UNITS), L.Dense(1, activation="sigmoid")])
+                                   L.Bidirectional(rnn) if bidirectional else rnn, L.Dense(1, activation="sigmoid")])
     net.compile(keras.optimizers.RMSprop(lr=0.001), "binary_crossentropy")
     return net
 
@@ -51,10 +53,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cell", default="lstm", choices=["lstm", "gru", "simple"])
     ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--bidirectional", action="store_true",
+                    help=f"Bidirectional(cell({UNITS // 2})), as Keras' imdb_bidirectional_lstm")
     args = ap.parse_args(argv)
     cell = {"lstm": "LSTM", "gru": "GRU", "simple": "SimpleRNN"}[args.cell]
     rng = np.random.RandomState(0)
-    print(f"Embedding(V, {EMB}) - {cell}({UNITS}) - Dense(1), batch {BATCH} x {STEPS} words; "
+    layer = f"Bidirectional({cell}({UNITS // 2}))" if args.bidirectional else f"{cell}({UNITS})"
+    print(f"Embedding(V, {EMB}) - {layer} - Dense(1), batch {BATCH} x {STEPS} words; "
           f"ms per training step, median of {args.rounds} alternated rounds")
     print("| word ids | distinct share | apart ms | fused ms | speed-up |")
     print("|---|---:|---:|---:|---:|")
@@ -63,7 +68,7 @@ def main(argv=None):
         x = word_ids(kind, vocab, rng)
         y = rng.randint(2, size=(N, 1)).astype(np.float32)
         share = np.mean([np.unique(x[i:i + BATCH]).size / (BATCH * STEPS) for i in range(0, N, BATCH)])
-        net = model(vocab, cell)
+        net = model(vocab, cell, args.bidirectional)
         saved = BaseRNN._DISTINCT_TOKENS
         times = {True: [], False: []}
         try:

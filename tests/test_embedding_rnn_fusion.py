@@ -11,7 +11,8 @@ import seqnet as keras
 from seqnet import _engine as E
 from seqnet.engine import network
 from seqnet.engine.base_layer import TokenRows
-from seqnet.layers import GRU, LSTM, Dense, Embedding, GlobalAveragePooling1D, Input, SimpleRNN
+from seqnet.layers import (GRU, LSTM, RNN, Bidirectional, Dense, Embedding, GlobalAveragePooling1D, Input, LSTMCell,
+                           SimpleRNN)
 from seqnet.layers.recurrent.base_rnn import BaseRNN
 
 VOCAB, STEPS = 300, 20
@@ -60,7 +61,8 @@ def train(make, fuse, x, y, optimizer="rmsprop", epochs=3):
 
 
 def rnn_of(model):
-    return next(layer for layer in model.layers if isinstance(layer, BaseRNN))
+    layer = next(layer for layer in model.layers if isinstance(layer, (BaseRNN, Bidirectional)))
+    return layer.forward_layer if isinstance(layer, Bidirectional) else layer
 
 
 def assert_close(fused, apart, rtol):
@@ -330,3 +332,34 @@ def test_fused_training_bit_identical_for_any_thread_count(cell, large):
     for other in results[1:]:
         for a, b in zip(results[0], other):
             assert np.array_equal(a, b)
+
+
+BIDIRECTIONAL = {
+    "lstm_concat": lambda: Bidirectional(LSTM(8)),
+    "gru_sum_sequences": lambda: Bidirectional(GRU(8, return_sequences=True), merge_mode="sum"),
+    "simple_ave": lambda: Bidirectional(SimpleRNN(8), merge_mode="ave"),
+    "rnn_cell": lambda: Bidirectional(RNN(LSTMCell(8))),  # a layer that cannot take indices: gathered here
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BIDIRECTIONAL))
+@pytest.mark.parametrize("share", [0.75, 0.05])  # the distinct-token path, and the per-layer fallback
+def test_bidirectional_adds_both_directions(kind, share):
+    BaseRNN._DISTINCT_TOKENS = share
+    x, y = text_ids(48, 14), np.random.RandomState(6).randint(2, size=(48, 1)).astype(np.float32)
+
+    def make():
+        np.random.seed(7)
+        inp = Input((STEPS,))
+        h = BIDIRECTIONAL[kind]()(Embedding(VOCAB, 12)(inp))
+        if h.shape.__len__() == 3:
+            h = GlobalAveragePooling1D()(h)
+        return keras.models.Model(inp, Dense(1, activation="sigmoid")(h))
+    fused = train(make, True, x, y)
+    apart = train(make, False, x, y)
+    assert fused[4] == 1 and apart[4] == 0
+    sub = rnn_of(fused[0])
+    if kind != "rnn_cell":
+        assert (sub._tokens[0] is not None) == (share > 0.5) and (sub._tokens[1] is not None) == (share < 0.5)
+    assert_close(fused[1], apart[1], 2e-5)
+    np.testing.assert_allclose(fused[3], apart[3], rtol=1e-5, atol=1e-6)

@@ -212,10 +212,17 @@ class BaseRNN(Layer):
                              self._act, self._rec_act, self.go_backwards, mask=seq_mask,
                              reset_after=self._reset_after)
         if tokens is not None:
-            self._token_grads(tokens, gates, dkernel)
+            drows = self._token_grads(tokens, gates, dkernel)
+            if self._token_collect:  # the wrapper adds the two directions' rows and writes them
+                self._token_part = drows
+                return None
+            if drows is not None:
+                tokens.embedding._write_grad(tokens.distinct, drows)
             return tokens.embedding._index_grad() if need_dx else None
-        if embedding is not None:  # the Embedding's backward, as if it had run apart
-            return type(embedding).backward(embedding, dx, need_dx)
+        if embedding is not None:
+            if self._token_collect:  # the wrapper adds both directions' dx before the Embedding's backward
+                return dx
+            return type(embedding).backward(embedding, dx, need_dx)  # as if it had run apart
         return dx
 
     # ---- an Embedding's indices as input (engine/network.py, _token_fusions) ----------------
@@ -228,6 +235,10 @@ class BaseRNN(Layer):
     # repeats (more than _DISTINCT_TOKENS of the rows distinct) or input dropout (a mask per
     # sample) the Embedding runs apart as before. The forward gives the same bits either way.
     _reads_tokens = False  # set on the built-in cells' classes (LSTM, GRU, SimpleRNN)
+    # Set on the two layers of a Bidirectional: backward then leaves the Embedding's gradient
+    # to the wrapper, as the rows of the distinct tokens (_token_part) or as dx (returned).
+    _token_collect = False
+    _token_part = None
     _DISTINCT_TOKENS = 0.75  # training steps break even near 0.78 (bench/bench_embedding_rnn.py)
     _tokens = (None, None)
 
@@ -263,19 +274,21 @@ class BaseRNN(Layer):
         plan.rows = rows
 
     def _token_grads(self, plan, dgates, dkernel):
-        """dW and the Embedding's gradient from the gate gradients, per distinct token."""
+        """dW from the gate gradients summed per distinct token; returns the rows of the
+        Embedding's gradient for those tokens (None when the table takes no gradient)."""
         embedding = plan.embedding
         table_grad = embedding.embeddings.grad is not None
         if dkernel is None and not table_grad:
-            return
+            return None
         sums = self._workspace("token_sums", (plan.distinct.size, dgates.shape[-1]))
         _engine.embedding_backward(plan.inverse, dgates, sums)  # zeroed, then added in order
         if dkernel is not None:
             _engine.sgemm(plan.rows, sums, dkernel, True, False)
-        if table_grad:
-            drows = self._workspace("token_drows", plan.rows.shape)
-            _engine.sgemm(sums, self.kernel.value, drows, False, True)
-            embedding._write_grad(plan.distinct, drows)
+        if not table_grad:
+            return None
+        drows = self._workspace("token_drows", plan.rows.shape)
+        _engine.sgemm(sums, self.kernel.value, drows, False, True)
+        return drows
 
     def _sequence_mask(self, mask, batch, steps):
         """The (batch, steps) mask as the engine reads it (bool, C-contiguous, in a reused

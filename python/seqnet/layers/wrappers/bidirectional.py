@@ -2,7 +2,7 @@
 outputs merged."""
 import numpy as np
 
-from seqnet.engine.base_layer import Layer
+from seqnet.engine.base_layer import Layer, TokenRows
 from seqnet.layers.recurrent.base_rnn import BaseRNN
 from seqnet.layers.wrappers.wrapper import Wrapper, _layer_entry, deserialize_layer
 
@@ -59,6 +59,9 @@ class Bidirectional(Wrapper):
             self._backward_config = _layer_entry(backward_layer)
             backward_layer.name = "backward_" + backward_layer.name
             self.backward_layer = backward_layer
+        for sub in (self.forward_layer, self.backward_layer):
+            if isinstance(sub, BaseRNN):
+                sub._token_collect = True  # an Embedding's gradient: added here (_token_backward)
         self.merge_mode = merge_mode
         self.stateful = layer.stateful
         self.return_sequences = layer.return_sequences
@@ -120,7 +123,21 @@ class Bidirectional(Wrapper):
         return masks if self.merge_mode is None else masks[0]
 
     # ---- running -----------------------------------------------------------------------------------
+    # An Embedding's indices as input (engine/network.py, _graph_tokens): both layers take them
+    # (each projects the distinct tokens with its own kernel) when both can and decide alike,
+    # else the Embedding's output is gathered here; either way the two directions' gradients
+    # reach the Embedding added, through one write (_token_backward).
+    _reads_tokens = True
+    _token_embedding = None
+
     def forward(self, x, training, mask=None):
+        self._token_embedding = None
+        if isinstance(x, TokenRows):
+            self._token_embedding = x.layer
+            f, b = self.forward_layer, self.backward_layer
+            if not (type(f).__dict__.get("_reads_tokens") and type(b).__dict__.get("_reads_tokens")
+                    and f.dropout == b.dropout):
+                x = type(x.layer).forward(x.layer, x.ids, training)
         outs_f = self.forward_layer.forward(x, training, mask=mask)
         outs_b = self.backward_layer.forward(x, training, mask=mask)
         states = []
@@ -164,6 +181,8 @@ class Bidirectional(Wrapper):
             n = self._n_states
             states = grads[n_merged:]
             dy_f, dy_b = [dy_f] + states[:n], [dy_b] + states[n:]
+        if self._token_embedding is not None:
+            return self._token_backward(dy_f, dy_b, need_dx)
         dx_f = self.forward_layer.backward(dy_f, need_dx)
         dx = None
         if need_dx:
@@ -173,6 +192,22 @@ class Bidirectional(Wrapper):
         if need_dx:
             np.add(dx, dx_b, out=dx)
         return dx
+
+    def _token_backward(self, dy_f, dy_b, need_dx):
+        """Backward when the input was an Embedding's indices: the Embedding's gradient from both
+        directions, added (as rows of the distinct tokens, or as dx), written once."""
+        embedding, f, b = self._token_embedding, self.forward_layer, self.backward_layer
+        dx_f = f.backward(dy_f, True)
+        dx_b = b.backward(dy_b, True)
+        if dx_f is None:  # both projected the distinct tokens, listed alike (the same indices)
+            rows_f, rows_b = f._token_part, b._token_part
+            if rows_f is not None:
+                np.add(rows_f, rows_b, out=rows_f)
+                embedding._write_grad(f._tokens[0].distinct, rows_f)
+            return embedding._index_grad() if need_dx else None
+        dx = self._workspace("dx", dx_f.shape)
+        np.add(dx_f, dx_b, out=dx)
+        return type(embedding).backward(embedding, dx, need_dx)
 
     def _split_gradient(self, grads):
         """The gradients of the forward and backward layers' outputs (the backward one in its
