@@ -363,3 +363,26 @@ def test_bidirectional_adds_both_directions(kind, share):
         assert (sub._tokens[0] is not None) == (share > 0.5) and (sub._tokens[1] is not None) == (share < 0.5)
     assert_close(fused[1], apart[1], 2e-5)
     np.testing.assert_allclose(fused[3], apart[3], rtol=1e-5, atol=1e-6)
+
+
+def test_return_state_and_nested_models():
+    x, y = text_ids(32, 15), np.random.RandomState(8).randint(2, size=(32, 1)).astype(np.float32)
+
+    def with_states():  # return_state: the layer's output is a list; its states feed the head
+        np.random.seed(9)
+        inp = Input((STEPS,))
+        out, h, c = LSTM(8, return_state=True)(Embedding(VOCAB, 12)(inp))
+        return keras.models.Model(inp, Dense(1, activation="sigmoid")(keras.layers.concatenate([out, h, c])))
+
+    def nested():  # a Sequential (Embedding, GRU) used as a layer of another model
+        np.random.seed(10)
+        inner = keras.models.Sequential([Embedding(VOCAB, 12, input_length=STEPS), GRU(8)])
+        inp = Input((STEPS,))
+        return keras.models.Model(inp, Dense(1, activation="sigmoid")(inner(inp)))
+    for make in (with_states, nested):
+        fused = train(make, True, x, y)
+        apart = train(make, False, x, y)
+        assert_close(fused[1], apart[1], 2e-5)
+        np.testing.assert_allclose(fused[3], apart[3], rtol=1e-5, atol=1e-6)
+    inner = fused[0].layers[1]
+    assert inner._token_run[0] is network._TOKENS and rnn_of(inner)._tokens[0] is not None
