@@ -386,3 +386,24 @@ def test_return_state_and_nested_models():
         np.testing.assert_allclose(fused[3], apart[3], rtol=1e-5, atol=1e-6)
     inner = fused[0].layers[1]
     assert inner._token_run[0] is network._TOKENS and rnn_of(inner)._tokens[0] is not None
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+@pytest.mark.parametrize("large", [False, True])
+def test_forward_gives_the_bits_of_the_layers_apart(cell, large):
+    # each output sums the same products in the same order: only the rows projected differ
+    rng = np.random.RandomState(16)
+    p = 1.0 / np.arange(1, VOCAB + 1)
+    steps = 80 if large else STEPS
+    x = rng.choice(VOCAB, size=(32, steps), p=p / p.sum())
+    np.random.seed(11)
+    units, dim = (128, 256) if large else (8, 16)
+    layer = {"lstm": LSTM, "gru": GRU, "gru_reset_after": lambda u, **kw: GRU(u, reset_after=True, **kw),
+             "simple": SimpleRNN}[cell](units, return_sequences=True)
+    model = keras.models.Sequential([Embedding(VOCAB, dim, input_length=steps), layer])
+    outs = []
+    for fuse in (True, False):
+        network.FUSE_EMBEDDINGS = fuse
+        outs.append(model.predict(x, batch_size=16))
+        assert (rnn_of(model)._tokens[0] is not None) == fuse
+    assert np.array_equal(outs[0], outs[1])

@@ -233,7 +233,8 @@ class BaseRNN(Layer):
     # Running text repeats its words (Zipf: 1280 words of a 5000-word vocabulary hold about 550
     # distinct ones), so the three products that dominate the layer shrink by as much. With few
     # repeats (more than _DISTINCT_TOKENS of the rows distinct) or input dropout (a mask per
-    # sample) the Embedding runs apart as before. The forward gives the same bits either way.
+    # sample) the Embedding runs apart as before. The forward gives the same bits either way (each
+    # output sums the same products in the same order); the gradients are reassociated sums.
     _reads_tokens = False  # set on the built-in cells' classes (LSTM, GRU, SimpleRNN)
     # Set on the two layers of a Bidirectional: backward then leaves the Embedding's gradient
     # to the wrapper, as the rows of the distinct tokens (_token_part) or as dx (returned).
