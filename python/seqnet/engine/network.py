@@ -641,8 +641,8 @@ def _graph_activations(network):
     return acts
 
 
-# An Embedding whose output only a built-in recurrent layer (LSTM, GRU, SimpleRNN) reads hands
-# that layer its indices instead of the gathered vectors (Embedding.token_rows, TokenRows): the
+# An Embedding whose output only a built-in recurrent layer (LSTM, GRU, SimpleRNN, or a
+# Bidirectional of them) reads hands that layer its indices instead of the gathered vectors (Embedding.token_rows, TokenRows): the
 # layer projects each distinct token of the batch once and writes the Embedding's gradient
 # from its gate gradients summed per token (BaseRNN._token_inputs), so neither the output nor
 # its gradient is written out, nor scattered back. Not for a model output, a second call of a
