@@ -407,3 +407,18 @@ def test_forward_gives_the_bits_of_the_layers_apart(cell, large):
         outs.append(model.predict(x, batch_size=16))
         assert (rnn_of(model)._tokens[0] is not None) == fuse
     assert np.array_equal(outs[0], outs[1])
+
+
+def test_engine_distinct_rows_of_a_huge_table():
+    # past 2**22 rows (and 16 per index) the rows are hashed, not given a slot each
+    rng = np.random.RandomState(17)
+    ids = rng.choice([5, 2 ** 23 + 7, 3 * 2 ** 22, 2 ** 30 - 1, 0, 123456], size=(9, 11)).astype(np.int64)
+    distinct, inverse = np.empty(ids.size, np.int64), np.empty(ids.shape, np.int64)
+    for input_dim in (2 ** 30, 2 ** 40):
+        count = E.embedding_distinct(ids, input_dim, distinct, inverse)
+        flat = ids.reshape(-1)
+        _, first = np.unique(flat, return_index=True)
+        np.testing.assert_array_equal(distinct[:count], flat[np.sort(first)])
+        np.testing.assert_array_equal(distinct[:count][inverse], ids)
+    with pytest.raises(ValueError, match="input_dim"):
+        E.embedding_distinct(ids, -1, distinct, inverse)

@@ -370,8 +370,8 @@ int64_t embedding_distinct_rows(const py::handle& idx_obj, int64_t input_dim, co
     const std::string fn = "embedding_distinct";
     const Indices idx = index_array(idx_obj, (fn + ": indices").c_str());
     if (input_dim < 0) fail(fn + ": input_dim must be >= 0, got " + std::to_string(input_dim));
-    if (input_dim > INT32_MAX) fail(fn + ": input_dim must be below 2**31, got " + std::to_string(input_dim));
     const int64_t n = idx.arr.size();
+    if (n > INT32_MAX) fail(fn + ": at most 2**31 - 1 indices, got " + std::to_string(n));
     auto int64_out = [&](const py::handle& obj, const char* what) {
         if (!Int64Array::check_(obj)) fail(fn + ": " + what + " must be a C-contiguous int64 array");
         auto a = py::reinterpret_borrow<Int64Array>(obj);

@@ -150,7 +150,8 @@ int64_t embedding_backward_rows(const float* indices, int64_t n, const float* dy
 // The distinct rows of `indices` in order of first appearance, to distinct_out (room for n),
 // their count to *count, and each index's position among them to inverse (n). Returns as
 // embedding_forward (nothing meaningful written on a bad index). Keeps one int32 per table row
-// per calling thread between calls (all -1 on exit).
+// per calling thread between calls (all -1 on exit), or, for a table of more than 2^22 rows and
+// 16 per index, hashes the rows of the call instead.
 int64_t embedding_distinct(const int32_t* indices, int64_t n, int64_t input_dim, int64_t* distinct_out,
                            int64_t* inverse, int64_t* count);
 int64_t embedding_distinct(const int64_t* indices, int64_t n, int64_t input_dim, int64_t* distinct_out,

@@ -131,9 +131,29 @@ int64_t distinct_rows(const Index* indices, int64_t n, int64_t input_dim, int64_
                       int64_t* count) {
     const int64_t bad = first_bad(indices, n, input_dim);
     if (bad >= 0) return bad;
+    int64_t c = 0;
+    if (input_dim > (int64_t(1) << 22) && input_dim > 16 * n) {
+        // A table far larger than the batch: an open-addressing hash of the rows seen, sized
+        // to the batch, rather than a slot per table row (4 bytes each, kept between calls).
+        size_t cap = 16;
+        while (cap < size_t(2 * n)) cap <<= 1;
+        std::vector<int64_t> keys(cap, -1), at(cap);
+        for (int64_t i = 0; i < n; ++i) {
+            const int64_t row = static_cast<int64_t>(indices[i]);
+            size_t h = size_t((uint64_t(row) * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+            while (keys[h] >= 0 && keys[h] != row) h = (h + 1) & (cap - 1);
+            if (keys[h] < 0) {
+                keys[h] = row;
+                at[h] = c;
+                distinct_out[c++] = row;
+            }
+            inverse[i] = at[h];
+        }
+        *count = c;
+        return -1;
+    }
     thread_local std::vector<int32_t> slot;  // -1, or the row's position in distinct_out
     if (int64_t(slot.size()) < input_dim) slot.assign(size_t(input_dim), -1);
-    int64_t c = 0;
     for (int64_t i = 0; i < n; ++i) {
         const int64_t row = static_cast<int64_t>(indices[i]);
         if (slot[row] < 0) {
