@@ -339,6 +339,7 @@ BIDIRECTIONAL = {
     "gru_sum_sequences": lambda: Bidirectional(GRU(8, return_sequences=True), merge_mode="sum"),
     "simple_ave": lambda: Bidirectional(SimpleRNN(8), merge_mode="ave"),
     "rnn_cell": lambda: Bidirectional(RNN(LSTMCell(8))),  # a layer that cannot take indices: gathered here
+    "gru_two_outputs": lambda: Bidirectional(GRU(8), merge_mode=None),  # returns [forward, backward]
 }
 
 
@@ -352,7 +353,9 @@ def test_bidirectional_adds_both_directions(kind, share):
         np.random.seed(7)
         inp = Input((STEPS,))
         h = BIDIRECTIONAL[kind]()(Embedding(VOCAB, 12)(inp))
-        if h.shape.__len__() == 3:
+        if isinstance(h, list):
+            h = keras.layers.concatenate(h)
+        if len(h.shape) == 3:
             h = GlobalAveragePooling1D()(h)
         return keras.models.Model(inp, Dense(1, activation="sigmoid")(h))
     fused = train(make, True, x, y)
