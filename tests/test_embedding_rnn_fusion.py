@@ -20,9 +20,10 @@ VOCAB, STEPS = 300, 20
 
 @pytest.fixture(autouse=True)
 def fusion_setting():
-    saved = network.FUSE_EMBEDDINGS, BaseRNN._DISTINCT_TOKENS
+    saved = network.FUSE_EMBEDDINGS, BaseRNN._DISTINCT_TOKENS, BaseRNN._MIN_SAVED_MACS
+    BaseRNN._MIN_SAVED_MACS = 0  # the small layers here take the distinct-token path too
     yield
-    network.FUSE_EMBEDDINGS, BaseRNN._DISTINCT_TOKENS = saved
+    network.FUSE_EMBEDDINGS, BaseRNN._DISTINCT_TOKENS, BaseRNN._MIN_SAVED_MACS = saved
 
 
 def text_ids(n, seed, vocab=VOCAB, zipf=True):
@@ -56,7 +57,7 @@ def train(make, fuse, x, y, optimizer="rmsprop", epochs=3):
     model = make()
     model.compile(optimizer, "binary_crossentropy")
     hist = model.fit(x, y, batch_size=16, epochs=epochs, verbose=0, shuffle=False)
-    marks = model._token_fusions().count(network._TOKENS)
+    marks = sum(m is not None for m in model._token_fusions())  # Embeddings the plan may hand over
     return model, model.get_weights(), hist.history["loss"], model.predict(x, batch_size=16), marks
 
 
@@ -162,7 +163,8 @@ def test_few_repeats_and_input_dropout_run_the_embedding_apart():
         assert np.array_equal(a, b)
     network.FUSE_EMBEDDINGS = True
     fused[0].train_on_batch(x[:16], y[:16])
-    assert rnn_of(fused[0])._tokens[1] is not None  # training with input dropout: apart
+    # training with input dropout: the plan runs the Embedding itself and hands over its output
+    assert rnn_of(fused[0])._tokens == (None, None) and network._TOKENS not in fused[0]._token_run
     fused[0].predict(x[:16])
     assert rnn_of(fused[0])._tokens[0] is not None  # inference has no dropout: distinct tokens
 
@@ -200,7 +202,7 @@ def test_plans_that_do_not_fuse():
     a, b = Input((STEPS,)), Input((STEPS,))
     model = keras.models.Model([a, b], keras.layers.concatenate([LSTM(4)(shared(a)), LSTM(4)(shared(b))]))
     marks = model._token_fusions()
-    assert marks.count(network._TOKENS) == 1  # the call whose backward runs first, not the accumulating one
+    assert sum(m is not None for m in marks) == 1  # the call whose backward runs first, not the accumulating one
 
 
 def test_shared_embedding_gradients_add_up():
@@ -425,3 +427,18 @@ def test_engine_distinct_rows_of_a_huge_table():
         np.testing.assert_array_equal(distinct[:count][inverse], ids)
     with pytest.raises(ValueError, match="input_dim"):
         E.embedding_distinct(ids, -1, distinct, inverse)
+
+
+def test_small_layers_run_apart_at_the_default_threshold():
+    BaseRNN._MIN_SAVED_MACS = 1 << 24
+    x = text_ids(32, 18)
+    small = build("lstm")  # Embedding(300, 16) - LSTM(8): a few hundred thousand multiply-adds saved
+    small.predict(x, batch_size=16)
+    assert rnn_of(small)._tokens == (None, None) and network._TOKENS not in small._token_run
+    np.random.seed(12)
+    rng = np.random.RandomState(19)
+    p = 1.0 / np.arange(1, VOCAB + 1)
+    ids = rng.choice(VOCAB, size=(16, 80), p=p / p.sum())
+    seed_sized = keras.models.Sequential([Embedding(VOCAB, 256, input_length=80), LSTM(128)])
+    seed_sized.predict(ids, batch_size=16)
+    assert rnn_of(seed_sized)._tokens[0] is not None

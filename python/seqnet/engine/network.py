@@ -49,7 +49,7 @@ class Network(Layer):
     """A graph of layer calls with inputs and outputs (Keras 2's Network); Model adds training."""
 
     _is_network = True
-    _token_run = None  # the last forward's _token_fusions, or None (see _run)
+    _token_run = None  # per step, _TOKENS where the last forward handed over an Embedding's indices
 
     def __init__(self, name=None, trainable=True):
         Layer.__init__(self, name=name or _unique_name(_to_snake_case(type(self).__name__)), trainable=trainable)
@@ -167,15 +167,18 @@ class Network(Layer):
         own = chain is None or chain is self._chain
         # a MaxPooling2D written by the Conv2D before it (see _graph_relu_gates)
         pools = self._pool_fusions() if own else None
-        # an Embedding whose reader takes its indices (see _graph_tokens); backward follows suit
-        tokens = self._token_run = self._token_fusions() if own and not keep_values else None
+        # an Embedding whose reader takes its indices (see _graph_tokens), when the reader wants
+        # them for this batch; backward follows what this forward did (_token_run)
+        readers = self._token_fusions() if own and not keep_values else None
+        taken = self._token_run = [None] * len(self._steps) if readers is not None and any(readers) else None
         if chain is not None and masks is None:
             x = xs[0]
             for i, (runner, act) in enumerate(zip(chain, self._activation_fusions(chain))):
                 if act is _RUN_BEFORE:
                     continue
-                if tokens is not None and tokens[i] is _TOKENS:
+                if taken is not None and readers[i] is not None and chain[readers[i]]._takes_tokens(x, training):
                     x = runner.token_rows(x)
+                    taken[i] = _TOKENS
                     continue
                 if pools is not None and pools[i] is not None:
                     x = _with_pool(runner, pools[i], act, x, training)
@@ -204,8 +207,9 @@ class Network(Layer):
             m = None
             if step.pass_mask or step.mask_out:
                 m = [mvals[s] for s in step.in_slots] if step.takes_list else mvals[step.in_slots[0]]
-            if tokens is not None and tokens[i] is _TOKENS:
+            if taken is not None and readers[i] is not None and self._reader_takes(readers[i], x, training):
                 out = step.runner.token_rows(x)
+                taken[i] = _TOKENS
             elif step.call_kwargs:
                 out = backend_call.forward(step.runner, x, phase, m, step.call_kwargs)
             elif step.pass_mask and m is not None and not (isinstance(m, list) and all(v is None for v in m)):
@@ -261,6 +265,11 @@ class Network(Layer):
             self._relu_gate_cache = cached
         return cached[2], cached[3]
 
+    def _reader_takes(self, j, ids, training):
+        """Whether step j, the reader of an Embedding's output, takes the indices `ids` now."""
+        step = self._steps[j]
+        return step.runner._takes_tokens(ids, training if step.training is None else bool(step.training))
+
     def _token_fusions(self):
         """_graph_tokens of this plan, cached."""
         return self._plan_cache("_token_fusion_cache", FUSE_EMBEDDINGS, _graph_tokens)
@@ -311,10 +320,10 @@ class Network(Layer):
             fused = self._steps[-1].fused
             acts = self._activation_fusions(chain)
             gates = self._relu_gates()
-            tokens = self._token_run
+            taken = self._token_run
             for i in range(last, -1, -1):
                 pre = (fused and i == last) or gates[i] is _TAKES_PREACTIVATION
-                if tokens is not None and tokens[i] is _TOKENS:
+                if taken is not None and taken[i] is _TOKENS:
                     continue  # its reader wrote its gradient and returned its input's (zeros)
                 if gates[i] is _GATES:
                     g = _with_relu_gate(chain[i], g, i > 0 or need_input_grads)
@@ -650,18 +659,20 @@ def _graph_activations(network):
 # slot must keep its value (Network._run's keep_values). Off here runs them apart
 # (tests/test_embedding_rnn_fusion.py).
 FUSE_EMBEDDINGS = True
-_TOKENS = object()  # marks an Embedding whose reader takes its indices
+_TOKENS = object()  # marks an Embedding whose reader took its indices (Network._token_run)
 
 
 def _graph_tokens(network):
-    """Per step of the plan: _TOKENS for an Embedding read only by a recurrent layer that takes
-    token rows (class attribute _reads_tokens), None elsewhere. Masks may pass (mask_zero)."""
+    """Per step of the plan: for an Embedding read only by a recurrent layer that takes token
+    rows (class attribute _reads_tokens), the index of that layer's step; None elsewhere. Masks
+    may pass (mask_zero). Whether the reader takes the indices of a batch, it says then
+    (_takes_tokens: not for a layer too small to gain, nor under input dropout)."""
     steps = network._steps
     marks = [None] * len(steps)
     if not FUSE_EMBEDDINGS:
         return marks
     readers, outputs, producer_of = _plan_links(steps, network)
-    for step in steps:
+    for j, step in enumerate(steps):
         if not type(step.runner).__dict__.get("_reads_tokens") or step.takes_list or step.call_kwargs \
                 or step.accumulate:
             continue
@@ -672,7 +683,7 @@ def _graph_tokens(network):
         e = steps[i]
         if type(e.runner).__dict__.get("_gives_tokens") and not (e.takes_list or e.call_kwargs or e.accumulate) \
                 and e.layer.activity_regularizer is None:
-            marks[i] = _TOKENS
+            marks[i] = j
     return marks
 
 

@@ -233,7 +233,8 @@ class BaseRNN(Layer):
     # Running text repeats its words (Zipf: 1280 words of a 5000-word vocabulary hold about 550
     # distinct ones), so the three products that dominate the layer shrink by as much. With few
     # repeats (more than _DISTINCT_TOKENS of the rows distinct) or input dropout (a mask per
-    # sample) the Embedding runs apart as before. The forward gives the same bits either way (each
+    # sample), or in a layer too small for the saving to pay for the extra calls, the Embedding
+    # runs apart as before. The forward gives the same bits either way (each
     # output sums the same products in the same order); the gradients are reassociated sums.
     _reads_tokens = False  # set on the built-in cells' classes (LSTM, GRU, SimpleRNN)
     # Set on the two layers of a Bidirectional: backward then leaves the Embedding's gradient
@@ -241,18 +242,33 @@ class BaseRNN(Layer):
     _token_collect = False
     _token_part = None
     _DISTINCT_TOKENS = 0.75  # training steps break even near 0.78 (bench/bench_embedding_rnn.py)
+    # ...and only when the multiply-adds it saves outweigh its extra calls (tens of microseconds):
+    # Zipf-distributed ids, training steps alternated, break even between 2.4M saved (0.95x) and
+    # 15M (1.03x; 20M: 1.10x).
+    _MIN_SAVED_MACS = 1 << 24
     _tokens = (None, None)
+
+    def _takes_tokens(self, ids, training):
+        """Whether this layer takes an Embedding's indices `ids` (its input) for this forward
+        (engine/network.py): not under input dropout in training, nor when even all-repeated
+        tokens would save fewer than _MIN_SAVED_MACS multiply-adds."""
+        if training and self.dropout > 0.0:
+            return False
+        ids = np.asarray(ids)
+        return ids.ndim == 2 and ids.size * 3 * self.kernel.value.shape[0] * self._gates * self.units >= self._MIN_SAVED_MACS
 
     def _token_inputs(self, tokens, training):
         """(x, token plan) for this forward: (None, plan) to project the distinct tokens, or the
         Embedding's own output (x, None) when that is not worth it."""
         embedding, ids = tokens.layer, tokens.ids
-        if ids.ndim == 2 and not (training and self.dropout > 0.0):
+        # multiply-adds of the projection, dW and the table's rows per token
+        per_token = 3 * tokens.shape[-1] * self._gates * self.units
+        if ids.ndim == 2 and not (training and self.dropout > 0.0) and ids.size * per_token >= self._MIN_SAVED_MACS:
             distinct = self._workspace("token_ids", (ids.size,), np.int64)
             inverse = self._workspace("token_inverse", ids.shape, np.int64)
             # checks the indices as the Embedding's forward does (the same ValueError)
             count = _engine.embedding_distinct(ids, embedding.input_dim, distinct, inverse)
-            if count <= self._DISTINCT_TOKENS * ids.size:
+            if count <= self._DISTINCT_TOKENS * ids.size and (ids.size - count) * per_token >= self._MIN_SAVED_MACS:
                 plan = _TokenPlan(embedding, distinct[:count], inverse, tokens.shape)
                 self._tokens = (plan, None)
                 return None, plan

@@ -130,13 +130,18 @@ class Bidirectional(Wrapper):
     _reads_tokens = True
     _token_embedding = None
 
+    def _takes_tokens(self, ids, training):
+        """Both layers take them and decide alike (BaseRNN._token_inputs): the same class, width
+        and dropout."""
+        f, b = self.forward_layer, self.backward_layer
+        return bool(type(f).__dict__.get("_reads_tokens") and type(b) is type(f) and f.units == b.units
+                    and f.dropout == b.dropout and f._takes_tokens(ids, training))
+
     def forward(self, x, training, mask=None):
         self._token_embedding = None
         if isinstance(x, TokenRows):
             self._token_embedding = x.layer
-            f, b = self.forward_layer, self.backward_layer
-            if not (type(f).__dict__.get("_reads_tokens") and type(b).__dict__.get("_reads_tokens")
-                    and f.dropout == b.dropout):
+            if not self._takes_tokens(x.ids, training):  # handed over all the same: gathered here
                 x = type(x.layer).forward(x.layer, x.ids, training)
         outs_f = self.forward_layer.forward(x, training, mask=mask)
         outs_b = self.backward_layer.forward(x, training, mask=mask)
