@@ -12,6 +12,12 @@ break-even share can be read off; in use, batches with more than that share dist
     python bench/bench_embedding_rnn.py
     python bench/bench_embedding_rnn.py --cell gru --rounds 9
     python bench/bench_embedding_rnn.py --bidirectional          # Bidirectional(LSTM(64))
+    python bench/bench_embedding_rnn.py --small    # small layers, Zipf ids: what the path must save
+
+--small sweeps layers from Embedding(100, 8) - LSTM(4) up, on Zipf-distributed ids, the fused runs
+forced onto the distinct-token path whatever it saves (BaseRNN._MIN_SAVED_MACS 0): the extra calls
+cost tens of microseconds, so below a few million multiply-adds saved a step the layers are
+better apart; the table gives the multiply-adds saved per step with each speed-up.
 """
 import argparse
 import statistics
@@ -26,11 +32,11 @@ from seqnet.layers.recurrent.base_rnn import BaseRNN
 BATCH, STEPS, EMB, UNITS, N = 16, 80, 256, 128, 256
 
 
-def word_ids(kind, vocab, rng):
+def word_ids(kind, vocab, rng, n=N, steps=STEPS):
     if kind == "zipf":
         p = 1.0 / np.arange(1, vocab + 1)
-        return rng.choice(vocab, size=(N, STEPS), p=p / p.sum()).astype(np.int32)
-    return rng.randint(vocab, size=(N, STEPS)).astype(np.int32)
+        return rng.choice(vocab, size=(n, steps), p=p / p.sum()).astype(np.int32)
+    return rng.randint(vocab, size=(n, steps)).astype(np.int32)
 
 
 def model(vocab, cell, bidirectional=False):
@@ -42,11 +48,56 @@ def model(vocab, cell, bidirectional=False):
     return net
 
 
-def steps_ms(net, x, y):
+def steps_ms(net, x, y, batch=BATCH):
     t0 = time.perf_counter()
-    for i in range(0, N, BATCH):
-        net.train_on_batch(x[i:i + BATCH], y[i:i + BATCH])
-    return (time.perf_counter() - t0) / (N // BATCH) * 1e3
+    for i in range(0, len(x), batch):
+        net.train_on_batch(x[i:i + batch], y[i:i + batch])
+    return (time.perf_counter() - t0) / (len(x) // batch) * 1e3
+
+
+def alternated(net, x, y, rounds, batch=BATCH, force=True):
+    """ms per step fused and apart (medians), and the median of the paired ratios."""
+    saved = BaseRNN._DISTINCT_TOKENS, BaseRNN._MIN_SAVED_MACS
+    times = {True: [], False: []}
+    try:
+        if force:
+            BaseRNN._DISTINCT_TOKENS, BaseRNN._MIN_SAVED_MACS = 1.01, 0
+        for fuse in (True, False):  # warm-up
+            network.FUSE_EMBEDDINGS = fuse
+            steps_ms(net, x, y, batch)
+        for r in range(rounds):
+            for fuse in ((False, True) if r % 2 else (True, False)):
+                network.FUSE_EMBEDDINGS = fuse
+                times[fuse].append(steps_ms(net, x, y, batch))
+    finally:
+        network.FUSE_EMBEDDINGS = True
+        BaseRNN._DISTINCT_TOKENS, BaseRNN._MIN_SAVED_MACS = saved
+    ratios = [a / f for a, f in zip(times[False], times[True])]
+    return statistics.median(times[True]), statistics.median(times[False]), statistics.median(ratios)
+
+
+SMALL = [(100, 8, 4, 32, 10), (1000, 32, 16, 32, 20), (2000, 64, 32, 32, 40), (5000, 64, 64, 16, 40),
+         (5000, 128, 64, 16, 80), (5000, 256, 128, 16, 80)]
+
+
+def small(rounds):
+    print("Embedding(V, E) - LSTM(U) - Dense(1) on Zipf ids, the fused runs forced onto the distinct-token "
+          f"path; ms per training step, median of {rounds} alternated rounds")
+    print("| V, E, U, batch x steps | distinct share | saved MACs a step | apart ms | fused ms | speed-up |")
+    print("|---|---:|---:|---:|---:|---:|")
+    rng = np.random.RandomState(1)
+    for vocab, emb, units, batch, steps in SMALL:
+        x = word_ids("zipf", vocab, rng, 16 * batch, steps)
+        y = rng.randint(2, size=(len(x), 1)).astype(np.float32)
+        L = keras.layers
+        net = keras.models.Sequential([L.Embedding(vocab, emb, input_length=steps), L.LSTM(units),
+                                       L.Dense(1, activation="sigmoid")])
+        net.compile(keras.optimizers.RMSprop(lr=0.001), "binary_crossentropy")
+        share = np.mean([np.unique(x[i:i + batch]).size / (batch * steps) for i in range(0, len(x), batch)])
+        saved = (1 - share) * batch * steps * 3 * emb * 4 * units
+        fused, apart, ratio = alternated(net, x, y, rounds, batch)
+        print(f"| {vocab}, {emb}, {units}, {batch} x {steps} | {share:.2f} | {saved / 1e6:.1f}M | {apart:.3f} | "
+              f"{fused:.3f} | {ratio:.2f}x |")
 
 
 def main(argv=None):
@@ -55,7 +106,10 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--bidirectional", action="store_true",
                     help=f"Bidirectional(cell({UNITS // 2})), as Keras' imdb_bidirectional_lstm")
+    ap.add_argument("--small", action="store_true", help="small layers on Zipf ids (see the module doc)")
     args = ap.parse_args(argv)
+    if args.small:
+        return small(args.rounds)
     cell = {"lstm": "LSTM", "gru": "GRU", "simple": "SimpleRNN"}[args.cell]
     rng = np.random.RandomState(0)
     layer = f"Bidirectional({cell}({UNITS // 2}))" if args.bidirectional else f"{cell}({UNITS})"
@@ -69,22 +123,8 @@ def main(argv=None):
         y = rng.randint(2, size=(N, 1)).astype(np.float32)
         share = np.mean([np.unique(x[i:i + BATCH]).size / (BATCH * STEPS) for i in range(0, N, BATCH)])
         net = model(vocab, cell, args.bidirectional)
-        saved = BaseRNN._DISTINCT_TOKENS
-        times = {True: [], False: []}
-        try:
-            BaseRNN._DISTINCT_TOKENS = 1.01
-            for fuse in (True, False):  # warm-up
-                network.FUSE_EMBEDDINGS = fuse
-                steps_ms(net, x, y)
-            for _ in range(args.rounds):
-                for fuse in (False, True):
-                    network.FUSE_EMBEDDINGS = fuse
-                    times[fuse].append(steps_ms(net, x, y))
-        finally:
-            network.FUSE_EMBEDDINGS, BaseRNN._DISTINCT_TOKENS = True, saved
-        apart, fused = statistics.median(times[False]), statistics.median(times[True])
-        ratios = [a / f for a, f in zip(times[False], times[True])]
-        print(f"| {kind} over {vocab} | {share:.2f} | {apart:.2f} | {fused:.2f} | {statistics.median(ratios):.2f}x |")
+        fused, apart, ratio = alternated(net, x, y, args.rounds)
+        print(f"| {kind} over {vocab} | {share:.2f} | {apart:.2f} | {fused:.2f} | {ratio:.2f}x |")
 
 
 if __name__ == "__main__":
