@@ -24,7 +24,7 @@ def test_orthogonal_rows_or_columns(shape):
 
 
 def _blas_calls():
-    calls = initializers._numpy_blas_on_one_thread._find()
+    calls = initializers._openblas_thread_calls()
     if not calls:
         pytest.skip("NumPy's OpenBLAS (its thread-count calls) not found in this process")
     return calls

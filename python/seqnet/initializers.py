@@ -1,4 +1,7 @@
 """Weight initializers (``seqnet.initializers``), Keras 2 semantics and names."""
+import contextlib
+import ctypes
+import functools
 import math
 
 import numpy as np
@@ -148,53 +151,45 @@ class Orthogonal(Initializer):
         return {"gain": self.gain, "seed": self.seed}
 
 
-class _numpy_blas_on_one_thread:
+@contextlib.contextmanager
+def _numpy_blas_on_one_thread():
     """Runs a NumPy LAPACK call on one OpenBLAS thread. A threaded call leaves OpenBLAS's
     workers spinning for about 0.1 s after it, on the cores the engine's threads train on:
     the first training steps of a freshly built LSTM(128) model (Orthogonal recurrent kernel)
-    took 2-3x their time until they stopped (40 steps 373-379 ms against 249-276 with
-    glorot_uniform). One thread has no workers to wake; a QR of a layer's kernel is small.
-    Linux builds of NumPy's OpenBLAS only (others: no change)."""
+    took 2-3x their time until they stopped (40 steps 280-401 ms against 233-262 after;
+    bench/bench_first_steps.py). One thread has no workers to wake; a QR of a layer's kernel is
+    small. Linux builds of NumPy's OpenBLAS only (others: no change)."""
+    calls = _openblas_thread_calls()
+    before = calls[0]() if calls else 1
+    if before > 1:
+        calls[1](1)
+    try:
+        yield
+    finally:
+        if before > 1:
+            calls[1](before)
 
-    _calls = None  # (get, set) of the loaded OpenBLAS, () when none is found
 
-    def __enter__(self):
-        calls = type(self)._find()
-        self._restore = None
-        if calls:
-            get, set_ = calls
-            self._restore = get()
-            if self._restore > 1:
-                set_(1)
-        return self
-
-    def __exit__(self, *exc):
-        if self._restore is not None and self._restore > 1:
-            type(self)._calls[1](self._restore)
-        return False
-
-    @classmethod
-    def _find(cls):
-        if cls._calls is None:
-            cls._calls = ()
-            try:
-                import ctypes
-                with open("/proc/self/maps") as maps:
-                    paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
-                for path in sorted(paths):
-                    lib = ctypes.CDLL(path)
-                    for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
-                                           ("openblas", "")):
-                        get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                        set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                        if get is not None and set_ is not None:
-                            get.restype, get.argtypes = ctypes.c_int, []
-                            set_.restype, set_.argtypes = None, [ctypes.c_int]
-                            cls._calls = (get, set_)
-                            return cls._calls
-            except (OSError, ValueError, AttributeError):
-                cls._calls = ()
-        return cls._calls
+@functools.lru_cache(maxsize=None)
+def _openblas_thread_calls():
+    """(get, set) of the thread count of the OpenBLAS loaded in this process (NumPy's), or ()
+    when none is found (it is looked up in /proc/self/maps)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
+        for path in paths:
+            lib = ctypes.CDLL(path)
+            for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
+                                   ("openblas", "")):
+                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                if get is not None and set_ is not None:
+                    get.restype, get.argtypes = ctypes.c_int, []
+                    set_.restype, set_.argtypes = None, [ctypes.c_int]
+                    return get, set_
+    except (OSError, ValueError, AttributeError):
+        pass
+    return ()
 
 
 class Identity(Initializer):

@@ -156,7 +156,6 @@ void input_grad(const float* w, const float* in_mask, const float* dgx, float* d
 void gather_hprev(const float* h0, const float* hs, const uint8_t* mask, float* hprev, const RnnDims& d,
                   bool back, const Rows& r = Rows());
 
-
 // Whether batch row b takes time step t (no mask: every step).
 inline bool kept(const uint8_t* mask, int64_t b, int64_t t, const RnnDims& d) {
     return !mask || mask[b * d.steps + t] != 0;

@@ -11,6 +11,7 @@ Sequential MLP, convnet or LSTM stack) runs through a shorter loop with the same
 """
 import collections
 import inspect
+import itertools
 
 import numpy as np
 
@@ -337,8 +338,8 @@ class Network(Layer):
             grads[slot] = g if grads[slot] is None else grads[slot] + g
         n_inputs, values = len(self.inputs), self._values
         acts, gates = self._step_fusions(), self._relu_gates()
-        tokens = self._token_run or [None] * len(self._steps)
-        for step, act, gate, tok in zip(reversed(self._steps), reversed(acts), reversed(gates), reversed(tokens)):
+        tokens = reversed(self._token_run) if self._token_run else itertools.repeat(None)
+        for step, act, gate, tok in zip(reversed(self._steps), reversed(acts), reversed(gates), tokens):
             g = [grads[s] for s in step.out_slots] if step.returns_list else grads[step.out_slots[0]]
             if act is _RUN_BEFORE:  # its producer takes the gradient through it (the only reader)
                 grads[step.in_slots[0]] = g
@@ -651,10 +652,11 @@ def _graph_activations(network):
 
 
 # An Embedding whose output only a built-in recurrent layer (LSTM, GRU, SimpleRNN, or a
-# Bidirectional of them) reads hands that layer its indices instead of the gathered vectors (Embedding.token_rows, TokenRows): the
-# layer projects each distinct token of the batch once and writes the Embedding's gradient
-# from its gate gradients summed per token (BaseRNN._token_inputs), so neither the output nor
-# its gradient is written out, nor scattered back. Not for a model output, a second call of a
+# Bidirectional of them) reads hands that layer its indices instead of the gathered vectors
+# (Embedding.token_rows, TokenRows): the layer projects each distinct token of the batch once and
+# writes the Embedding's gradient from its gate gradients summed per token
+# (BaseRNN._token_inputs), so neither the output nor its gradient is written out, nor scattered
+# back. Not for a model output, a second call of a
 # shared layer, keyword arguments or an activity regularizer on the Embedding, nor when every
 # slot must keep its value (Network._run's keep_values). Off here runs them apart
 # (tests/test_embedding_rnn_fusion.py).

@@ -243,10 +243,15 @@ class BaseRNN(Layer):
     _token_part = None
     _DISTINCT_TOKENS = 0.75  # training steps break even near 0.78 (bench/bench_embedding_rnn.py)
     # ...and only when the multiply-adds it saves outweigh its extra calls (tens of microseconds):
-    # Zipf-distributed ids, training steps alternated, break even between 2.4M saved (0.95x) and
-    # 15M (1.03x; 20M: 1.10x).
+    # training steps on Zipf-distributed ids broke even between 2.4M saved (0.95x) and 15M
+    # (1.03x; 20M: 1.10x) (bench/bench_embedding_rnn.py --small).
     _MIN_SAVED_MACS = 1 << 24
     _tokens = (None, None)
+
+    def _token_macs(self):
+        """Multiply-adds per token of the three products the distinct-token path shrinks: the
+        projection, dW and the Embedding's rows."""
+        return 3 * self.kernel.value.shape[0] * self._gates * self.units
 
     def _takes_tokens(self, ids, training):
         """Whether this layer takes an Embedding's indices `ids` (its input) for this forward
@@ -255,20 +260,19 @@ class BaseRNN(Layer):
         if training and self.dropout > 0.0:
             return False
         ids = np.asarray(ids)
-        return ids.ndim == 2 and ids.size * 3 * self.kernel.value.shape[0] * self._gates * self.units >= self._MIN_SAVED_MACS
+        return ids.ndim == 2 and ids.size * self._token_macs() >= self._MIN_SAVED_MACS
 
     def _token_inputs(self, tokens, training):
         """(x, token plan) for this forward: (None, plan) to project the distinct tokens, or the
         Embedding's own output (x, None) when that is not worth it."""
         embedding, ids = tokens.layer, tokens.ids
-        # multiply-adds of the projection, dW and the table's rows per token
-        per_token = 3 * tokens.shape[-1] * self._gates * self.units
-        if ids.ndim == 2 and not (training and self.dropout > 0.0) and ids.size * per_token >= self._MIN_SAVED_MACS:
+        if self._takes_tokens(ids, training):
             distinct = self._workspace("token_ids", (ids.size,), np.int64)
             inverse = self._workspace("token_inverse", ids.shape, np.int64)
             # checks the indices as the Embedding's forward does (the same ValueError)
             count = _engine.embedding_distinct(ids, embedding.input_dim, distinct, inverse)
-            if count <= self._DISTINCT_TOKENS * ids.size and (ids.size - count) * per_token >= self._MIN_SAVED_MACS:
+            saved = (ids.size - count) * self._token_macs()
+            if count <= self._DISTINCT_TOKENS * ids.size and saved >= self._MIN_SAVED_MACS:
                 plan = _TokenPlan(embedding, distinct[:count], inverse, tokens.shape)
                 self._tokens = (plan, None)
                 return None, plan
