@@ -10,7 +10,8 @@
 //                 read in place, row tiles > K blocks > column tiles; B packed only when
 //                 transposed (or a ragged last column tile for kernels without masks).
 //     cols        few rows (<= 4 MR, or a K block of A within half of L2: a batch of 128 to
-//                 256) and a large op(B) (a Dense forward on a batch, dX = dY W^T): A read
+//                 256; on several threads also more rows, when each thread's columns are
+//                 one chunk) and a large op(B) (a Dense forward on a batch, dX = dY W^T): A read
 //                 in place, each kb x chunk block of B packed once and reused by all the
 //                 row tiles, which have nearly equal heights (32 rows: 11 + 11 + 10).
 //     transposed  C^T = op(B)^T op(A)^T, so the m rows fill the vector lanes: narrow C
@@ -352,6 +353,11 @@ void rows_product(const Problem& pr, const MicroKernel& uk, const BOperand& bo, 
     });
 }
 
+// The columns of one chunk of the column path: a kb x chunk block of packed op(B) in half of L2.
+int64_t cols_chunk(const MicroKernel& uk, int64_t kb) {
+    return std::max<int64_t>(1, cache_sizes().l2 / 2 / (4 * kb * uk.nr)) * uk.nr;
+}
+
 // Columns [n0, n1) of C, all rows, for few rows and a large op(B) (a Dense layer's forward
 // product on a batch: M = 32, K x N = the weights). As the packed path, but A read in
 // place (it is small) and row tiles of nearly equal heights: column chunks whose kb x
@@ -361,7 +367,7 @@ void rows_product(const Problem& pr, const MicroKernel& uk, const BOperand& bo, 
 void cols_product(const Problem& pr, const MicroKernel& uk, int64_t kb, int64_t n0, int64_t n1) {
     const int64_t nr = uk.nr, m = pr.m, k = pr.k;
     const int64_t a_rs = pr.trans_a ? 1 : pr.lda, a_cs = pr.trans_a ? pr.lda : 1;
-    const int64_t chunk = std::max<int64_t>(1, cache_sizes().l2 / 2 / (4 * kb * nr)) * nr;
+    const int64_t chunk = cols_chunk(uk, kb);
     float* b_packed = thread_workspace().b.get(kb * std::min(chunk, round_up(n1 - n0, nr)));
     // While a K block computes, the next one's rows of B are fetched, so that packing them
     // reads L2 instead of waiting on memory row by row (32 x 30976 x 256, the seed VGG's Dense
@@ -1022,6 +1028,24 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // 1.05 -> 0.99; one thread unchanged (within 3%), as were the shapes of the rows path it
     // also moves (400 x 288 x 64, 512 x 256 x 128, 480 x 256 x 256:nt 0.19 -> 0.17).
     if (small_a) return cols_tasks(pr, uk, kb, threads);
+    // On several threads, the column tasks also where each thread's share of the columns is
+    // one chunk (a K block of it in half of L2, so op(A) is read once per thread): every task
+    // of the packed path packs its own panels of A (a transpose when A is row-major) and of
+    // B, and here no A is packed and B once. Two threads, medians of 21 rounds alternated in
+    // one process: 384 x 1280 x 512:tn 1.05-1.07x, 1280 x 512 x 512:nt 1.12-1.13x, 4096 x 512
+    // x 512 1.10x, 2048 x 512 x 512 1.14x, 1000 x 1000 x 512 1.09x, 512 x 4096 x 256:tn
+    // 1.20x, 768 x 768 x 512 1.17x, 1536 x 768 x 512:nt 1.24x, 512^3 1.16-1.18x (all four
+    // transposes), 1024 x 512 x 512 1.23x, 700 x 600 x 500 1.24x, 3000 x 300 x 400 0.99x;
+    // with the AVX2 kernel 1.08-1.16x on 512^3, 1024 x 512 x 512, 1280 x 512 x 512:nt and
+    // 700 x 600 x 500, 0.98x on 384 x 1280 x 512:tn. Not
+    // with more columns a thread (1024^3 1.01x, 2000^3:tn 0.98x; one thread, 1024^3 0.91x),
+    // nor with fewer than four column tiles a thread (as with many threads: each reads all of
+    // A for a few columns; the shares measured were 150-256 columns), nor when A's rows (or,
+    // transposed, its steps of k) lie a multiple of 4 KiB apart: the kernel's reads of A in
+    // place then share one set of L1 (1024 x 1024 x 512:nt 0.77x).
+    const int64_t share = ceil_div(n, threads);
+    if (threads > 1 && share >= 4 * uk.nr && share <= cols_chunk(uk, kb) && pr.lda * int64_t(sizeof(float)) % 4096 != 0)
+        return cols_tasks(pr, uk, kb, threads);
     packed_product(pr, uk, bl, threads);
 }
 
