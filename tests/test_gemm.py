@@ -115,11 +115,12 @@ def test_empty_and_degenerate():
 # im2col, K over several blocks), cols (few rows, long K: a Dense layer on a small batch;
 # with B transposed and small enough for rows, on one thread rows and on two cols: dX on a
 # batch), C^T (few rows with B transposed; narrow C with A transposed) and, for a product
-# the packed path takes on one thread, cols on two (each thread's columns one chunk).
+# the packed path takes on one thread, cols on two (each thread's columns one chunk), and
+# one whose columns the packed path splits into narrower blocks of B on one thread only.
 @pytest.mark.parametrize("shape", [(301, 700, 257), (128, 64, 64), (64, 128, 10), (517, 300, 96),
                                    (1849, 576, 64), (9604, 27, 32), (32, 1500, 2000), (20, 1030, 777),
                                    (2000, 700, 10), (3528, 32, 256), (128, 512, 512), (32, 512, 520),
-                                   (600, 700, 300)],
+                                   (600, 700, 300), (600, 1024, 1600)],
                          ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, True), (False, True), (True, False)])
 def test_one_and_two_threads_bit_identical(isa, shape, ta, tb):

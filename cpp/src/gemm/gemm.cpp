@@ -443,16 +443,30 @@ void transposed_product(const Problem& pr, const Problem& tp, const MicroKernel&
 
 // ---------------------------------------------------------------- packed path
 
+// The columns of each packed kb x nc block of op(B) for `cols` columns of C. bl.nc sizes the
+// block at a quarter of L3, as if the L3 were ours alone; on a VM the L3 is shared with the
+// host's other cores (a Zen 5 CCD: 32 MiB for 8 cores), and blocks of several MiB measured
+// slower than re-packing A for narrower ones. So past twice 1.5 MiB worth of columns (768 at
+// kb = 512), blocks of 1.5 MiB: one thread, random shapes (m, k, n 600-3000, any transposes;
+// medians of 7 alternated rounds): n > 2000 1.09-1.18x, 1536 < n < 2000 1.00-1.02x; 2048^3
+// 1.14x. On two threads, whose tasks already split the columns, 16 random shapes 0.98-1.05x.
+// An nc set through GemmTuning is kept as given. The blocks never change a result.
+int64_t packed_cols(const Blocking& bl, const MicroKernel& uk, int64_t kb, int64_t cols) {
+    if (g_nc.load(std::memory_order_relaxed) > 0) return bl.nc;
+    const int64_t narrow = std::max<int64_t>(1, (int64_t(3) << 19) / (4 * kb) / uk.nr) * uk.nr;
+    return cols > 2 * narrow ? std::min(bl.nc, narrow) : bl.nc;
+}
+
 // C[m0:m1, n0:n1] with the five BLIS loops, on the calling thread.
 void packed_block(const Problem& pr, const MicroKernel& uk, const Blocking& bl, int64_t m0,
                   int64_t m1, int64_t n0, int64_t n1) {
     const int64_t mr = uk.mr, nr = uk.nr, k = pr.k;
-    const int64_t kb = k_block(k, bl.kc);
+    const int64_t kb = k_block(k, bl.kc), nc = packed_cols(bl, uk, kb, n1 - n0);
     Workspace& ws = thread_workspace();
     float* a_packed = ws.a.get(std::min(bl.mc, round_up(m1 - m0, mr)) * kb);
-    float* b_packed = ws.b.get(std::min(bl.nc, round_up(n1 - n0, nr)) * kb);
-    for (int64_t jc = n0; jc < n1; jc += bl.nc) {
-        const int64_t nb = std::min(bl.nc, n1 - jc);
+    float* b_packed = ws.b.get(std::min(nc, round_up(n1 - n0, nr)) * kb);
+    for (int64_t jc = n0; jc < n1; jc += nc) {
+        const int64_t nb = std::min(nc, n1 - jc);
         for (int64_t pc = 0; pc < k; pc += kb) {
             const int64_t kcur = std::min(kb, k - pc);
             const bool last_k = pc + kcur == k;
