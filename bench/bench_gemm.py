@@ -8,6 +8,8 @@
     python bench/bench_gemm.py --few-rows       # batches of one, and a Dense(1)'s weight gradient
     python bench/bench_gemm.py --sweep          # every m, n, k in 1, 3, 8, ... 2000 and 3 transposes:
                                                 # the worst ratios to numpy, to find slow shapes (1 thread)
+    python bench/bench_gemm.py --rules          # each path rule of gemm.cpp on against off, alternated:
+                                                # named shapes and random ones the rule takes
 
 A shape is MxKxN (op(A) is M x K, op(B) is K x N) or S for SxSxS; ':tn' etc. picks the
 transposes of A and B. Both libraries write into a preallocated C (numpy through
@@ -155,6 +157,83 @@ def run_sweep(threads, worst=30):
         print(f"  {shape:<18} ratio {ratio:5.2f}   seqnet {ours:9.1f} us   numpy {theirs:9.1f} us")
 
 
+# The path rules (_engine.set_gemm_rule; gemm.cpp): the thread count each is measured on and
+# the named shapes it changes (and two it leaves alone, 1024^3 and 1024 x 1024 x 512:nt for
+# threaded_cols: more columns a thread, A's rows 4 KiB apart).
+RULES = {
+    "threaded_cols": (2, ["512", "512x512x512:tn", "512x512x512:nt", "1024x512x512", "1280x512x512:nt",
+                          "700x600x500", "384x1280x512:tn", "1024", "1024x1024x512:nt"]),
+    "shared_l3_blocks": (1, ["2048", "3000x1000x3000", "1000x2000x3000:tn", "1024"]),
+}
+
+
+def rule_takes(rule, m, k, n, ta, tb, l2):
+    """Whether `rule` changes the product (a mirror of gemm.cpp's choice for the AVX-512
+    14 x 32 kernel at kc 512; a shape it misjudges just measures about 1.0)."""
+    kb = min(512, -(-(-(-k // -(-k // 512))) // 8) * 8)
+    if rule == "shared_l3_blocks":
+        return m * kb * 4 > l2 // 2 and k * (-(-n // 32) * 32) * 4 > l2 // 2 and n > 2 * (3 * 2**19 // (4 * kb) // 32 * 32)
+    if m * kb * 4 <= l2 // 2 or k * (-(-n // 32) * 32) * 4 <= l2 // 2 or (m <= 56 and not tb):
+        return False
+    chunk, share = max(1, l2 // 2 // (4 * kb * 32)) * 32, -(-n // 2)
+    return 128 <= share <= chunk and ((m if ta else k) * 4) % 4096 != 0
+
+
+def run_rules(rounds, count, seed=7):
+    """Each rule on and off in turn, `rounds` times per shape in this one process: the median
+    ratio of the per-round times (above 1: the rule is faster) over the named shapes, then over
+    `count` random shapes the rule takes (any transposes), with their median and range."""
+    import numpy as np
+    from seqnet import _engine
+
+    rng = np.random.default_rng(seed)
+    l2 = _engine.cache_sizes()["l2"]
+    print(f"{'rule':<17} {'threads':>7} {'shape':<20} {'GFLOP/s on':>10} {'off':>8} {'ratio':>6} {'q25-q75':>12}")
+    saved_threads = _engine.get_num_threads()
+    try:
+        for rule, (threads, named) in RULES.items():
+            _engine.set_num_threads(threads)
+            shapes = [parse(s) for s in named]
+            random_shapes = []
+            while len(random_shapes) < count:
+                if rule == "threaded_cols":
+                    dims = int(rng.integers(200, 4000)), int(rng.integers(64, 4000)), int(rng.integers(256, 700))
+                else:
+                    dims = int(rng.integers(600, 3000)), int(rng.integers(600, 3000)), int(rng.integers(1600, 3000))
+                ta, tb = bool(rng.integers(2)), bool(rng.integers(2))
+                if rule_takes(rule, *dims, ta, tb, l2) and dims[0] * dims[1] * dims[2] < 3e9:
+                    random_shapes.append((*dims, ta, tb))
+            ratios = []
+            for i, (m, k, n, ta, tb) in enumerate(shapes + random_shapes):
+                a = rng.standard_normal((k, m) if ta else (m, k), dtype=np.float32)
+                b = rng.standard_normal((n, k) if tb else (k, n), dtype=np.float32)
+                c = np.empty((m, n), np.float32)
+                times = {True: [], False: []}
+                for r in range(rounds):
+                    for on in ((True, False) if r % 2 else (False, True)):
+                        _engine.set_gemm_rule(rule, on)
+                        times[on].append(best_seconds(lambda: _engine.sgemm(a, b, c, ta, tb), 0.05, 3))
+                _engine.set_gemm_rule(rule, True)
+                per_round = np.array(times[False]) / np.array(times[True])
+                ratio = float(np.median(per_round))
+                if i >= len(shapes):
+                    ratios.append(ratio)
+                flops = 2.0 * m * n * k
+                name = f"{m}x{k}x{n}" + (":" + "nt"[ta] + "nt"[tb] if ta or tb else "")
+                name = name.replace(":nn", "")
+                print(f"{rule:<17} {threads:>7} {name + (' *' if i >= len(shapes) else ''):<20} "
+                      f"{flops / np.median(times[True]) / 1e9:>10.1f} {flops / np.median(times[False]) / 1e9:>8.1f} "
+                      f"{ratio:>6.3f} {np.quantile(per_round, 0.25):>5.2f}-{np.quantile(per_round, 0.75):<5.2f}",
+                      flush=True)
+            if ratios:
+                print(f"{rule}: {len(ratios)} random shapes (*): median {np.median(ratios):.3f}, "
+                      f"{min(ratios):.3f}-{max(ratios):.3f}\n", flush=True)
+    finally:
+        _engine.set_num_threads(saved_threads)
+        for rule in RULES:
+            _engine.set_gemm_rule(rule, True)
+
+
 def run_amx(shapes, threads, rounds):
     """Each shape with AMX on and off in turn, `rounds` times, in this one process (the machine
     drifts by 2x within minutes, so only alternated runs compare): median GFLOP/s and ratio; and
@@ -206,9 +285,15 @@ def main():
                         help="one core's FP32 peak in GFLOP/s (gemm_bench prints it), for the %% peak column")
     parser.add_argument("--amx", action="store_true",
                         help="the AMX path against the AVX-512 kernels, alternated in one process")
-    parser.add_argument("--rounds", type=int, default=12, help="alternated rounds for --amx")
+    parser.add_argument("--rules", action="store_true",
+                        help="each path rule on against off, alternated, on named and random shapes")
+    parser.add_argument("--random", type=int, default=12, help="random shapes per rule for --rules")
+    parser.add_argument("--rounds", type=int, default=12, help="alternated rounds for --amx and --rules")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rules:
+        run_rules(args.rounds, args.random)
+        return
     if args.amx:
         shapes = args.shapes if args.shapes != DEFAULT_SHAPES else AMX_SHAPES
         for t in args.threads:

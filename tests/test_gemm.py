@@ -297,6 +297,45 @@ def test_prefetch_plans_change_no_bits(isa, shape, ta, tb):
     assert_close(results[0], want + 0.5 * c0.astype(np.float64), magnitude + 0.5 * np.abs(c0), k)
 
 
+# The path rules (gemm.cpp): 'threaded_cols' moves this product from the packed path to the
+# column path on two threads; 'shared_l3_blocks' splits this one's B into narrower blocks on
+# one thread (its columns past twice 768).
+@pytest.mark.parametrize("rule,shape", [("threaded_cols", (600, 700, 300)), ("shared_l3_blocks", (600, 1024, 1600))],
+                         ids=["threaded_cols", "shared_l3_blocks"])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, True), (False, True), (True, False)])
+def test_path_rules_change_no_bits(isa, rule, shape, ta, tb):
+    """On or off, on 1 or 2 threads, C comes out the same and matches float64."""
+    m, k, n = shape
+    rng = np.random.default_rng(11)
+    a, b = operands(rng, m, k, n, ta, tb)
+    bias = rng.uniform(-1, 1, n).astype(np.float32)
+    threads, saved = _engine.get_num_threads(), _engine.gemm_rule(rule)
+    results = []
+    try:
+        for on in (True, False):
+            _engine.set_gemm_rule(rule, on)
+            for t in (1, 2):
+                _engine.set_num_threads(t)
+                c = np.empty((m, n), np.float32)
+                _engine.sgemm(a, b, c, ta, tb, 1.0, 0.0, bias)
+                results.append(c)
+    finally:
+        _engine.set_num_threads(threads)
+        _engine.set_gemm_rule(rule, saved)
+    assert saved  # on by default
+    for c in results[1:]:
+        assert c.tobytes() == results[0].tobytes()
+    want, magnitude = reference(a, b, ta, tb)
+    assert_close(results[0], want + bias, magnitude + np.abs(bias), k)
+
+
+def test_path_rule_names_are_checked():
+    with pytest.raises(ValueError, match="name must be 'threaded_cols' or 'shared_l3_blocks', got 'cols'"):
+        _engine.set_gemm_rule("cols", False)
+    with pytest.raises(ValueError, match="got 'packed'"):
+        _engine.gemm_rule("packed")
+
+
 def test_amx_tile_product_probe():
     """The tile unit's rate for benchmarks: a positive time per tile product where AMX is
     available (whatever set_amx says), 0.0 where it is not."""

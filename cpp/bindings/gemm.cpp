@@ -80,6 +80,13 @@ void gemm_stacked_into(const py::list& a_list, const py::handle& b_obj, const py
                   cp.data(), ldc.data());
 }
 
+// The GemmTuning flag of the path rule `name`; an unknown name is a ValueError.
+bool& gemm_rule_field(GemmTuning& t, const std::string& name) {
+    if (name == "threaded_cols") return t.threaded_cols;
+    if (name == "shared_l3_blocks") return t.shared_l3_blocks;
+    throw py::value_error("gemm rule: name must be 'threaded_cols' or 'shared_l3_blocks', got '" + name + "'");
+}
+
 }  // namespace
 
 void bind_gemm(py::module_& m) {
@@ -116,6 +123,19 @@ void bind_gemm(py::module_& m) {
           "Turns sgemm's prefetch plans (the next tile's lines asked for while a tile computes) on (the default) or off: "
           "for benchmarks; results are the same either way.");
     m.def("gemm_prefetch", [] { return gemm_tuning().prefetch; }, "Whether sgemm's prefetch plans are on.");
+    m.def("set_gemm_rule", [](const std::string& name, bool on) {
+        GemmTuning t = gemm_tuning();
+        gemm_rule_field(t, name) = on;
+        set_gemm_tuning(t);
+    }, py::arg("name"), py::arg("on"),
+          "Turns one of sgemm's path rules on (the default) or off, for benchmarks; results are the same either way. "
+          "'threaded_cols': on several threads, the column path for products whose columns split into one L2 chunk "
+          "of packed B per thread; 'shared_l3_blocks': the packed path's blocks of B kept to 1.5 MiB for wide "
+          "products.");
+    m.def("gemm_rule", [](const std::string& name) {
+        GemmTuning t = gemm_tuning();
+        return gemm_rule_field(t, name);
+    }, py::arg("name"), "Whether sgemm's path rule `name` ('threaded_cols' or 'shared_l3_blocks') is on.");
     m.def("amx_tile_product_ns", [] {
         ComputeScope compute;
         return amx_tile_product_ns();

@@ -634,6 +634,9 @@ def gemm_kernel_name() -> str:
 def gemm_prefetch() -> bool:
     """Whether sgemm's prefetch plans are on."""
 
+def gemm_rule(name: str) -> bool:
+    """Whether sgemm's path rule `name` ('threaded_cols' or 'shared_l3_blocks') is on."""
+
 def gemm_uses_amx(m: int, n: int, k: int) -> bool:
     """Whether sgemm runs an m x n x k product on the AMX tile unit now (see amx_active)."""
 
@@ -902,6 +905,13 @@ def set_conv_algo(algo: str) -> str:
 def set_gemm_prefetch(on: bool) -> None:
     """Turns sgemm's prefetch plans (the next tile's lines asked for while a tile computes) on (the
     default) or off: for benchmarks; results are the same either way.
+    """
+
+def set_gemm_rule(name: str, on: bool) -> None:
+    """Turns one of sgemm's path rules on (the default) or off, for benchmarks; results are the same either
+    way. 'threaded_cols': on several threads, the column path for products whose columns split into one
+    L2 chunk of packed B per thread; 'shared_l3_blocks': the packed path's blocks of B kept to 1.5 MiB
+    for wide products.
     """
 
 @overload

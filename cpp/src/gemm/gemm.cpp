@@ -84,6 +84,7 @@ int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 std::atomic<int64_t> g_mc{0}, g_kc{0}, g_nc{0};
 std::atomic<bool> g_static_split{false};
+std::atomic<bool> g_threaded_cols{true}, g_shared_l3_blocks{true};
 
 struct Blocking {
     int64_t mc, kc, nc;
@@ -446,13 +447,16 @@ void transposed_product(const Problem& pr, const Problem& tp, const MicroKernel&
 // The columns of each packed kb x nc block of op(B) for `cols` columns of C. bl.nc sizes the
 // block at a quarter of L3, as if the L3 were ours alone; on a VM the L3 is shared with the
 // host's other cores (a Zen 5 CCD: 32 MiB for 8 cores), and blocks of several MiB measured
-// slower than re-packing A for narrower ones. So past twice 1.5 MiB worth of columns (768 at
-// kb = 512), blocks of 1.5 MiB: one thread, random shapes (m, k, n 600-3000, any transposes;
-// medians of 7 alternated rounds): n > 2000 1.09-1.18x, 1536 < n < 2000 1.00-1.02x; 2048^3
-// 1.14x. On two threads, whose tasks already split the columns, 16 random shapes 0.98-1.05x.
-// An nc set through GemmTuning is kept as given. The blocks never change a result.
+// slower than re-packing A for narrower ones while other tenants loaded the L3 (2048^3 at 140
+// GFLOP/s on one thread against 170 in a quiet hour). So past twice 1.5 MiB worth of columns
+// (768 at kb = 512), blocks of 1.5 MiB. One thread, random shapes (m, k, n 600-3000, any
+// transposes; medians of 7-12 alternated rounds): in such an hour n > 2000 1.09-1.18x, 1536 <
+// n < 2000 1.00-1.02x, 2048^3 1.14x; in a quiet hour 0.98-1.04x (`python bench/bench_gemm.py
+// --rules`). On two threads, whose tasks already split the columns, 16 random shapes 0.98-1.05x.
+// An nc set through GemmTuning is kept as given (so is bl.nc with shared_l3_blocks off).
+// The blocks never change a result.
 int64_t packed_cols(const Blocking& bl, const MicroKernel& uk, int64_t kb, int64_t cols) {
-    if (g_nc.load(std::memory_order_relaxed) > 0) return bl.nc;
+    if (g_nc.load(std::memory_order_relaxed) > 0 || !g_shared_l3_blocks.load(std::memory_order_relaxed)) return bl.nc;
     const int64_t narrow = std::max<int64_t>(1, (int64_t(3) << 19) / (4 * kb) / uk.nr) * uk.nr;
     return cols > 2 * narrow ? std::min(bl.nc, narrow) : bl.nc;
 }
@@ -1053,14 +1057,15 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // with the AVX2 kernel 1.08-1.16x on 512^3, 1024 x 512 x 512, 1280 x 512 x 512:nt and
     // 700 x 600 x 500, 0.98x on 384 x 1280 x 512:tn. 24 random shapes this rule takes (m
     // 200-4000, k 64-4000, n 256-700, any transposes; medians of 9 alternated rounds): 0.95-
-    // 1.44x, median 1.11x. Not
+    // 1.44x, median 1.11x (`python bench/bench_gemm.py --rules` repeats both). Not
     // with more columns a thread (1024^3 1.01x, 2000^3:tn 0.98x; one thread, 1024^3 0.91x),
     // nor with fewer than four column tiles a thread (as with many threads: each reads all of
     // A for a few columns; the shares measured were 150-256 columns), nor when A's rows (or,
     // transposed, its steps of k) lie a multiple of 4 KiB apart: the kernel's reads of A in
     // place then share one set of L1 (1024 x 1024 x 512:nt 0.77x).
     const int64_t share = ceil_div(n, threads);
-    if (threads > 1 && share >= 4 * uk.nr && share <= cols_chunk(uk, kb) && pr.lda * int64_t(sizeof(float)) % 4096 != 0)
+    if (threads > 1 && share >= 4 * uk.nr && share <= cols_chunk(uk, kb) && pr.lda * int64_t(sizeof(float)) % 4096 != 0 &&
+        g_threaded_cols.load(std::memory_order_relaxed))
         return cols_tasks(pr, uk, kb, threads);
     packed_product(pr, uk, bl, threads);
 }
@@ -1161,6 +1166,8 @@ GemmTuning gemm_tuning() {
     t.mc = bl.mc, t.kc = bl.kc, t.nc = bl.nc;
     t.static_split = g_static_split.load();
     t.prefetch = g_prefetch_plans.load();
+    t.threaded_cols = g_threaded_cols.load();
+    t.shared_l3_blocks = g_shared_l3_blocks.load();
     return t;
 }
 
@@ -1168,6 +1175,8 @@ void set_gemm_tuning(const GemmTuning& t) {
     g_mc.store(t.mc), g_kc.store(t.kc), g_nc.store(t.nc);
     g_static_split.store(t.static_split);
     g_prefetch_plans.store(t.prefetch);
+    g_threaded_cols.store(t.threaded_cols);
+    g_shared_l3_blocks.store(t.shared_l3_blocks);
 }
 
 }  // namespace seqnet
