@@ -129,8 +129,8 @@ void bind_gemm(py::module_& m) {
         set_gemm_tuning(t);
     }, py::arg("name"), py::arg("on"),
           "Turns one of sgemm's path rules on (the default) or off, for benchmarks; results are the same either way. "
-          "'threaded_cols': on several threads, the column path for products whose columns split into one L2 chunk "
-          "of packed B per thread; 'shared_l3_blocks': the packed path's blocks of B kept to 1.5 MiB for wide "
+          "'threaded_cols': on several threads, the column path (A read in place, B packed once) for larger products "
+          "than the small-batch ones; 'shared_l3_blocks': the packed path's blocks of B kept to 1.5 MiB for wide "
           "products.");
     m.def("gemm_rule", [](const std::string& name) {
         GemmTuning t = gemm_tuning();

@@ -909,9 +909,9 @@ def set_gemm_prefetch(on: bool) -> None:
 
 def set_gemm_rule(name: str, on: bool) -> None:
     """Turns one of sgemm's path rules on (the default) or off, for benchmarks; results are the same either
-    way. 'threaded_cols': on several threads, the column path for products whose columns split into one
-    L2 chunk of packed B per thread; 'shared_l3_blocks': the packed path's blocks of B kept to 1.5 MiB
-    for wide products.
+    way. 'threaded_cols': on several threads, the column path (A read in place, B packed once) for
+    larger products than the small-batch ones; 'shared_l3_blocks': the packed path's blocks of B kept to
+    1.5 MiB for wide products.
     """
 
 @overload

@@ -68,8 +68,8 @@ struct GemmTuning {
     // the data the next tile reads from memory. On by default; never changes a result.
     bool prefetch = true;
     // Path rules (gemm.cpp), on by default; for benchmarks, and neither changes a result.
-    // threaded_cols: on several threads, the column path also for products whose columns
-    // split into one L2 chunk of packed B per thread (else the packed path).
+    // threaded_cols: on several threads, the column path also for larger products: a chunk
+    // of columns a thread, or a grid of row parts and chunks (else the packed path).
     bool threaded_cols = true;
     // shared_l3_blocks: the packed path's blocks of B kept to 1.5 MiB past twice that many
     // columns (else a quarter of L3, as if the L3 were ours alone).

@@ -696,6 +696,22 @@ void cols_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int thread
     });
 }
 
+// Blocks of C as tasks (cols_product on a part of the rows): the rows in `threads` parts, the
+// columns in chunks of `chunk`, each chunk's parts claimed one after another (by different
+// threads, so its columns of B come from memory about once). For products wider than the
+// column tasks take: each part of A is read in place once per chunk.
+void cols_grid_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int threads, int64_t chunk) {
+    const int64_t row_step = round_up(ceil_div(pr.m, threads), uk.mr), parts = ceil_div(pr.m, row_step);
+    run_tasks(threads, parts * ceil_div(pr.n, chunk), [&](int64_t t) {
+        const int64_t i0 = t % parts * row_step, j0 = t / parts * chunk;
+        Problem part = pr;
+        part.m = std::min(row_step, pr.m - i0);
+        part.a = pr.a_at(i0, 0);
+        part.c = pr.c + i0 * pr.ldc;
+        cols_product(part, uk, kb, j0, std::min(pr.n, j0 + chunk));
+    });
+}
+
 // Ranges of C as tasks (transposed_product), split along whichever side has more tiles.
 void transposed_tasks(const Problem& pr, const MicroKernel& uk, int64_t kb, int threads) {
     const Problem tp{!pr.trans_b, !pr.trans_a, pr.n, pr.m, pr.k, pr.alpha, pr.b, pr.ldb, pr.a, pr.lda,
@@ -1057,16 +1073,23 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // with the AVX2 kernel 1.08-1.16x on 512^3, 1024 x 512 x 512, 1280 x 512 x 512:nt and
     // 700 x 600 x 500, 0.98x on 384 x 1280 x 512:tn. 24 random shapes this rule takes (m
     // 200-4000, k 64-4000, n 256-700, any transposes; medians of 9 alternated rounds): 0.95-
-    // 1.44x, median 1.11x (`python bench/bench_gemm.py --rules` repeats both). Not
-    // with more columns a thread (1024^3 1.01x, 2000^3:tn 0.98x; one thread, 1024^3 0.91x),
-    // nor with fewer than four column tiles a thread (as with many threads: each reads all of
-    // A for a few columns; the shares measured were 150-256 columns), nor when A's rows (or,
-    // transposed, its steps of k) lie a multiple of 4 KiB apart: the kernel's reads of A in
-    // place then share one set of L1 (1024 x 1024 x 512:nt 0.77x).
-    const int64_t share = ceil_div(n, threads);
-    if (threads > 1 && share >= 4 * uk.nr && share <= cols_chunk(uk, kb) && pr.lda * int64_t(sizeof(float)) % 4096 != 0 &&
+    // 1.44x, median 1.11x (`python bench/bench_gemm.py --rules` repeats it). Not with fewer
+    // than four column tiles a thread (as with many threads: each reads all of A for a few
+    // columns; the shares measured were 150-256 columns), nor when A's rows (or, transposed,
+    // its steps of k) lie a multiple of 4 KiB apart: the kernel's reads of A in place then
+    // share one set of L1 (1024 x 1024 x 512:nt 0.77x, 1024^3 0.92x, 2048^3 0.94x).
+    // Wider products (more than a chunk a thread) as a grid: the rows split between the
+    // threads, each part read in place once per chunk of columns (cols_grid_tasks). Against the
+    // packed path, two threads, 16 random shapes (m, k, n 600-3000, any transposes; medians of
+    // 7 alternated rounds): 0.98-1.20x, median 1.06x; 1500^3 1.11x, 3000 x 1000 x 3000 1.22x,
+    // 1024^3:tn 1.09x. The packed path's own split into 2-8 tasks with each one's copy of its
+    // panels of A and B, one task a thread, measured 1.00x over the same shapes. A rerun of
+    // both regimes (bench_gemm.py --rules, 10 rounds): 12 named shapes 1.05-1.27x (the three
+    // left alone 0.99-1.00x), 10 random ones median 1.09x, 0.88x (1202 x 767 x 399:nt) to 1.15x.
+    const int64_t share = ceil_div(n, threads), chunk = cols_chunk(uk, kb);
+    if (threads > 1 && share >= 4 * uk.nr && pr.lda * int64_t(sizeof(float)) % 4096 != 0 &&
         g_threaded_cols.load(std::memory_order_relaxed))
-        return cols_tasks(pr, uk, kb, threads);
+        return share <= chunk ? cols_tasks(pr, uk, kb, threads) : cols_grid_tasks(pr, uk, kb, threads, chunk);
     packed_product(pr, uk, bl, threads);
 }
 
