@@ -158,12 +158,12 @@ def run_sweep(threads, worst=30):
 
 
 # The path rules (_engine.set_gemm_rule; gemm.cpp): the thread count each is measured on and
-# the named shapes it changes (and two it leaves alone, 1024^3 and 1024 x 1024 x 512:nt for
-# threaded_cols: A's rows 4 KiB apart).
+# the named shapes it changes (and one it leaves alone for threaded_cols, 1024^3:tn: a
+# transposed A whose steps of k lie 4 KiB apart).
 RULES = {
     "threaded_cols": (2, ["512", "512x512x512:tn", "512x512x512:nt", "1024x512x512", "1280x512x512:nt",
-                          "700x600x500", "384x1280x512:tn", "1500", "3000x1000x3000", "1024x1024x1024:tn",
-                          "1024", "1024x1024x512:nt"]),
+                          "700x600x500", "384x1280x512:tn", "1500", "3000x1000x3000", "1024", "1024x1024x512:nt",
+                          "2048", "1024x1024x1024:tn"]),
     "shared_l3_blocks": (1, ["2048", "3000x1000x3000", "1000x2000x3000:tn", "1024"]),
 }
 
@@ -176,7 +176,7 @@ def rule_takes(rule, m, k, n, ta, tb, l2):
         return m * kb * 4 > l2 // 2 and k * (-(-n // 32) * 32) * 4 > l2 // 2 and n > 2 * (3 * 2**19 // (4 * kb) // 32 * 32)
     if m * kb * 4 <= l2 // 2 or k * (-(-n // 32) * 32) * 4 <= l2 // 2 or (m <= 56 and not tb):
         return False
-    return -(-n // 2) >= 128 and ((m if ta else k) * 4) % 4096 != 0
+    return -(-n // 2) >= 128 and not (ta and m * 4 % 4096 == 0)
 
 
 def run_rules(rounds, count, seed=7):

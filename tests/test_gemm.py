@@ -121,7 +121,7 @@ def test_empty_and_degenerate():
 @pytest.mark.parametrize("shape", [(301, 700, 257), (128, 64, 64), (64, 128, 10), (517, 300, 96),
                                    (1849, 576, 64), (9604, 27, 32), (32, 1500, 2000), (20, 1030, 777),
                                    (2000, 700, 10), (3528, 32, 256), (128, 512, 512), (32, 512, 520),
-                                   (600, 700, 300), (700, 600, 1200), (600, 1024, 1600)],
+                                   (600, 700, 300), (700, 600, 1200), (600, 1024, 700), (600, 1024, 1600)],
                          ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, True), (False, True), (True, False)])
 def test_one_and_two_threads_bit_identical(isa, shape, ta, tb):
@@ -300,11 +300,11 @@ def test_prefetch_plans_change_no_bits(isa, shape, ta, tb):
 
 # The path rules (gemm.cpp): 'threaded_cols' moves these products from the packed path to the
 # column path on two threads (a chunk of columns a thread; wider, a grid of row parts and
-# chunks); 'shared_l3_blocks' splits this one's B into narrower blocks on one thread (its
+# chunks; A's rows 4 KiB apart, in tiles of at most 12 rows); 'shared_l3_blocks' splits this one's B into narrower blocks on one thread (its
 # columns past twice 768).
 @pytest.mark.parametrize("rule,shape", [("threaded_cols", (600, 700, 300)), ("threaded_cols", (700, 600, 1200)),
-                                        ("shared_l3_blocks", (600, 1024, 1600))],
-                         ids=["threaded_cols", "threaded_cols_grid", "shared_l3_blocks"])
+                                        ("threaded_cols", (600, 1024, 700)), ("shared_l3_blocks", (600, 1024, 1600))],
+                         ids=["threaded_cols", "threaded_cols_grid", "threaded_cols_4k_rows", "shared_l3_blocks"])
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, True), (False, True), (True, False)])
 def test_path_rules_change_no_bits(isa, rule, shape, ta, tb):
     """On or off, on 1 or 2 threads, C comes out the same and matches float64."""

@@ -369,6 +369,14 @@ void cols_product(const Problem& pr, const MicroKernel& uk, int64_t kb, int64_t 
     const int64_t nr = uk.nr, m = pr.m, k = pr.k;
     const int64_t a_rs = pr.trans_a ? 1 : pr.lda, a_cs = pr.trans_a ? pr.lda : 1;
     const int64_t chunk = cols_chunk(uk, kb);
+    // Rows of A read in place a multiple of 4 KiB apart all fall in one set of L1 at each step
+    // of k: tiles of at most 12 rows then leave a tile's slice of A in L1 where 14 thrashed
+    // (two threads, against the packed path: 1024^3 1.04-1.13x, 1024 x 1024 x 512:nt 1.14-
+    // 1.28x, 2048^3 1.04-1.16x over two runs, where the column path's 14-row tiles had lost:
+    // 0.92x, 0.77x, 0.94x; 8 and 10 rows measured the same as 12; the few-row products 128 x
+    // 9216 x 128 and 32 x 9216 x 128 unchanged, 0.99-1.00x). Transposed A in place takes each step of k from another
+    // such row, which no tile height helps: those products keep the packed path.
+    const int64_t tile_rows = !pr.trans_a && pr.lda * int64_t(sizeof(float)) % 4096 == 0 ? std::min<int64_t>(uk.mr, 12) : uk.mr;
     float* b_packed = thread_workspace().b.get(kb * std::min(chunk, round_up(n1 - n0, nr)));
     // While a K block computes, the next one's rows of B are fetched, so that packing them
     // reads L2 instead of waiting on memory row by row (32 x 30976 x 256, the seed VGG's Dense
@@ -385,7 +393,7 @@ void cols_product(const Problem& pr, const MicroKernel& uk, int64_t kb, int64_t 
             if (plan && pc + kcur < k)
                 pf.plan(0, pr.b_at(pc + kcur, jc), pr.b_at(pc + kcur, jc + nb), pr.ldb * int64_t(sizeof(float)),
                         std::min(kb, k - pc - kcur));
-            for_row_tiles(0, m, uk.mr, [&](int64_t i0, int64_t rows) {
+            for_row_tiles(0, m, tile_rows, [&](int64_t i0, int64_t rows) {
                 const float* a = pr.a_at(i0, pc);
                 for (int64_t jr = 0; jr < nb; jr += nr)
                     run_tile(uk, kcur, a, a_rs, a_cs, b_packed + jr * kcur, nr, pr.c + i0 * pr.ldc + jc + jr,
@@ -1075,9 +1083,9 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // 200-4000, k 64-4000, n 256-700, any transposes; medians of 9 alternated rounds): 0.95-
     // 1.44x, median 1.11x (`python bench/bench_gemm.py --rules` repeats it). Not with fewer
     // than four column tiles a thread (as with many threads: each reads all of A for a few
-    // columns; the shares measured were 150-256 columns), nor when A's rows (or, transposed,
-    // its steps of k) lie a multiple of 4 KiB apart: the kernel's reads of A in place then
-    // share one set of L1 (1024 x 1024 x 512:nt 0.77x, 1024^3 0.92x, 2048^3 0.94x).
+    // columns; the shares measured were 150-256 columns), nor when A is transposed and its
+    // steps of k lie a multiple of 4 KiB apart: its reads in place then share one set of L1
+    // (1024^3:tn 0.87-0.90x; row-major A that far apart takes shorter tiles, cols_product).
     // Wider products (more than a chunk a thread) as a grid: the rows split between the
     // threads, each part read in place once per chunk of columns (cols_grid_tasks). Against the
     // packed path, two threads, 16 random shapes (m, k, n 600-3000, any transposes; medians of
@@ -1087,7 +1095,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // both regimes (bench_gemm.py --rules, 10 rounds): 12 named shapes 1.05-1.27x (the three
     // left alone 0.99-1.00x), 10 random ones median 1.09x, 0.88x (1202 x 767 x 399:nt) to 1.15x.
     const int64_t share = ceil_div(n, threads), chunk = cols_chunk(uk, kb);
-    if (threads > 1 && share >= 4 * uk.nr && pr.lda * int64_t(sizeof(float)) % 4096 != 0 &&
+    if (threads > 1 && share >= 4 * uk.nr && !(pr.trans_a && pr.lda * int64_t(sizeof(float)) % 4096 == 0) &&
         g_threaded_cols.load(std::memory_order_relaxed))
         return share <= chunk ? cols_tasks(pr, uk, kb, threads) : cols_grid_tasks(pr, uk, kb, threads, chunk);
     packed_product(pr, uk, bl, threads);
