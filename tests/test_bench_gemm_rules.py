@@ -1,0 +1,50 @@
+"""bench/bench_gemm.py --rules: the benchmark that times sgemm's path rules on against off runs
+end to end (one round, one shape per rule), prints a ratio per shape, and leaves every rule
+on and the thread count as it found them."""
+import importlib.util
+import os
+import re
+
+import pytest
+
+from seqnet import _engine
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def bench_gemm():
+    spec = importlib.util.spec_from_file_location("bench_gemm", os.path.join(ROOT, "bench", "bench_gemm.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rules_benchmark_runs_and_restores(bench_gemm, capsys):
+    bench_gemm.RULES = {"threaded_cols": (2, ["600x700x300"]), "shared_l3_blocks": (1, ["600x1024x1600"])}
+    threads = _engine.get_num_threads()
+    _engine.set_gemm_rule("threaded_cols", False)  # run_rules leaves every rule on
+    bench_gemm.run_rules(rounds=2, count=0)
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("threaded_cols ", "shared_l3_blocks "))]
+    assert [(r[0], r[1], r[2]) for r in rows] == [("threaded_cols", "2", "600x700x300"),
+                                                  ("shared_l3_blocks", "1", "600x1024x1600")]
+    for r in rows:
+        on, off, ratio = float(r[3]), float(r[4]), float(r[5])
+        assert on > 0 and off > 0 and ratio > 0
+        assert re.fullmatch(r"\d+\.\d\d-\d+\.\d\d", r[6])
+    assert _engine.gemm_rule("threaded_cols") and _engine.gemm_rule("shared_l3_blocks")
+    assert _engine.get_num_threads() == threads
+
+
+@pytest.mark.parametrize("rule,shape,takes", [
+    ("threaded_cols", (600, 700, 300, False, False), True),
+    ("threaded_cols", (600, 1024, 700, False, False), True),   # rows 4 KiB apart: 12-row tiles
+    ("threaded_cols", (1024, 1024, 1024, True, False), False),  # transposed, steps of k 4 KiB apart
+    ("threaded_cols", (128, 784, 512, False, False), False),   # A's K block within half of L2: cols anyway
+    ("shared_l3_blocks", (600, 1024, 1600, False, False), True),
+    ("shared_l3_blocks", (600, 1024, 1500, False, False), False),
+])
+def test_rule_mirror(bench_gemm, rule, shape, takes):
+    """The benchmark's mirror of gemm.cpp's rules (for its random shapes), on an L2 of 1 MiB."""
+    assert bench_gemm.rule_takes(rule, *shape, 1 << 20) is takes
