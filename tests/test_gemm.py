@@ -298,6 +298,20 @@ def test_prefetch_plans_change_no_bits(isa, shape, ta, tb):
     assert_close(results[0], want + 0.5 * c0.astype(np.float64), magnitude + 0.5 * np.abs(c0), k)
 
 
+# The packed path on one thread (on two, the column path takes these): a row-major A copied
+# into panels by the instruction set's transposing copy where it has one, with a last panel of
+# fewer rows than the kernel's and K off its 16-step blocks; and a transposed A.
+@pytest.mark.parametrize("shape", [(601, 1030, 700), (600, 1024, 1600)], ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("ta,tb", [(False, False), (False, True), (True, False)])
+def test_packed_path_on_one_thread_matches_float64(isa, shape, ta, tb, restore_threads):
+    m, k, n = shape
+    rng = np.random.default_rng(m + k + n)
+    a, b = operands(rng, m, k, n, ta, tb)
+    _engine.set_num_threads(1)
+    want, mag = reference(a, b, ta, tb)
+    assert_close(_engine.matmul(a, b, ta, tb), want, mag, k)
+
+
 # The path rules (gemm.cpp): 'threaded_cols' moves these products from the packed path to the
 # column path on two threads (a chunk of columns a thread; wider, a grid of row parts and
 # chunks; A's rows 4 KiB apart, in tiles of at most 12 rows); 'shared_l3_blocks' splits this one's B into narrower blocks on one thread (its

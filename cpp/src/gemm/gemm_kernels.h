@@ -149,6 +149,9 @@ struct MicroKernel {
     // dst[p * nr + j] = b[j * ldb + p] for p < k, j < cols <= nr, and zeros for the columns
     // past cols; nr a multiple of vec.
     void (*pack_b_trans)(const float* b, int64_t ldb, int64_t k, int64_t cols, int64_t nr, float* dst) = nullptr;
+    // One panel of a row-major op(A), vectorised (nullptr: pack_a's portable loop), the same
+    // transpose: dst[p * mr + i] = a[i * lda + p] for p < k, i < rows <= mr <= vec, zeros past rows.
+    void (*pack_a_rows)(const float* a, int64_t lda, int64_t k, int64_t rows, int64_t mr, float* dst) = nullptr;
     // The streaming path's kernel (nullptr: the instruction set has none; see StreamRowsFn),
     // and the most rows it takes (at most kStreamRows).
     StreamRowsFn stream_rows = nullptr;

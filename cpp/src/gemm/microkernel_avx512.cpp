@@ -160,6 +160,25 @@ void pack_b_trans(const float* b, int64_t ldb, int64_t k, int64_t cols, int64_t 
     }
 }
 
+// A panel of row-major op(A) (MicroKernel::pack_a_rows) in 16 x 16 blocks: the panel's rows
+// (at most 16) read 16 floats each (masked past k; zeros past rows), transposed in registers,
+// stored as 16 steps of k of mr floats each. Each row of a is read sequentially; the scalar
+// loop it replaces stored one float at a time (8% of a one-thread 2048^3 on the packed path).
+void pack_a_rows(const float* a, int64_t lda, int64_t k, int64_t rows, int64_t mr, float* dst) {
+    const __mmask16 lanes = __mmask16((1u << mr) - 1);
+    for (int64_t p0 = 0; p0 < k; p0 += 16) {
+        const int64_t pn = std::min<int64_t>(16, k - p0);
+        const __mmask16 m = pn == 16 ? __mmask16(0xFFFF) : __mmask16((1u << pn) - 1);
+        __m512i r[16];
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; ++i)
+            r[i] = i < rows ? _mm512_maskz_loadu_epi32(m, a + i * lda + p0) : _mm512_setzero_si512();
+        transpose16(r);
+        float* d = dst + p0 * mr;
+        for (int64_t p = 0; p < pn; ++p) _mm512_mask_storeu_epi32(d + p * mr, lanes, r[p]);
+    }
+}
+
 // The vector operations of the streaming and dot paths' kernels (stream_rows.inl, dot_lanes.inl):
 // 4 rows of B per streaming pass; dot blocks of 16 x 16.
 struct Vec {
@@ -194,6 +213,7 @@ MicroKernel make_kernel() {
     MicroKernel mk{"avx512 14x32", kMR, 16 * kNV, 16, true, {}, kWideRows};
     add_variants<kMR>(mk);
     mk.pack_b_trans = &pack_b_trans;
+    mk.pack_a_rows = &pack_a_rows;
     mk.stream_rows = &stream_rows;
     mk.stream_max_rows = 8;
     mk.dot_lanes = &dot_lanes;

@@ -125,6 +125,13 @@ SEQNET_INLINE_COPIES void pack_b_all(bool trans, const float* b, int64_t ldb, in
 }  // namespace
 
 void pack_a(bool trans, const float* a, int64_t lda, int64_t m, int64_t k, int mr, float* dst) {
+    // A row-major op(A) through the active instruction set's transposing copy, where it has one.
+    const MicroKernel& uk = microkernel_for(active_isa());
+    if (!trans && uk.pack_a_rows && mr <= uk.vec) {
+        for (int64_t i = 0; i < m; i += mr, dst += k * mr)
+            uk.pack_a_rows(a + i * lda, lda, k, std::min<int64_t>(mr, m - i), mr, dst);
+        return;
+    }
     switch (mr) {
         case 4: return pack_a_all<4>(trans, a, lda, m, k, dst);
         case 6: return pack_a_all<6>(trans, a, lda, m, k, dst);
