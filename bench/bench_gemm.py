@@ -79,6 +79,11 @@ def parse(shape):
     return m, k, n, trans[:1] == "t", trans[1:2] == "t"
 
 
+def shape_name(m, k, n, ta, tb):
+    """The MxKxN[:tn] spelling parse() reads."""
+    return f"{m}x{k}x{n}" + (":" + "nt"[ta] + "nt"[tb] if ta or tb else "")
+
+
 def best_seconds(fn, budget=0.3, samples=7):
     """Best per-call time over `samples` batches of about budget / samples seconds."""
     fn()
@@ -148,8 +153,7 @@ def run_sweep(threads, worst=30):
             a_op, b_op = (a.T if ta else a), (b.T if tb else b)
             ours = best_seconds(lambda: _engine.sgemm(a, b, c, ta, tb), 0.01, 3)
             theirs = best_seconds(lambda: np.matmul(a_op, b_op, out=c), 0.01, 3)
-            trans = ":" + ("t" if ta else "n") + ("t" if tb else "n") if ta or tb else ""
-            rows.append((theirs / ours, f"{m}x{k}x{n}{trans}", ours * 1e6, theirs * 1e6))
+            rows.append((theirs / ours, shape_name(m, k, n, ta, tb), ours * 1e6, theirs * 1e6))
     rows.sort()
     print(f"threads {threads}: {len(rows)} shapes, median ratio to numpy {np.median([r[0] for r in rows]):.2f}; "
           f"the {worst} worst (MxKxN, ratio above 1: seqnet faster)")
@@ -171,12 +175,14 @@ RULES = {
 def rule_takes(rule, m, k, n, ta, tb, l2):
     """Whether `rule` changes the product (a mirror of gemm.cpp's choice for the AVX-512
     14 x 32 kernel at kc 512; a shape it misjudges just measures about 1.0)."""
-    kb = min(512, -(-(-(-k // -(-k // 512))) // 8) * 8)
+    def ceil_div(a, b):
+        return -(-a // b)
+
+    kb = min(512, ceil_div(ceil_div(k, ceil_div(k, 512)), 8) * 8)  # gemm.cpp's k_block
+    packed = m * kb * 4 > l2 // 2 and k * ceil_div(n, 32) * 32 * 4 > l2 // 2  # neither cols nor rows
     if rule == "shared_l3_blocks":
-        return m * kb * 4 > l2 // 2 and k * (-(-n // 32) * 32) * 4 > l2 // 2 and n > 2 * (3 * 2**19 // (4 * kb) // 32 * 32)
-    if m * kb * 4 <= l2 // 2 or k * (-(-n // 32) * 32) * 4 <= l2 // 2 or (m <= 56 and not tb):
-        return False
-    return -(-n // 2) >= 128 and not (ta and m * 4 % 4096 == 0)
+        return packed and n > 2 * (3 * 2**19 // (4 * kb) // 32 * 32)  # packed_cols
+    return packed and not (m <= 56 and not tb) and ceil_div(n, 2) >= 128 and not (ta and m * 4 % 4096 == 0)
 
 
 def run_rules(rounds, count, seed=7):
@@ -219,9 +225,8 @@ def run_rules(rounds, count, seed=7):
                 if i >= len(shapes):
                     ratios.append(ratio)
                 flops = 2.0 * m * n * k
-                name = f"{m}x{k}x{n}" + (":" + "nt"[ta] + "nt"[tb] if ta or tb else "")
-                name = name.replace(":nn", "")
-                print(f"{rule:<17} {threads:>7} {name + (' *' if i >= len(shapes) else ''):<20} "
+                name = shape_name(m, k, n, ta, tb) + (" *" if i >= len(shapes) else "")
+                print(f"{rule:<17} {threads:>7} {name:<20} "
                       f"{flops / np.median(times[True]) / 1e9:>10.1f} {flops / np.median(times[False]) / 1e9:>8.1f} "
                       f"{ratio:>6.3f} {np.quantile(per_round, 0.25):>5.2f}-{np.quantile(per_round, 0.75):<5.2f}",
                       flush=True)

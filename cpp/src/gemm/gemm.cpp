@@ -359,6 +359,10 @@ int64_t cols_chunk(const MicroKernel& uk, int64_t kb) {
     return std::max<int64_t>(1, cache_sizes().l2 / 2 / (4 * kb * uk.nr)) * uk.nr;
 }
 
+// Whether op(A) read in place puts what a tile reads at once in one set of L1: the rows of a
+// row-major A (one per tile row) or, transposed, its steps of k, a multiple of 4 KiB apart.
+bool a_reads_share_l1_set(const Problem& pr) { return pr.lda * int64_t(sizeof(float)) % 4096 == 0; }
+
 // Columns [n0, n1) of C, all rows, for few rows and a large op(B) (a Dense layer's forward
 // product on a batch: M = 32, K x N = the weights). As the packed path, but A read in
 // place (it is small) and row tiles of nearly equal heights: column chunks whose kb x
@@ -374,9 +378,10 @@ void cols_product(const Problem& pr, const MicroKernel& uk, int64_t kb, int64_t 
     // (two threads, against the packed path: 1024^3 1.04-1.13x, 1024 x 1024 x 512:nt 1.14-
     // 1.28x, 2048^3 1.04-1.16x over two runs, where the column path's 14-row tiles had lost:
     // 0.92x, 0.77x, 0.94x; 8 and 10 rows measured the same as 12; the few-row products 128 x
-    // 9216 x 128 and 32 x 9216 x 128 unchanged, 0.99-1.00x). Transposed A in place takes each step of k from another
-    // such row, which no tile height helps: those products keep the packed path.
-    const int64_t tile_rows = !pr.trans_a && pr.lda * int64_t(sizeof(float)) % 4096 == 0 ? std::min<int64_t>(uk.mr, 12) : uk.mr;
+    // 9216 x 128 and 32 x 9216 x 128 unchanged, 0.99-1.00x). A transposed A in place takes
+    // each step of k from another such row, which no tile height helps: those products keep
+    // the packed path (sgemm).
+    const int64_t tile_rows = !pr.trans_a && a_reads_share_l1_set(pr) ? std::min<int64_t>(uk.mr, 12) : uk.mr;
     float* b_packed = thread_workspace().b.get(kb * std::min(chunk, round_up(n1 - n0, nr)));
     // While a K block computes, the next one's rows of B are fetched, so that packing them
     // reads L2 instead of waiting on memory row by row (32 x 30976 x 256, the seed VGG's Dense
@@ -463,9 +468,11 @@ void transposed_product(const Problem& pr, const Problem& tp, const MicroKernel&
 // --rules`). On two threads, whose tasks already split the columns, 16 random shapes 0.98-1.05x.
 // An nc set through GemmTuning is kept as given (so is bl.nc with shared_l3_blocks off).
 // The blocks never change a result.
+constexpr int64_t kSharedL3Block = int64_t(3) << 19;  // 1.5 MiB of packed B
+
 int64_t packed_cols(const Blocking& bl, const MicroKernel& uk, int64_t kb, int64_t cols) {
     if (g_nc.load(std::memory_order_relaxed) > 0 || !g_shared_l3_blocks.load(std::memory_order_relaxed)) return bl.nc;
-    const int64_t narrow = std::max<int64_t>(1, (int64_t(3) << 19) / (4 * kb) / uk.nr) * uk.nr;
+    const int64_t narrow = std::max<int64_t>(1, kSharedL3Block / (4 * kb) / uk.nr) * uk.nr;
     return cols > 2 * narrow ? std::min(bl.nc, narrow) : bl.nc;
 }
 
@@ -1095,7 +1102,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // both regimes (bench_gemm.py --rules, 10 rounds): 12 named shapes 1.05-1.27x (the three
     // left alone 0.99-1.00x), 10 random ones median 1.09x, 0.88x (1202 x 767 x 399:nt) to 1.15x.
     const int64_t share = ceil_div(n, threads), chunk = cols_chunk(uk, kb);
-    if (threads > 1 && share >= 4 * uk.nr && !(pr.trans_a && pr.lda * int64_t(sizeof(float)) % 4096 == 0) &&
+    if (threads > 1 && share >= 4 * uk.nr && !(pr.trans_a && a_reads_share_l1_set(pr)) &&
         g_threaded_cols.load(std::memory_order_relaxed))
         return share <= chunk ? cols_tasks(pr, uk, kb, threads) : cols_grid_tasks(pr, uk, kb, threads, chunk);
     packed_product(pr, uk, bl, threads);
