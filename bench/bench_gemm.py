@@ -297,6 +297,9 @@ def main():
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rules:
+        if args.rounds < 1 or args.random < 0:
+            parser.error(f"--rules needs --rounds >= 1 and --random >= 0, got --rounds {args.rounds} "
+                         f"and --random {args.random}")
         run_rules(args.rounds, args.random)
         return
     if args.amx:

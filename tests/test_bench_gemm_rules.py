@@ -4,6 +4,8 @@ on and the thread count as it found them."""
 import importlib.util
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -48,3 +50,10 @@ def test_rules_benchmark_runs_and_restores(bench_gemm, capsys):
 def test_rule_mirror(bench_gemm, rule, shape, takes):
     """The benchmark's mirror of gemm.cpp's rules (for its random shapes), on an L2 of 1 MiB."""
     assert bench_gemm.rule_takes(rule, *shape, 1 << 20) is takes
+
+
+def test_rules_options_are_checked():
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "bench_gemm.py"), "--rules", "--rounds", "0"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "--rules needs --rounds >= 1 and --random >= 0, got --rounds 0 and --random 12" in out.stderr
