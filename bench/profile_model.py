@@ -129,7 +129,7 @@ def compare_prefetch(model, xs, ys, batch, args):
             for on in (True, False):
                 _engine.set_gemm_prefetch(on)
                 profile = profile_model(model, xs, ys, batch_size=batch, steps=args.steps, warmup=args.warmup,
-                                        training=not args.inference)
+                                        training=not args.inference, peak=False)
                 for row in profile.rows:
                     times[on].setdefault(row.name, []).append((row.forward_ms, row.backward_ms))
     finally:
@@ -160,6 +160,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--line-length", type=int, default=None)
     ap.add_argument("--json", help="also write the profile to this file")
+    ap.add_argument("--no-peak", action="store_true",
+                    help="skip measuring the FMA peak (and the table's share-of-peak columns)")
     ap.add_argument("--compare-prefetch", action="store_true",
                     help="per-layer medians with sgemm's prefetch plans on and off, alternated --rounds times")
     ap.add_argument("--rounds", type=int, default=6, help="rounds each way for --compare-prefetch (default 6)")
@@ -183,7 +185,7 @@ def main(argv=None):
     if args.compare_prefetch:
         return compare_prefetch(model, xs, ys, batch, args)
     profile = profile_model(model, xs, ys, batch_size=batch, steps=args.steps, warmup=args.warmup,
-                            training=not args.inference)
+                            training=not args.inference, peak=not args.no_peak)
     print(f"{source}: seqnet {keras.__version__}, isa {_engine.active_isa()}, gemm {_engine.gemm_kernel_name()}, "
           f"threads {_engine.get_num_threads()}")
     profile.summary(line_length=args.line_length)

@@ -5,11 +5,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
 import seqnet as keras
+from seqnet import _engine
 from seqnet import backend as K
 from seqnet.layers import (GRU, LSTM, RNN, Activation, Add, AveragePooling1D, BatchNormalization, Bidirectional,
                            Concatenate, Conv1D, Conv2D, Conv2DTranspose, ConvLSTM2D, Dense, DepthwiseConv2D, Dropout,
@@ -322,6 +324,63 @@ def test_summary_prints_every_row():
     assert len(table) == len(p.rows) + 5 and all(len(line) <= 100 for line in table)
 
 
+# ---- the FMA peak -------------------------------------------------------------------------------
+def test_fma_peak_bounds_what_the_gemm_reaches(isa, restore_threads):
+    """_engine.fma_peak counts the FLOPs of its loop right: no kernel can run faster, so a
+    one-thread sgemm, timed between two peak measurements, stays below the higher of them (a
+    peak that counted half the lanes or chains would fall below the GEMM's rate)."""
+    _engine.set_num_threads(1)
+    a, b = rand(256, 256), rand(256, 256, seed=1)
+    c = np.empty((256, 256), np.float32)
+    before = _engine.fma_peak(1)
+    best = 0.0
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in range(4):
+            _engine.sgemm(a, b, c, False, False)
+        best = max(best, 4 * 2 * 256 ** 3 / (time.perf_counter() - t) / 1e9)
+    peak = max(before, _engine.fma_peak(1))
+    np.testing.assert_allclose(c, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-4)
+    assert 0 < best <= 1.25 * peak, (best, peak)
+    assert np.isfinite(_engine.fma_peak()) and _engine.fma_peak(seconds=0.005) > 0
+
+
+def test_fma_peak_rejects_bad_arguments():
+    for threads, error in ((0, ValueError), (-1, ValueError), (5000, ValueError), (2.0, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="fma_peak: threads"):
+            _engine.fma_peak(threads)
+    for seconds in (0.0, -1.0, 11.0, float("nan")):
+        with pytest.raises(ValueError, match="fma_peak: seconds must be in"):
+            _engine.fma_peak(1, seconds)
+
+
+def test_profile_gives_each_layer_its_share_of_the_measured_peak():
+    model = conv_model()
+    x, y = rand(8, 16, 16, 8), one_hot(8, 10)
+    p = profile_model(model, x, y, batch_size=8, steps=2, warmup=1)
+    assert p.peak_gflops > 0 and p.peak_threads == _engine.get_num_threads()
+    lines = []
+    p.summary(print_fn=lines.append)
+    header = next(line for line in lines if line.startswith("Layer (type)"))
+    assert header.endswith("fwd %peak bwd %peak")
+    for r in p.layer_rows:
+        if r.forward_gflops is None or r.backward_gflops is None:
+            continue
+        share = p.peak_share(r.forward_gflops)
+        assert share == pytest.approx(r.forward_gflops / p.peak_gflops)
+        line = next(line for line in lines if line.startswith(f"{r.name} ("))
+        assert line.split()[-2:] == [f"{100 * share:.0f}%", f"{100 * r.backward_gflops / p.peak_gflops:.0f}%"]
+    assert any(line.startswith("FMA peak measured around the steps: ") for line in lines)
+    assert lines[1] == "_" * 140 and len(header) <= 140  # the default width makes room for them
+    narrow = []
+    p.summary(line_length=120, print_fn=narrow.append)  # no room: the columns before them only
+    assert "%peak" not in "\n".join(narrow) and all(len(line) <= 120 for line in narrow[1:6])
+    q = profile_model(model, x, y, batch_size=8, steps=1, warmup=0, peak=False)
+    assert q.peak_gflops is None and q.peak_share(100.0) is None and "%peak" not in str(q)
+    with pytest.raises(ValueError, match="peak must be True or False"):
+        profile_model(model, x, y, steps=1, warmup=0, peak="yes")
+
+
 # ---- the command line --------------------------------------------------------------------------
 def run_script(*args):
     """bench/profile_model.py in a fresh interpreter, with the seqnet this one imports."""
@@ -347,6 +406,8 @@ def test_command_line_profiles_a_saved_model(tmp_path):
         saved = json.load(f)
     lstm = [r for r in saved["rows"] if r["name"] == "lstm"][0]
     assert lstm["forward_flops"] == 2 * 6 * (4 + 8) * 4 * 8
-    inference = run_script(path, "--input-shape", "6", "--steps", "1", "--inference")
+    assert saved["peak_gflops"] > 0 and "fwd %peak" in done.stdout
+    inference = run_script(path, "--input-shape", "6", "--steps", "1", "--inference", "--no-peak")
     assert inference.returncode == 0, inference.stderr
     assert "forward pass (inference)" in inference.stdout and "(optimizer)" not in inference.stdout
+    assert "%peak" not in inference.stdout and "FMA peak" not in inference.stdout

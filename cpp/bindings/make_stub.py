@@ -15,13 +15,14 @@ from seqnet import _engine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENUMS = ("Activation", "Loss", "Accuracy", "RnnCell", "Isa")
-# Arrays that are not float32, by (function, argument).
+# Arrays that are not float32, by (function, argument), and the type of an optional plain
+# value bound as py::object (fma_peak's threads).
 DTYPES = {("embedding_forward", "indices"): "IndexArray", ("embedding_backward", "indices"): "IndexArray",
           ("dropout_forward", "mask"): "U8Array", ("dropout_backward", "mask"): "U8Array",
           ("gather_rows", "index"): "I64Array", ("max_pool_forward", "argmax"): "I32Array",
           ("max_pool_backward", "argmax"): "I32Array", ("global_max_pool_forward", "argmax"): "I32Array",
           ("global_max_pool_backward", "argmax"): "I32Array", ("rnn_forward", "mask"): "SequenceMask",
-          ("rnn_backward", "mask"): "SequenceMask"}
+          ("rnn_backward", "mask"): "SequenceMask", ("fma_peak", "threads"): "int"}
 HEADER = '''"""Type stub of seqnet._engine, the native engine (C++ kernels with OpenMP and SIMD).
 
 Every entry point checks dtype, C-contiguity, shape and writability of the arrays it is

@@ -45,6 +45,24 @@ PYBIND11_MODULE(_engine, m) {
         d["l1d"] = c.l1d, d["l2"] = c.l2, d["l3"] = c.l3;
         return d;
     }, "The data cache sizes in bytes (per core for l1d and l2) that the kernels block for.");
+    m.def("fma_peak", [](py::object threads_obj, double seconds) {
+        int threads = seqnet::get_num_threads();
+        if (!threads_obj.is_none()) {
+            if (py::isinstance<py::bool_>(threads_obj) || !py::isinstance<py::int_>(threads_obj))
+                throw py::type_error("fma_peak: threads must be an int or None, got " +
+                                     std::string(py::str(py::type::of(threads_obj).attr("__name__"))));
+            const long long t = threads_obj.cast<long long>();
+            if (t < 1 || t > 4096) throw py::value_error("fma_peak: threads must be in [1, 4096], got " + std::to_string(t));
+            threads = int(t);
+        }
+        if (!(seconds > 0.0 && seconds <= 10.0))
+            throw py::value_error("fma_peak: seconds must be in (0, 10], got " + std::string(py::str(py::float_(seconds))));
+        py::gil_scoped_release release;
+        return seqnet::fma_peak_gflops(threads, seconds);
+    }, py::arg("threads") = py::none(), py::arg("seconds") = 0.03,
+          "The FP32 multiply-add peak of `threads` threads (default: the engine's thread count) now, in GFLOP/s: "
+          "independent multiply-adds on the active instruction set's widest vectors, for about `seconds` "
+          "(the best of three runs). The ceiling any kernel can reach.");
     seqnet::bind_gemm(m);
     seqnet::bind_nn(m);
     seqnet::bind_conv(m);

@@ -625,6 +625,12 @@ def embedding_forward(indices: IndexArray, embeddings: F32Array, out: F32Array) 
     ValueError naming the first index outside [0, input_dim).
     """
 
+def fma_peak(threads: int | None = None, seconds: float = 0.03) -> float:
+    """The FP32 multiply-add peak of `threads` threads (default: the engine's thread count) now, in
+    GFLOP/s: independent multiply-adds on the active instruction set's widest vectors, for about
+    `seconds` (the best of three runs). The ceiling any kernel can reach.
+    """
+
 def gather_rows(src: F32Array, index: I64Array, dst: F32Array) -> None:
     ...
 

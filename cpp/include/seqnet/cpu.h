@@ -19,6 +19,12 @@ Isa detected_isa();
 
 const char* isa_name(Isa isa);
 
+// The FP32 multiply-add peak of `threads` threads now, in GFLOP/s: each runs independent
+// multiply-adds on the active instruction set's widest vectors and nothing else, for about
+// `seconds` in all (the best of three runs). The ceiling of every kernel; a VM's cores may
+// reach more or less of it from one minute to the next.
+double fma_peak_gflops(int threads, double seconds = 0.03);
+
 // Intel AMX. With it, sgemm runs its products on the bf16 tile unit at FP32 accuracy (each
 // float split exactly into three bf16 parts, six partial products: gemm_amx.cpp), about twice
 // the FP32 FMA rate. amx_available(): the CPU has AMX-BF16 and the OS granted this process the

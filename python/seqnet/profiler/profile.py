@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from seqnet import _engine
 from seqnet import backend as K
 from seqnet.backend.variable import Variable
 from seqnet.engine import backend_call, network
@@ -19,7 +20,7 @@ from seqnet.profiler.flops import layer_flops
 from seqnet.profiler.report import ModelProfile, ProfileRow, _rate
 
 
-def profile_model(model, x, y=None, batch_size=32, steps=20, warmup=3, training=True):
+def profile_model(model, x, y=None, batch_size=32, steps=20, warmup=3, training=True, peak=True):
     """Times `steps` training steps of `model` on batches of (x, y), per layer and
     direction, and returns a ModelProfile (``.summary()`` prints the table, ``.rows`` holds
     the numbers).
@@ -48,6 +49,12 @@ def profile_model(model, x, y=None, batch_size=32, steps=20, warmup=3, training=
         training: True: full training steps (forward, loss, backward, update); False:
             the forward pass of inference only (as ``predict``, without its folding of
             BatchNormalization into the layer before it).
+        peak: True: also measure the FP32 multiply-add peak of the engine's threads
+            (``seqnet._engine.fma_peak``, about 0.04 s) just before and just after the timed
+            steps, and give each layer's GFLOP/s as a share of the higher of the two
+            (``ModelProfile.peak_gflops``, ``peak_share``; the table's "% peak" columns). A
+            VM's cores run faster or slower from one minute to the next, so a share of the
+            peak measured now says more than GFLOP/s against a nominal figure.
 
     Run it in one process (not under seqnet.distribute with several ranks).
     """
@@ -58,6 +65,8 @@ def profile_model(model, x, y=None, batch_size=32, steps=20, warmup=3, training=
     _check_int("warmup", warmup, 0)
     if training not in (True, False):
         raise ValueError(f"profile_model: training must be True or False, got {training!r}")
+    if peak not in (True, False):
+        raise ValueError(f"profile_model: peak must be True or False, got {peak!r}")
     if training:
         if model._compiled_losses is None:
             raise RuntimeError("profile_model: the model must be compiled to profile training steps; call "
@@ -80,6 +89,7 @@ def profile_model(model, x, y=None, batch_size=32, steps=20, warmup=3, training=
     timers = _Timers(model, training)
     saved = _SavedState(model, timers.runners())
     step_seconds = []
+    peaks = [_engine.fma_peak()] if peak else []
     try:
         timers.install()
         for k in range(warmup + steps):
@@ -95,10 +105,16 @@ def profile_model(model, x, y=None, batch_size=32, steps=20, warmup=3, training=
                 model._run(bx, False)
             if k >= warmup:
                 step_seconds.append(time.perf_counter() - t)
+        if peak:
+            peaks.append(_engine.fma_peak())
     finally:
         timers.uninstall()
         saved.restore()
-    return timers.profile(batch, steps, warmup, step_seconds)
+    result = timers.profile(batch, steps, warmup, step_seconds)
+    if peaks:
+        result.peak_gflops = max(peaks)
+        result.peak_threads = _engine.get_num_threads()
+    return result
 
 
 def _check_int(name, value, minimum):

@@ -44,8 +44,9 @@ class ProfileRow:
 class ModelProfile:
     """The result of `seqnet.profiler.profile_model`: ``rows`` (ProfileRow: the layers in
     plan order, then loss, metrics, optimizer and other), the mean and minimum step time
-    in ms and each step's time (``step_times_ms``). ``summary()`` prints the table;
-    ``str(profile)`` is the same table as text."""
+    in ms and each step's time (``step_times_ms``), and the machine's FMA peak measured
+    with them (``peak_gflops``). ``summary()`` prints the table; ``str(profile)`` is the
+    same table as text."""
 
     model_name: str
     training: bool
@@ -56,6 +57,16 @@ class ModelProfile:
     step_ms_min: float
     step_times_ms: list
     rows: list
+    # The FP32 multiply-add peak of the engine's `peak_threads` threads, measured around the
+    # profiled steps (GFLOP/s; None when profile_model ran with peak=False).
+    peak_gflops: object = None
+    peak_threads: object = None
+
+    def peak_share(self, gflops):
+        """`gflops` as a fraction of ``peak_gflops`` (None when either is unknown)."""
+        if gflops is None or not self.peak_gflops:
+            return None
+        return gflops / self.peak_gflops
 
     @property
     def layer_rows(self):
@@ -71,7 +82,8 @@ class ModelProfile:
 
     def summary(self, line_length=None, print_fn=None):
         """Prints the table, one line per call of `print_fn` (default: print), like
-        model.summary(); `line_length` sets the width (default 120)."""
+        model.summary(); `line_length` sets the width (default: every column at full width, 140
+        with the share-of-peak columns, 120 without; a narrower line drops those first)."""
         print_table(self, line_length=line_length, print_fn=print_fn)
 
     def __str__(self):
@@ -83,6 +95,8 @@ class ModelProfile:
 _COLUMNS = [("Layer (type)", 33, "<"), ("Output shape", 20, "<"), ("fwd ms", 8, ">"), ("bwd ms", 8, ">"),
             ("share", 7, ">"), ("fwd MFLOP", 10, ">"), ("bwd MFLOP", 10, ">"), ("fwd GFLOP/s", 12, ">"),
             ("bwd GFLOP/s", 12, ">")]
+# With a measured peak, each direction's GFLOP/s as a share of it, when the line has room.
+_PEAK_COLUMNS = [("fwd %peak", 10, ">"), ("bwd %peak", 10, ">")]
 _MIN_NAME, _MIN_SHAPE = 20, 13
 _MIN_LENGTH = _MIN_NAME + _MIN_SHAPE + sum(width for _, width, _ in _COLUMNS[2:])
 
@@ -93,7 +107,11 @@ def print_table(profile, line_length=None, print_fn=None):
     if line_length is not None and (isinstance(line_length, bool) or not isinstance(line_length, int)
                                     or line_length < _MIN_LENGTH):
         raise ValueError(f"summary: line_length must be an integer >= {_MIN_LENGTH}, got {line_length!r}")
-    widths = [width for _, width, _ in _COLUMNS]
+    # The peak columns go first when the line is short of room for every column at full width.
+    columns = list(_COLUMNS)
+    if profile.peak_gflops and (line_length is None or line_length >= sum(w for _, w, _ in _COLUMNS + _PEAK_COLUMNS)):
+        columns += _PEAK_COLUMNS
+    widths = [width for _, width, _ in columns]
     line_length = line_length or sum(widths)
     # The name column takes what is left over, or gives first (down to its minimum), then the shape.
     widths[0] = max(_MIN_NAME, widths[0] + line_length - sum(widths))
@@ -101,7 +119,7 @@ def print_table(profile, line_length=None, print_fn=None):
 
     def print_row(fields):
         line = ""
-        for (_, _, align), width, field in zip(_COLUMNS, widths, fields):
+        for (_, _, align), width, field in zip(columns, widths, fields):
             text = str(field)
             if len(text) > width - 1:
                 text = text[:width - 1] if align == "<" else text[-(width - 1):]
@@ -113,7 +131,7 @@ def print_table(profile, line_length=None, print_fn=None):
              f"{profile.step_ms:.3f} ms per step (mean of {profile.steps}, min {profile.step_ms_min:.3f}, "
              f"after {profile.warmup} warm-up)")
     print_fn("_" * line_length)
-    print_row([name for name, _, _ in _COLUMNS])
+    print_row([name for name, _, _ in columns])
     print_fn("=" * line_length)
     for r in profile.rows:
         label = f"{r.name} ({r.class_name})" if r.class_name else r.name
@@ -123,7 +141,8 @@ def print_table(profile, line_length=None, print_fn=None):
         print_row([label, r.output_shape, _ms(r.forward_ms), _ms(r.backward_ms) if profile.training else "",
                    f"{100 * r.share:.1f}%", _mflop(r.forward_flops) if flops else "",
                    _mflop(r.backward_flops) if flops and profile.training else "",
-                   _number(r.forward_gflops), _number(r.backward_gflops)])
+                   _number(r.forward_gflops), _number(r.backward_gflops),
+                   _percent(profile.peak_share(r.forward_gflops)), _percent(profile.peak_share(r.backward_gflops))])
     print_fn("=" * line_length)
     layers = profile.layer_rows
     fwd = sum(r.forward_flops for r in layers if r.forward_flops is not None)
@@ -135,6 +154,10 @@ def print_table(profile, line_length=None, print_fn=None):
     overall = _rate(fwd + bwd, profile.batch_size, profile.step_ms)
     print_fn(f"Whole step: {_number(overall)} GFLOP/s (the layers' FLOPs x batch / step time). MFLOP per "
              "sample, direct algorithm, 1 multiply-add = 2; (other): the step's time outside the timed calls.")
+    if profile.peak_gflops:
+        share = profile.peak_share(overall)
+        print_fn(f"FMA peak measured around the steps: {_number(profile.peak_gflops)} GFLOP/s on "
+                 f"{profile.peak_threads} thread(s){'' if share is None else f'; the whole step ran at {_percent(share)} of it'}.")
     unknown = [r.name for r in layers if r.forward_flops is None]
     if unknown:
         print_fn(f"FLOPs unknown (not counted): {', '.join(unknown)}")
@@ -154,6 +177,10 @@ def _rate(flops, batch, ms):
     if not flops or ms <= 0:
         return None
     return flops * batch / (ms * 1e-3) / 1e9
+
+
+def _percent(share):
+    return "" if share is None else f"{100 * share:.0f}%"
 
 
 def _ms(value):
