@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 
 #include "fma_peak_kernels.h"
 #include "seqnet/cpu.h"
