@@ -3,7 +3,8 @@
     python bench/bench_gemm.py                  # default shapes, 1 and 2 threads
     python bench/bench_gemm.py --threads 2 --shapes 1024 128x64x64:nt
     python bench/bench_gemm.py --models         # the Dense products of the benchmark models
-    python bench/bench_gemm.py --peak 179       # the '% peak' column against 179 GFLOP/s per thread
+    python bench/bench_gemm.py --peak 179       # the '% peak' column against a fixed 179 GFLOP/s per
+                                                # thread (default: the FMA peak measured around each timing)
     python bench/bench_gemm.py --amx --rounds 12  # AMX path against the AVX-512 kernels, alternated
     python bench/bench_gemm.py --few-rows       # batches of one, and a Dense(1)'s weight gradient
     python bench/bench_gemm.py --sweep          # every m, n, k in 1, 3, 8, ... 2000 and 3 transposes:
@@ -118,10 +119,15 @@ def run(shapes, threads, peak):
         # A pause before each library: the other's worker threads spin for a while after
         # their last call (OpenBLAS, libgomp) and would steal a core from this one.
         time.sleep(0.2)
+        # The '% peak' column: against a given per-thread peak, or the FP32 multiply-add peak of
+        # these threads measured just before and just after the timing (the higher of the two),
+        # as this VM's cores run faster or slower from one minute to the next.
+        before = peak * threads if peak else _engine.fma_peak(threads)
         ours = best_seconds(lambda: _engine.sgemm(a, b, c, ta, tb), budget)
+        reference = before if peak else max(before, _engine.fma_peak(threads))
         time.sleep(0.2)
         theirs = best_seconds(lambda: np.matmul(a_op, b_op, out=c), budget)
-        pct = f"{100 * flops / ours / 1e9 / (peak * threads):>6.0f}" if peak else f"{'-':>6}"
+        pct = f"{100 * flops / ours / 1e9 / reference:>6.0f}"
         print(f"{shape:<16} {kernel:<14} {threads:>7} {flops / ours / 1e9:>9.1f} {pct} {flops / theirs / 1e9:>9.1f} "
               f"{theirs / ours:>6.2f} {ours * 1e6:>10.2f} {theirs * 1e6:>10.2f}", flush=True)
 
@@ -287,7 +293,8 @@ def main():
                         help="all shapes over a grid of sizes: the worst ratios to numpy")
     parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--peak", type=float, default=0.0,
-                        help="one core's FP32 peak in GFLOP/s (gemm_bench prints it), for the %% peak column")
+                        help="one core's FP32 peak in GFLOP/s for the %% peak column (default: measured around "
+                             "each timing by _engine.fma_peak)")
     parser.add_argument("--amx", action="store_true",
                         help="the AMX path against the AVX-512 kernels, alternated in one process")
     parser.add_argument("--rules", action="store_true",
@@ -296,6 +303,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=12, help="alternated rounds for --amx and --rules")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peak < 0:
+        parser.error(f"--peak must be a per-thread GFLOP/s above 0 (or 0: measure it), got {args.peak}")
     if args.rules:
         if args.rounds < 1 or args.random < 0:
             parser.error(f"--rules needs --rounds >= 1 and --random >= 0, got --rounds {args.rounds} "

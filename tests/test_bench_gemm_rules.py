@@ -57,3 +57,23 @@ def test_rules_options_are_checked():
                          capture_output=True, text=True)
     assert out.returncode == 2
     assert "--rules needs --rounds >= 1 and --random >= 0, got --rounds 0 and --random 12" in out.stderr
+
+
+def test_peak_column_is_measured_unless_given():
+    """Without --peak the '% peak' column sets each timing against the FMA peak measured around
+    it (a number, where it printed '-'); with --peak, against that figure per thread."""
+    script = os.path.join(ROOT, "bench", "bench_gemm.py")
+    measured = subprocess.run([sys.executable, script, "--threads", "1", "--shapes", "96"],
+                              capture_output=True, text=True, timeout=300)
+    assert measured.returncode == 0, measured.stderr
+    row = next(line for line in measured.stdout.splitlines() if line.startswith("96 "))
+    fields = row.split()  # ... seqnet GFLOP/s, % peak, numpy GFLOP/s, ratio, seqnet us, numpy us
+    gflops, pct = float(fields[-6]), float(fields[-5])
+    assert 0 < pct and 0 < gflops
+    fixed = subprocess.run([sys.executable, script, "--threads", "1", "--shapes", "96", "--peak", "1000"],
+                           capture_output=True, text=True, timeout=300)
+    assert fixed.returncode == 0, fixed.stderr
+    fields = next(line for line in fixed.stdout.splitlines() if line.startswith("96 ")).split()
+    assert abs(float(fields[-5]) - 100 * float(fields[-6]) / 1000) <= 0.51  # (both printed rounded)
+    bad = subprocess.run([sys.executable, script, "--peak", "-1"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--peak must be" in bad.stderr
