@@ -20,7 +20,7 @@ from seqnet.layers import (GRU, LSTM, RNN, Activation, Add, AveragePooling1D, Ba
                            UpSampling2D)
 from seqnet.models import Model, Sequential
 from seqnet.optimizers import SGD, Adam
-from seqnet.profiler import ModelProfile, layer_flops, profile_model
+from seqnet.profiler import ModelProfile, fma_peak, layer_flops, profile_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "bench", "profile_model.py")
@@ -343,6 +343,7 @@ def test_fma_peak_bounds_what_the_gemm_reaches(isa, restore_threads):
     np.testing.assert_allclose(c, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-4)
     assert 0 < best <= 1.25 * peak, (best, peak)
     assert np.isfinite(_engine.fma_peak()) and _engine.fma_peak(seconds=0.005) > 0
+    assert fma_peak(1, 0.005) > 0  # the public name (seqnet.profiler.fma_peak)
 
 
 def test_fma_peak_rejects_bad_arguments():

@@ -89,7 +89,7 @@ def profile_model(model, x, y=None, batch_size=32, steps=20, warmup=3, training=
     timers = _Timers(model, training)
     saved = _SavedState(model, timers.runners())
     step_seconds = []
-    peaks = [_engine.fma_peak()] if peak else []
+    peaks = [fma_peak()] if peak else []
     try:
         timers.install()
         for k in range(warmup + steps):
@@ -106,7 +106,7 @@ def profile_model(model, x, y=None, batch_size=32, steps=20, warmup=3, training=
             if k >= warmup:
                 step_seconds.append(time.perf_counter() - t)
         if peak:
-            peaks.append(_engine.fma_peak())
+            peaks.append(fma_peak())
     finally:
         timers.uninstall()
         saved.restore()
@@ -115,6 +115,15 @@ def profile_model(model, x, y=None, batch_size=32, steps=20, warmup=3, training=
         result.peak_gflops = max(peaks)
         result.peak_threads = _engine.get_num_threads()
     return result
+
+
+def fma_peak(threads=None, seconds=0.03):
+    """The FP32 multiply-add peak of `threads` threads (default: the engine's thread count,
+    ``seqnet.get_num_threads()``) measured now, in GFLOP/s: each thread runs independent
+    multiply-adds on the active instruction set's widest vectors and nothing else, for about
+    `seconds` in all (the best of three runs). No kernel can run faster; profile_model sets
+    its GFLOP/s against it."""
+    return _engine.fma_peak(threads, seconds)
 
 
 def _check_int(name, value, minimum):
