@@ -5,6 +5,9 @@
     python bench/bench_gemm.py --models         # the Dense products of the benchmark models
     python bench/bench_gemm.py --peak 179       # the '% peak' column against a fixed 179 GFLOP/s per
                                                 # thread (default: the FMA peak measured around each timing)
+
+The '% peak' column is against the peak of all the threads of the row, also for the small
+products that sgemm runs on one thread by design (a 2-thread row of 128x64x64 reads 36%).
     python bench/bench_gemm.py --amx --rounds 12  # AMX path against the AVX-512 kernels, alternated
     python bench/bench_gemm.py --few-rows       # batches of one, and a Dense(1)'s weight gradient
     python bench/bench_gemm.py --sweep          # every m, n, k in 1, 3, 8, ... 2000 and 3 transposes:
