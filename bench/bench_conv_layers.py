@@ -11,8 +11,10 @@ algorithm can pass the machine's FMA peak. Passes:
   kernel_grad dW and db from dz                     (_engine.conv_backward with dx=None)
 
 Each cell is the fastest of --repeats timed calls (after one warm-up), algorithms interleaved so
-that load from other processes hits them alike. The last column, "auto", is what the engine
-picks by measuring at first use (seqnet's default).
+that load from other processes hits them alike. The column "auto" is what the engine picks (the
+fixed rule per layer shape of seqnet's default), and "auto / peak" its rate against the FP32
+multiply-add peak of the engine's threads (_engine.fma_peak) measured just before and after the
+row: above 100% for Winograd, which does fewer multiply-adds than the direct count.
 
     python bench/bench_conv_layers.py                      # every layer, every algorithm
     python bench/bench_conv_layers.py --models vgg --repeats 10 --json layers.json
@@ -106,25 +108,31 @@ def main():
     previous = _engine.conv_algo()
     print(f"seqnet engine: isa {_engine.active_isa()}, threads {_engine.get_num_threads()}, "
           f"gemm {_engine.gemm_kernel_name()}")
-    print("effective GFLOP/s (direct-convolution FLOPs / time); 'auto' names the algorithm the engine chose\n")
+    print("effective GFLOP/s (direct-convolution FLOPs / time); 'auto' names the algorithm the engine chose; "
+          "'auto / peak': its rate against the FMA peak of the engine's threads measured just before and after the "
+          "row (a fast algorithm does fewer multiply-adds than counted, and may pass 100%)\n")
     print("| model | layer | shape (n, h, w, c -> f) | pass | im2col | direct | winograd2 | winograd4 | auto | "
-          "best / im2col |")
-    print("|---|---|---|---|---:|---:|---:|---:|---|---:|")
+          "best / im2col | auto / peak |")
+    print("|---|---|---|---|---:|---:|---:|---:|---|---:|---:|")
     results = []
     try:
         for model in args.models.split(","):
             for name, batch, h, w, c, f, padding in LAYERS[model]:
                 layer = Layer(batch, h, w, c, f, padding, rng)
                 for which in args.passes.split(","):
+                    before = _engine.fma_peak()
                     t = measure(layer, which, args.repeats)
+                    peak = max(before, _engine.fma_peak())
                     gf = {a: layer.flops / t[a] / 1e9 for a in t}
                     chosen = layer.auto_algo(which)
                     best = min(t[a] for a in ALGOS)
                     print(f"| {model} | {name} | {batch}, {h}, {w}, {c} -> {f} ({padding}) | {which} | "
                           f"{gf['im2col']:.0f} | {gf['direct']:.0f} | {gf['winograd2']:.0f} | {gf['winograd4']:.0f} | "
-                          f"{chosen} {gf['auto']:.0f} | {t['im2col'] / best:.2f}x |", flush=True)
+                          f"{chosen} {gf['auto']:.0f} | {t['im2col'] / best:.2f}x | {100 * gf['auto'] / peak:.0f}% |",
+                          flush=True)
                     results.append({"model": model, "layer": name, "batch": batch, "h": h, "w": w, "c": c, "f": f,
-                                    "padding": padding, "pass": which, "seconds": t, "gflops": gf, "auto": chosen})
+                                    "padding": padding, "pass": which, "seconds": t, "gflops": gf, "auto": chosen,
+                                    "peak_gflops": peak})
     finally:
         _engine.set_conv_algo(previous)
     if args.json:
