@@ -1,5 +1,6 @@
 // sgemm microbenchmark: GFLOP/s by shape, microkernel and thread count, as a fraction of
-// the cores' FP32 peak measured around each timing (a pure-FMA loop).
+// the cores' FP32 peak for the kernel's instruction set measured around each timing
+// (seqnet::fma_peak_gflops, a pure multiply-add loop).
 //
 //   gemm_bench                       default shapes, every kernel, 1 and 2 threads
 //   gemm_bench --shapes 1024,128x64x64 --threads 2 --isa avx512
@@ -14,10 +15,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 #include <algorithm>
 #include <chrono>
@@ -69,42 +66,11 @@ std::vector<std::string> split(const std::string& s) {
     return out;
 }
 
-// FP32 GFLOP/s of one core running nothing but independent FMAs, the ceiling for sgemm.
-#if defined(__x86_64__)
-__attribute__((target("avx512f,fma"), noinline)) double fma_peak_avx512(int64_t iters = 50000000) {
-    // Different starting values, or the compiler merges the identical chains.
-    __m512 a0 = _mm512_set1_ps(0.f), a1 = _mm512_set1_ps(1.f), a2 = _mm512_set1_ps(2.f), a3 = _mm512_set1_ps(3.f);
-    __m512 a4 = _mm512_set1_ps(4.f), a5 = _mm512_set1_ps(5.f), a6 = _mm512_set1_ps(6.f), a7 = _mm512_set1_ps(7.f);
-    const __m512 x = _mm512_set1_ps(1.0000001f), y = _mm512_set1_ps(1e-7f);
-    auto t0 = Clock::now();
-    for (int64_t it = 0; it < iters; ++it) {  // 8 chains cover the 4-cycle FMA latency twice
-        a0 = _mm512_fmadd_ps(a0, x, y), a1 = _mm512_fmadd_ps(a1, x, y), a2 = _mm512_fmadd_ps(a2, x, y);
-        a3 = _mm512_fmadd_ps(a3, x, y), a4 = _mm512_fmadd_ps(a4, x, y), a5 = _mm512_fmadd_ps(a5, x, y);
-        a6 = _mm512_fmadd_ps(a6, x, y), a7 = _mm512_fmadd_ps(a7, x, y);
-    }
-    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    __m512 sum = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
-                               _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-    if (_mm512_reduce_add_ps(sum) == 42.f) std::puts("");
-    return 2.0 * 16 * 8 * iters / s / 1e9;
-}
-#else
-double fma_peak_avx512(int64_t = 0) { return 0; }
-#endif
-
-// The FMA peak of t cores now: the best of three short runs (about 0.05 s in all), as the
-// timings are the best of their samples. This VM's speed drifts by 1.5-2x within minutes,
-// so each timing is set against the peak measured around it.
-double peak_now(int t) {
-    double best = 0;
-    for (int r = 0; r < 3; ++r) {
-        double total = 0;
-#pragma omp parallel num_threads(t) reduction(+ : total)
-        total += fma_peak_avx512(3000000);
-        best = std::max(best, total);
-    }
-    return best;
-}
+// The FMA peak of t cores now (the engine's fma_peak_gflops, for the active instruction set:
+// the best of three short runs, about 0.05 s in all), as the timings are the best of their
+// samples. This VM's speed drifts by 1.5-2x within minutes, so each timing is set against the
+// peak measured around it.
+double peak_now(int t) { return seqnet::fma_peak_gflops(t, 0.05); }
 
 struct Timing {
     double best, mean;  // GFLOP/s: best of 5 samples, and over all of them
@@ -202,7 +168,7 @@ int main(int argc, char** argv) {
         }
         else { std::fprintf(stderr, "usage: %s [--shapes S,..] [--threads 1,2] [--isa avx512,avx2,generic] [--busy] [--static] [--no-prefetch] [--compare-prefetch] [--blocking mc,kc,nc]\n", argv[0]); return 2; }
     }
-    const double peak = seqnet::detected_isa() == seqnet::Isa::Avx512 ? fma_peak_avx512() : 0;
+    const double peak = peak_now(1);
     const auto& cs = seqnet::cache_sizes();
     std::printf("# caches L1d %ld KiB, L2 %ld KiB, L3 %ld KiB; one-core FMA peak %.1f GFLOP/s%s%s\n", cs.l1d >> 10,
                 cs.l2 >> 10, cs.l3 >> 10, peak, busy ? "; busy child on one core" : "",
@@ -241,9 +207,9 @@ int main(int argc, char** argv) {
                 pid_t child = busy ? start_busy_child() : 0;
                 // %peak against the FMA peak of t cores measured just before and just after
                 // (the better; not with a busy child, which would take a core from it).
-                const double before = peak > 0 && !busy ? peak_now(t) : peak * t;
+                const double before = !busy ? peak_now(t) : peak * t;
                 const Timing tm = time_gemm(sh, a, b, c);
-                const double local = peak > 0 && !busy ? std::max(before, peak_now(t)) : peak * t;
+                const double local = !busy ? std::max(before, peak_now(t)) : peak * t;
                 if (child > 0) kill(child, SIGKILL), waitpid(child, nullptr, 0);
                 std::printf("%-16s %-14s %7d %9.1f %6.0f%% %9.1f %9.1f\n", sh.name().c_str(), seqnet::gemm_kernel_name(),
                             t, tm.best, local > 0 ? 100 * tm.best / local : 0.0, tm.mean, local);
