@@ -177,7 +177,7 @@ class Network(Layer):
             for i, (runner, act) in enumerate(zip(chain, self._activation_fusions(chain))):
                 if act is _RUN_BEFORE:
                     continue
-                if taken is not None and readers[i] is not None and chain[readers[i]]._takes_tokens(x, training):
+                if taken is not None and readers[i] is not None and self._reader_takes(readers[i], x, training):
                     x = runner.token_rows(x)
                     taken[i] = _TOKENS
                     continue
