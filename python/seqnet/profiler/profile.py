@@ -50,7 +50,7 @@ def profile_model(model, x, y=None, batch_size=32, steps=20, warmup=3, training=
             the forward pass of inference only (as ``predict``, without its folding of
             BatchNormalization into the layer before it).
         peak: True: also measure the FP32 multiply-add peak of the engine's threads
-            (``seqnet._engine.fma_peak``, about 0.04 s) just before and just after the timed
+            (``fma_peak`` below, about 0.04 s) just before and just after the timed
             steps, and give each layer's GFLOP/s as a share of the higher of the two
             (``ModelProfile.peak_gflops``, ``peak_share``; the table's "% peak" columns). A
             VM's cores run faster or slower from one minute to the next, so a share of the
