@@ -28,7 +28,11 @@ runs the loop a user writes by hand with nn.LSTM (sigmoid gates: fine for timing
 RMSprop(alpha=0.9, eps=1e-7). Each framework runs in its own interpreter: seqnet in this
 one, tf-keras and PyTorch in --peers-python (default /work/peers/bin/python) when they
 import there. Each: one warm-up epoch, then --repeats epochs; the number reported is the
-median ms per epoch, with ratios to seqnet (above 1: seqnet is faster).
+median ms per epoch, with ratios to seqnet (above 1: seqnet is faster). Under each table, a
+roofline line: the epoch's FLOPs (seqnet.profiler's per-layer count, the direct algorithm),
+the FMA peak seqnet's process measured after its epochs (seqnet.profiler.fma_peak), the
+epoch that peak would allow, seqnet's share of it and the share an epoch twice as fast as
+the fastest peer would need (above 100%: beyond the FP32 direct algorithm on this machine).
 
     python bench/bench_lstm.py
     python bench/bench_lstm.py --models stacked,stateful --only seqnet --repeats 3
@@ -118,12 +122,35 @@ def time_keras(net, x, y, batch, repeats, shuffle=True):
     return times, float(hist.history["loss"][-1])
 
 
+def epoch_flops(net, samples):
+    """FLOPs of one training epoch of a seqnet Sequential `net` on `samples` samples: each
+    layer's forward and backward count per sample (seqnet.profiler.layer_flops, the direct
+    algorithm, 1 multiply-add = 2; the first layer computes no input gradient)."""
+    from seqnet.profiler import layer_flops
+    total = 0
+    for i, layer in enumerate(net.layers):
+        fwd, bwd = layer_flops(layer, [tuple(layer.input_shape[1:])], [tuple(layer.output_shape[1:])], True, i > 0)
+        total += (fwd or 0) + (bwd or 0)
+    return total * samples
+
+
+def roofline(flops, peak_gflops, times):
+    """(floor ms, share of the peak) of an epoch of `flops` FLOPs whose median time is that
+    of `times` (seconds), against an FMA peak of `peak_gflops`: the floor is the epoch at
+    100% of the peak."""
+    floor = flops / (peak_gflops * 1e9)
+    return 1000 * floor, floor / statistics.median(times)
+
+
 def worker_seqnet(model, repeats):
     import seqnet as keras
+    from seqnet.profiler import fma_peak
     x, y = make_data(model)
     net = keras_model(keras, model, keras.optimizers.RMSprop(lr=0.001))
-    return ("seqnet %s" % getattr(keras, "__version__", "?"),
-            time_keras(net, x, y, MODELS[model]["batch"], repeats, shuffle=model != "stateful"))
+    timed = time_keras(net, x, y, MODELS[model]["batch"], repeats, shuffle=model != "stateful")
+    # the roofline below the table: the FMA peak of the engine's threads, just after the epochs
+    extra = dict(flops=epoch_flops(net, len(x)), peak=fma_peak())
+    return ("seqnet %s" % getattr(keras, "__version__", "?"), timed, extra)
 
 
 def worker_tf_keras(model, repeats):
@@ -214,6 +241,24 @@ def run_worker(python, name, model, repeats):
     return json.loads(lines[-1]), None
 
 
+def print_roofline(model, results):
+    """What the FP32 multiply-add peak allows: seqnet's epoch FLOPs against the peak its own
+    process measured, and the share of that peak an epoch twice as fast as the fastest peer
+    would need (above 100%: out of reach of the direct algorithm on this machine)."""
+    r = results.get("seqnet")
+    if not r or not r.get("flops") or not r.get("peak"):
+        return
+    floor, share = roofline(r["flops"], r["peak"], r["times"])
+    line = ("roofline: %.1f GFLOP per epoch (forward + backward, direct algorithm%s); FMA peak %.0f GFLOP/s: "
+            "floor %.0f ms/epoch, seqnet at %.0f%% of the peak"
+            % (r["flops"] / 1e9, ", fewer on the distinct-token path" if MODELS[model].get("zipf") else "",
+               r["peak"], floor, 100 * share))
+    peers = [statistics.median(p["times"]) for name, p in results.items() if name != "seqnet"]
+    if peers:
+        line += "; 2x the fastest peer (%.0f ms) needs %.0f%%" % (1000 * min(peers), 100 * floor / (500 * min(peers)))
+    print(line)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default="stacked,stateful,embedding,embedding_50k,embedding_text,embedding_gru,stacked_gru,"
@@ -227,8 +272,8 @@ def main(argv=None):
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        version, (times, loss) = WORKERS[args.worker](args.models, args.repeats)
-        print(json.dumps(dict(version=version, times=times, loss=loss)))
+        version, (times, loss), *extra = WORKERS[args.worker](args.models, args.repeats)
+        print(json.dumps(dict(version=version, times=times, loss=loss, **(extra[0] if extra else {}))))
         return 0
     wanted = [w.strip() for w in args.only.split(",") if w.strip()]
     if args.rounds < 1 or args.repeats < 1:
@@ -260,6 +305,7 @@ def main(argv=None):
             ratio = "%.2f" % (med / base) if base else "n/a"
             print("| %s | %.1f | %.1f | %.4f | %s |" % (r["version"], 1000 * med, 1000 * min(r["times"]),
                                                         r["loss"], ratio))
+        print_roofline(model, results)
     return 0
 
 
