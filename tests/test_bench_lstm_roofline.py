@@ -64,3 +64,11 @@ def test_roofline_skipped_without_seqnet_numbers(bench_lstm, capsys):
     bench_lstm.print_roofline("embedding", {"torch": dict(times=[1.0])})
     bench_lstm.print_roofline("embedding", {"seqnet": dict(times=[1.0], loss=0.1, version="x")})
     assert capsys.readouterr().out == ""
+
+
+def test_unknown_layer_count_is_an_error(bench_lstm, monkeypatch):
+    net = bench_lstm.keras_model(keras, "embedding", keras.optimizers.RMSprop(lr=0.001))
+    import seqnet.profiler as profiler
+    monkeypatch.setattr(profiler, "layer_flops", lambda *a, **k: (None, None))
+    with pytest.raises(ValueError, match="no FLOP count for layer 'embedding"):
+        bench_lstm.epoch_flops(net, 10)

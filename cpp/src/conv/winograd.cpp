@@ -133,9 +133,9 @@ void winograd_forward(const ConvShape& s, int m, const float* x, const float* w,
     const int mi = m == 4;
     const Tiling tl = tiling(s, m, uk);
     const int64_t C = s.c, F = s.f, ldf = tl.ldf;
-    const int64_t cores = threads_for(tl.tiles), l2_tiles = std::max<int64_t>(uk.mr, tl.block / uk.mr * uk.mr);
-    const int64_t T = cores > 1 ? std::max<int64_t>(uk.mr, std::min(l2_tiles, round_up(ceil_div(tl.tiles, kMinBlocksPerThread * cores), uk.mr)))
-                                : l2_tiles;
+    int64_t T = std::max<int64_t>(uk.mr, tl.block / uk.mr * uk.mr);  // the L2-sized block
+    const int cores = threads_for(tl.tiles);
+    if (cores > 1) T = std::min(T, round_up(ceil_div(tl.tiles, kMinBlocksPerThread * cores), uk.mr));
     const int64_t blocks = ceil_div(tl.tiles, T);
     const int threads = threads_for(blocks);
     const int64_t ufloats = tl.a2 * C * ldf, zfloats = round_up(std::max(C, F), 16);
