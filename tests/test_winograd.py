@@ -181,6 +181,29 @@ def test_direct_forward_gives_the_bits_of_im2col(case, isa, algo_setting):
     assert outs["direct"].tobytes() == outs["im2col"].tobytes()
 
 
+@pytest.mark.parametrize("case", [(8, 28, 28, 1, 32, 0), (2, 32, 32, 3, 32, 1), (3, 13, 17, 3, 16, 1),
+                                  (2, 9, 40, 2, 64, 0), (1, 6, 150, 3, 32, 1)])
+def test_direct_first_layer_shapes_match_float64(case, isa, algo_setting):
+    """A first layer's few channels on the direct path, on each instruction set: the forward with its
+    bias and relu applied in the kernel's registers, and the kernel gradient as one product of the
+    patches and a row of ones (db) by dz, in chunks of output rows over several blocks (the mnist_cnn
+    and cifar10_cnn first layers among them), after the relu's backward; against float64."""
+    p = Problem(*case, seed=21)
+    E.set_conv_algo("direct")
+    x, k = p.x.astype(np.float64), p.k.astype(np.float64)
+    y, _ = p.forward(act=E.Activation.relu)
+    pre = conv_ref(x, k, p.pad, p.oh, p.ow) + p.b
+    scale = conv_ref(np.abs(x), np.abs(k), p.pad, p.oh, p.ow) + np.abs(p.b)
+    assert scaled_error(y, np.maximum(pre, 0.0), scale) < TOLERANCE["direct"]
+    assert (y[pre < -1e-3 * scale] == 0).all()
+    _, dk, db, dz = p.backward(y, act=E.Activation.relu, need_dx=False)
+    dz_ref = p.dy.astype(np.float64) * (y > 0)
+    np.testing.assert_array_equal(dz, dz_ref.astype(np.float32))
+    _, _, dk_ref, dk_scale = grads_ref(x, k, dz_ref, p.pad)
+    assert scaled_error(dk, dk_ref, dk_scale) < TOLERANCE["direct"]
+    np.testing.assert_allclose(db, dz_ref.sum(axis=(0, 1, 2)), rtol=1e-5, atol=1e-4)
+
+
 @pytest.mark.parametrize("algo", ALGOS[1:])
 @pytest.mark.parametrize("act", ["relu", "tanh", "elu", "swish", "softmax", "sigmoid"])
 def test_fused_bias_and_activation(algo, act, algo_setting):

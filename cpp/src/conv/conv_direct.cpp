@@ -5,9 +5,11 @@
 // microkernel (gemm::SegmentedKernelFn). Rows that need horizontal zero padding are first copied
 // into a padded row. This is the path for few input channels (a network's first layer), where
 // im2col moves more memory than it computes.
-// Forward: output rows in parallel, bias and activation applied to each row in cache. Kernel
-// gradient: dW_i += (patches_i)ᵀ dz over the same fixed blocks of output rows as the im2col path,
-// one partial per block, summed in block order. Bit-identical for any number of threads.
+// Forward: output rows in parallel, bias and ReLU applied by the kernel in registers (another
+// activation to each row in cache). Kernel gradient: [dW; db] += [patches | 1]ᵀ dz over the same
+// fixed blocks of output rows as the im2col path, the patches of a few output rows at a time
+// copied into a small panel, one partial per block, summed in block order. Bit-identical for
+// any number of threads.
 #include "conv_direct.h"
 
 #include <omp.h>
@@ -21,6 +23,9 @@ namespace seqnet {
 namespace {
 
 constexpr int kMaxKernelRows = 16;
+// Pixels per chunk of the kernel gradient's product (whole output rows, at least one): its
+// panel of patches and its rows of dz (128 x 32 floats) stay in L1 across the tiles.
+constexpr int64_t kDwChunkPixels = 128;
 
 int64_t round16(int64_t a) { return (a + 15) / 16 * 16; }
 
@@ -60,6 +65,22 @@ int64_t kernel_rows(const ConvShape& s, const float* x, int64_t r, float* buf, c
     return in_place ? s.w * C : span * C;
 }
 
+// The kernel gradient's pixel-major panel for output row r: pixel q's patch at dst + q * Pp (kernel
+// row i's kw * c floats at + i * kw * c), then a 1 (the db row). KWc: kw * c when known at compile
+// time (fixed-size copies), 0 otherwise.
+template <int KWc>
+void pack_patches(const ConvShape& s, const float* const* rows, int64_t Pp, float* dst) {
+    const int64_t KW = KWc ? KWc : s.kw * s.c, C = s.c, P = s.kh * KW;
+    for (int64_t q = 0; q < s.ow; ++q, dst += Pp) {
+        for (int64_t i = 0; i < s.kh; ++i) {
+            float* d = dst + i * KW;
+            if (rows[i]) std::memcpy(d, rows[i] + q * C, size_t(KW) * sizeof(float));
+            else std::memset(d, 0, size_t(KW) * sizeof(float));
+        }
+        dst[P] = 1.0f;
+    }
+}
+
 }  // namespace
 
 bool direct_applicable(const ConvShape& s) {
@@ -73,7 +94,11 @@ void direct_forward(const ConvShape& s, const float* x, const float* w, const fl
     const int64_t C = s.c, F = s.f, KW = s.kw * C, units = s.n * s.oh, per = row_floats(s);
     const int threads = threads_for(units);
     float* scratch = conv_scratch(threads * per);
-    const bool elementwise = act != Activation::Linear && act != Activation::Softmax;
+    // Bias and ReLU are applied by the kernel to each tile in registers (the separate passes over
+    // the output row cost the mnist_cnn first layer's forward half as much again as its products);
+    // any other elementwise activation runs over each finished row while it is in L1.
+    const bool relu = act == Activation::Relu;
+    const bool elementwise = !relu && act != Activation::Linear && act != Activation::Softmax;
     run_region(threads, [&](int tid) {
         float* buf = scratch + tid * per;
         const float* rows[kMaxKernelRows];
@@ -96,15 +121,15 @@ void direct_forward(const ConvShape& s, const float* x, const float* w, const fl
                 for (int64_t q = 0; q < s.ow; q += uk.mr) {
                     const int rr = int(std::min<int64_t>(uk.mr, s.ow - q));
                     uk.segmented[rr - 1][v - 1](i1 - i0, KW, apart, rows[i0] + q * C, C, w + i0 * KW * F + j, F,
-                                                o + q * F + j, F, 1.0f, 0.0f, width);
+                                                o + q * F + j, F, b ? b + j : nullptr, relu, width);
                 }
             }
-            if (b)
-                for (int64_t q = 0; q < s.ow; ++q) {
-                    float* row = o + q * F;
-#pragma omp simd
-                    for (int64_t j = 0; j < F; ++j) row[j] += b[j];
-                }
+            if (i0 == i1) {  // (a row of vertical padding only: no tile ran)
+                if (b)
+                    for (int64_t q = 0; q < s.ow; ++q)
+                        for (int64_t j = 0; j < F; ++j) o[q * F + j] += b[j];
+                if (relu) activation_forward(act, o, o, s.ow, F);
+            }
             if (elementwise) activation_forward(act, o, o, s.ow, F);
         }
     });
@@ -113,46 +138,49 @@ void direct_forward(const ConvShape& s, const float* x, const float* w, const fl
 void direct_dw_db(const ConvShape& s, const float* x, const float* z, const float* y, float* dy, float* dw,
                   float* db, float* partials, Activation act, bool act_bwd) {
     const gemm::MicroKernel& uk = conv_microkernel();
-    const int64_t C = s.c, F = s.f, KW = s.kw * C, KF = s.patch() * F, stride = KF + F, units = s.n * s.oh;
-    const int64_t D = conv_dw_block_units(s), blocks = (units + D - 1) / D, per = row_floats(s);
+    const int64_t C = s.c, F = s.f, KW = s.kw * C, P = s.patch(), stride = P * F + F, units = s.n * s.oh;
+    const int64_t D = conv_dw_block_units(s), blocks = (units + D - 1) / D;
+    // A block's partial is one product, (patches | 1)^T dz: P + 1 rows of A (the patch, then a
+    // column of ones whose row of C is db) by F columns, over the block's pixels. The pixels
+    // come in chunks of whole output rows, each chunk's patches copied into an L1 panel (pixel-
+    // major, P + 1 floats a pixel: the kernel's packed-A layout) and its dz read in place. On a
+    // first layer (P = 9 or 27) a product per kernel row and output row ran 3 or 9 rows of tile
+    // over 26-98 pixels, and summing db was a pass of its own as costly as the products.
+    const int64_t g = std::clamp<int64_t>(kDwChunkPixels / s.ow, 1, D), Pp = P + 1;
+    const int64_t panel = round16(Pp * g * s.ow), per = row_floats(s) + panel, tiles = (Pp + uk.mr - 1) / uk.mr;
     const int threads = threads_for(blocks);
     float* scratch = conv_scratch(threads * per);
     run_region(threads, [&](int tid) {
-        float* buf = scratch + tid * per;
+        float* pan = scratch + tid * per;
+        float* buf = pan + panel;
         const float* rows[kMaxKernelRows];
 #pragma omp for schedule(dynamic)
         for (int64_t bi = 0; bi < blocks; ++bi) {
             float* pw = partials + bi * stride;
-            float* pb = pw + KF;
-            std::fill(pb, pb + F, 0.0f);
-            bool started[kMaxKernelRows] = {};
-            for (int64_t r = bi * D; r < std::min(units, (bi + 1) * D); ++r) {
-                const int64_t off = r * s.ow * F;
+            const int64_t r1 = std::min(units, (bi + 1) * D);
+            for (int64_t r0 = bi * D; r0 < r1; r0 += g) {
+                const int64_t nr = std::min(g, r1 - r0), pixels = nr * s.ow, off = r0 * s.ow * F;
                 float* dz = dy + off;
-                if (act_bwd) activation_backward(act, z ? z + off : nullptr, y + off, dz, dz, s.ow, F);
-                for (int64_t q = 0; q < s.ow; ++q) {
-                    const float* row = dz + q * F;
-#pragma omp simd
-                    for (int64_t j = 0; j < F; ++j) pb[j] += row[j];
+                if (act_bwd) activation_backward(act, z ? z + off : nullptr, y + off, dz, dz, pixels, F);
+                for (int64_t r = r0; r < r0 + nr; ++r) {
+                    kernel_rows(s, x, r, buf, rows);
+                    float* dst = pan + (r - r0) * s.ow * Pp;
+                    if (KW == 3) pack_patches<3>(s, rows, Pp, dst);
+                    else if (KW == 9) pack_patches<9>(s, rows, Pp, dst);
+                    else pack_patches<0>(s, rows, Pp, dst);
                 }
-                kernel_rows(s, x, r, buf, rows);
-                for (int64_t i = 0; i < s.kh; ++i) {
-                    if (!rows[i]) continue;
-                    float* pwi = pw + i * KW * F;
+                const float beta = r0 == bi * D ? 0.0f : 1.0f;
+                for (int64_t t = 0, e0 = 0; t < tiles; ++t) {
+                    const int64_t rr = Pp / tiles + (t < Pp % tiles ? 1 : 0);  // nearly equal heights
                     for (int64_t j = 0; j < F; j += uk.nr) {
                         const int64_t width = std::min<int64_t>(uk.nr, F - j);
                         const int v = int((width + uk.vec - 1) / uk.vec);
-                        for (int64_t p = 0; p < KW; p += uk.mr) {
-                            const int rr = int(std::min<int64_t>(uk.mr, KW - p));
-                            uk.variant[rr - 1][v - 1](s.ow, rows[i] + p, 1, C, dz + j, F, pwi + p * F + j, F, 1.0f,
-                                                      started[i] ? 1.0f : 0.0f, width);
-                        }
+                        uk.variant[rr - 1][v - 1](pixels, pan + e0, 1, Pp, dz + j, F, pw + e0 * F + j, F, 1.0f, beta,
+                                                  width);
                     }
-                    started[i] = true;
+                    e0 += rr;
                 }
             }
-            for (int64_t i = 0; i < s.kh; ++i)
-                if (!started[i]) std::fill(pw + i * KW * F, pw + (i + 1) * KW * F, 0.0f);
         }
     });
     sum_dw_partials(s, partials, blocks, dw, db);

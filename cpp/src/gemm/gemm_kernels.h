@@ -41,10 +41,13 @@ constexpr int kMaxNV = 4;   // ...and vectors per row
 // + k % seg_len], B row k at b + k * b_rs, and each element of C sums all segments * seg_len
 // products in one fma chain, in k order (so exactly as MicroKernelFn over an A copied into
 // contiguous rows would). The direct convolution's tiles: a patch's kernel rows are runs in
-// different input rows, equally far apart.
+// different input rows, equally far apart. C is only written, with the layer's epilogue applied
+// in registers: C(i, j) = acc + bias[j] (no bias when null), then max(., 0) when relu (as
+// activation_forward's Relu: x <= 0 ? 0 : x, so NaN stays NaN) -- the bits of storing the sum
+// and adding the bias and the activation in later passes over C, without those passes.
 using SegmentedKernelFn = void (*)(int64_t segments, int64_t seg_len, int64_t seg_stride, const float* a,
-                                   int64_t a_rs, const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha,
-                                   float beta, int64_t cols);
+                                   int64_t a_rs, const float* b, int64_t b_rs, float* c, int64_t ldc,
+                                   const float* bias, bool relu, int64_t cols);
 
 // One K block of a few rows of C against an op(B) read in place row after row (gemm.cpp, the
 // streaming path: a batch of one through a Dense layer, 1 x 512 x 784, or the weight gradient

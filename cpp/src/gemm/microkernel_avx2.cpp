@@ -89,13 +89,25 @@ void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* 
 // SegmentedKernelFn: the runs one after another into the same accumulators.
 template <int MR, int NV>
 void segmented_kernel(int64_t segments, int64_t seg_len, int64_t seg_stride, const float* a, int64_t a_rs,
-                      const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha, float beta,
+                      const float* b, int64_t b_rs, float* c, int64_t ldc, const float* bias, bool relu,
                       int64_t /*cols*/) {
     __m256 acc[MR][NV];
     zero<MR, NV>(acc);
     for (int64_t s = 0; s < segments; ++s)
         accumulate<MR, NV, false>(seg_len, a + s * seg_stride, a_rs, 1, b + s * seg_len * b_rs, b_rs, acc);
-    store_tile<MR, NV>(acc, c, ldc, alpha, beta);
+    __m256 bv[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) bv[v] = bias ? _mm256_loadu_ps(bias + 8 * v) : _mm256_setzero_ps();
+    const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 64
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) {
+            __m256 x = bias ? _mm256_add_ps(acc[i][v], bv[v]) : acc[i][v];
+            // x <= 0 ? 0 : x (ordered compare: NaN is kept).
+            if (relu) x = _mm256_blendv_ps(x, zero, _mm256_cmp_ps(x, zero, _CMP_LE_OQ));
+            _mm256_storeu_ps(c + i * ldc + 8 * v, x);
+        }
 }
 
 // Every variant up to kMR x kNV, for edge tiles.

@@ -112,13 +112,26 @@ void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* 
 // SegmentedKernelFn: the runs one after another into the same accumulators.
 template <int MR, int NV>
 void segmented_kernel(int64_t segments, int64_t seg_len, int64_t seg_stride, const float* a, int64_t a_rs,
-                      const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha, float beta, int64_t cols) {
+                      const float* b, int64_t b_rs, float* c, int64_t ldc, const float* bias, bool relu,
+                      int64_t cols) {
     const __mmask16 last = last_mask(cols, NV);
     __m512 acc[MR][NV];
     start_tile<MR, NV>(c, ldc, acc);
     for (int64_t s = 0; s < segments; ++s)
         accumulate<MR, NV, false>(seg_len, a + s * seg_stride, a_rs, 1, b + s * seg_len * b_rs, b_rs, last, acc);
-    store_tile<MR, NV>(acc, c, ldc, alpha, beta, last);
+    auto mask = [&](int v) { return v == NV - 1 ? last : __mmask16(0xFFFF); };
+    __m512 bv[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) bv[v] = bias ? _mm512_maskz_loadu_ps(mask(v), bias + 16 * v) : _mm512_setzero_ps();
+    const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 64
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) {
+            __m512 x = bias ? _mm512_add_ps(acc[i][v], bv[v]) : acc[i][v];
+            if (relu) x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, zero, _CMP_LE_OQ), zero);
+            _mm512_mask_storeu_ps(c + i * ldc + 16 * v, mask(v), x);
+        }
 }
 
 // Every variant up to kMR x kNV, for edge tiles.

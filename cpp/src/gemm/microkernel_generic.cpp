@@ -78,9 +78,16 @@ void kernel(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* 
 
 template <int R, int V>
 void segmented_kernel(int64_t segments, int64_t seg_len, int64_t seg_stride, const float* a, int64_t a_rs,
-                      const float* b, int64_t b_rs, float* c, int64_t ldc, float alpha, float beta,
+                      const float* b, int64_t b_rs, float* c, int64_t ldc, const float* bias, bool relu,
                       int64_t /*cols*/) {
-    tile<R, V>(segments, seg_len, seg_stride, a, a_rs, 1, b, b_rs, c, ldc, alpha, beta);
+    tile<R, V>(segments, seg_len, seg_stride, a, a_rs, 1, b, b_rs, c, ldc, 1.f, 0.f);
+    for (int i = 0; i < R; ++i) {
+        float* ci = c + i * ldc;
+        if (bias)
+            for (int j = 0; j < V * kVec; ++j) ci[j] += bias[j];
+        if (relu)
+            for (int j = 0; j < V * kVec; ++j) ci[j] = ci[j] <= 0.f ? 0.f : ci[j];
+    }
 }
 
 template <int R>
