@@ -196,9 +196,13 @@ def test_direct_first_layer_shapes_match_float64(case, isa, algo_setting):
     scale = conv_ref(np.abs(x), np.abs(k), p.pad, p.oh, p.ow) + np.abs(p.b)
     assert scaled_error(y, np.maximum(pre, 0.0), scale) < TOLERANCE["direct"]
     assert (y[pre < -1e-3 * scale] == 0).all()
-    _, dk, db, dz = p.backward(y, act=E.Activation.relu, need_dx=False)
+    _, dk, db, dy_after = p.backward(y, act=E.Activation.relu, need_dx=False)
+    # No input gradient (a first layer): dz is formed chunk by chunk in scratch and dy is left as it was.
+    np.testing.assert_array_equal(dy_after, p.dy)
     dz_ref = p.dy.astype(np.float64) * (y > 0)
+    _, dk2, db2, dz = p.backward(y, act=E.Activation.relu, need_dx=True)  # dz in place, for the input gradient
     np.testing.assert_array_equal(dz, dz_ref.astype(np.float32))
+    assert dk.tobytes() == dk2.tobytes() and db.tobytes() == db2.tobytes()
     _, _, dk_ref, dk_scale = grads_ref(x, k, dz_ref, p.pad)
     assert scaled_error(dk, dk_ref, dk_scale) < TOLERANCE["direct"]
     np.testing.assert_allclose(db, dz_ref.sum(axis=(0, 1, 2)), rtol=1e-5, atol=1e-4)

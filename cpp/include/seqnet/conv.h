@@ -64,7 +64,8 @@ inline int64_t conv_dw_partials_size(const ConvShape& s, int64_t col_rows = 0) {
     return blocks * (s.patch() * s.f + s.f) + s.patch() * s.f;
 }
 
-// Given dy (n, oh, ow, f), overwritten with dL/dz unless dy_is_preactivation; writes
+// Given dy (n, oh, ow, f), overwritten with dL/dz unless dy_is_preactivation (or, with dx null,
+// maybe left as it was: the direct path then forms dz chunk by chunk in scratch); writes
 // dw (kh, kw, c, f), db (f, optional) and dx (n, h, w, c, optional). z is needed only when
 // activation_backward_needs_input(act). col as in conv_forward; partials holds
 // conv_dw_partials_size(s, col_rows) floats (unused, may be null, when pointwise()).

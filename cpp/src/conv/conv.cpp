@@ -315,7 +315,7 @@ void conv_backward(const ConvShape& s, const float* x, const float* w, const flo
     }
     run_conv_algo(s, ConvPass::KernelGrad, [&](ConvAlgo a) {
         if (a == ConvAlgo::Direct && direct_applicable(s))
-            direct_dw_db(s, x, z, y, dy, dw, db, partials, act, act_bwd);
+            direct_dw_db(s, x, z, y, dy, dw, db, partials, act, act_bwd, dx != nullptr);
         else if (a == ConvAlgo::Im2col || a == ConvAlgo::Direct)
             conv_dw_db(s, x, z, y, dy, dw, db, col, col_floats, partials, act, act_bwd);
         else winograd_kernel_grad(s, winograd_tile(a), x, z, y, dy, dw, db, act, act_bwd);

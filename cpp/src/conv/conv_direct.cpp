@@ -136,7 +136,7 @@ void direct_forward(const ConvShape& s, const float* x, const float* w, const fl
 }
 
 void direct_dw_db(const ConvShape& s, const float* x, const float* z, const float* y, float* dy, float* dw,
-                  float* db, float* partials, Activation act, bool act_bwd) {
+                  float* db, float* partials, Activation act, bool act_bwd, bool keep_dz) {
     const gemm::MicroKernel& uk = conv_microkernel();
     const int64_t C = s.c, F = s.f, KW = s.kw * C, P = s.patch(), stride = P * F + F, units = s.n * s.oh;
     const int64_t D = conv_dw_block_units(s), blocks = (units + D - 1) / D;
@@ -147,12 +147,14 @@ void direct_dw_db(const ConvShape& s, const float* x, const float* z, const floa
     // first layer (P = 9 or 27) a product per kernel row and output row ran 3 or 9 rows of tile
     // over 26-98 pixels, and summing db was a pass of its own as costly as the products.
     const int64_t g = std::clamp<int64_t>(kDwChunkPixels / s.ow, 1, D), Pp = P + 1;
-    const int64_t panel = round16(Pp * g * s.ow), per = row_floats(s) + panel, tiles = (Pp + uk.mr - 1) / uk.mr;
+    const int64_t panel = round16(Pp * g * s.ow), tiles = (Pp + uk.mr - 1) / uk.mr;
+    const int64_t dz_floats = act_bwd && !keep_dz ? round16(g * s.ow * F) : 0, per = row_floats(s) + panel + dz_floats;
     const int threads = threads_for(blocks);
     float* scratch = conv_scratch(threads * per);
     run_region(threads, [&](int tid) {
         float* pan = scratch + tid * per;
-        float* buf = pan + panel;
+        float* chunk_dz = pan + panel;
+        float* buf = chunk_dz + dz_floats;
         const float* rows[kMaxKernelRows];
 #pragma omp for schedule(dynamic)
         for (int64_t bi = 0; bi < blocks; ++bi) {
@@ -161,7 +163,11 @@ void direct_dw_db(const ConvShape& s, const float* x, const float* z, const floa
             for (int64_t r0 = bi * D; r0 < r1; r0 += g) {
                 const int64_t nr = std::min(g, r1 - r0), pixels = nr * s.ow, off = r0 * s.ow * F;
                 float* dz = dy + off;
-                if (act_bwd) activation_backward(act, z ? z + off : nullptr, y + off, dz, dz, pixels, F);
+                if (act_bwd) {
+                    float* to = keep_dz ? dz : chunk_dz;
+                    activation_backward(act, z ? z + off : nullptr, y + off, dz, to, pixels, F);
+                    dz = to;
+                }
                 for (int64_t r = r0; r < r0 + nr; ++r) {
                     kernel_rows(s, x, r, buf, rows);
                     float* dst = pan + (r - r0) * s.ow * Pp;

@@ -18,9 +18,11 @@ bool direct_applicable(const ConvShape& s);
 void direct_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* out, Activation act);
 
 // dw, db (optional) over the fixed blocks of conv_dw_block_units(s) output rows that conv_backward
-// uses, one partial per block in `partials`, summed in block order; dy becomes dL/dz when act_bwd.
+// uses, one partial per block in `partials`, summed in block order. With act_bwd, dL/dz is formed
+// chunk by chunk: into dy when keep_dz (the input gradient reads it next), else into a scratch
+// chunk, leaving dy as it was (a first layer: its dz is not written back to memory).
 void direct_dw_db(const ConvShape& s, const float* x, const float* z, const float* y, float* dy, float* dw,
-                  float* db, float* partials, Activation act, bool act_bwd);
+                  float* db, float* partials, Activation act, bool act_bwd, bool keep_dz);
 
 // conv.cpp: dw (wsize floats) and db (optional, stride - wsize floats) from `blocks` partials of
 // `stride` floats each (dw's, then db's), added in block order (bits independent of threads).
