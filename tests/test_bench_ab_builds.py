@@ -1,20 +1,16 @@
 """bench/ab_builds.py: the summary of two builds' step times (medians, per-pair ratios) against
 hand-computed values, its argument checks, and one real pair of processes on a small model."""
-import importlib.util
 import os
-import sys
 
 import pytest
+from numeric_helpers import load_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
 def ab():
-    spec = importlib.util.spec_from_file_location("ab_builds", os.path.join(ROOT, "bench", "ab_builds.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("ab_builds")
 
 
 def test_summary_pairs_in_order(ab):

@@ -1,13 +1,13 @@
 """bench/bench_gemm.py --rules: the benchmark that times sgemm's path rules on against off runs
 end to end (one round, one shape per rule), prints a ratio per shape, and leaves every rule
 on and the thread count as it found them."""
-import importlib.util
 import os
 import re
 import subprocess
 import sys
 
 import pytest
+from numeric_helpers import load_bench
 
 from seqnet import _engine
 
@@ -16,10 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture
 def bench_gemm():
-    spec = importlib.util.spec_from_file_location("bench_gemm", os.path.join(ROOT, "bench", "bench_gemm.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_gemm")
 
 
 def test_rules_benchmark_runs_and_restores(bench_gemm, capsys):

@@ -1,23 +1,17 @@
 """bench/bench_lstm.py's roofline line: the epoch's FLOPs counted from the model's layers match
 an independent count of the seed models' products, and the floor and the share of the peak
 (of seqnet's epoch, and needed for 2x the fastest peer) follow from them."""
-import importlib.util
-import os
 import re
 
 import pytest
+from numeric_helpers import load_bench
 
 import seqnet as keras
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
 def bench_lstm():
-    spec = importlib.util.spec_from_file_location("bench_lstm", os.path.join(ROOT, "bench", "bench_lstm.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_lstm")
 
 
 def lstm_products(steps, inputs, units):
