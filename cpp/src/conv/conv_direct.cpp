@@ -114,7 +114,11 @@ void direct_forward(const ConvShape& s, const float* x, const float* w, const fl
             while (i0 < s.kh && !rows[i0]) ++i0;
             int64_t i1 = i0;
             while (i1 < s.kh && rows[i1]) ++i1;
-            if (i0 == i1) std::fill(o, o + s.ow * F, 0.0f);
+            if (i0 == i1) {  // a row of vertical padding only: no products, the bias (then the ReLU) on zeros
+                for (int64_t q = 0; q < s.ow; ++q)
+                    for (int64_t j = 0; j < F; ++j) o[q * F + j] = b ? 0.0f + b[j] : 0.0f;
+                if (relu) activation_forward(act, o, o, s.ow, F);
+            }
             for (int64_t j = 0; j < F && i0 < i1; j += uk.nr) {
                 const int64_t width = std::min<int64_t>(uk.nr, F - j);
                 const int v = int((width + uk.vec - 1) / uk.vec);
@@ -123,12 +127,6 @@ void direct_forward(const ConvShape& s, const float* x, const float* w, const fl
                     uk.segmented[rr - 1][v - 1](i1 - i0, KW, apart, rows[i0] + q * C, C, w + i0 * KW * F + j, F,
                                                 o + q * F + j, F, b ? b + j : nullptr, relu, width);
                 }
-            }
-            if (i0 == i1) {  // (a row of vertical padding only: no tile ran)
-                if (b)
-                    for (int64_t q = 0; q < s.ow; ++q)
-                        for (int64_t j = 0; j < F; ++j) o[q * F + j] += b[j];
-                if (relu) activation_forward(act, o, o, s.ow, F);
             }
             if (elementwise) activation_forward(act, o, o, s.ow, F);
         }
