@@ -12,6 +12,13 @@ Keras' mnist_cnn.
 
 --predict times predict on the batch (x4 for mnist_cnn and cifar10_cnn) instead of training steps.
 
+With --switch pool_grads, only the pooled gradient handed to the convolution (FUSE_POOL_GRADIENTS:
+with the gate on, a Conv2D whose output the pooling read takes the pooling's dy and argmax as they
+are, and a Winograd convolution forms each tile's gradient from them instead of reading the scatter
+to its output's size):
+
+    python bench/bench_fusion.py --switch pool_grads --models vgg,mnist_cnn,cifar10_cnn --rounds 12
+
 With --switch prefetch, the setting is sgemm's prefetch plans (_engine.set_gemm_prefetch: the
 kernel asks L2 for the next tile's lines as it computes), on any of profile_model.py's builtin
 models (vgg, mnist_cnn, cifar10_cnn, mnist_mlp, lstm):
@@ -64,16 +71,16 @@ def main(argv=None):
     ap.add_argument("--models", default="cifar10_cnn,bn_convnet")
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--steps", type=int, default=3, help="training steps per round and setting")
-    ap.add_argument("--switch", choices=("all", "gates", "prefetch"), default="all",
+    ap.add_argument("--switch", choices=("all", "gates", "pool_grads", "prefetch"), default="all",
                     help="what to turn off: every fusion (FUSE_ACTIVATIONS), the max-pooling ReLU gate alone, "
-                         "or sgemm's prefetch plans")
+                         "the pooled gradient read by the convolution alone, or sgemm's prefetch plans")
     ap.add_argument("--predict", action="store_true", help="time predict instead of training steps")
     args = ap.parse_args(argv)
     if args.switch == "prefetch":
         saved, setting = _engine.gemm_prefetch(), _engine.set_gemm_prefetch
         on_name, off_name = "prefetch", "none"
     else:
-        flag = "FUSE_ACTIVATIONS" if args.switch == "all" else "FUSE_RELU_GATES"
+        flag = {"all": "FUSE_ACTIVATIONS", "gates": "FUSE_RELU_GATES", "pool_grads": "FUSE_POOL_GRADIENTS"}[args.switch]
         saved, setting = getattr(network, flag), lambda on: setattr(network, flag, on)
         on_name, off_name = "fused", "apart"
     unit = "predict" if args.predict else "step"

@@ -15,9 +15,9 @@ from seqnet.layers import Activation, Conv1D, Conv2D, Dense, Flatten, MaxPooling
 
 @pytest.fixture
 def fusion_setting():
-    saved = network.FUSE_ACTIVATIONS, network.FUSE_RELU_GATES
+    saved = network.FUSE_ACTIVATIONS, network.FUSE_RELU_GATES, network.FUSE_POOL_GRADIENTS
     yield
-    network.FUSE_ACTIVATIONS, network.FUSE_RELU_GATES = saved
+    network.FUSE_ACTIVATIONS, network.FUSE_RELU_GATES, network.FUSE_POOL_GRADIENTS = saved
 
 
 def conv_model(act, seed):
@@ -551,3 +551,117 @@ def test_profile_names_the_convolution_that_writes_a_pooling(fusion_setting):
     x = np.random.default_rng(13).standard_normal((4, 10, 10, 2)).astype(np.float32)
     p = profile_model(model, x, np.eye(3, dtype=np.float32)[[0, 1, 2, 0]], batch_size=4, steps=1, warmup=0)
     assert p.row(model.layers[1].name).forward_in is None and "Forward run inside" not in str(p)
+
+
+# ---- in training, the pooling's gradient goes back to that Conv2D as it is ------------------------
+@pytest.mark.parametrize("algo", ["im2col", "direct", "winograd2", "winograd4"])
+def test_conv_backward_reads_the_pooled_gradient_as_its_scatter(algo, isa):
+    """conv_backward's pool_dy / pool_argmax / pool_gate: the bits of max_pool_backward (with and
+    without the ReLU gate) followed by conv_backward, for dkernel, dbias and dx, with every algorithm
+    (Winograd reads the pooled arrays tile by tile and leaves dy unwritten; the others scatter into
+    dy first), odd sizes (the pooling drops a row or column), channel counts short of a vector, a NaN
+    and -0 in the gradient, 1 and 2 threads, on every instruction set."""
+    rng = np.random.default_rng(21)
+    saved_algo, saved_threads = E.conv_algo(), E.get_num_threads()
+    relu, one = E.Activation.relu, (1, 1)
+    try:
+        E.set_conv_algo(algo)
+        for n, h, w, c, f, pad in [(2, 10, 10, 3, 8, 0), (3, 13, 11, 5, 19, 1), (2, 9, 9, 16, 32, 1),
+                                   (1, 15, 15, 32, 20, 0), (2, 8, 7, 17, 3, 0)]:
+            x = rng.standard_normal((n, h, w, c)).astype(np.float32)
+            k = (rng.standard_normal((3, 3, c, f)) * 0.3).astype(np.float32)
+            b = rng.standard_normal(f).astype(np.float32) * 0.1
+            oh, ow = (h, w) if pad else (h - 2, w - 2)
+            y = np.empty((n, oh, ow, f), np.float32)
+            col = np.empty((n * oh * ow, 9 * c), np.float32)
+            partials = np.empty(E.conv_dw_partials_size(n, oh, ow, 3, 3, c, f), np.float32)
+            E.conv_forward(x, k, b, None, y, col, one, one, (pad, pad), relu)
+            py, pa = np.empty((n, oh // 2, ow // 2, f), np.float32), np.empty((n, oh // 2, ow // 2, f), np.int32)
+            E.max_pool_forward(y, py, pa, (2, 2), (2, 2), (0, 0))
+            pdy = rng.standard_normal(py.shape).astype(np.float32)
+            pdy[rng.random(py.shape) < 0.1] = -0.0
+            pdy[tuple(np.argwhere(py > 0)[0])] = np.nan  # where the gate passes it
+            for gate in (py, None):
+                dz = np.empty_like(y)
+                E.max_pool_backward(pdy, pa, dz, (2, 2), (2, 2), (0, 0), gate=gate)
+                want = [np.empty_like(x), np.empty_like(k), np.empty_like(b)]
+                E.conv_backward(x, k, None, y, dz, want[0], want[1], want[2], col, partials, one, one, (pad, pad),
+                                relu, True)
+                assert np.isnan(want[1]).any()
+                for threads, with_dx in ((1, True), (2, True), (2, False)):
+                    E.set_num_threads(threads)
+                    got = [np.full_like(x, 3.0) if with_dx else None, np.full_like(k, 3.0), np.full_like(b, 3.0)]
+                    place = np.full_like(y, 5.0)
+                    E.conv_backward(x, k, None, y, place, got[0], got[1], got[2], col, partials, one, one,
+                                    (pad, pad), relu, True, pool_dy=pdy, pool_argmax=pa, pool_gate=gate)
+                    for g, wnt in zip(got, want):
+                        assert g is None or g.tobytes() == wnt.tobytes()
+                    if algo.startswith("winograd"):
+                        assert (place == 5.0).all()  # never formed
+                    else:
+                        assert place.tobytes() == dz.tobytes()
+                E.set_num_threads(saved_threads)
+        dk, db = np.empty_like(k), np.empty_like(b)
+        args = (x, k, None, y, dz, None, dk, db, col, partials, one, one, (pad, pad), relu)
+        with pytest.raises(ValueError, match=r"conv_backward: pool_dy must have shape \(n, oh // 2, ow // 2, filters\)"):
+            E.conv_backward(*args, True, pool_dy=np.empty((1, 2, 2, f), np.float32),
+                            pool_argmax=np.empty((1, 2, 2, f), np.int32))
+        with pytest.raises(ValueError, match="pass pool_dy and pool_argmax together"):
+            E.conv_backward(*args, True, pool_dy=pdy)
+        with pytest.raises(ValueError, match="pool_gate needs pool_dy and pool_argmax"):
+            E.conv_backward(*args, True, pool_gate=py)
+        with pytest.raises(ValueError, match="pool_argmax: expected a C-contiguous int32 array"):
+            E.conv_backward(*args, True, pool_dy=pdy, pool_argmax=pdy.copy())
+        with pytest.raises(ValueError, match="pass dy_is_preactivation=True"):
+            E.conv_backward(*args, False, pool_dy=pdy, pool_argmax=pa)
+        with pytest.raises(ValueError, match="pool_gate"):
+            E.conv_backward(*args, True, pool_dy=pdy, pool_argmax=pa, pool_gate=py[:, :1].copy())
+    finally:
+        E.set_conv_algo(saved_algo)
+        E.set_num_threads(saved_threads)
+
+
+def test_pool_gradients_have_their_own_switch(fusion_setting, monkeypatch):
+    """With FUSE_POOL_GRADIENTS the gated MaxPooling2D() hands the Conv2D that filled it a
+    PooledGradient (in chains and in graphs), which the convolution reads; without, the scatter as
+    before: the same bits after three steps either way."""
+    from seqnet.layers.convolutional import base_conv
+    from seqnet.layers.convolutional.conv_utils import PooledGradient
+
+    taken = []
+    backward = base_conv.Conv.backward
+
+    def spy(self, dy, *args, **kwargs):
+        taken.append(isinstance(dy, PooledGradient))
+        return backward(self, dy, *args, **kwargs)
+
+    monkeypatch.setattr(base_conv.Conv, "backward", spy)
+
+    def chain():
+        return keras.models.Sequential([
+            Conv2D(8, (3, 3), activation="relu", input_shape=(11, 12, 3)),   # 9 x 10: a row dropped
+            MaxPooling2D(), Conv2D(19, (3, 3), padding="same"), Activation("relu"), MaxPooling2D(),
+            Flatten(), Dense(4, activation="softmax")])
+
+    def graph():
+        inp = keras.layers.Input((11, 12, 3))
+        a = MaxPooling2D()(Conv2D(8, (3, 3), activation="relu")(inp))
+        b = Conv2D(6, (1, 1))(inp)  # another reader of the input: not a plain chain
+        out = Dense(4, activation="softmax")(keras.layers.concatenate([Flatten()(a), Flatten()(b)]))
+        return keras.models.Model(inp, out)
+
+    rng = np.random.default_rng(22)
+    x = rng.standard_normal((6, 11, 12, 3)).astype(np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 6)]
+    for build, pooled_convs in ((chain, 2), (graph, 1)):
+        runs = []
+        for on in (True, False):
+            network.FUSE_POOL_GRADIENTS = on
+            del taken[:]
+            model, losses = _train_fresh(build, True, x, y)
+            assert sum(taken) == (3 * pooled_convs if on else 0)
+            runs.append((losses, model.get_weights()))
+        (l1, w1), (l0, w0) = runs
+        assert np.array_equal(l1, l0)
+        for a, b in zip(w1, w0):
+            assert a.tobytes() == b.tobytes()

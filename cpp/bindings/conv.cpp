@@ -79,6 +79,19 @@ const float* bias_of(const py::object& b_obj, const FArray& w, const std::string
     return b.data();
 }
 
+// A 2x2 stride-2 max pooling's array of the convolution's output (n, oh // 2, ow // 2, f) and its
+// argmax (int32, the same shape); `what` names the first, as "fn: arg".
+void check_pooled(const FArray& a, const IArray& argmax, const ConvShape& s, const std::string& what) {
+    const int64_t want[4] = {s.n, s.oh / 2, s.ow / 2, s.f};
+    bool ok = true;
+    for (int d = 0; d < 4; ++d) ok = ok && a.shape(d) == want[d];
+    if (!ok)
+        fail(what + " must have shape (n, oh // 2, ow // 2, filters) = (" + std::to_string(want[0]) + ", " +
+             std::to_string(want[1]) + ", " + std::to_string(want[2]) + ", " + std::to_string(want[3]) + "), got " +
+             shape_str(a));
+    same_shape(a, argmax, what.substr(0, what.rfind(':')) + ": pool_argmax");
+}
+
 void conv_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& b_obj, const py::object& z_obj,
               const py::handle& y_obj, const py::object& col_obj, Pair strides, Pair dilation, Pair pads, Activation code,
               const py::object& pool_y_obj, const py::object& pool_argmax_obj) {
@@ -102,14 +115,7 @@ void conv_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object
     if (!pool_y_obj.is_none()) {
         FArray py_ = farray(pool_y_obj, fn + ": pool_y", 4);
         IArray pa = iarray(pool_argmax_obj, fn + ": pool_argmax");
-        const int64_t want[4] = {s.n, s.oh / 2, s.ow / 2, s.f};
-        bool ok = true;
-        for (int d = 0; d < 4; ++d) ok = ok && py_.shape(d) == want[d];
-        if (!ok)
-            fail(fn + ": pool_y must have shape (n, oh // 2, ow // 2, filters) = (" + std::to_string(want[0]) + ", " +
-                 std::to_string(want[1]) + ", " + std::to_string(want[2]) + ", " + std::to_string(want[3]) +
-                 "), got " + shape_str(py_));
-        same_shape(py_, pa, fn + ": pool_argmax");
+        check_pooled(py_, pa, s, fn + ": pool_y");
         writable(py_, fn + ": pool_y");
         writable(pa, fn + ": pool_argmax");
         pyp = py_.mutable_data();
@@ -124,7 +130,8 @@ void conv_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object
 void conv_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& z_obj, const py::handle& y_obj,
               const py::handle& dy_obj, const py::object& dx_obj, const py::handle& dw_obj, const py::object& db_obj,
               const py::object& col_obj, const py::object& partials_obj, Pair strides, Pair dilation, Pair pads, Activation code,
-              bool dy_is_preactivation) {
+              bool dy_is_preactivation, const py::object& pool_dy_obj, const py::object& pool_argmax_obj,
+              const py::object& pool_gate_obj) {
     const std::string fn = "conv_backward";
     Activation act = valid_activation(code);
     FArray x = farray(x_obj, fn + ": x", 4), w = farray(w_obj, fn + ": kernel", 4), y = farray(y_obj, fn + ": y", 4),
@@ -167,10 +174,29 @@ void conv_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::object
         writable(partials, fn + ": dw_partials");
         pp = partials.mutable_data();
     }
+    // The gradient of the 2x2 stride-2 max pooling of y, in place of dy's contents (PooledGrad).
+    PooledGrad pooled{nullptr, nullptr, nullptr};
+    if (pool_dy_obj.is_none() != pool_argmax_obj.is_none()) fail(fn + ": pass pool_dy and pool_argmax together");
+    if (!pool_gate_obj.is_none() && pool_dy_obj.is_none()) fail(fn + ": pool_gate needs pool_dy and pool_argmax");
+    if (!pool_dy_obj.is_none()) {
+        FArray pdy = farray(pool_dy_obj, fn + ": pool_dy", 4);
+        IArray pa = iarray(pool_argmax_obj, fn + ": pool_argmax");
+        check_pooled(pdy, pa, s, fn + ": pool_dy");
+        if (act != Activation::Linear && !dy_is_preactivation)
+            fail(fn + ": pool_dy is the gradient before the activation: pass dy_is_preactivation=True (or a linear activation)");
+        pooled.dy = pdy.data();
+        pooled.argmax = pa.data();
+        if (!pool_gate_obj.is_none()) {
+            FArray gate = farray(pool_gate_obj, fn + ": pool_gate", 4);
+            same_shape(pdy, gate, fn + ": pool_gate");
+            pooled.gate = gate.data();
+        }
+    }
     const float *xp = x.data(), *wp = w.data(), *yp = y.data();
     float *dyp = dy.mutable_data(), *dwp = dw.mutable_data();
     ComputeScope compute;
-    conv_backward(s, xp, wp, zp, yp, dyp, dxp, dwp, dbp, col.first, col.second, pp, act, dy_is_preactivation);
+    conv_backward(s, xp, wp, zp, yp, dyp, dxp, dwp, dbp, col.first, col.second, pp, act, dy_is_preactivation,
+                  pooled.dy ? &pooled : nullptr);
 }
 
 // x (n, h, w, c) and y (n, oh, ow, c).
@@ -326,7 +352,14 @@ void bind_conv(py::module_& m) {
           "it).");
     m.def("conv_backward", &conv_bwd, py::arg("x"), py::arg("kernel"), py::arg("z"), py::arg("y"), py::arg("dy"),
           py::arg("dx"), py::arg("dkernel"), py::arg("dbias"), py::arg("col"), py::arg("dw_partials"), py::arg("strides"),
-          py::arg("dilation_rate"), py::arg("pads"), py::arg("activation"), py::arg("dy_is_preactivation"));
+          py::arg("dilation_rate"), py::arg("pads"), py::arg("activation"), py::arg("dy_is_preactivation"),
+          py::arg("pool_dy") = py::none(), py::arg("pool_argmax") = py::none(), py::arg("pool_gate") = py::none(),
+          "The gradients of conv_forward: dkernel, dbias (optional) and dx (optional) from dy, the gradient of y "
+          "(overwritten with that of the pre-activation unless dy_is_preactivation). With pool_dy (n, oh // 2, ow // 2, "
+          "f), pool_argmax (int32) and optionally pool_gate, the same shape: dy's contents are instead the scatter of "
+          "that 2x2 stride-2 max pooling's gradient, as max_pool_backward(pool_dy, pool_argmax, dy, gate=pool_gate) "
+          "forms it (dy_is_preactivation or a linear activation); a Winograd convolution reads them in place and "
+          "leaves dy unwritten, others scatter them into dy first. The same bits either way.");
     m.attr("conv_dw_block_rows") = kConvDwBlockRows;
     m.def(
         "conv_dw_partials_size",

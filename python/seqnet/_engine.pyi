@@ -417,8 +417,17 @@ def conv_backward(
     pads: tuple[int, int],
     activation: Activation,
     dy_is_preactivation: bool,
+    pool_dy: F32Array | None = None,
+    pool_argmax: F32Array | None = None,
+    pool_gate: F32Array | None = None,
 ) -> None:
-    ...
+    """The gradients of conv_forward: dkernel, dbias (optional) and dx (optional) from dy, the gradient of y
+    (overwritten with that of the pre-activation unless dy_is_preactivation). With pool_dy (n, oh // 2, ow // 2,
+    f), pool_argmax (int32) and optionally pool_gate, the same shape: dy's contents are instead the scatter of
+    that 2x2 stride-2 max pooling's gradient, as max_pool_backward(pool_dy, pool_argmax, dy, gate=pool_gate)
+    forms it (dy_is_preactivation or a linear activation); a Winograd convolution reads them in place and
+    leaves dy unwritten, others scatter them into dy first. The same bits either way.
+    """
 
 conv_dw_block_rows: int
 

@@ -69,9 +69,22 @@ inline int64_t conv_dw_partials_size(const ConvShape& s, int64_t col_rows = 0) {
 // dw (kh, kw, c, f), db (f, optional) and dx (n, h, w, c, optional). z is needed only when
 // activation_backward_needs_input(act). col as in conv_forward; partials holds
 // conv_dw_partials_size(s, col_rows) floats (unused, may be null, when pointwise()).
+//
+// pooled (optional): dz arrives as the gradient of a 2x2, stride-2 max pooling of this layer's
+// output (MaxPooling2D() after it): dy, argmax and gate (n, oh/2, ow/2, f) as max_pool_backward
+// takes them, which scatters them into dz. A Winograd convolution then reads them where it
+// would read dz, in both passes, and never writes dz (nor reads `dy`); any other algorithm
+// scatters them into `dy` first (which must then hold n*oh*ow*f floats) and runs as before.
+// Either way the results have the bits of max_pool_backward followed by conv_backward. Only
+// with dy_is_preactivation or a linear activation.
+struct PooledGrad {
+    const float* dy;
+    const int32_t* argmax;
+    const float* gate;  // may be null
+};
 void conv_backward(const ConvShape& s, const float* x, const float* w, const float* z, const float* y,
                    float* dy, float* dx, float* dw, float* db, float* col, int64_t col_rows, float* partials,
-                   Activation act, bool dy_is_preactivation);
+                   Activation act, bool dy_is_preactivation, const PooledGrad* pooled = nullptr);
 
 // ---- Algorithm choice -------------------------------------------------------------------
 // A 3x3, stride-1, undilated convolution (winograd_applicable) may run each pass (forward,

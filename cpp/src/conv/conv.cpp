@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "../parallel_region.h"
 #include "conv_algo.h"
@@ -290,11 +291,26 @@ void col2im_dx(const ConvShape& s, const float* dz, const float* w, float* dx, f
 
 }  // namespace
 
+// Whether conv_backward reads a pooled gradient in place of dz (both passes by Winograd, with a
+// fixed algorithm: tuning runs each pass several times and keeps dz formed once).
+bool reads_pooled_grad(const ConvShape& s) {
+    if (!winograd_applicable(s)) return false;
+    const ConvAlgo a = conv_algo_fixed(s);
+    return a == ConvAlgo::Winograd2 || a == ConvAlgo::Winograd4;
+}
+
 void conv_backward(const ConvShape& s, const float* x, const float* w, const float* z, const float* y,
                    float* dy, float* dx, float* dw, float* db, float* col, int64_t col_rows, float* partials,
-                   Activation act, bool dy_is_preactivation) {
+                   Activation act, bool dy_is_preactivation, const PooledGrad* pooled) {
     const int64_t K = s.patch(), F = s.f, P = s.out_pixels(), KF = K * F;
     bool act_bwd = !dy_is_preactivation && act != Activation::Linear;
+    if (pooled && act_bwd) throw std::invalid_argument("conv_backward: a pooled gradient needs dy_is_preactivation or a linear activation");
+    if (pooled && !reads_pooled_grad(s)) {
+        // dz formed whole, as the pooling's own backward would (see PooledGrad)
+        const PoolShape ps{s.n, s.oh, s.ow, F, s.oh / 2, s.ow / 2, 2, 2, 2, 2, 0, 0};
+        max_pool_backward(ps, pooled->dy, pooled->argmax, dy, pooled->gate);
+        pooled = nullptr;
+    }
     if (s.pointwise()) {
         if (act_bwd) activation_backward(act, z, y, dy, dy, s.n * P, F);
         if (db) column_sums(dy, F, db, s.n * P, F);
@@ -318,7 +334,7 @@ void conv_backward(const ConvShape& s, const float* x, const float* w, const flo
             direct_dw_db(s, x, z, y, dy, dw, db, partials, act, act_bwd, dx != nullptr);
         else if (a == ConvAlgo::Im2col || a == ConvAlgo::Direct)
             conv_dw_db(s, x, z, y, dy, dw, db, col, col_floats, partials, act, act_bwd);
-        else winograd_kernel_grad(s, winograd_tile(a), x, z, y, dy, dw, db, act, act_bwd);
+        else winograd_kernel_grad(s, winograd_tile(a), x, z, y, dy, dw, db, act, act_bwd, pooled);
     });
     if (!dx) return;
     const ConvShape t = transposed_shape(s);
@@ -329,7 +345,7 @@ void conv_backward(const ConvShape& s, const float* x, const float* w, const flo
         run_conv_algo(s, ConvPass::InputGrad, [&](ConvAlgo a) {
             if (a == ConvAlgo::Direct && direct_applicable(t)) direct_forward(t, dy, wt, nullptr, dx, lin);
             else if (a == ConvAlgo::Winograd2 || a == ConvAlgo::Winograd4)
-                winograd_forward(t, winograd_tile(a), dy, wt, nullptr, dx, lin);
+                winograd_forward(t, winograd_tile(a), dy, wt, nullptr, dx, lin, nullptr, nullptr, pooled);
             else if (block_units(t) * t.ow * t.patch() <= col_floats) blocked_conv(t, dy, wt, dx, nullptr, col, col_floats);
             else col2im_dx(s, dy, w, dx, col, col_rows);
         });

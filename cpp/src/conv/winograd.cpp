@@ -127,7 +127,7 @@ int threads_for(int64_t blocks) {
 }  // namespace
 
 void winograd_forward(const ConvShape& s, int m, const float* x, const float* w, const float* b, float* out,
-                      Activation act, float* pooled, int32_t* argmax) {
+                      Activation act, float* pooled, int32_t* argmax, const PooledGrad* unpool) {
     const WinogradKernels& wk = winograd_kernels();
     const gemm::MicroKernel& uk = conv_microkernel();
     const int mi = m == 4;
@@ -157,7 +157,7 @@ void winograd_forward(const ConvShape& s, int m, const float* x, const float* w,
 #pragma omp for schedule(dynamic)
         for (int64_t blk = 0; blk < blocks; ++blk) {
             const int64_t t0 = blk * T, nt = std::min(T, tl.tiles - t0);
-            wk.input_tiles[mi](s, x, t0, nt, v, T * C, zero);
+            wk.input_tiles[mi](s, x, t0, nt, v, T * C, zero, unpool);
             for (int k = 0; k < tl.a2; ++k)
                 tile_gemm(uk, nt, ldf, C, v + k * T * C, C, 1, u + k * C * ldf, ldf, mb + k * T * ldf, ldf, 0.0f);
             if (pooled) {
@@ -174,7 +174,8 @@ void winograd_forward(const ConvShape& s, int m, const float* x, const float* w,
 }
 
 void winograd_kernel_grad(const ConvShape& s, int m, const float* x, const float* z, const float* y, float* dy,
-                          float* dw, float* db, Activation act, bool act_bwd) {
+                          float* dw, float* db, Activation act, bool act_bwd, const PooledGrad* unpool) {
+    if (unpool && act_bwd) throw std::invalid_argument("winograd_kernel_grad: a pooled gradient comes before the activation");
     const WinogradKernels& wk = winograd_kernels();
     const gemm::MicroKernel& uk = conv_microkernel();
     const int mi = m == 4;
@@ -204,8 +205,8 @@ void winograd_kernel_grad(const ConvShape& s, int m, const float* x, const float
                     for_each_output_segment(s, m, t0, nt, [&](int64_t off, int64_t pixels) {
                         activation_backward(act, z ? z + off : nullptr, y + off, dy + off, dy + off, pixels, F);
                     });
-                wk.input_tiles[mi](s, x, t0, nt, v, T * C, zero);
-                wk.grad_tiles[mi](s, dy, t0, nt, q, T * ldf, ldf, pb, zero);
+                wk.input_tiles[mi](s, x, t0, nt, v, T * C, zero, nullptr);
+                wk.grad_tiles[mi](s, dy, t0, nt, q, T * ldf, ldf, pb, zero, unpool);
                 const float beta = blk == ch * per_chunk ? 0.0f : 1.0f;
                 for (int k = 0; k < tl.a2; ++k)
                     tile_gemm(uk, C, ldf, nt, v + k * T * C, 1, C, q + k * T * ldf, ldf, pw + k * C * ldf, ldf, beta);

@@ -15,8 +15,10 @@ namespace seqnet {
 struct WinogradKernels {
     // v (k, tile, c) = (Bᵀ d B)[k] for tiles [t0, t0+nt) of input x (ld = s.c); inputs outside
     // the image read as zero (`zero` holds s.c zeros).
+    // With `unpool`, x's pixels are instead those of the max-pooled gradient's scatter (PooledGrad,
+    // pooled (n, h/2, w/2, c)), with the bits max_pool_backward gives them.
     void (*input_tiles[2])(const ConvShape& s, const float* x, int64_t t0, int64_t nt, float* v, int64_t vstride,
-                           const float* zero);
+                           const float* zero, const PooledGrad* unpool);
     // out (n, oh, ow, f) of tiles [t0, t0+nt) = Aᵀ M A + bias (may be null), then relu when asked;
     // M (k, tile, f) has row length ldm. Outputs past oh/ow go to `dummy` (ldm floats, scratch).
     // stream: write the whole aligned vectors of out with stores that bypass the caches.
@@ -24,8 +26,9 @@ struct WinogradKernels {
                             int64_t nt, const float* bias, bool relu, float* out, float* dummy, bool stream);
     // q (k, tile, f) = (A dz Aᵀ)[k] (row length ldq, columns f..ldq zero) for tiles [t0, t0+nt) of
     // dz (n, oh, ow, f); db (optional) += dz's pixels in tile order. `zero` holds s.f zeros.
+    // With `unpool`, dz's pixels likewise (pooled (n, oh/2, ow/2, f)).
     void (*grad_tiles[2])(const ConvShape& s, const float* dz, int64_t t0, int64_t nt, float* q, int64_t qstride,
-                          int64_t ldq, float* db, const float* zero);
+                          int64_t ldq, float* db, const float* zero, const PooledGrad* unpool);
     // u (k, c, ldu) = G g Gᵀ of each kernel (3, 3, c, f) column, zero in columns f..ldu.
     void (*weight_transform[2])(const float* w, int64_t c, int64_t f, float* u, int64_t ldu);
     // dw (3, 3, c, f) = Gᵀ du G of du (k, c, ldu).

@@ -160,6 +160,62 @@ static inline WgTile wg_tile(const ConvShape& s, int m, int64_t t) {
     return {t / (tr * tc), (rem / tc) * m, (rem % tc) * m};
 }
 
+// ------------------------------------------------------------------------- pixel sources
+
+// The pixels a transform reads: rows of channels in an image (p[k] + c), or, for a gradient that
+// arrives max-pooled (PooledGrad), formed from the pooling's dy, argmax and gate as
+// max_pool_backward scatters them: 0 + dy where the pixel is its window's argmax (and the gate
+// is not <= 0), else 0.
+template <class V>
+struct WgInt;
+template <>
+struct WgInt<wg_vec> {
+    typedef wg_ivec type;
+};
+template <>
+struct WgInt<float> {
+    typedef int32_t type;
+};
+
+// One pixel of the scatter: its window's rows in the pooled arrays (g null: no window covers
+// it, or it lies outside the image) and its position in the image (the argmax's encoding).
+struct WgPix {
+    const float* g;
+    const int32_t* a;
+    const float* y;
+    int32_t pos;
+    bool inside;  // in the image (a pixel of dz, zero or not), as against padding
+};
+
+// Pixel (r, c) of image img, h x w, whose gradient came through 2x2 stride-2 max pooling.
+static inline WgPix wg_pix(const PooledGrad& pg, int64_t img, int64_t r, int64_t c, int64_t h, int64_t w,
+                           int64_t ch) {
+    const int64_t ph = h / 2, pw = w / 2;
+    WgPix q{nullptr, nullptr, nullptr, int32_t(r * w + c), r >= 0 && r < h && c >= 0 && c < w};
+    if (q.inside && r < 2 * ph && c < 2 * pw) {
+        const int64_t off = ((img * ph + r / 2) * pw + c / 2) * ch;
+        q.g = pg.dy + off;
+        q.a = pg.argmax + off;
+        q.y = pg.gate ? pg.gate + off : nullptr;
+    }
+    return q;
+}
+
+template <class V>
+static inline V wg_unpool(const WgPix& q, int64_t c) {
+    typedef typename WgInt<V>::type I;
+    const V zero = V{} * 0.0f;
+    if (!q.g) return zero;
+    I a;
+    __builtin_memcpy(&a, q.a + c, sizeof a);
+    const V g = wg_load<V>(q.g + c);
+    if (q.y) {
+        const V y = wg_load<V>(q.y + c);
+        return (a == q.pos) & ((y <= zero) == 0) ? zero + g : zero;
+    }
+    return a == q.pos ? zero + g : zero;
+}
+
 // ------------------------------------------------------------------------------- input
 
 template <int M, class V>
@@ -179,11 +235,62 @@ static inline void input_tile(const float* const* p, int64_t c, float* out, int6
     }
 }
 
+// Channels [c0, c1) of one tile from its pixels (channel c of pixel k at p[k] + c - base). Neither
+// inlined nor cloned: the compiler contracts multiply-adds into fmas by context, and the pixels
+// of an image and those of a pooled gradient (formed in scratch) must run the same code to round
+// alike.
+#if defined(__clang__)
+#define SEQNET_WG_ONE_COPY __attribute__((noinline))
+#else
+#define SEQNET_WG_ONE_COPY __attribute__((noinline, noclone))
+#endif
+template <int M>
+SEQNET_WG_ONE_COPY static void input_span(const float* const* p, int64_t base, int64_t c0, int64_t c1, float* out,
+                                          int64_t vstride) {
+    constexpr int A = M + 2;
+    const float* q[A * A];
+    for (int k = 0; k < A * A; ++k) q[k] = p[k] - base;
+    int64_t c = c0;
+    for (; c + SEQNET_WG_VL <= c1; c += SEQNET_WG_VL) input_tile<M, wg_vec>(q, c, out + c, vstride);
+    for (; c < c1; ++c) input_tile<M, float>(q, c, out + c, vstride);
+}
+
+// Channels of a pooled gradient's pixels formed in scratch at a time.
+constexpr int64_t kWgUnpoolSpan = 4 * SEQNET_WG_VL;
+
+// Pixels q[0..n) of a pooled gradient, channels [c0, c1) (at most kWgUnpoolSpan), into rows of tmp.
+static inline void wg_unpool_pixels(const WgPix* q, int n, int64_t c0, int64_t c1, float (*tmp)[kWgUnpoolSpan]) {
+    for (int k = 0; k < n; ++k) {
+        int64_t c = c0;
+        for (; c + SEQNET_WG_VL <= c1; c += SEQNET_WG_VL) wg_store<wg_vec>(tmp[k] + (c - c0), wg_unpool<wg_vec>(q[k], c));
+        for (; c < c1; ++c) tmp[k][c - c0] = wg_unpool<float>(q[k], c);
+    }
+}
+
 template <int M>
 static void input_tiles(const ConvShape& s, const float* x, int64_t t0, int64_t nt, float* v, int64_t vstride,
-                        const float* zero) {
+                        const float* zero, const PooledGrad* unpool) {
     constexpr int A = M + 2;
     const int64_t C = s.c;
+    if (unpool) {
+        WgPix q[A * A];
+        for (int64_t t = 0; t < nt; ++t) {
+            const WgTile tile = wg_tile(s, M, t0 + t);
+            for (int i = 0; i < A; ++i)
+                for (int j = 0; j < A; ++j)
+                    q[i * A + j] = wg_pix(*unpool, tile.img, tile.oh0 - s.pad_top + i, tile.ow0 - s.pad_left + j, s.h,
+                                          s.w, C);
+            float tmp[A * A][kWgUnpoolSpan];
+            const float* p[A * A];
+            for (int k = 0; k < A * A; ++k) p[k] = tmp[k];
+            for (int64_t c0 = 0; c0 < C; c0 += kWgUnpoolSpan) {
+                const int64_t c1 = c0 + kWgUnpoolSpan < C ? c0 + kWgUnpoolSpan : C;
+                wg_unpool_pixels(q, A * A, c0, c1, tmp);
+                input_span<M>(p, c0, c0, c1, v + t * C, vstride);
+            }
+        }
+        return;
+    }
     const float* p[A * A];
     for (int64_t t = 0; t < nt; ++t) {
         const WgTile tile = wg_tile(s, M, t0 + t);
@@ -195,10 +302,7 @@ static void input_tiles(const ConvShape& s, const float* x, int64_t t0, int64_t 
                 p[i * A + j] = ih >= 0 && ih < s.h && iw >= 0 && iw < s.w ? xi + (ih * s.w + iw) * C : zero;
             }
         }
-        float* out = v + t * C;
-        int64_t c = 0;
-        for (; c + SEQNET_WG_VL <= C; c += SEQNET_WG_VL) input_tile<M, wg_vec>(p, c, out + c, vstride);
-        for (; c < C; ++c) input_tile<M, float>(p, c, out + c, vstride);
+        input_span<M>(p, 0, 0, C, v + t * C, vstride);
     }
 }
 
@@ -342,11 +446,57 @@ static inline void grad_tile(const float* const* p, int64_t f, float* out, int64
     }
 }
 
+// As input_span, for the gradient transform (channels [f0, f1) of q).
+template <int M>
+SEQNET_WG_ONE_COPY static void grad_span(const float* const* p, int64_t base, int64_t f0, int64_t f1, float* out,
+                                         int64_t qstride) {
+    const float* q[M * M];
+    for (int k = 0; k < M * M; ++k) q[k] = p[k] - base;
+    int64_t f = f0;
+    for (; f + SEQNET_WG_VL <= f1; f += SEQNET_WG_VL) grad_tile<M, wg_vec>(q, f, out + f, qstride);
+    for (; f < f1; ++f) grad_tile<M, float>(q, f, out + f, qstride);
+}
+
+// The padding columns [F, ldq) of a tile's q, zeroed.
+template <int M>
+static inline void grad_pad(int64_t F, int64_t ldq, float* out, int64_t qstride) {
+    constexpr int A = M + 2;
+    for (int k = 0; k < A * A; ++k)
+        for (int64_t j = F; j < ldq; ++j) out[k * qstride + j] = 0.0f;
+}
+
 template <int M>
 static void grad_tiles(const ConvShape& s, const float* dz, int64_t t0, int64_t nt, float* q, int64_t qstride,
-                       int64_t ldq, float* db, const float* zero) {
-    constexpr int A = M + 2;
+                       int64_t ldq, float* db, const float* zero, const PooledGrad* unpool) {
     const int64_t F = s.f;
+    if (unpool) {
+        WgPix px[M * M];
+        for (int64_t t = 0; t < nt; ++t) {
+            const WgTile tile = wg_tile(s, M, t0 + t);
+            for (int i = 0; i < M; ++i)
+                for (int j = 0; j < M; ++j)
+                    px[i * M + j] = wg_pix(*unpool, tile.img, tile.oh0 + i, tile.ow0 + j, s.oh, s.ow, F);
+            float tmp[M * M][kWgUnpoolSpan];
+            const float* p[M * M];
+            for (int k = 0; k < M * M; ++k) p[k] = tmp[k];
+            float* out = q + t * ldq;
+            for (int64_t f0 = 0; f0 < F; f0 += kWgUnpoolSpan) {
+                const int64_t f1 = f0 + kWgUnpoolSpan < F ? f0 + kWgUnpoolSpan : F;
+                wg_unpool_pixels(px, M * M, f0, f1, tmp);
+                grad_span<M>(p, f0, f0, f1, out, qstride);
+                if (!db) continue;
+                // each pixel of the image adds its value, zeros included (as from dz)
+                for (int k = 0; k < M * M; ++k) {
+                    if (!px[k].inside) continue;
+                    const float* row = tmp[k];
+#pragma omp simd
+                    for (int64_t j = f0; j < f1; ++j) db[j] += row[j - f0];
+                }
+            }
+            grad_pad<M>(F, ldq, out, qstride);
+        }
+        return;
+    }
     const float* p[M * M];
     for (int64_t t = 0; t < nt; ++t) {
         const WgTile tile = wg_tile(s, M, t0 + t);
@@ -355,12 +505,8 @@ static void grad_tiles(const ConvShape& s, const float* dz, int64_t t0, int64_t 
                 const int64_t oh = tile.oh0 + i, ow = tile.ow0 + j;
                 p[i * M + j] = oh < s.oh && ow < s.ow ? dz + ((tile.img * s.oh + oh) * s.ow + ow) * F : zero;
             }
-        float* out = q + t * ldq;
-        int64_t f = 0;
-        for (; f + SEQNET_WG_VL <= F; f += SEQNET_WG_VL) grad_tile<M, wg_vec>(p, f, out + f, qstride);
-        for (; f < F; ++f) grad_tile<M, float>(p, f, out + f, qstride);
-        for (int k = 0; k < A * A; ++k)
-            for (int64_t j = F; j < ldq; ++j) out[k * qstride + j] = 0.0f;
+        grad_span<M>(p, 0, 0, F, q + t * ldq, qstride);
+        grad_pad<M>(F, ldq, q + t * ldq, qstride);
         if (!db) continue;
         for (int k = 0; k < M * M; ++k) {
             if (p[k] == zero) continue;

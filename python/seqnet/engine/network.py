@@ -565,6 +565,7 @@ def _nodes_behind(outputs):
 # below, _graph_relu_gates, included; FUSE_RELU_GATES turns that one off alone).
 FUSE_ACTIVATIONS = True
 FUSE_RELU_GATES = True
+FUSE_POOL_GRADIENTS = True  # with the gates: see _with_relu_gate
 _RUN_BEFORE = object()  # marks an Activation layer whose function its producer applied
 
 
@@ -765,12 +766,17 @@ def _with_pool(layer, pool, act, x, training):
 
 
 def _with_relu_gate(pool, g, need):
-    """The backward of max pooling `pool` with its ReLU gate on (see _graph_relu_gates)."""
-    pool._relu_gate = True
+    """The backward of max pooling `pool` with its ReLU gate on (see _graph_relu_gates). When a
+    Conv2D filled the pooling's output (_with_pool), the pooling's gradient goes back to it as it
+    is (a PooledGradient, FUSE_POOL_GRADIENTS): a Winograd convolution reads each tile's gradient
+    from the pooled dy and argmax in both passes, so the scatter to the convolution's output size
+    (4x the pooled one) is never written nor read; other algorithms scatter it first. The same
+    bits either way (tests/test_network_fusion.py)."""
+    pool._relu_gate, pool._pass_pooled = True, FUSE_POOL_GRADIENTS
     try:
         return pool.backward(g, need, False)
     finally:
-        pool._relu_gate = False
+        pool._relu_gate = pool._pass_pooled = False
 
 
 def _with_activation(layer, act, method, *args):

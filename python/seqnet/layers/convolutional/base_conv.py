@@ -3,9 +3,9 @@ import numpy as np
 
 from seqnet import _engine, activations, constraints, initializers, regularizers
 from seqnet.engine.base_layer import Layer
-from seqnet.layers.convolutional.conv_utils import (ChannelsMover, as_nhwc, check_spatial, normalize_data_format,
-                                                    normalize_padding, normalize_tuple, output_length, pad_before,
-                                                    with_channels)
+from seqnet.layers.convolutional.conv_utils import (ChannelsMover, PooledGradient, as_nhwc, check_spatial,
+                                                    normalize_data_format, normalize_padding, normalize_tuple,
+                                                    output_length, pad_before, with_channels)
 from seqnet.layers.core.activation import CallableActivation
 
 _LINEAR, _SIGMOID, _SOFTMAX = _engine.Activation.linear, _engine.Activation.sigmoid, _engine.Activation.softmax
@@ -156,6 +156,13 @@ class Conv(Layer):
         return y
 
     def backward(self, dy, need_dx=True, dy_is_preactivation=False):
+        pooled = dy if isinstance(dy, PooledGradient) else None
+        if pooled is not None:  # from the max pooling this layer's forward filled (network._with_relu_gate)
+            dz = self._workspace("dz", pooled.shape)
+            if self._custom is not None or self.data_format == "channels_first" or self._y4 is None:
+                dy, pooled = self._unview(pooled.scatter(dz)), None
+            else:
+                dy = self._unview(dz)  # the scatter's place, for algorithms that form it
         if self._custom is not None:
             dy = self._custom.backward(dy)
         first = self.data_format == "channels_first"
@@ -168,7 +175,10 @@ class Conv(Layer):
         dy4 = self._view(dy)
         y4 = self._y4 if self._y4 is not None else dy4
         dx4 = self._workspace("dx_last" if first else "dx", self._x4.shape) if need_dx else None
-        self._kernel_backward(self._x4, dy4, dx4, None if first else self._z_arg, y4, act, pre)
+        if pooled is not None:
+            self._kernel_backward(self._x4, dy4, dx4, self._z_arg, y4, act, pre, pooled)
+        else:
+            self._kernel_backward(self._x4, dy4, dx4, None if first else self._z_arg, y4, act, pre)
         return None if dx4 is None else self._output_dx(dx4)
 
     def _input4(self, x):
@@ -204,7 +214,7 @@ class Conv(Layer):
         _engine.conv_forward(x4, self._kernel4(), bias, z4, y4, self._col_ws, self._st, self._dl, self._pads, act,
                              pool_y=targets[0], pool_argmax=targets[1])
 
-    def _kernel_backward(self, x4, dy4, dx4, z4, y4, act, pre):
+    def _kernel_backward(self, x4, dy4, dx4, z4, y4, act, pre, pooled=None):
         partials = None
         if self._col_ws is not None:
             n, oh, ow, f = self._y4_shape
@@ -213,8 +223,13 @@ class Conv(Layer):
         kgrad = self.kernel.grad
         kgrad4 = kgrad.reshape((1,) + kgrad.shape) if self.rank == 1 else kgrad
         bias_grad = self.bias.grad if self.bias is not None else None
-        _engine.conv_backward(x4, self._kernel4(), z4, y4, dy4, dx4, kgrad4, bias_grad, self._col_ws, partials,
-                              self._st, self._dl, self._pads, act, pre)
+        if pooled is None:
+            _engine.conv_backward(x4, self._kernel4(), z4, y4, dy4, dx4, kgrad4, bias_grad, self._col_ws, partials,
+                                  self._st, self._dl, self._pads, act, pre)
+        else:
+            _engine.conv_backward(x4, self._kernel4(), z4, y4, dy4, dx4, kgrad4, bias_grad, self._col_ws, partials,
+                                  self._st, self._dl, self._pads, act, pre, pool_dy=pooled.dy,
+                                  pool_argmax=pooled.argmax, pool_gate=pooled.gate)
 
     def get_config(self):
         config = super().get_config()

@@ -5,7 +5,7 @@ Every kernel works on channels_last (NHWC) arrays; a 1-D layer views its (n, len
 input as (n, 1, length, c), so 1-D and 2-D share one kernel family."""
 import numpy as np
 
-from seqnet import backend
+from seqnet import _engine, backend
 
 
 def normalize_tuple(value, rank, what, layer_type):
@@ -100,3 +100,20 @@ class ChannelsMover:
 def as_nhwc(x, rank):
     """A channels_last array of rank 1 (n, l, c) viewed as (n, 1, l, c); rank 2 as is."""
     return x.reshape(x.shape[0], 1, x.shape[1], x.shape[2]) if rank == 1 else x
+
+
+class PooledGradient:
+    """The gradient of a Conv2D's output that comes back through the 2x2 max pooling the convolution
+    filled (Pooling.fill_from) with its ReLU gate on: the pooling's dy, argmax and gate (its output),
+    which the convolution's backward reads in place of the scattered gradient (conv_backward's pool_dy;
+    a Winograd convolution never forms that 4x larger array). `scatter` forms it, as the pooling's own
+    backward would."""
+
+    __slots__ = ("dy", "argmax", "gate", "shape")
+
+    def __init__(self, dy, argmax, gate, shape):
+        self.dy, self.argmax, self.gate, self.shape = dy, argmax, gate, shape
+
+    def scatter(self, out):
+        _engine.max_pool_backward(self.dy, self.argmax, out, (2, 2), (2, 2), (0, 0), gate=self.gate)
+        return out

@@ -3,9 +3,9 @@ import numpy as np
 
 from seqnet import _engine
 from seqnet.engine.base_layer import Layer
-from seqnet.layers.convolutional.conv_utils import (ChannelsMover, as_nhwc, check_spatial, normalize_data_format,
-                                                    normalize_padding, normalize_tuple, output_length, pad_before,
-                                                    with_channels)
+from seqnet.layers.convolutional.conv_utils import (ChannelsMover, PooledGradient, as_nhwc, check_spatial,
+                                                    normalize_data_format, normalize_padding, normalize_tuple,
+                                                    output_length, pad_before, with_channels)
 
 
 class Pooling(Layer):
@@ -17,7 +17,11 @@ class Pooling(Layer):
     # output of a ReLU: max pooling then returns the gradient before that ReLU, which the layer
     # that applied it takes as dy_is_preactivation.
     _relu_gate = False
+    # ...and, with the gate, when the convolution that filled this forward's output (fill_from) can
+    # take the pooled gradient as it is: backward then returns a PooledGradient.
+    _pass_pooled = False
     _filled = None  # (input array, output) when the layer before wrote this forward's output (fill_from)
+    _was_filled = False  # the last forward's output was filled
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -67,7 +71,8 @@ class Pooling(Layer):
 
     def forward(self, x, training):
         filled, self._filled = self._filled, None
-        if filled is not None and x is filled[0]:
+        self._was_filled = filled is not None and x is filled[0]
+        if self._was_filled:
             return filled[1]
         first = self.data_format == "channels_first"
         xl = ChannelsMover.to_last(self, "x_last", x) if first else x
@@ -96,6 +101,8 @@ class Pooling(Layer):
         if first:
             dy = ChannelsMover.to_last(self, "dy_last", dy)
         dy4 = as_nhwc(dy, self.rank)
+        if self._relu_gate and self._pass_pooled and self._was_filled and not first:
+            return PooledGradient(dy4, self._argmax, self._y4, self._x4_shape)
         dx4 = self._workspace("dx_last" if first else "dx", self._x4_shape)
         if self.mode == "max":
             _engine.max_pool_backward(dy4, self._argmax, dx4, *self._args, gate=self._y4 if self._relu_gate else None)
