@@ -151,9 +151,9 @@ void winograd_forward(const ConvShape& s, int m, const float* x, const float* w,
     const bool stream = !other && stream_output(s.n * s.oh * s.ow * F);
     if (pooled && other) throw std::invalid_argument("winograd_forward: pooling only after a linear or relu output");
     run_region(threads, [&](int tid) {
-        float* v = zero + zfloats + tid * per;
+        float* dummy = zero + zfloats + tid * per;  // on a cache line, as streaming stores need
+        float* v = dummy + ldf;
         float* mb = v + tl.a2 * T * C;
-        float* dummy = mb + tl.a2 * T * ldf;
 #pragma omp for schedule(dynamic)
         for (int64_t blk = 0; blk < blocks; ++blk) {
             const int64_t t0 = blk * T, nt = std::min(T, tl.tiles - t0);

@@ -21,7 +21,8 @@ struct WinogradKernels {
                            const float* zero, const PooledGrad* unpool);
     // out (n, oh, ow, f) of tiles [t0, t0+nt) = Aᵀ M A + bias (may be null), then relu when asked;
     // M (k, tile, f) has row length ldm. Outputs past oh/ow go to `dummy` (ldm floats, scratch).
-    // stream: write the whole aligned vectors of out with stores that bypass the caches.
+    // stream: write out with stores that bypass the caches when it starts on a vector boundary and f
+    // is a whole number of vectors (else plain stores); `dummy` must then start on one too.
     void (*output_tiles[2])(const ConvShape& s, const float* mb, int64_t mstride, int64_t ldm, int64_t t0,
                             int64_t nt, const float* bias, bool relu, float* out, float* dummy, bool stream);
     // q (k, tile, f) = (A dz Aᵀ)[k] (row length ldq, columns f..ldq zero) for tiles [t0, t0+nt) of

@@ -34,25 +34,28 @@ static inline void wg_store(float* p, const V& v) {
 // 3.5 ms for it (one thread), and the layer reading the output next (pooling) measured no
 // slower. The layers' workspaces start on a cache line (engine/memory.py) so that it applies;
 // an output that does not (NumPy's own arrays: 16 bytes past one) is stored as before. Same
-// bits either way. Returns false when it cannot stream (the caller stores normally).
-static inline bool wg_stream(float* p, const wg_vec& v) {
-    if ((reinterpret_cast<uintptr_t>(p) & (sizeof(wg_vec) - 1)) != 0) return false;
-#if defined(__x86_64__) || defined(__i386__)
-#if defined(__AVX512F__) && SEQNET_WG_VL == 16
+// bits either way. wg_streams: whether this instruction set has such a store; wg_stream's p
+// must then be aligned to a whole vector.
+#if (defined(__x86_64__) || defined(__i386__)) && \
+    ((defined(__AVX512F__) && SEQNET_WG_VL == 16) || (defined(__AVX__) && SEQNET_WG_VL == 8) || \
+     (defined(__SSE__) && SEQNET_WG_VL == 4))
+constexpr bool wg_streams = true;
+#else
+constexpr bool wg_streams = false;
+#endif
+
+static inline void wg_stream(float* p, const wg_vec& v) {
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__AVX512F__) && SEQNET_WG_VL == 16
     _mm512_stream_ps(p, reinterpret_cast<const __m512&>(v));
-    return true;
-#elif defined(__AVX__) && SEQNET_WG_VL == 8
+#elif (defined(__x86_64__) || defined(__i386__)) && defined(__AVX__) && SEQNET_WG_VL == 8
     _mm256_stream_ps(p, reinterpret_cast<const __m256&>(v));
-    return true;
-#elif defined(__SSE__) && SEQNET_WG_VL == 4
+#elif (defined(__x86_64__) || defined(__i386__)) && defined(__SSE__) && SEQNET_WG_VL == 4
     _mm_stream_ps(p, reinterpret_cast<const __m128&>(v));
-    return true;
+#else
+    wg_store<wg_vec>(p, v);
 #endif
-#endif
-    (void)p, (void)v;
-    return false;
 }
-static inline bool wg_stream(float*, float) { return false; }
+static inline void wg_stream(float* p, float v) { *p = v; }
 
 // The 1-D transforms of F(M, 3): in = Bᵀ d (A inputs), wt = G g (3 taps), out = Aᵀ m (M outputs);
 // for the kernel gradient, gout = A dy (M -> A) and gwt = Gᵀ u (A -> 3).
@@ -308,46 +311,59 @@ static void input_tiles(const ConvShape& s, const float* x, int64_t t0, int64_t 
 
 // ------------------------------------------------------------------------------ output
 
-// A tile's m x m outputs r (Aᵀ M A + bias, then relu when asked) at channels f.. of the products.
+// A tile's m x m outputs (Aᵀ M A + bias, then relu when asked) at channels f.. of the products, in
+// two steps: the column pass t = Aᵀ M over the tile's (m+2)² products, then one output row at a
+// time from it, so that only t and a row are live (holding all m x m results spilled registers).
 template <int M, class V>
-static inline void output_values(const float* mb, int64_t stride, const float* bias, bool relu, int64_t f,
-                                 V (&r)[M][M]) {
+static inline void output_columns(const float* mb, int64_t stride, V (&t)[M][M + 2]) {
     constexpr int A = M + 2;
-    V t[M][A];
     for (int j = 0; j < A; ++j) {
         V col[A], o[M];
         for (int i = 0; i < A; ++i) col[i] = wg_load<V>(mb + (i * A + j) * stride);
         WgTransform<M>::out(col, o);
         for (int i = 0; i < M; ++i) t[i][j] = o[i];
     }
+}
+
+template <int M, class V>
+static inline void output_row(const V (&ti)[M + 2], const V& b, bool relu, V (&r)[M]) {
     const V zero = V{} * 0.0f;
-    const V b = bias ? wg_load<V>(bias + f) : zero;
+    V o[M];
+    WgTransform<M>::out(ti, o);
+    for (int j = 0; j < M; ++j) {
+        const V v = o[j] + b;
+        // As the relu kernel: x <= 0 ? 0 : x keeps NaN.
+        r[j] = relu ? (v <= zero ? zero : v) : v;
+    }
+}
+
+// One tile's outputs stored a row at a time. Stream: with streaming stores (every p[k] + f aligned).
+template <int M, class V, bool Stream>
+static inline void output_tile(const float* mb, int64_t stride, const float* bias, bool relu, float* const* p,
+                               int64_t f) {
+    V t[M][M + 2];
+    output_columns<M, V>(mb, stride, t);
+    const V b = bias ? wg_load<V>(bias + f) : V{} * 0.0f;
     for (int i = 0; i < M; ++i) {
-        V o[M];
-        WgTransform<M>::out(t[i], o);
+        V r[M];
+        output_row<M, V>(t[i], b, relu, r);
         for (int j = 0; j < M; ++j) {
-            V v = o[j] + b;
-            // As the relu kernel: x <= 0 ? 0 : x keeps NaN.
-            r[i][j] = relu ? (v <= zero ? zero : v) : v;
+            if (Stream) wg_stream(p[i * M + j] + f, r[j]);
+            else wg_store<V>(p[i * M + j] + f, r[j]);
         }
     }
 }
 
-template <int M, class V>
-static inline void output_tile(const float* mb, int64_t stride, const float* bias, bool relu, float* const* p,
-                               int64_t f, bool stream) {
-    V r[M][M];
-    output_values<M, V>(mb, stride, bias, relu, f, r);
-    for (int i = 0; i < M; ++i)
-        for (int j = 0; j < M; ++j)
-            if (!stream || !wg_stream(p[i * M + j] + f, r[i][j])) wg_store<V>(p[i * M + j] + f, r[i][j]);
-}
-
+// `dummy` (which outputs past oh/ow go to) must start on a vector boundary when `stream`.
 template <int M>
 static void output_tiles(const ConvShape& s, const float* mb, int64_t mstride, int64_t ldm, int64_t t0, int64_t nt,
                          const float* bias, bool relu, float* out, float* dummy, bool stream) {
     const int64_t F = s.f;
     float* p[M * M];
+    // Streamed when every row of every tile starts on a vector boundary (then so does each of its
+    // vectors): a whole number of vectors of channels, the output on one. Else stored as before.
+    stream = stream && wg_streams && F % SEQNET_WG_VL == 0 &&
+             (reinterpret_cast<uintptr_t>(out) & (sizeof(wg_vec) - 1)) == 0;
     for (int64_t t = 0; t < nt; ++t) {
         const WgTile tile = wg_tile(s, M, t0 + t);
         for (int i = 0; i < M; ++i)
@@ -357,9 +373,10 @@ static void output_tiles(const ConvShape& s, const float* mb, int64_t mstride, i
             }
         const float* src = mb + t * ldm;
         int64_t f = 0;
-        for (; f + SEQNET_WG_VL <= F; f += SEQNET_WG_VL)
-            output_tile<M, wg_vec>(src + f, mstride, bias, relu, p, f, stream);
-        for (; f < F; ++f) output_tile<M, float>(src + f, mstride, bias, relu, p, f, false);
+        if (stream)
+            for (; f + SEQNET_WG_VL <= F; f += SEQNET_WG_VL) output_tile<M, wg_vec, true>(src + f, mstride, bias, relu, p, f);
+        for (; f + SEQNET_WG_VL <= F; f += SEQNET_WG_VL) output_tile<M, wg_vec, false>(src + f, mstride, bias, relu, p, f);
+        for (; f < F; ++f) output_tile<M, float, false>(src + f, mstride, bias, relu, p, f);
     }
 #if defined(__x86_64__) || defined(__i386__)
     if (stream) _mm_sfence();  // the streamed stores, ordered before whatever reads the output next
@@ -375,15 +392,19 @@ static void output_tiles(const ConvShape& s, const float* mb, int64_t mstride, i
 template <int M, class V, class I>
 static inline void output_tile_pooled(const float* mb, int64_t stride, const float* bias, bool relu,
                                       float* const* py, int32_t* const* pa, const int32_t* pos, int64_t f) {
-    V r[M][M];
-    output_values<M, V>(mb, stride, bias, relu, f, r);
+    V t[M][M + 2];
+    output_columns<M, V>(mb, stride, t);
+    const V b = bias ? wg_load<V>(bias + f) : V{} * 0.0f;
     constexpr int H = M / 2;
-    for (int wi = 0; wi < H; ++wi)
+    for (int wi = 0; wi < H; ++wi) {
+        V r0[M], r1[M];  // the window row's two output rows
+        output_row<M, V>(t[2 * wi], b, relu, r0);
+        output_row<M, V>(t[2 * wi + 1], b, relu, r1);
         for (int wj = 0; wj < H; ++wj) {
             const int k = wi * H + wj;
             if (!py[k]) continue;
-            const V* top = r[2 * wi] + 2 * wj;
-            const V* bot = r[2 * wi + 1] + 2 * wj;
+            const V* top = r0 + 2 * wj;
+            const V* bot = r1 + 2 * wj;
             const int32_t p0 = pos[k];
             V m = top[0];
             I a = I{} + p0;
@@ -397,6 +418,7 @@ static inline void output_tile_pooled(const float* mb, int64_t stride, const flo
             wg_store<V>(py[k] + f, m);
             wg_store<I>(reinterpret_cast<float*>(pa[k] + f), a);
         }
+    }
 }
 
 template <int M>
