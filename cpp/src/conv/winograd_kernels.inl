@@ -36,24 +36,32 @@ static inline void wg_store(float* p, const V& v) {
 // an output that does not (NumPy's own arrays: 16 bytes past one) is stored as before. Same
 // bits either way. wg_streams: whether this instruction set has such a store; wg_stream's p
 // must then be aligned to a whole vector.
-#if (defined(__x86_64__) || defined(__i386__)) && \
-    ((defined(__AVX512F__) && SEQNET_WG_VL == 16) || (defined(__AVX__) && SEQNET_WG_VL == 8) || \
-     (defined(__SSE__) && SEQNET_WG_VL == 4))
+#if defined(__x86_64__) || defined(__i386__)
+#if (defined(__AVX512F__) && SEQNET_WG_VL == 16) || (defined(__AVX__) && SEQNET_WG_VL == 8) || \
+    (defined(__SSE__) && SEQNET_WG_VL == 4)
+#define SEQNET_WG_STREAMS 1
+#endif
+#endif
+#ifdef SEQNET_WG_STREAMS
 constexpr bool wg_streams = true;
 #else
 constexpr bool wg_streams = false;
 #endif
 
 static inline void wg_stream(float* p, const wg_vec& v) {
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__AVX512F__) && SEQNET_WG_VL == 16
+#if defined(__x86_64__) || defined(__i386__)
+#if defined(__AVX512F__) && SEQNET_WG_VL == 16
     _mm512_stream_ps(p, reinterpret_cast<const __m512&>(v));
-#elif (defined(__x86_64__) || defined(__i386__)) && defined(__AVX__) && SEQNET_WG_VL == 8
+    return;
+#elif defined(__AVX__) && SEQNET_WG_VL == 8
     _mm256_stream_ps(p, reinterpret_cast<const __m256&>(v));
-#elif (defined(__x86_64__) || defined(__i386__)) && defined(__SSE__) && SEQNET_WG_VL == 4
+    return;
+#elif defined(__SSE__) && SEQNET_WG_VL == 4
     _mm_stream_ps(p, reinterpret_cast<const __m128&>(v));
-#else
-    wg_store<wg_vec>(p, v);
+    return;
 #endif
+#endif
+    wg_store<wg_vec>(p, v);
 }
 static inline void wg_stream(float* p, float v) { *p = v; }
 
