@@ -623,8 +623,9 @@ def test_conv_backward_reads_the_pooled_gradient_as_its_scatter(algo, isa):
 
 def test_pool_gradients_have_their_own_switch(fusion_setting, monkeypatch):
     """With FUSE_POOL_GRADIENTS the gated MaxPooling2D() hands the Conv2D that filled it a
-    PooledGradient (in chains and in graphs), which the convolution reads; without, the scatter as
-    before: the same bits after three steps either way."""
+    PooledGradient (in chains and in graphs), which the convolution passes to the engine as it is
+    (above a size, forced here); without, the scatter as before: the same bits after three steps
+    either way. Below that size the convolution scatters it itself."""
     from seqnet.layers.convolutional import base_conv
     from seqnet.layers.convolutional.conv_utils import PooledGradient
 
@@ -636,6 +637,17 @@ def test_pool_gradients_have_their_own_switch(fusion_setting, monkeypatch):
         return backward(self, dy, *args, **kwargs)
 
     monkeypatch.setattr(base_conv.Conv, "backward", spy)
+    # these layers' gradients are small enough to be scattered (_pooled_gradient_min_bytes): read
+    # the pooled arrays anyway, as a large layer does
+    monkeypatch.setattr(base_conv, "_POOLED_GRADIENT_MIN_BYTES", 0)
+    reads = []
+    conv_backward = E.conv_backward
+
+    def engine_spy(*args, **kwargs):
+        reads.append("pool_dy" in kwargs)
+        return conv_backward(*args, **kwargs)
+
+    monkeypatch.setattr(base_conv._engine, "conv_backward", engine_spy)
 
     def chain():
         return keras.models.Sequential([
@@ -657,11 +669,25 @@ def test_pool_gradients_have_their_own_switch(fusion_setting, monkeypatch):
         runs = []
         for on in (True, False):
             network.FUSE_POOL_GRADIENTS = on
-            del taken[:]
+            del taken[:], reads[:]
             model, losses = _train_fresh(build, True, x, y)
-            assert sum(taken) == (3 * pooled_convs if on else 0)
+            assert sum(taken) == sum(reads) == (3 * pooled_convs if on else 0)
             runs.append((losses, model.get_weights()))
         (l1, w1), (l0, w0) = runs
         assert np.array_equal(l1, l0)
         for a, b in zip(w1, w0):
             assert a.tobytes() == b.tobytes()
+
+
+def test_a_small_pooled_gradient_is_scattered_by_the_convolution(fusion_setting, monkeypatch):
+    from seqnet.layers.convolutional import base_conv
+    reads = []
+    conv_backward = E.conv_backward
+    monkeypatch.setattr(base_conv._engine, "conv_backward",
+                        lambda *a, **k: reads.append("pool_dy" in k) or conv_backward(*a, **k))
+    model = keras.models.Sequential([Conv2D(4, (3, 3), activation="relu", input_shape=(10, 10, 2)), MaxPooling2D(),
+                                     Flatten(), Dense(3, activation="softmax")])
+    model.compile(keras.optimizers.SGD(lr=0.1), "categorical_crossentropy")
+    x = np.random.default_rng(23).standard_normal((4, 10, 10, 2)).astype(np.float32)
+    model.train_on_batch(x, np.eye(3, dtype=np.float32)[[0, 1, 2, 0]])
+    assert reads == [False] and base_conv._pooled_gradient_min_bytes() == E.cache_sizes()["l3"] // 4

@@ -171,62 +171,6 @@ static inline WgTile wg_tile(const ConvShape& s, int m, int64_t t) {
     return {t / (tr * tc), (rem / tc) * m, (rem % tc) * m};
 }
 
-// ------------------------------------------------------------------------- pixel sources
-
-// The pixels a transform reads: rows of channels in an image (p[k] + c), or, for a gradient that
-// arrives max-pooled (PooledGrad), formed from the pooling's dy, argmax and gate as
-// max_pool_backward scatters them: 0 + dy where the pixel is its window's argmax (and the gate
-// is not <= 0), else 0.
-template <class V>
-struct WgInt;
-template <>
-struct WgInt<wg_vec> {
-    typedef wg_ivec type;
-};
-template <>
-struct WgInt<float> {
-    typedef int32_t type;
-};
-
-// One pixel of the scatter: its window's rows in the pooled arrays (g null: no window covers
-// it, or it lies outside the image) and its position in the image (the argmax's encoding).
-struct WgPix {
-    const float* g;
-    const int32_t* a;
-    const float* y;
-    int32_t pos;
-    bool inside;  // in the image (a pixel of dz, zero or not), as against padding
-};
-
-// Pixel (r, c) of image img, h x w, whose gradient came through 2x2 stride-2 max pooling.
-static inline WgPix wg_pix(const PooledGrad& pg, int64_t img, int64_t r, int64_t c, int64_t h, int64_t w,
-                           int64_t ch) {
-    const int64_t ph = h / 2, pw = w / 2;
-    WgPix q{nullptr, nullptr, nullptr, int32_t(r * w + c), r >= 0 && r < h && c >= 0 && c < w};
-    if (q.inside && r < 2 * ph && c < 2 * pw) {
-        const int64_t off = ((img * ph + r / 2) * pw + c / 2) * ch;
-        q.g = pg.dy + off;
-        q.a = pg.argmax + off;
-        q.y = pg.gate ? pg.gate + off : nullptr;
-    }
-    return q;
-}
-
-template <class V>
-static inline V wg_unpool(const WgPix& q, int64_t c) {
-    typedef typename WgInt<V>::type I;
-    const V zero = V{} * 0.0f;
-    if (!q.g) return zero;
-    I a;
-    __builtin_memcpy(&a, q.a + c, sizeof a);
-    const V g = wg_load<V>(q.g + c);
-    if (q.y) {
-        const V y = wg_load<V>(q.y + c);
-        return (a == q.pos) & ((y <= zero) == 0) ? zero + g : zero;
-    }
-    return a == q.pos ? zero + g : zero;
-}
-
 // ------------------------------------------------------------------------------- input
 
 template <int M, class V>
@@ -269,13 +213,56 @@ SEQNET_WG_ONE_COPY static void input_span(const float* const* p, int64_t base, i
 // Channels of a pooled gradient's pixels formed in scratch at a time.
 constexpr int64_t kWgUnpoolSpan = 4 * SEQNET_WG_VL;
 
-// Pixels q[0..n) of a pooled gradient, channels [c0, c1) (at most kWgUnpoolSpan), into rows of tmp.
-static inline void wg_unpool_pixels(const WgPix* q, int n, int64_t c0, int64_t c1, float (*tmp)[kWgUnpoolSpan]) {
-    for (int k = 0; k < n; ++k) {
-        int64_t c = c0;
-        for (; c + SEQNET_WG_VL <= c1; c += SEQNET_WG_VL) wg_store<wg_vec>(tmp[k] + (c - c0), wg_unpool<wg_vec>(q[k], c));
-        for (; c < c1; ++c) tmp[k][c - c0] = wg_unpool<float>(q[k], c);
+// The n x n pixels at rows r0.., columns q0.. of image img (h x w, zero outside it) of a gradient
+// that came through 2x2 stride-2 max pooling (PooledGrad), channels [c0, c1) (at most
+// kWgUnpoolSpan), as rows of tmp: 0 + dy where the pixel is its window's argmax and the gate (if
+// any) is not <= 0, else 0, the bits max_pool_backward scatters. Window offsets are worked out once
+// per row and column.
+template <int N>
+static inline void wg_stage_pooled(const PooledGrad& pg, int64_t img, int64_t r0, int64_t q0, int64_t h, int64_t w,
+                                   int64_t C, int64_t c0, int64_t c1, float (*tmp)[kWgUnpoolSpan]) {
+    const int64_t ph = h / 2, pw = w / 2;
+    int64_t roff[N], coff[N];  // the pixel's window row (in windows from the array's start) or column; -1: none
+    for (int i = 0; i < N; ++i) {
+        const int64_t r = r0 + i;
+        roff[i] = r >= 0 && r < 2 * ph ? (img * ph + r / 2) * pw : -1;
     }
+    for (int j = 0; j < N; ++j) {
+        const int64_t c = q0 + j;
+        coff[j] = c >= 0 && c < 2 * pw ? c / 2 : -1;
+    }
+    const wg_vec zero = wg_vec{} * 0.0f;
+    for (int i = 0; i < N; ++i)
+        for (int j = 0; j < N; ++j) {
+            float* out = tmp[i * N + j];
+            if (roff[i] < 0 || coff[j] < 0) {
+                for (int64_t c = 0; c < c1 - c0; ++c) out[c] = 0.0f;
+                continue;
+            }
+            const int64_t off = (roff[i] + coff[j]) * C;
+            const int32_t pos = int32_t((r0 + i) * w + q0 + j);
+            const float* g = pg.dy + off;
+            const int32_t* am = pg.argmax + off;
+            const wg_ivec vpos = wg_ivec{} + pos;
+            int64_t c = c0;
+            if (pg.gate) {
+                const float* y = pg.gate + off;
+                for (; c + SEQNET_WG_VL <= c1; c += SEQNET_WG_VL) {
+                    wg_ivec a;
+                    __builtin_memcpy(&a, am + c, sizeof a);
+                    const wg_ivec take = (a == vpos) & ((wg_load<wg_vec>(y + c) <= zero) == 0);
+                    wg_store<wg_vec>(out + (c - c0), take ? zero + wg_load<wg_vec>(g + c) : zero);
+                }
+                for (; c < c1; ++c) out[c - c0] = am[c] == pos && !(y[c] <= 0.0f) ? 0.0f + g[c] : 0.0f;
+                continue;
+            }
+            for (; c + SEQNET_WG_VL <= c1; c += SEQNET_WG_VL) {
+                wg_ivec a;
+                __builtin_memcpy(&a, am + c, sizeof a);
+                wg_store<wg_vec>(out + (c - c0), a == vpos ? zero + wg_load<wg_vec>(g + c) : zero);
+            }
+            for (; c < c1; ++c) out[c - c0] = am[c] == pos ? 0.0f + g[c] : 0.0f;
+        }
 }
 
 template <int M>
@@ -284,19 +271,15 @@ static void input_tiles(const ConvShape& s, const float* x, int64_t t0, int64_t 
     constexpr int A = M + 2;
     const int64_t C = s.c;
     if (unpool) {
-        WgPix q[A * A];
+        float tmp[A * A][kWgUnpoolSpan];
+        const float* p[A * A];
+        for (int k = 0; k < A * A; ++k) p[k] = tmp[k];
         for (int64_t t = 0; t < nt; ++t) {
             const WgTile tile = wg_tile(s, M, t0 + t);
-            for (int i = 0; i < A; ++i)
-                for (int j = 0; j < A; ++j)
-                    q[i * A + j] = wg_pix(*unpool, tile.img, tile.oh0 - s.pad_top + i, tile.ow0 - s.pad_left + j, s.h,
-                                          s.w, C);
-            float tmp[A * A][kWgUnpoolSpan];
-            const float* p[A * A];
-            for (int k = 0; k < A * A; ++k) p[k] = tmp[k];
             for (int64_t c0 = 0; c0 < C; c0 += kWgUnpoolSpan) {
                 const int64_t c1 = c0 + kWgUnpoolSpan < C ? c0 + kWgUnpoolSpan : C;
-                wg_unpool_pixels(q, A * A, c0, c1, tmp);
+                wg_stage_pooled<A>(*unpool, tile.img, tile.oh0 - s.pad_top, tile.ow0 - s.pad_left, s.h, s.w, C, c0,
+                                   c1, tmp);
                 input_span<M>(p, c0, c0, c1, v + t * C, vstride);
             }
         }
@@ -500,24 +483,20 @@ static void grad_tiles(const ConvShape& s, const float* dz, int64_t t0, int64_t 
                        int64_t ldq, float* db, const float* zero, const PooledGrad* unpool) {
     const int64_t F = s.f;
     if (unpool) {
-        WgPix px[M * M];
+        float tmp[M * M][kWgUnpoolSpan];
+        const float* p[M * M];
+        for (int k = 0; k < M * M; ++k) p[k] = tmp[k];
         for (int64_t t = 0; t < nt; ++t) {
             const WgTile tile = wg_tile(s, M, t0 + t);
-            for (int i = 0; i < M; ++i)
-                for (int j = 0; j < M; ++j)
-                    px[i * M + j] = wg_pix(*unpool, tile.img, tile.oh0 + i, tile.ow0 + j, s.oh, s.ow, F);
-            float tmp[M * M][kWgUnpoolSpan];
-            const float* p[M * M];
-            for (int k = 0; k < M * M; ++k) p[k] = tmp[k];
             float* out = q + t * ldq;
             for (int64_t f0 = 0; f0 < F; f0 += kWgUnpoolSpan) {
                 const int64_t f1 = f0 + kWgUnpoolSpan < F ? f0 + kWgUnpoolSpan : F;
-                wg_unpool_pixels(px, M * M, f0, f1, tmp);
+                wg_stage_pooled<M>(*unpool, tile.img, tile.oh0, tile.ow0, s.oh, s.ow, F, f0, f1, tmp);
                 grad_span<M>(p, f0, f0, f1, out, qstride);
                 if (!db) continue;
                 // each pixel of the image adds its value, zeros included (as from dz)
                 for (int k = 0; k < M * M; ++k) {
-                    if (!px[k].inside) continue;
+                    if (tile.oh0 + k / M >= s.oh || tile.ow0 + k % M >= s.ow) continue;
                     const float* row = tmp[k];
 #pragma omp simd
                     for (int64_t j = f0; j < f1; ++j) db[j] += row[j - f0];
