@@ -190,7 +190,8 @@ static inline void input_tile(const float* const* p, int64_t c, float* out, int6
     }
 }
 
-// Channels [c0, c1) of one tile from its pixels (channel c of pixel k at p[k] + c - base). Neither
+// Channels [c0, c1) of one tile, written at out + c, from its pixels (channel c of pixel k at
+// p[k] + c - base: base = c0 for pixels staged in scratch, 0 for an image's rows). Neither
 // inlined nor cloned: the compiler contracts multiply-adds into fmas by context, and the pixels
 // of an image and those of a pooled gradient (formed in scratch) must run the same code to round
 // alike.
@@ -202,12 +203,9 @@ static inline void input_tile(const float* const* p, int64_t c, float* out, int6
 template <int M>
 SEQNET_WG_ONE_COPY static void input_span(const float* const* p, int64_t base, int64_t c0, int64_t c1, float* out,
                                           int64_t vstride) {
-    constexpr int A = M + 2;
-    const float* q[A * A];
-    for (int k = 0; k < A * A; ++k) q[k] = p[k] - base;
     int64_t c = c0;
-    for (; c + SEQNET_WG_VL <= c1; c += SEQNET_WG_VL) input_tile<M, wg_vec>(q, c, out + c, vstride);
-    for (; c < c1; ++c) input_tile<M, float>(q, c, out + c, vstride);
+    for (; c + SEQNET_WG_VL <= c1; c += SEQNET_WG_VL) input_tile<M, wg_vec>(p, c - base, out + c, vstride);
+    for (; c < c1; ++c) input_tile<M, float>(p, c - base, out + c, vstride);
 }
 
 // Channels of a pooled gradient's pixels formed in scratch at a time.
@@ -463,11 +461,9 @@ static inline void grad_tile(const float* const* p, int64_t f, float* out, int64
 template <int M>
 SEQNET_WG_ONE_COPY static void grad_span(const float* const* p, int64_t base, int64_t f0, int64_t f1, float* out,
                                          int64_t qstride) {
-    const float* q[M * M];
-    for (int k = 0; k < M * M; ++k) q[k] = p[k] - base;
     int64_t f = f0;
-    for (; f + SEQNET_WG_VL <= f1; f += SEQNET_WG_VL) grad_tile<M, wg_vec>(q, f, out + f, qstride);
-    for (; f < f1; ++f) grad_tile<M, float>(q, f, out + f, qstride);
+    for (; f + SEQNET_WG_VL <= f1; f += SEQNET_WG_VL) grad_tile<M, wg_vec>(p, f - base, out + f, qstride);
+    for (; f < f1; ++f) grad_tile<M, float>(p, f - base, out + f, qstride);
 }
 
 // The padding columns [F, ldq) of a tile's q, zeroed.
