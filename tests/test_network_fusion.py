@@ -455,7 +455,7 @@ def test_the_gate_has_its_own_switch(fusion_setting):
 
 
 # ---- in training, the Conv2D before such a MaxPooling2D() writes the pooling's output -------------
-@pytest.mark.parametrize("algo", ["im2col", "direct", "winograd2", "winograd4"])
+@pytest.mark.parametrize("algo", ["im2col", "direct", "winograd2", "winograd4", "winograd6"])
 @pytest.mark.parametrize("act", [True, False])  # ReLU for the convolution, else a linear one (pooled as is)
 def test_conv_forward_pools_as_max_pool_forward(algo, act, isa):
     """conv_forward's pool_y / pool_argmax: the bits of max_pool_forward over its output, with every
@@ -500,7 +500,7 @@ def test_conv_forward_pools_as_max_pool_forward(algo, act, isa):
         E.set_num_threads(saved_threads)
 
 
-@pytest.mark.parametrize("algo", ["winograd2", "winograd4", "im2col"])
+@pytest.mark.parametrize("algo", ["winograd2", "winograd4", "winograd6", "im2col"])
 def test_convolutions_writing_their_pooling_train_to_the_same_bits(algo, fusion_setting, monkeypatch):
     from seqnet import _engine
     from seqnet.layers import Dropout
@@ -554,7 +554,7 @@ def test_profile_names_the_convolution_that_writes_a_pooling(fusion_setting):
 
 
 # ---- in training, the pooling's gradient goes back to that Conv2D as it is ------------------------
-@pytest.mark.parametrize("algo", ["im2col", "direct", "winograd2", "winograd4"])
+@pytest.mark.parametrize("algo", ["im2col", "direct", "winograd2", "winograd4", "winograd6"])
 def test_conv_backward_reads_the_pooled_gradient_as_its_scatter(algo, isa):
     """conv_backward's pool_dy / pool_argmax / pool_gate: the bits of max_pool_backward (with and
     without the ReLU gate) followed by conv_backward, for dkernel, dbias and dx, with every algorithm

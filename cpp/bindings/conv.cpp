@@ -375,16 +375,15 @@ void bind_conv(py::module_& m) {
     m.def(
         "conv_algo", [] { return std::string(conv_algo_name(conv_algo())); },
         "The convolution algorithm setting: 'auto' (a fixed rule per shape), 'tune' (measured per shape and "
-        "pass), 'im2col', 'direct', 'winograd2' or 'winograd4' (SEQNET_CONV_ALGO at first use, or set_conv_algo).");
+        "pass), 'im2col', 'direct', 'winograd2', 'winograd4' or 'winograd6' (SEQNET_CONV_ALGO at first use, or "
+        "set_conv_algo).");
     m.def(
         "set_conv_algo",
         [](const std::string& name) {
             ConvAlgo algo;
             if (!conv_algo_from_name(name.c_str(), &algo))
                 fail("set_conv_algo: algo must be one of 'auto', 'tune', 'im2col', 'direct', 'winograd', 'winograd2', "
-                     "'winograd4', "
-                     "got '" +
-                     name + "'");
+                     "'winograd4', 'winograd6', got '" + name + "'");
             return std::string(conv_algo_name(set_conv_algo(algo)));
         },
         py::arg("algo"),
@@ -407,7 +406,8 @@ void bind_conv(py::module_& m) {
             for (const ConvAlgoChoice& c : conv_algo_choices()) {
                 const ConvShape& s = c.shape;
                 py::dict seconds;
-                for (ConvAlgo a : {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd2, ConvAlgo::Winograd4})
+                for (ConvAlgo a : {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd2, ConvAlgo::Winograd4,
+                                   ConvAlgo::Winograd6})
                     seconds[conv_algo_name(a)] = c.seconds[static_cast<int>(a)];
                 py::dict d;
                 d["input"] = py::make_tuple(s.n, s.h, s.w, s.c);

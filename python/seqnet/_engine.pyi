@@ -379,7 +379,7 @@ def conv3d_workspace_sizes(
 
 def conv_algo() -> str:
     """The convolution algorithm setting: 'auto' (a fixed rule per shape), 'tune' (measured per shape and
-    pass), 'im2col', 'direct', 'winograd2' or 'winograd4' (SEQNET_CONV_ALGO at first use, or
+    pass), 'im2col', 'direct', 'winograd2', 'winograd4' or 'winograd6' (SEQNET_CONV_ALGO at first use, or
     set_conv_algo).
     """
 

@@ -95,11 +95,17 @@ void conv_backward(const ConvShape& s, const float* x, const float* w, const flo
 // fixed rule drawn from per-layer measurements (conv_algo_rule): the same algorithm on every run,
 // thread count and machine. ConvAlgo::Tune times the candidates at the first call of each shape
 // and pass instead (the fastest of 3 runs each) and keeps the fastest for the rest of the process;
-// a candidate must beat the ones before it (im2col, direct, F(2x2), F(4x4)) by 10%, so near-ties
+// a candidate must beat the ones before it (im2col, direct, F(2x2), F(4x4), F(6x6)) by 10%, so near-ties
 // keep the more accurate algorithm. Small problems (under 2^22 multiply-adds) use im2col. Each
 // algorithm is bit-identical for any number of threads; with Tune the choice, and with it the
 // rounding, may differ between machines or processes.
-enum class ConvAlgo : int { Auto = 0, Im2col = 1, Winograd2 = 2, Winograd4 = 3, Direct = 4, Tune = 5 };
+// Winograd6 is F(6x6, 3x3): 5.06x fewer multiplications than the direct count, at about twice
+// F(4x4)'s rounding error; chosen only when forced or measured (Tune), not by Auto's rule.
+enum class ConvAlgo : int { Auto = 0, Im2col = 1, Winograd2 = 2, Winograd4 = 3, Direct = 4, Tune = 5, Winograd6 = 6 };
+// Whether `a` is one of the Winograd algorithms.
+inline bool is_winograd(ConvAlgo a) {
+    return a == ConvAlgo::Winograd2 || a == ConvAlgo::Winograd4 || a == ConvAlgo::Winograd6;
+}
 enum class ConvPass : int { Forward = 0, InputGrad = 1, KernelGrad = 2 };
 
 // True for the shapes Winograd serves: a 3x3 kernel, stride 1, dilation 1, non-empty.
@@ -111,7 +117,7 @@ bool winograd_applicable(const ConvShape& s);
 ConvAlgo conv_algo_rule(const ConvShape& s);
 
 // The setting: SEQNET_CONV_ALGO ("auto", "tune", "im2col", "direct", "winograd" (= "winograd4"),
-// "winograd2", "winograd4"), read at first use, unless set_conv_algo changed it. A forced
+// "winograd2", "winograd4", "winograd6"), read at first use, unless set_conv_algo changed it. A forced
 // algorithm applies where winograd_applicable (direct: where its microkernel fits the filters);
 // other shapes run im2col.
 ConvAlgo conv_algo();
@@ -128,7 +134,7 @@ struct ConvAlgoChoice {
     ConvPass pass;
     int threads;
     ConvAlgo algo;
-    double seconds[5];
+    double seconds[7];
 };
 std::vector<ConvAlgoChoice> conv_algo_choices();
 void clear_conv_algo_choices();

@@ -296,7 +296,7 @@ void col2im_dx(const ConvShape& s, const float* dz, const float* w, float* dx, f
 bool reads_pooled_grad(const ConvShape& s) {
     if (!winograd_applicable(s)) return false;
     const ConvAlgo a = conv_algo_fixed(s);
-    return a == ConvAlgo::Winograd2 || a == ConvAlgo::Winograd4;
+    return is_winograd(a);
 }
 
 void conv_backward(const ConvShape& s, const float* x, const float* w, const float* z, const float* y,
@@ -344,7 +344,7 @@ void conv_backward(const ConvShape& s, const float* x, const float* w, const flo
         const Activation lin = Activation::Linear;
         run_conv_algo(s, ConvPass::InputGrad, [&](ConvAlgo a) {
             if (a == ConvAlgo::Direct && direct_applicable(t)) direct_forward(t, dy, wt, nullptr, dx, lin);
-            else if (a == ConvAlgo::Winograd2 || a == ConvAlgo::Winograd4)
+            else if (is_winograd(a))
                 winograd_forward(t, winograd_tile(a), dy, wt, nullptr, dx, lin, nullptr, nullptr, pooled);
             else if (block_units(t) * t.ow * t.patch() <= col_floats) blocked_conv(t, dy, wt, dx, nullptr, col, col_floats);
             else col2im_dx(s, dy, w, dx, col, col_rows);

@@ -33,7 +33,7 @@ ConvAlgo from_env() {
     const char* s = std::getenv("SEQNET_CONV_ALGO");
     if (s && *s && !conv_algo_from_name(s, &a)) {
         std::fprintf(stderr, "seqnet: SEQNET_CONV_ALGO='%s' is not one of auto, tune, im2col, direct, winograd, "
-                             "winograd2, winograd4; using auto\n", s);
+                             "winograd2, winograd4, winograd6; using auto\n", s);
         a = ConvAlgo::Auto;
     }
     return a;
@@ -80,6 +80,7 @@ const char* conv_algo_name(ConvAlgo algo) {
         case ConvAlgo::Im2col: return "im2col";
         case ConvAlgo::Winograd2: return "winograd2";
         case ConvAlgo::Winograd4: return "winograd4";
+        case ConvAlgo::Winograd6: return "winograd6";
         case ConvAlgo::Direct: return "direct";
         case ConvAlgo::Tune: return "tune";
         default: return "auto";
@@ -96,6 +97,7 @@ bool conv_algo_from_name(const char* name, ConvAlgo* algo) {
                  {"winograd", ConvAlgo::Winograd4},
                  {"winograd2", ConvAlgo::Winograd2},
                  {"winograd4", ConvAlgo::Winograd4},
+                 {"winograd6", ConvAlgo::Winograd6},
                  {"tune", ConvAlgo::Tune}};
     for (const auto& n : names)
         if (!std::strcmp(name, n.name)) {
@@ -155,8 +157,9 @@ ConvAlgo tune_conv_algo(const ConvShape& s, ConvPass pass, const std::function<v
         run(it->second.algo);
         return it->second.algo;
     }
-    const ConvAlgo candidates[] = {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd2, ConvAlgo::Winograd4};
-    ConvAlgoChoice choice{s, pass, threads_now(), ConvAlgo::Im2col, {0.0, 0.0, 0.0, 0.0, 0.0}};
+    const ConvAlgo candidates[] = {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd2, ConvAlgo::Winograd4,
+                                   ConvAlgo::Winograd6};
+    ConvAlgoChoice choice{s, pass, threads_now(), ConvAlgo::Im2col, {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}};
     for (int rep = 0; rep < kReps; ++rep)
         for (ConvAlgo a : candidates) {
             const auto t0 = std::chrono::steady_clock::now();
@@ -168,7 +171,7 @@ ConvAlgo tune_conv_algo(const ConvShape& s, ConvPass pass, const std::function<v
     for (ConvAlgo a : candidates)
         if (choice.seconds[static_cast<int>(a)] < kMargin * choice.seconds[static_cast<int>(choice.algo)])
             choice.algo = a;
-    if (choice.algo != candidates[3]) run(choice.algo);
+    if (choice.algo != candidates[4]) run(choice.algo);
     t.choices.emplace(key, choice);
     return choice.algo;
 }

@@ -29,7 +29,7 @@ ConvAlgo run_conv_algo(const ConvShape& s, ConvPass pass, const Run& run) {
 // True when run_conv_algo would measure (so the caller must make `run` repeatable first).
 bool conv_algo_will_measure(const ConvShape& s, ConvPass pass);
 
-// The Winograd output tile (2 or 4) of a Winograd algorithm.
-inline int winograd_tile(ConvAlgo a) { return a == ConvAlgo::Winograd4 ? 4 : 2; }
+// The Winograd output tile (2, 4 or 6) of a Winograd algorithm.
+inline int winograd_tile(ConvAlgo a) { return a == ConvAlgo::Winograd6 ? 6 : a == ConvAlgo::Winograd4 ? 4 : 2; }
 
 }  // namespace seqnet

@@ -130,7 +130,7 @@ void winograd_forward(const ConvShape& s, int m, const float* x, const float* w,
                       Activation act, float* pooled, int32_t* argmax, const PooledGrad* unpool) {
     const WinogradKernels& wk = winograd_kernels();
     const gemm::MicroKernel& uk = conv_microkernel();
-    const int mi = m == 4;
+    const int mi = m == 6 ? 2 : m == 4;
     const Tiling tl = tiling(s, m, uk);
     const int64_t C = s.c, F = s.f, ldf = tl.ldf;
     int64_t T = std::max<int64_t>(uk.mr, tl.block / uk.mr * uk.mr);  // the L2-sized block
@@ -178,7 +178,7 @@ void winograd_kernel_grad(const ConvShape& s, int m, const float* x, const float
     if (unpool && act_bwd) throw std::invalid_argument("winograd_kernel_grad: a pooled gradient comes before the activation");
     const WinogradKernels& wk = winograd_kernels();
     const gemm::MicroKernel& uk = conv_microkernel();
-    const int mi = m == 4;
+    const int mi = m == 6 ? 2 : m == 4;
     const Tiling tl = tiling(s, m, uk);
     const int64_t C = s.c, F = s.f, ldf = tl.ldf, T = tl.block;
     // Fixed chunks of whole blocks: the summation order depends on the shape only.

@@ -17,26 +17,26 @@ struct WinogradKernels {
     // the image read as zero (`zero` holds s.c zeros).
     // With `unpool`, x's pixels are instead those of the max-pooled gradient's scatter (PooledGrad,
     // pooled (n, h/2, w/2, c)), with the bits max_pool_backward gives them.
-    void (*input_tiles[2])(const ConvShape& s, const float* x, int64_t t0, int64_t nt, float* v, int64_t vstride,
+    void (*input_tiles[3])(const ConvShape& s, const float* x, int64_t t0, int64_t nt, float* v, int64_t vstride,
                            const float* zero, const PooledGrad* unpool);
     // out (n, oh, ow, f) of tiles [t0, t0+nt) = Aᵀ M A + bias (may be null), then relu when asked;
     // M (k, tile, f) has row length ldm. Outputs past oh/ow go to `dummy` (ldm floats, scratch).
     // stream: write out with stores that bypass the caches when it starts on a vector boundary and f
     // is a whole number of vectors (else plain stores); `dummy` must then start on one too.
-    void (*output_tiles[2])(const ConvShape& s, const float* mb, int64_t mstride, int64_t ldm, int64_t t0,
+    void (*output_tiles[3])(const ConvShape& s, const float* mb, int64_t mstride, int64_t ldm, int64_t t0,
                             int64_t nt, const float* bias, bool relu, float* out, float* dummy, bool stream);
     // q (k, tile, f) = (A dz Aᵀ)[k] (row length ldq, columns f..ldq zero) for tiles [t0, t0+nt) of
     // dz (n, oh, ow, f); db (optional) += dz's pixels in tile order. `zero` holds s.f zeros.
     // With `unpool`, dz's pixels likewise (pooled (n, oh/2, ow/2, f)).
-    void (*grad_tiles[2])(const ConvShape& s, const float* dz, int64_t t0, int64_t nt, float* q, int64_t qstride,
+    void (*grad_tiles[3])(const ConvShape& s, const float* dz, int64_t t0, int64_t nt, float* q, int64_t qstride,
                           int64_t ldq, float* db, const float* zero, const PooledGrad* unpool);
     // u (k, c, ldu) = G g Gᵀ of each kernel (3, 3, c, f) column, zero in columns f..ldu.
-    void (*weight_transform[2])(const float* w, int64_t c, int64_t f, float* u, int64_t ldu);
+    void (*weight_transform[3])(const float* w, int64_t c, int64_t f, float* u, int64_t ldu);
     // dw (3, 3, c, f) = Gᵀ du G of du (k, c, ldu).
-    void (*weight_grad[2])(const float* du, int64_t c, int64_t f, int64_t ldu, float* dw);
+    void (*weight_grad[3])(const float* du, int64_t c, int64_t f, int64_t ldu, float* dw);
     // As output_tiles, with 2x2 stride-2 max pooling applied: pooled (n, oh/2, ow/2, f) and its
     // argmax (positions in the convolution's output image), as max_pool_forward gives them.
-    void (*output_tiles_pooled[2])(const ConvShape& s, const float* mb, int64_t mstride, int64_t ldm, int64_t t0,
+    void (*output_tiles_pooled[3])(const ConvShape& s, const float* mb, int64_t mstride, int64_t ldm, int64_t t0,
                                    int64_t nt, const float* bias, bool relu, float* pooled, int32_t* argmax);
 };
 

@@ -160,6 +160,71 @@ struct WgTransform<4> {
     }
 };
 
+template <>
+struct WgTransform<6> {
+    template <class V>
+    static inline void in(const V* d, V* o) {
+        o[0] = d[0] - d[6] + (d[4] - d[2]) * 5.25f;
+        o[7] = d[7] - d[1] + (d[3] - d[5]) * 5.25f;
+        const V t1 = d[2] + d[6] - d[4] * 4.25f, t2 = d[1] + d[5] - d[3] * 4.25f;
+        o[1] = t1 + t2;
+        o[2] = t1 - t2;
+        const V t3 = d[6] + d[2] * 0.25f - d[4] * 1.25f, t4 = d[1] * 0.5f - d[3] * 2.5f + d[5] * 2.0f;
+        o[3] = t3 + t4;
+        o[4] = t3 - t4;
+        const V t5 = d[6] + (d[2] - d[4] * 1.25f) * 4.0f, t6 = d[1] * 2.0f - d[3] * 2.5f + d[5] * 0.5f;
+        o[5] = t5 + t6;
+        o[6] = t5 - t6;
+    }
+    template <class V>
+    static inline void wt(const V* g, V* o) {
+        const V s = g[0] + g[2];
+        o[0] = g[0];
+        o[1] = (s + g[1]) * (-2.0f / 9);
+        o[2] = (s - g[1]) * (-2.0f / 9);
+        const V a = g[0] * (1.0f / 90) + g[2] * (2.0f / 45), b = g[1] * (1.0f / 45);
+        o[3] = a + b;
+        o[4] = a - b;
+        const V c = g[0] * (32.0f / 45) + g[2] * (8.0f / 45), e = g[1] * (16.0f / 45);
+        o[5] = c + e;
+        o[6] = c - e;
+        o[7] = g[2];
+    }
+    template <class V>
+    static inline void out(const V* m, V* o) {
+        const V a1 = m[1] + m[2], b1 = m[1] - m[2], a2 = m[3] + m[4], b2 = m[3] - m[4];
+        const V a3 = m[5] + m[6], b3 = m[5] - m[6];
+        o[0] = m[0] + a1 + a2 + a3;
+        o[1] = b1 + b2 * 2.0f + b3 * 0.5f;
+        o[2] = a1 + a2 * 4.0f + a3 * 0.25f;
+        o[3] = b1 + b2 * 8.0f + b3 * 0.125f;
+        o[4] = a1 + a2 * 16.0f + a3 * 0.0625f;
+        o[5] = b1 + b2 * 32.0f + b3 * 0.03125f + m[7];
+    }
+    template <class V>
+    static inline void gout(const V* d, V* o) {
+        const V e = d[0] + d[2] + d[4], od = d[1] + d[3] + d[5];
+        const V e2 = d[0] + d[2] * 4.0f + d[4] * 16.0f, od2 = d[1] * 2.0f + d[3] * 8.0f + d[5] * 32.0f;
+        const V e3 = d[0] + d[2] * 0.25f + d[4] * 0.0625f, od3 = d[1] * 0.5f + d[3] * 0.125f + d[5] * 0.03125f;
+        o[0] = d[0];
+        o[1] = e + od;
+        o[2] = e - od;
+        o[3] = e2 + od2;
+        o[4] = e2 - od2;
+        o[5] = e3 + od3;
+        o[6] = e3 - od3;
+        o[7] = d[5];
+    }
+    template <class V>
+    static inline void gwt(const V* u, V* o) {
+        const V a1 = u[1] + u[2], b1 = u[1] - u[2], a2 = u[3] + u[4], b2 = u[3] - u[4];
+        const V a3 = u[5] + u[6], b3 = u[5] - u[6];
+        o[0] = u[0] + a1 * (-2.0f / 9) + a2 * (1.0f / 90) + a3 * (32.0f / 45);
+        o[1] = b1 * (-2.0f / 9) + b2 * (1.0f / 45) + b3 * (16.0f / 45);
+        o[2] = a1 * (-2.0f / 9) + a2 * (2.0f / 45) + a3 * (8.0f / 45) + u[7];
+    }
+};
+
 // Tile t of the batch: image, first output row and column.
 struct WgTile {
     int64_t img, oh0, ow0;
@@ -586,7 +651,10 @@ static void weight_grad(const float* du, int64_t C, int64_t F, int64_t ldu, floa
 }
 
 static const WinogradKernels table = {
-    {&input_tiles<2>, &input_tiles<4>},   {&output_tiles<2>, &output_tiles<4>}, {&grad_tiles<2>, &grad_tiles<4>},
-    {&weight_transform<2>, &weight_transform<4>}, {&weight_grad<2>, &weight_grad<4>},
-    {&output_tiles_pooled<2>, &output_tiles_pooled<4>},
+    {&input_tiles<2>, &input_tiles<4>, &input_tiles<6>},
+    {&output_tiles<2>, &output_tiles<4>, &output_tiles<6>},
+    {&grad_tiles<2>, &grad_tiles<4>, &grad_tiles<6>},
+    {&weight_transform<2>, &weight_transform<4>, &weight_transform<6>},
+    {&weight_grad<2>, &weight_grad<4>, &weight_grad<6>},
+    {&output_tiles_pooled<2>, &output_tiles_pooled<4>, &output_tiles_pooled<6>},
 };
