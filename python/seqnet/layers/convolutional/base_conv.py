@@ -17,9 +17,9 @@ def _pooled_gradient_min_bytes():
     """The size of a convolution's output gradient above which it reads a max pooling's gradient as it
     is (conv_backward's pool_dy) rather than its scatter: a quarter of L3. A smaller scatter stays in
     cache between its writing and the two passes that read it, and forming each tile's pixels from
-    the pooled arrays costs about what it saves. Alternated in one process against the scatter (21
-    rounds, the backward of the pooled layers alone): 18.9 MB (mnist_cnn) 1.08-1.15x, 15.9 and 37.7
-    MB (VGG) 1.00-1.07x, 1.4 and 3.7 MB (cifar10_cnn) 0.94-1.06x."""
+    the pooled arrays costs about what it saves. Alternated in one process against the scatter (15-21
+    rounds, the backward of the pooled layers alone; docs/performance.md): 18.9 MB (mnist_cnn)
+    1.07-1.15x, 15.9 and 37.7 MB (VGG) 1.00-1.08x and 1.00-1.03x, 1.4 and 3.7 MB (cifar10_cnn) 0.94-1.06x."""
     global _POOLED_GRADIENT_MIN_BYTES
     if _POOLED_GRADIENT_MIN_BYTES is None:
         _POOLED_GRADIENT_MIN_BYTES = _engine.cache_sizes()["l3"] // 4
