@@ -691,3 +691,43 @@ def test_a_small_pooled_gradient_is_scattered_by_the_convolution(fusion_setting,
     x = np.random.default_rng(23).standard_normal((4, 10, 10, 2)).astype(np.float32)
     model.train_on_batch(x, np.eye(3, dtype=np.float32)[[0, 1, 2, 0]])
     assert reads == [False] and base_conv._pooled_gradient_min_bytes() == E.cache_sizes()["l3"] // 4
+
+
+def test_tune_reads_the_pooled_gradient_once_it_has_chosen():
+    """Under Tune, the first call measures (the scatter formed once, in dy); later calls read the
+    pooled arrays when the passes chose Winograd: the bits of the scatter followed by the same
+    algorithms either way."""
+    rng = np.random.default_rng(24)
+    saved = E.conv_algo()
+    relu, one = E.Activation.relu, (1, 1)
+    n, h, w, c, f = 4, 26, 26, 32, 32  # 4.4e7 multiply-adds: measured
+    x = rng.standard_normal((n, h, w, c)).astype(np.float32)
+    k = (rng.standard_normal((3, 3, c, f)) * 0.2).astype(np.float32)
+    y = np.empty((n, h - 2, w - 2, f), np.float32)
+    col = np.empty((n * (h - 2) * (w - 2), 9 * c), np.float32)
+    partials = np.empty(E.conv_dw_partials_size(n, h - 2, w - 2, 3, 3, c, f), np.float32)
+    try:
+        E.set_conv_algo("tune")
+        E.clear_conv_algo_choices()
+        E.conv_forward(x, k, None, None, y, col, one, one, (0, 0), relu)
+        py, pa = np.empty((n, 12, 12, f), np.float32), np.empty((n, 12, 12, f), np.int32)
+        E.max_pool_forward(y, py, pa, (2, 2), (2, 2), (0, 0))
+        pdy = rng.standard_normal(py.shape).astype(np.float32)
+        dz = np.empty_like(y)
+        E.max_pool_backward(pdy, pa, dz, (2, 2), (2, 2), (0, 0), gate=py)
+        runs = []
+        for _ in range(2):  # the first measures, the second runs the choice
+            got = [np.empty_like(x), np.empty_like(k), np.empty(f, np.float32)]
+            place = np.full_like(y, 5.0)
+            E.conv_backward(x, k, None, y, place, *got, col, partials, one, one, (0, 0), relu, True, pool_dy=pdy,
+                            pool_argmax=pa, pool_gate=py)
+            runs.append((got, place))
+        chosen = {ch["pass"]: ch["algo"] for ch in E.conv_algo_choices()}
+        assert runs[0][1].tobytes() == dz.tobytes()  # measured on the scatter
+        winograd = chosen["kernel_grad"].startswith("winograd") and chosen["input_grad"].startswith("winograd")
+        assert (runs[1][1] == 5.0).all() if winograd else runs[1][1].tobytes() == dz.tobytes()
+        for a, b in zip(runs[0][0], runs[1][0]):
+            assert a.tobytes() == b.tobytes()
+    finally:
+        E.set_conv_algo(saved)
+        E.clear_conv_algo_choices()

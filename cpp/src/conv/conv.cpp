@@ -291,12 +291,14 @@ void col2im_dx(const ConvShape& s, const float* dz, const float* w, float* dx, f
 
 }  // namespace
 
-// Whether conv_backward reads a pooled gradient in place of dz (both passes by Winograd, with a
-// fixed algorithm: tuning runs each pass several times and keeps dz formed once).
-bool reads_pooled_grad(const ConvShape& s) {
+// Whether conv_backward reads a pooled gradient in place of dz: the passes it runs (the input
+// gradient only with dx) by Winograd, with a fixed algorithm or Tune's choice (while Tune measures,
+// it runs each pass several times and keeps dz formed once).
+bool reads_pooled_grad(const ConvShape& s, bool need_dx) {
     if (!winograd_applicable(s)) return false;
-    const ConvAlgo a = conv_algo_fixed(s);
-    return is_winograd(a);
+    ConvAlgo kg, ig = ConvAlgo::Winograd4;
+    return conv_algo_settled(s, ConvPass::KernelGrad, &kg) && is_winograd(kg) &&
+           (!need_dx || (conv_algo_settled(s, ConvPass::InputGrad, &ig) && is_winograd(ig)));
 }
 
 void conv_backward(const ConvShape& s, const float* x, const float* w, const float* z, const float* y,
@@ -305,7 +307,7 @@ void conv_backward(const ConvShape& s, const float* x, const float* w, const flo
     const int64_t K = s.patch(), F = s.f, P = s.out_pixels(), KF = K * F;
     bool act_bwd = !dy_is_preactivation && act != Activation::Linear;
     if (pooled && act_bwd) throw std::invalid_argument("conv_backward: a pooled gradient needs dy_is_preactivation or a linear activation");
-    if (pooled && !reads_pooled_grad(s)) {
+    if (pooled && !reads_pooled_grad(s, dx != nullptr)) {
         // dz formed whole, as the pooling's own backward would (see PooledGrad)
         const PoolShape ps{s.n, s.oh, s.ow, F, s.oh / 2, s.ow / 2, 2, 2, 2, 2, 0, 0};
         max_pool_backward(ps, pooled->dy, pooled->argmax, dy, pooled->gate);

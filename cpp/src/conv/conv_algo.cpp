@@ -139,6 +139,17 @@ bool conv_algo_will_measure(const ConvShape& s, ConvPass pass) {
     return !t.choices.count(key_of(s, pass));
 }
 
+bool conv_algo_settled(const ConvShape& s, ConvPass pass, ConvAlgo* algo) {
+    *algo = conv_algo_fixed(s);
+    if (*algo != ConvAlgo::Tune) return true;
+    Table& t = table();
+    std::lock_guard<std::mutex> lock(t.mu);
+    auto it = t.choices.find(key_of(s, pass));
+    if (it == t.choices.end()) return false;
+    *algo = it->second.algo;
+    return true;
+}
+
 ConvAlgo conv_algo_fixed(const ConvShape& s) {
     ConvAlgo algo = ConvAlgo::Im2col;
     if (winograd_applicable(s)) algo = conv_algo();

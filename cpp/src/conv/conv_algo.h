@@ -29,6 +29,10 @@ ConvAlgo run_conv_algo(const ConvShape& s, ConvPass pass, const Run& run) {
 // True when run_conv_algo would measure (so the caller must make `run` repeatable first).
 bool conv_algo_will_measure(const ConvShape& s, ConvPass pass);
 
+// The algorithm run_conv_algo will run for this shape and pass without measuring: the fixed one, or
+// Tune's remembered choice. False while Tune has yet to measure it.
+bool conv_algo_settled(const ConvShape& s, ConvPass pass, ConvAlgo* algo);
+
 // The Winograd output tile (2, 4 or 6) of a Winograd algorithm.
 inline int winograd_tile(ConvAlgo a) { return a == ConvAlgo::Winograd6 ? 6 : a == ConvAlgo::Winograd4 ? 4 : 2; }
 
