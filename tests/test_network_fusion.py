@@ -637,7 +637,7 @@ def test_pool_gradients_have_their_own_switch(fusion_setting, monkeypatch):
         return backward(self, dy, *args, **kwargs)
 
     monkeypatch.setattr(base_conv.Conv, "backward", spy)
-    # these layers' gradients are small enough to be scattered (_pooled_gradient_min_bytes): read
+    # these layers' gradients are small enough to be scattered (_POOLED_GRADIENT_MIN_BYTES): read
     # the pooled arrays anyway, as a large layer does
     monkeypatch.setattr(base_conv, "_POOLED_GRADIENT_MIN_BYTES", 0)
     reads = []
@@ -690,7 +690,7 @@ def test_a_small_pooled_gradient_is_scattered_by_the_convolution(fusion_setting,
     model.compile(keras.optimizers.SGD(lr=0.1), "categorical_crossentropy")
     x = np.random.default_rng(23).standard_normal((4, 10, 10, 2)).astype(np.float32)
     model.train_on_batch(x, np.eye(3, dtype=np.float32)[[0, 1, 2, 0]])
-    assert reads == [False] and base_conv._pooled_gradient_min_bytes() == E.cache_sizes()["l3"] // 4
+    assert reads == [False] and base_conv._POOLED_GRADIENT_MIN_BYTES == E.cache_sizes()["l3"] // 4
 
 
 def test_tune_reads_the_pooled_gradient_once_it_has_chosen():

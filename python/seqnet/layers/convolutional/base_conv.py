@@ -13,20 +13,13 @@ _LINEAR, _SIGMOID, _SOFTMAX = _engine.Activation.linear, _engine.Activation.sigm
 _COL_BUDGET = 1 << 23
 
 
-def _pooled_gradient_min_bytes():
-    """The size of a convolution's output gradient above which it reads a max pooling's gradient as it
-    is (conv_backward's pool_dy) rather than its scatter: a quarter of L3. A smaller scatter stays in
-    cache between its writing and the two passes that read it, and forming each tile's pixels from
-    the pooled arrays costs about what it saves. Alternated in one process against the scatter (15-21
-    rounds, the backward of the pooled layers alone; docs/performance.md): 18.9 MB (mnist_cnn)
-    1.07-1.15x, 15.9 and 37.7 MB (VGG) 1.00-1.08x and 1.00-1.03x, 1.4 and 3.7 MB (cifar10_cnn) 0.94-1.06x."""
-    global _POOLED_GRADIENT_MIN_BYTES
-    if _POOLED_GRADIENT_MIN_BYTES is None:
-        _POOLED_GRADIENT_MIN_BYTES = _engine.cache_sizes()["l3"] // 4
-    return _POOLED_GRADIENT_MIN_BYTES
-
-
-_POOLED_GRADIENT_MIN_BYTES = None
+# The size of a convolution's output gradient above which it reads a max pooling's gradient as it
+# is (conv_backward's pool_dy) rather than its scatter: a quarter of L3. A smaller scatter stays in
+# cache between its writing and the two passes that read it, and forming each tile's pixels from
+# the pooled arrays costs about what it saves. Alternated in one process against the scatter (15-21
+# rounds, the backward of the pooled layers alone; docs/performance.md): 18.9 MB (mnist_cnn)
+# 1.07-1.15x, 15.9 and 37.7 MB (VGG) 1.00-1.08x and 1.00-1.03x, 1.4 and 3.7 MB (cifar10_cnn) 0.94-1.06x.
+_POOLED_GRADIENT_MIN_BYTES = _engine.cache_sizes()["l3"] // 4
 
 
 class Conv(Layer):
@@ -176,7 +169,7 @@ class Conv(Layer):
         if pooled is not None:  # from the max pooling this layer's forward filled (network._with_relu_gate)
             dz = self._workspace("dz", pooled.shape)
             if self._custom is not None or self.data_format == "channels_first" or self._y4 is None \
-                    or dz.nbytes <= _pooled_gradient_min_bytes():
+                    or dz.nbytes <= _POOLED_GRADIENT_MIN_BYTES:
                 dy, pooled = self._unview(pooled.scatter(dz)), None
             else:
                 dy = self._unview(dz)  # the scatter's place, for algorithms that form it
