@@ -381,6 +381,74 @@ def test_clipvalue_and_clipnorm_reach_the_update(name):
     np.testing.assert_allclose(step(clipnorm=1.0), step_with([0.6, -0.8, 0.0, 0.0]), rtol=1e-6)
 
 
+# Keras 2.2.4's get_gradients: norm = sqrt(sum over every gradient of sum(g^2)), then each g
+# becomes g * c / norm when norm >= c: one global norm, not each weight's own (tf-keras 2.x's
+# clipnorm; its global_clipnorm is 2.2.4's rule, accepted under that name too).
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam"])
+@pytest.mark.parametrize("key", ["clipnorm", "global_clipnorm"])
+def test_clipnorm_scales_every_gradient_by_the_global_norm(name, key):
+    r = rng(71)
+    sizes = [6, 3, 17]
+    segments, offset = [], 0
+    for size in sizes:
+        segments.append((offset, size))
+        offset += size
+    g = (3.0 * r.standard_normal(offset)).astype(F32)
+    start = r.standard_normal(offset).astype(F32)
+    norm = np.sqrt(np.sum(g.astype(np.float64) ** 2))  # float64 reference of the global norm
+
+    def step(grads, **clip):
+        opt = getattr(optimizers, name)(**clip)
+        params = start.copy()
+        opt.apply_gradients_flat(params, grads.astype(F32), segments)
+        return params
+
+    c = 0.5 * norm  # below the global norm, above the smallest weight's own norm
+    assert c > min(np.sqrt(np.sum(g[o:o + n].astype(np.float64) ** 2)) for o, n in segments)
+    want = step((g.astype(np.float64) * (c / norm)).astype(F32))
+    np.testing.assert_allclose(step(g, **{key: c}), want, rtol=2e-6, atol=1e-7)
+    # at or above the global norm nothing is scaled, though every weight's own norm is below it
+    np.testing.assert_array_equal(step(g, **{key: 1.5 * norm}), step(g))
+    # clipvalue applies after the norm (Keras 2.2.4's order)
+    v = 0.1 * float(np.abs(g).max()) * c / norm
+    want = step(np.clip(g.astype(np.float64) * (c / norm), -v, v).astype(F32))
+    np.testing.assert_allclose(step(g, **{key: c}, clipvalue=v), want, rtol=2e-6, atol=1e-7)
+
+
+def test_clipnorm_is_global_in_training():
+    """One SGD step of a two-layer model: the clipped update is the unclipped one scaled by
+    clipnorm / (the norm of all four weights' gradients together), float64 reference."""
+    r = rng(72)
+    x = r.standard_normal((32, 5)).astype(F32)
+    y = r.standard_normal((32, 3)).astype(F32)
+
+    def one_step(**clip):
+        model = Sequential([Dense(7, activation="tanh", input_dim=5), Dense(3)])
+        model.set_weights([w.astype(F32) for w in weights])
+        model.compile(optimizers.SGD(lr=0.5, **clip), "mse")
+        model.train_on_batch(x, y)
+        return [w.astype(np.float64) for w in model.get_weights()]
+
+    model = Sequential([Dense(7, activation="tanh", input_dim=5), Dense(3)])
+    weights = [r.standard_normal(w.shape).astype(F32) for w in model.get_weights()]
+    grads = [(w0 - w1) / 0.5 for w0, w1 in zip([w.astype(np.float64) for w in weights], one_step())]
+    norm = np.sqrt(sum(np.sum(gr * gr) for gr in grads))
+    c = 0.3 * norm
+    assert all(np.sqrt(np.sum(gr * gr)) < norm for gr in grads)
+    for got, w0, gr in zip(one_step(clipnorm=c), weights, grads):
+        np.testing.assert_allclose(got, w0 - 0.5 * gr * (c / norm), rtol=1e-5, atol=1e-6)
+
+
+def test_clipnorm_and_global_clipnorm_together_are_refused():
+    with pytest.raises(ValueError, match="clipnorm or global_clipnorm"):
+        optimizers.Adam(clipnorm=1.0, global_clipnorm=2.0)
+    with pytest.raises(ValueError, match="global_clipnorm must be positive"):
+        optimizers.SGD(global_clipnorm=0.0)
+    cfg = optimizers.RMSprop(global_clipnorm=2.5).get_config()
+    assert cfg["global_clipnorm"] == 2.5 and "clipnorm" not in cfg
+    assert optimizers.RMSprop.from_config(cfg).get_config() == cfg
+
+
 # ---------------------------------------------------------------------------
 # Names, aliases, defaults (SPEC table: Keras 2.2.4) and configs
 # ---------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Optimizer: the base class. One update call covers every trainable weight of a model."""
+import math
+
 import numpy as np
 
 from seqnet import backend as K
 
-_ALLOWED = {"clipnorm", "clipvalue", "lr", "learning_rate", "decay", "name"}
+_ALLOWED = {"clipnorm", "global_clipnorm", "clipvalue", "lr", "learning_rate", "decay", "name"}
 
 
 class Optimizer:
@@ -13,8 +15,11 @@ class Optimizer:
     read and set them with ``K.get_value`` / ``K.set_value`` (or by assigning
     ``optimizer.lr = 0.01``). ``decay`` is Keras' time-based decay,
     ``lr / (1 + decay * iterations)``, counting the updates made before the current one.
-    ``clipnorm`` clips each weight's gradient to that L2 norm; ``clipvalue`` clips every
-    gradient element to [-clipvalue, clipvalue].
+    ``clipnorm`` scales all the gradients of an update by ``clipnorm / norm`` when their
+    global L2 norm (over every weight together) reaches it, as Keras 2.2.4's
+    ``get_gradients`` does (tf-keras 2.x clips each weight by its own norm there, and calls
+    this ``global_clipnorm``, accepted too with the same meaning); ``clipvalue`` clips every
+    gradient element to [-clipvalue, clipvalue], after the norm.
 
     Subclasses implement ``_update(params, grads, lr)`` over the model's flat buffers and
     keep their slots (moments, accumulators) as flat buffers of the same size.
@@ -30,9 +35,14 @@ class Optimizer:
         for name, value in (("lr", lr), ("decay", decay)):
             if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or value < 0:
                 raise ValueError(f"{type(self).__name__}: {name} must be a non-negative number, got {value!r}")
+        if kwargs.get("clipnorm") is not None and kwargs.get("global_clipnorm") is not None:
+            raise ValueError(f"{type(self).__name__}: give clipnorm or global_clipnorm, not both (both clip "
+                             f"by the global norm), got clipnorm={kwargs['clipnorm']!r} and "
+                             f"global_clipnorm={kwargs['global_clipnorm']!r}")
         self.clipnorm = kwargs.get("clipnorm")
+        self.global_clipnorm = kwargs.get("global_clipnorm")
         self.clipvalue = kwargs.get("clipvalue")
-        for name in ("clipnorm", "clipvalue"):
+        for name in ("clipnorm", "global_clipnorm", "clipvalue"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{type(self).__name__}: {name} must be positive, got {value!r}")
@@ -66,7 +76,7 @@ class Optimizer:
 
     def apply_gradients_flat(self, params, grads, segments, sparse_rows=None):
         """Updates the flat parameter buffer from the flat gradient buffer (one engine call);
-        `segments` are the (offset, size) of each weight, for per-weight gradient clipping.
+        `segments` are the (offset, size) of each weight (the gradient norm sums over them).
         `sparse_rows` (optional) lists tables whose gradient is zero but in some rows, as
         (offset, rows, dim, row ids: increasing int64): an optimizer that can gives the dense
         update's result while touching only those rows (``_update_rows``)."""
@@ -74,12 +84,13 @@ class Optimizer:
             self._create_slots(params.size)
             self._slot_size = params.size
         self._segments = segments
-        if self.clipnorm is not None:
-            for start, size in segments:
-                g = grads[start:start + size]
-                norm = float(np.sqrt(np.dot(g, g)))
-                if norm > self.clipnorm:
-                    g *= self.clipnorm / norm
+        clipnorm = self.clipnorm if self.clipnorm is not None else self.global_clipnorm
+        if clipnorm is not None:
+            norm = math.sqrt(sum(float(np.dot(grads[start:start + size], grads[start:start + size]))
+                                 for start, size in segments))
+            if norm >= clipnorm:  # Keras 2.2.4's clip_norm: g * (c / n) when n >= c
+                for start, size in segments:
+                    grads[start:start + size] *= np.float32(clipnorm / norm)
         if self.clipvalue is not None:
             np.clip(grads, -self.clipvalue, self.clipvalue, out=grads)
         lr = self.current_lr()
@@ -182,6 +193,8 @@ class Optimizer:
         config = {}
         if self.clipnorm is not None:
             config["clipnorm"] = self.clipnorm
+        if self.global_clipnorm is not None:
+            config["global_clipnorm"] = self.global_clipnorm
         if self.clipvalue is not None:
             config["clipvalue"] = self.clipvalue
         return config

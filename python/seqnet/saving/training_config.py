@@ -15,7 +15,7 @@ from seqnet.saving.errors import SavingError
 # tf-keras' newer optimizers add these keys: some change nothing in seqnet, the others
 # must hold their neutral value (seqnet lacks the feature).
 _IGNORED_OPTIMIZER_KEYS = ("ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer")
-_NEUTRAL_OPTIMIZER_KEYS = {"weight_decay": (None, 0, 0.0), "global_clipnorm": (None,), "use_ema": (None, False)}
+_NEUTRAL_OPTIMIZER_KEYS = {"weight_decay": (None, 0, 0.0), "use_ema": (None, False)}
 
 
 def training_config(model):
@@ -161,7 +161,7 @@ def optimizer_from_config(config):
     for key, neutral in _NEUTRAL_OPTIMIZER_KEYS.items():
         if key in kwargs and kwargs.pop(key) not in neutral:
             raise SavingError(f"optimizer {class_name}: {key}={config['config'][key]!r} is not supported by seqnet")
-    for key in ("clipnorm", "clipvalue"):
+    for key in ("clipnorm", "global_clipnorm", "clipvalue"):
         if key in kwargs and kwargs[key] is None:
             del kwargs[key]
     if class_name.lower() == "nadam" and "schedule_decay" not in kwargs and "decay" in kwargs:
