@@ -154,6 +154,49 @@ def test_spatial_dropout_trains_in_a_model_and_predicts_the_identity():
     np.testing.assert_allclose(model.predict(x), x.reshape(8, -1) @ kernel + bias, rtol=1e-5, atol=1e-5)
 
 
+# ---- Dropout(noise_shape) (Keras 2.2.4: the draw's shape, None entries taken from the input) -----------
+@pytest.mark.parametrize("noise_shape, shared", [((None, 1, 5), (1,)), ((None, 6, 1), (2,)), ((1, None, 5), (0,)),
+                                                 ((1, 1, 5), (0, 1)), ((300, 1, 1), (1, 2))])
+def test_dropout_noise_shape_shares_the_draw_along_its_unit_axes(noise_shape, shared):
+    rate = 0.4
+    layer = keras.layers.Dropout(rate, noise_shape=noise_shape, seed=3)
+    layer._build_for((None, 6, 5))
+    x = rng(8).uniform(0.5, 1.5, (300, 6, 5)).astype(np.float32)  # no zeros: a zero output means dropped
+    y = layer.forward(x, True).copy()
+    keep = y != 0
+    # one keep/drop draw along the shared axes, the dropped share near rate
+    np.testing.assert_array_equal(keep, np.broadcast_to(keep.any(axis=shared, keepdims=True), keep.shape))
+    draws = keep.any(axis=shared)
+    assert abs(np.mean(~draws) - rate) < max(0.05, 3 * np.sqrt(rate * (1 - rate) / draws.size))
+    # kept inputs scaled by 1 / (1 - rate) as float32 computes it, the others 0
+    scale = np.where(keep.any(axis=shared, keepdims=True), np.float32(1) / (np.float32(1) - np.float32(rate)),
+                     np.float32(0)).astype(np.float32)
+    np.testing.assert_array_equal(y, x * scale)
+    dy = rng(9).standard_normal(x.shape).astype(np.float32)
+    np.testing.assert_array_equal(layer.backward(dy.copy(), True), dy * scale)
+    assert not np.array_equal(layer.forward(x, True), y)  # a new draw each training step
+    assert layer.forward(x, False) is x
+
+
+def test_dropout_noise_shape_trains_saves_and_checks_its_input():
+    model = Sequential([keras.layers.Dropout(0.5, noise_shape=(None, 1, 3), input_shape=(4, 3)),
+                        keras.layers.Flatten(), Dense(1)])
+    model.compile(keras.optimizers.SGD(lr=0.01), "mse")
+    x = rng(10).standard_normal((8, 4, 3)).astype(np.float32)
+    model.train_on_batch(x, np.zeros((8, 1), np.float32))
+    kernel, bias = model.get_weights()
+    np.testing.assert_allclose(model.predict(x), x.reshape(8, -1) @ kernel + bias, rtol=1e-5, atol=1e-5)
+    again = Sequential.from_config(model.get_config())
+    assert again.layers[0].noise_shape == (None, 1, 3)
+    layer = keras.layers.Dropout(0.5, noise_shape=(None, 2, 3))
+    with pytest.raises(ValueError, match=r"Dropout '.*': noise_shape \(None, 2, 3\) does not broadcast to the "
+                                         r"input shape \(8, 4, 3\)"):
+        layer.forward(x, True)
+    for bad in ((None, 0, 3), (None, 1.5, 3), "abc", ()):
+        with pytest.raises(ValueError, match="noise_shape must"):
+            keras.layers.Dropout(0.5, noise_shape=bad)
+
+
 # ---- masks (Keras 2.2.4) ------------------------------------------------------------------------
 def masked_sequence():
     tokens = Input(shape=(5,))

@@ -649,3 +649,32 @@ def test_training_rejects_what_it_cannot_train(native, tmp_path):
                           str(tmp_path / "w.h5"), "mse", "sgd", "1"], check=False, capture_output=True, text=True,
                          timeout=60)
     assert run.returncode != 0 and "lstm_with_dropout" in run.stderr and "cannot be trained from C++" in run.stderr
+
+
+# The layers the runtime passes through in training act there in Python (noise, channel
+# dropout, an activity penalty in the loss, a Dropout's shared draws): a model with one that
+# would act is refused by name rather than trained without it; inactive ones (a zero rate,
+# standard deviation or penalty) train as the identity they are.
+@pytest.mark.parametrize("layer, trains", [
+    (lambda: L.GaussianNoise(0.1, name="noise_layer"), False),
+    (lambda: L.GaussianDropout(0.2, name="noise_layer"), False),
+    (lambda: L.AlphaDropout(0.1, name="noise_layer"), False),
+    (lambda: L.SpatialDropout1D(0.2, name="noise_layer"), False),
+    (lambda: L.ActivityRegularization(l1=0.01, name="noise_layer"), False),
+    (lambda: L.Dropout(0.3, noise_shape=(None, 1, 2), name="noise_layer"), False),
+    (lambda: L.SpatialDropout1D(0.0, name="noise_layer"), True),
+    (lambda: L.ActivityRegularization(name="noise_layer"), True),
+])
+def test_training_refuses_layers_that_would_act_unseen(native, tmp_path, layer, trains):
+    model = Sequential([L.Dense(2, input_shape=(4, 3)), layer(), L.Flatten(), L.Dense(1)])
+    path = tmp_path / "n.h5"
+    model.save(str(path))
+    np.save(tmp_path / "x.npy", np.ones((2, 4, 3), np.float32))
+    np.save(tmp_path / "y.npy", np.ones((2, 1), np.float32))
+    run = subprocess.run([native["train"], str(path), str(tmp_path / "x.npy"), str(tmp_path / "y.npy"),
+                          str(tmp_path / "w.h5"), "mse", "sgd", "1"], check=False, capture_output=True, text=True,
+                         timeout=60, env=_env())
+    if trains:
+        assert run.returncode == 0, run.stderr
+    else:
+        assert run.returncode != 0 and "'noise_layer'" in run.stderr and "cannot be trained from C++" in run.stderr

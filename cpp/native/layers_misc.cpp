@@ -51,7 +51,10 @@ private:
 };
 
 // Dropout and the noise layers: the identity at inference. Training (C++ only): inverted
-// dropout with the runtime's own generator (not Python's Philox streams).
+// dropout with the runtime's own generator (not Python's Philox streams). The other layers
+// here act in training too (noise, channel dropout, an activity penalty in the loss), which the
+// runtime does not do: a model with one that would act is not trained from C++ (compile names
+// it) rather than trained without it; so is a Dropout with a noise_shape.
 class IdentityRunner : public Runner {
 public:
     IdentityRunner(const json& cfg, const std::string& nm, const std::string& cls, bool dropout) {
@@ -60,6 +63,15 @@ public:
         supports_masking = true;
         if (dropout) rate_ = get_number(cfg, "rate", nm, 0.0);
         if (rate_ < 0 || rate_ >= 1) fail("Layer '" + nm + "': rate must be in [0, 1)");
+        if (dropout) {
+            const bool shaped = cfg.is_object() && cfg.contains("noise_shape") && !cfg["noise_shape"].is_null();
+            trainable_ = rate_ <= 0 || !shaped;
+        } else {
+            // Inactive in training as well: a zero rate, standard deviation or penalty.
+            trainable_ = true;
+            for (const char* key : {"rate", "stddev", "l1", "l2"})
+                if (get_number(cfg, key, nm, 0.0) != 0.0) trainable_ = false;
+        }
     }
     std::vector<Shape> build(const std::vector<Shape>& in, WeightSource&) override { return {in.at(0)}; }
     void forward(const std::vector<const Value*>& in, std::vector<Value>& out, bool training) override {
@@ -76,7 +88,7 @@ public:
         }
     }
     bool passes_through(bool training) const override { return !training || rate_ <= 0 || class_name != "Dropout"; }
-    bool trainable_natively() const override { return true; }
+    bool trainable_natively() const override { return trainable_; }
     void backward(const std::vector<const Value*>&, const Value&, Value& dy, std::vector<Value>* dx, bool) override {
         for (size_t k = 0; k < keep_.size(); ++k) dy.f[k] *= keep_[k];
         if (dx) dx->assign(1, dy);
@@ -84,6 +96,7 @@ public:
 
 private:
     double rate_ = 0.0;
+    bool trainable_ = true;
     std::vector<float> keep_;
     std::mt19937_64 rng_{12345};
 };

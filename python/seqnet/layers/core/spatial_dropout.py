@@ -1,9 +1,6 @@
 """SpatialDropout1D/2D/3D: dropout of whole feature maps (channels) instead of single elements."""
-import numpy as np
-
-from seqnet import _engine, backend
+from seqnet import backend
 from seqnet.layers.core.dropout import Dropout
-from seqnet.random_state import stream_offset
 
 
 class SpatialDropout(Dropout):
@@ -46,35 +43,14 @@ class SpatialDropout(Dropout):
 
     def _noise_shape(self, shape):
         """(batch, 1, ..., channels) or (batch, channels, 1, ...): one draw per channel."""
+        self._check_rank(shape)
         ones = (1,) * self.rank
         if self.data_format == "channels_first":
             return (shape[0], shape[1]) + ones
         return (shape[0],) + ones + (shape[-1],)
 
-    def forward(self, x, training):
-        self._check_rank(x.shape)
-        self._active = training and self.rate > 0.0
-        if not self._active:
-            return x
-        shape = self._noise_shape(x.shape)
-        ones = self._workspace("ones", shape)
-        ones.fill(1.0)
-        # The engine's dropout of a ones array is the channel mask scaled by 1 / (1 - rate).
-        self._scale = self._workspace("scale", shape)
-        keep = self._workspace("keep", shape, np.uint8)
-        _engine.dropout_forward(ones, self._scale, keep, self.rate, self._key, self._step,
-                                stream_offset(ones.size // max(shape[0], 1)))
-        self._step += 1
-        y = self._workspace("y", x.shape)
-        np.multiply(x, self._scale, out=y)
-        return y
-
     def backward(self, dy, need_dx=True, dy_is_preactivation=False):
-        if not need_dx:
-            return None
-        if self._active:
-            np.multiply(dy, self._scale, out=dy)
-        return dy
+        return super().backward(dy, need_dx) if need_dx else None
 
     def get_config(self):
         config = super().get_config()
