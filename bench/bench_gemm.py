@@ -178,6 +178,8 @@ RULES = {
                           "700x600x500", "384x1280x512:tn", "1500", "3000x1000x3000", "1024", "1024x1024x512:nt",
                           "2048", "1024x1024x1024:tn"]),
     "shared_l3_blocks": (1, ["2048", "3000x1000x3000", "1000x2000x3000:tn", "1024"]),
+    "packed_a": (1, ["128x784x512", "128x512x512", "256x512x512", "48x784x512", "32x512x512", "32x2304x512",
+                     "128x512x784:nt", "128x512x512:nt", "128x9216x128", "96x2048x512", "64x1024x1024"]),
 }
 
 
@@ -188,6 +190,17 @@ def rule_takes(rule, m, k, n, ta, tb, l2):
         return -(-a // b)
 
     kb = min(512, ceil_div(ceil_div(k, ceil_div(k, 512)), 8) * 8)  # gemm.cpp's k_block
+    if rule == "packed_a":  # on one thread: the few-row and batch products of the column path
+        if (m <= 8 and not tb and n > 32) or n <= 4 or (m <= 4 and tb):
+            return False  # streaming or dot products
+        if ta and m / ceil_div(m, 16) / 16 > 1.2 * n / ceil_div(n, 16) / 16 and k * ceil_div(m, 32) * 128 <= l2 // 2:
+            return False  # C^T
+        if k * ceil_div(n, 32) * 32 * 4 <= l2 // 2:
+            return False  # op(B) in L2: the rows path, or the column path this rule leaves alone
+        if tb and k * n * 4 > 4 * l2:
+            return False  # a transposed op(B) larger than that keeps the column path
+        return (m <= 56 and not tb) or (not (m <= 64 and tb and k * ceil_div(m, 32) * 128 <= l2 // 2)
+                                         and m * kb * 4 <= l2 // 2)
     packed = m * kb * 4 > l2 // 2 and k * ceil_div(n, 32) * 32 * 4 > l2 // 2  # neither cols nor rows
     if rule == "shared_l3_blocks":
         return packed and n > 2 * (3 * 2**19 // (4 * kb) // 32 * 32)  # packed_cols
@@ -213,6 +226,8 @@ def run_rules(rounds, count, seed=7):
             while len(random_shapes) < count:
                 if rule == "threaded_cols":
                     dims = int(rng.integers(200, 3000)), int(rng.integers(64, 3000)), int(rng.integers(256, 3000))
+                elif rule == "packed_a":
+                    dims = int(rng.integers(9, 257)), int(rng.integers(64, 4097)), int(rng.integers(64, 2049))
                 else:
                     dims = int(rng.integers(600, 3000)), int(rng.integers(600, 3000)), int(rng.integers(1600, 3000))
                 ta, tb = bool(rng.integers(2)), bool(rng.integers(2))

@@ -43,6 +43,13 @@ def test_rules_benchmark_runs_and_restores(bench_gemm, capsys):
     ("threaded_cols", (128, 784, 512, False, False), False),   # A's K block within half of L2: cols anyway
     ("shared_l3_blocks", (600, 1024, 1600, False, False), True),
     ("shared_l3_blocks", (600, 1024, 1500, False, False), False),
+    ("packed_a", (128, 784, 512, False, False), True),         # a batch: its K block within half of L2
+    ("packed_a", (40, 2304, 512, False, False), True),         # a few rows
+    ("packed_a", (128, 512, 784, False, True), True),          # op(B) transposed, within 4 x L2
+    ("packed_a", (128, 2048, 784, False, True), False),        # ... larger than that
+    ("packed_a", (128, 512, 128, False, False), False),        # op(B) in L2: the rows path
+    ("packed_a", (600, 784, 512, False, False), False),        # a larger batch: the packed path anyway
+    ("packed_a", (4, 784, 512, False, False), False),          # streamed
 ])
 def test_rule_mirror(bench_gemm, rule, shape, takes):
     """The benchmark's mirror of gemm.cpp's rules (for its random shapes), on an L2 of 1 MiB."""

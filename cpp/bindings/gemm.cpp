@@ -84,7 +84,9 @@ void gemm_stacked_into(const py::list& a_list, const py::handle& b_obj, const py
 bool& gemm_rule_field(GemmTuning& t, const std::string& name) {
     if (name == "threaded_cols") return t.threaded_cols;
     if (name == "shared_l3_blocks") return t.shared_l3_blocks;
-    throw py::value_error("gemm rule: name must be 'threaded_cols' or 'shared_l3_blocks', got '" + name + "'");
+    if (name == "packed_a") return t.packed_a;
+    throw py::value_error("gemm rule: name must be 'threaded_cols', 'shared_l3_blocks' or 'packed_a', got '" + name +
+                          "'");
 }
 
 }  // namespace
@@ -131,11 +133,12 @@ void bind_gemm(py::module_& m) {
           "Turns one of sgemm's path rules on (the default) or off, for benchmarks; results are the same either way. "
           "'threaded_cols': on several threads, the column path (A read in place, B packed once) for larger products "
           "than the small-batch ones; 'shared_l3_blocks': the packed path's blocks of B kept to 1.5 MiB for wide "
-          "products.");
+          "products; 'packed_a': the packed path (A copied into panels) for products of a few rows or a batch of "
+          "them on one thread, and on any thread count when A's rows lie a multiple of 4 KiB apart.");
     m.def("gemm_rule", [](const std::string& name) {
         GemmTuning t = gemm_tuning();
         return gemm_rule_field(t, name);
-    }, py::arg("name"), "Whether sgemm's path rule `name` ('threaded_cols' or 'shared_l3_blocks') is on.");
+    }, py::arg("name"), "Whether sgemm's path rule `name` ('threaded_cols', 'shared_l3_blocks' or 'packed_a') is on.");
     m.def("amx_tile_product_ns", [] {
         ComputeScope compute;
         return amx_tile_product_ns();

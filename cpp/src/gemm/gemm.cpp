@@ -84,7 +84,7 @@ int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 std::atomic<int64_t> g_mc{0}, g_kc{0}, g_nc{0};
 std::atomic<bool> g_static_split{false};
-std::atomic<bool> g_threaded_cols{true}, g_shared_l3_blocks{true};
+std::atomic<bool> g_threaded_cols{true}, g_shared_l3_blocks{true}, g_packed_a{true};
 
 struct Blocking {
     int64_t mc, kc, nc;
@@ -1062,9 +1062,33 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
         if (!trans_a && !trans_b && small_a && n > uk.nr) return cols_tasks(pr, uk, kb, threads);
         return rows_tasks(pr, uk, kb, threads);
     }
+    // The column path reads op(A) in place, a row of A per row of a tile (below, for a few rows or
+    // a batch of them), where the packed path copies it into panels once per K block and task.
+    // On one thread there is one task, so that copy is made once, and the tiles then read one
+    // contiguous panel instead of up to 14 rows at once. Rows a multiple of 4 KiB apart fall in
+    // one set of L1 besides (see cols_product), which the packed path avoids on any thread count.
+    // Elsewhere on two threads the column path stays ahead: each of its tasks copies no A.
+    // Packed against the column path (Zen 4, medians of 9 rounds alternated in one process,
+    // `python bench/bench_gemm.py --rules`, packed_a): one thread, mnist_mlp's 128 x 784 x 512
+    // 1.08x (87% of the peak), 128 x 512 x 512 1.04x, its dX 128 x 512 x 784:nt 1.05x, 256 x 512 x
+    // 512 1.05x, 32 x 512 x 512 1.06x, 32 x 2304 x 512 1.10x, the 4 KiB-apart 128 x 9216 x 128 (the
+    // mnist_cnn Dense) 1.21x, 96 x 2048 x 512 1.19x, 64 x 1024 x 1024 1.32x; 20 random shapes the
+    // rule takes (m 9-256, k 64-4096, n 64-2048) median 1.06x, 0.94-1.78x. A transposed op(B)
+    // larger than 4 x L2 lost there (0.86-0.99x over 6 random shapes) and keeps the column path,
+    // as do transposed op(B) 4 KiB apart on two threads (64 x 4096 x 300:nt 0.86x, where 128 x
+    // 1024 x 1024:nt gained 1.17x). Two threads, 4 KiB apart: 128 x 9216 x 128 1.07x, 96 x 2048 x
+    // 512 1.28x, 64 x 1024 x 1024 1.14x, 256 x 4096 x 512 1.13x, 128 x 2048 x 256 1.15x. In
+    // training, mnist_mlp's step on one thread 1.02x (12 alternated epochs of 20 steps). The AVX2
+    // kernel's tiles read 6 rows, and there the column path measured as fast or faster (one
+    // thread: 128 x 784 x 512 1.01x, 128 x 512 x 784:nt 0.96x, 128 x 9216 x 128 0.83x): the rule is
+    // the 14-row kernel's.
+    const bool pack_a =
+        g_packed_a.load(std::memory_order_relaxed) && uk.mr > 8 &&
+        (trans_b ? threads == 1 && k * n * int64_t(sizeof(float)) <= 4 * cache_sizes().l2
+                 : threads == 1 || (!pr.trans_a && a_reads_share_l1_set(pr)));
     // Few rows and a large op(B): read B in place rather than copy all of it for a few
     // row tiles; when B is transposed, as C^T, whose tiles read its rows in place.
-    if (m <= 4 * uk.mr && !trans_b) return cols_tasks(pr, uk, kb, threads);
+    if (m <= 4 * uk.mr && !trans_b) return pack_a ? packed_product(pr, uk, bl, threads) : cols_tasks(pr, uk, kb, threads);
     if (m <= 2 * uk.nr && trans_b && fits_l2(m)) return transposed_tasks(pr, uk, kb, threads);
     // The same for a batch of rows whose K block of A takes at most half of L2 (256 rows at
     // kb = 512; mnist_mlp's 128 x 784 by 784 x 512): the packed path copies A (a transpose)
@@ -1076,7 +1100,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     // 0.45 -> 0.38, the LSTM's dU 128 x 1280 x 512:tn 0.60 -> 0.48 and dW 256 x 1280 x 512:tn
     // 1.05 -> 0.99; one thread unchanged (within 3%), as were the shapes of the rows path it
     // also moves (400 x 288 x 64, 512 x 256 x 128, 480 x 256 x 256:nt 0.19 -> 0.17).
-    if (small_a) return cols_tasks(pr, uk, kb, threads);
+    if (small_a) return pack_a ? packed_product(pr, uk, bl, threads) : cols_tasks(pr, uk, kb, threads);
     // On several threads, the column tasks also where each thread's share of the columns is
     // one chunk (a K block of it in half of L2, so op(A) is read once per thread): every task
     // of the packed path packs its own panels of A (a transpose when A is row-major) and of
@@ -1206,6 +1230,7 @@ GemmTuning gemm_tuning() {
     t.prefetch = g_prefetch_plans.load();
     t.threaded_cols = g_threaded_cols.load();
     t.shared_l3_blocks = g_shared_l3_blocks.load();
+    t.packed_a = g_packed_a.load();
     return t;
 }
 
@@ -1215,6 +1240,7 @@ void set_gemm_tuning(const GemmTuning& t) {
     g_prefetch_plans.store(t.prefetch);
     g_threaded_cols.store(t.threaded_cols);
     g_shared_l3_blocks.store(t.shared_l3_blocks);
+    g_packed_a.store(t.packed_a);
 }
 
 }  // namespace seqnet
