@@ -652,20 +652,25 @@ def test_training_rejects_what_it_cannot_train(native, tmp_path):
 
 
 # The layers the runtime passes through in training act there in Python (noise, channel
-# dropout, an activity penalty in the loss, a Dropout's shared draws): a model with one that
-# would act is refused by name rather than trained without it; inactive ones (a zero rate,
-# standard deviation or penalty) train as the identity they are.
+# dropout, an activity penalty in the loss, a Dropout's shared draws), and it applies no weight
+# regularizer or constraint: a model with either is refused by name rather than trained without
+# them; inactive noise layers (a zero rate, standard deviation or penalty) train as the identity
+# they are.
 @pytest.mark.parametrize("layer, trains", [
-    (lambda: L.GaussianNoise(0.1, name="noise_layer"), False),
-    (lambda: L.GaussianDropout(0.2, name="noise_layer"), False),
-    (lambda: L.AlphaDropout(0.1, name="noise_layer"), False),
-    (lambda: L.SpatialDropout1D(0.2, name="noise_layer"), False),
-    (lambda: L.ActivityRegularization(l1=0.01, name="noise_layer"), False),
-    (lambda: L.Dropout(0.3, noise_shape=(None, 1, 2), name="noise_layer"), False),
-    (lambda: L.SpatialDropout1D(0.0, name="noise_layer"), True),
-    (lambda: L.ActivityRegularization(name="noise_layer"), True),
+    (lambda: L.GaussianNoise(0.1, name="the_layer"), False),
+    (lambda: L.GaussianDropout(0.2, name="the_layer"), False),
+    (lambda: L.AlphaDropout(0.1, name="the_layer"), False),
+    (lambda: L.SpatialDropout1D(0.2, name="the_layer"), False),
+    (lambda: L.ActivityRegularization(l1=0.01, name="the_layer"), False),
+    (lambda: L.Dropout(0.3, noise_shape=(None, 1, 2), name="the_layer"), False),
+    (lambda: L.Dense(2, kernel_regularizer="l2", name="the_layer"), False),
+    (lambda: L.Dense(2, bias_constraint="non_neg", name="the_layer"), False),
+    (lambda: L.BatchNormalization(gamma_constraint="max_norm", name="the_layer"), False),
+    (lambda: L.SpatialDropout1D(0.0, name="the_layer"), True),
+    (lambda: L.ActivityRegularization(name="the_layer"), True),
+    (lambda: L.Dense(2, name="the_layer"), True),
 ])
-def test_training_refuses_layers_that_would_act_unseen(native, tmp_path, layer, trains):
+def test_training_refuses_what_it_would_not_apply(native, tmp_path, layer, trains):
     model = Sequential([L.Dense(2, input_shape=(4, 3)), layer(), L.Flatten(), L.Dense(1)])
     path = tmp_path / "n.h5"
     model.save(str(path))
@@ -677,4 +682,4 @@ def test_training_refuses_layers_that_would_act_unseen(native, tmp_path, layer, 
     if trains:
         assert run.returncode == 0, run.stderr
     else:
-        assert run.returncode != 0 and "'noise_layer'" in run.stderr and "cannot be trained from C++" in run.stderr
+        assert run.returncode != 0 and "'the_layer'" in run.stderr and "cannot be trained from C++" in run.stderr

@@ -64,6 +64,10 @@ public:
     bool supports_masking = false;
     bool trainable = true;  // the config's `trainable`
     bool has_activity_regularizer = false;
+    // The first weight regularizer or constraint the config sets (e.g. "kernel_regularizer"),
+    // wrapped layers' included; empty when none. Training from C++ applies neither, so compile
+    // refuses such a model rather than train it without them.
+    std::string training_extra;
     // Output shapes for the input shapes; reads the weights from `src` on the first call.
     virtual std::vector<Shape> build(const std::vector<Shape>& in, WeightSource& src) = 0;
     // Runs on `in` (inference unless `training`), writing `out` (sized by the runner).

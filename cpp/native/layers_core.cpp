@@ -288,6 +288,26 @@ void EmbeddingRunner::compute_mask(const std::vector<const Value*>& in, std::vec
 }
 
 // ---- the factory ------------------------------------------------------------------------------
+// The first key of a config (or of a wrapped layer's, depth-first) that sets a weight regularizer
+// or a constraint: "kernel_regularizer", "recurrent_constraint", ...; empty when none does.
+static std::string weight_regularizer_or_constraint(const json& cfg, int depth) {
+    if (!cfg.is_object() || depth > 64) return {};
+    auto ends_with = [](const std::string& s, const std::string& suffix) {
+        return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    for (auto it = cfg.begin(); it != cfg.end(); ++it) {
+        const std::string& key = it.key();
+        if (key != "activity_regularizer" && (ends_with(key, "_regularizer") || ends_with(key, "_constraint")) &&
+            !it.value().is_null())
+            return key;
+        if (it.value().is_object()) {
+            std::string inner = weight_regularizer_or_constraint(it.value(), depth + 1);
+            if (!inner.empty()) return inner;
+        }
+    }
+    return {};
+}
+
 std::unique_ptr<Runner> make_runner(const json& layer, const std::string& prefix) {
     if (!layer.is_object() || !layer.contains("class_name") || !layer["class_name"].is_string())
         fail("model_config: a layer entry has no 'class_name' string: " + layer.dump().substr(0, 200));
@@ -310,6 +330,7 @@ std::unique_ptr<Runner> make_runner(const json& layer, const std::string& prefix
              (cls == "Lambda" ? " (a Lambda layer runs Python code)" : " (a custom or unknown layer class)"));
     const json& reg = cfg.contains("activity_regularizer") ? cfg["activity_regularizer"] : null_json();
     r->has_activity_regularizer = !reg.is_null();
+    r->training_extra = weight_regularizer_or_constraint(cfg, 0);
     r->trainable = get_bool(cfg, "trainable", true);
     return r;
 }

@@ -74,6 +74,9 @@ void Model::compile(const Optimizer& optimizer, const std::string& loss) {
     for (const auto& st : m.steps)
         if (!st.runner->trainable_natively())
             fail("compile: layer '" + st.runner->name + "' (" + st.runner->class_name + ") cannot be trained from C++ yet");
+        else if (!st.runner->training_extra.empty())
+            fail("compile: layer '" + st.runner->name + "' (" + st.runner->class_name + ") sets a " +
+                 st.runner->training_extra + ", which training from C++ does not apply: it cannot be trained from C++ yet");
     auto t = std::make_shared<Impl::Training>();
     t->opt = optimizer;
     if (t->opt.lr < 0) t->opt.lr = default_lr(t->opt.name);
