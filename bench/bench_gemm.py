@@ -179,28 +179,23 @@ RULES = {
                           "2048", "1024x1024x1024:tn"]),
     "shared_l3_blocks": (1, ["2048", "3000x1000x3000", "1000x2000x3000:tn", "1024"]),
     "packed_a": (1, ["128x784x512", "128x512x512", "256x512x512", "48x784x512", "32x512x512", "32x2304x512",
-                     "128x512x784:nt", "128x512x512:nt", "128x9216x128", "96x2048x512", "64x1024x1024"]),
+                     "96x2048x512", "64x1024x1024"]),
 }
 
 
-def rule_takes(rule, m, k, n, ta, tb, l2):
+def rule_takes(rule, m, k, n, ta, tb, l2, l3=32 << 20):
     """Whether `rule` changes the product (a mirror of gemm.cpp's choice for the AVX-512
     14 x 32 kernel at kc 512; a shape it misjudges just measures about 1.0)."""
     def ceil_div(a, b):
         return -(-a // b)
 
     kb = min(512, ceil_div(ceil_div(k, ceil_div(k, 512)), 8) * 8)  # gemm.cpp's k_block
-    if rule == "packed_a":  # on one thread: the few-row and batch products of the column path
-        if (m <= 8 and not tb and n > 32) or n <= 4 or (m <= 4 and tb):
-            return False  # streaming or dot products
-        if ta and m / ceil_div(m, 16) / 16 > 1.2 * n / ceil_div(n, 16) / 16 and k * ceil_div(m, 32) * 128 <= l2 // 2:
-            return False  # C^T
+    if rule == "packed_a":  # on one thread: the few-row and batch products of the column path, A and B in place
+        if ta or tb or m <= 8 or n < 256 or k * n * 4 > l3 // 4:
+            return False  # transposed, streamed, narrow, or an op(B) the column path's chunks stream better
         if k * ceil_div(n, 32) * 32 * 4 <= l2 // 2:
             return False  # op(B) in L2: the rows path, or the column path this rule leaves alone
-        if tb and k * n * 4 > 4 * l2:
-            return False  # a transposed op(B) larger than that keeps the column path
-        return (m <= 56 and not tb) or (not (m <= 64 and tb and k * ceil_div(m, 32) * 128 <= l2 // 2)
-                                         and m * kb * 4 <= l2 // 2)
+        return m <= 56 or m * kb * 4 <= l2 // 2
     packed = m * kb * 4 > l2 // 2 and k * ceil_div(n, 32) * 32 * 4 > l2 // 2  # neither cols nor rows
     if rule == "shared_l3_blocks":
         return packed and n > 2 * (3 * 2**19 // (4 * kb) // 32 * 32)  # packed_cols
@@ -215,7 +210,7 @@ def run_rules(rounds, count, seed=7):
     from seqnet import _engine
 
     rng = np.random.default_rng(seed)
-    l2 = _engine.cache_sizes()["l2"]
+    l2, l3 = _engine.cache_sizes()["l2"], _engine.cache_sizes()["l3"] or 4 * _engine.cache_sizes()["l2"]
     print(f"{'rule':<17} {'threads':>7} {'shape':<20} {'GFLOP/s on':>10} {'off':>8} {'ratio':>6} {'q25-q75':>12}")
     saved_threads = _engine.get_num_threads()
     try:
@@ -227,11 +222,11 @@ def run_rules(rounds, count, seed=7):
                 if rule == "threaded_cols":
                     dims = int(rng.integers(200, 3000)), int(rng.integers(64, 3000)), int(rng.integers(256, 3000))
                 elif rule == "packed_a":
-                    dims = int(rng.integers(9, 257)), int(rng.integers(64, 4097)), int(rng.integers(64, 2049))
+                    dims = int(rng.integers(9, 257)), int(rng.integers(64, 4097)), int(rng.integers(256, 2049))
                 else:
                     dims = int(rng.integers(600, 3000)), int(rng.integers(600, 3000)), int(rng.integers(1600, 3000))
                 ta, tb = bool(rng.integers(2)), bool(rng.integers(2))
-                if rule_takes(rule, *dims, ta, tb, l2) and dims[0] * dims[1] * dims[2] < 3e9:
+                if rule_takes(rule, *dims, ta, tb, l2, l3) and dims[0] * dims[1] * dims[2] < 3e9:
                     random_shapes.append((*dims, ta, tb))
             ratios = []
             for i, (m, k, n, ta, tb) in enumerate(shapes + random_shapes):

@@ -45,14 +45,16 @@ def test_rules_benchmark_runs_and_restores(bench_gemm, capsys):
     ("shared_l3_blocks", (600, 1024, 1500, False, False), False),
     ("packed_a", (128, 784, 512, False, False), True),         # a batch: its K block within half of L2
     ("packed_a", (40, 2304, 512, False, False), True),         # a few rows
-    ("packed_a", (128, 512, 784, False, True), True),          # op(B) transposed, within 4 x L2
-    ("packed_a", (128, 2048, 784, False, True), False),        # ... larger than that
+    ("packed_a", (128, 512, 784, False, True), False),         # op(B) transposed
+    ("packed_a", (128, 784, 512, True, False), False),         # op(A) transposed
+    ("packed_a", (32, 4096, 4096, False, False), False),       # op(B) past a quarter of L3
+    ("packed_a", (128, 784, 200, False, False), False),        # fewer than eight column tiles
     ("packed_a", (128, 512, 128, False, False), False),        # op(B) in L2: the rows path
     ("packed_a", (600, 784, 512, False, False), False),        # a larger batch: the packed path anyway
     ("packed_a", (4, 784, 512, False, False), False),          # streamed
 ])
 def test_rule_mirror(bench_gemm, rule, shape, takes):
-    """The benchmark's mirror of gemm.cpp's rules (for its random shapes), on an L2 of 1 MiB."""
+    """The benchmark's mirror of gemm.cpp's rules (for its random shapes), on an L2 of 1 MiB and an L3 of 32."""
     assert bench_gemm.rule_takes(rule, *shape, 1 << 20) is takes
 
 

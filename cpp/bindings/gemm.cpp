@@ -133,8 +133,8 @@ void bind_gemm(py::module_& m) {
           "Turns one of sgemm's path rules on (the default) or off, for benchmarks; results are the same either way. "
           "'threaded_cols': on several threads, the column path (A read in place, B packed once) for larger products "
           "than the small-batch ones; 'shared_l3_blocks': the packed path's blocks of B kept to 1.5 MiB for wide "
-          "products; 'packed_a': the packed path (A copied into panels) for products of a few rows or a batch of "
-          "them on one thread, and on any thread count when A's rows lie a multiple of 4 KiB apart.");
+          "products; 'packed_a': on one thread, the packed path (A copied into panels) for products of a few rows or "
+          "a batch of them.");
     m.def("gemm_rule", [](const std::string& name) {
         GemmTuning t = gemm_tuning();
         return gemm_rule_field(t, name);

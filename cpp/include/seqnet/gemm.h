@@ -74,9 +74,9 @@ struct GemmTuning {
     // shared_l3_blocks: the packed path's blocks of B kept to 1.5 MiB past twice that many
     // columns (else a quarter of L3, as if the L3 were ours alone).
     bool shared_l3_blocks = true;
-    // packed_a: with the AVX-512 kernel, products of a few rows or a batch of them take the packed
-    // path (op(A) copied into panels) on one thread, and on any thread count when A's rows lie a
-    // multiple of 4 KiB apart (else the column path, A read in place).
+    // packed_a: with the AVX-512 kernel on one thread, products of a few rows or a batch of them
+    // (neither operand transposed, C at least 256 wide) take the packed path, op(A) copied into
+    // panels (else the column path, A read in place).
     bool packed_a = true;
 };
 // The tuning in effect for the active kernel, with the automatic block sizes filled in.

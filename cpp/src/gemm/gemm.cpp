@@ -1063,29 +1063,24 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
         return rows_tasks(pr, uk, kb, threads);
     }
     // The column path reads op(A) in place, a row of A per row of a tile (below, for a few rows or
-    // a batch of them), where the packed path copies it into panels once per K block and task.
-    // On one thread there is one task, so that copy is made once, and the tiles then read one
-    // contiguous panel instead of up to 14 rows at once. Rows a multiple of 4 KiB apart fall in
-    // one set of L1 besides (see cols_product), which the packed path avoids on any thread count.
-    // Elsewhere on two threads the column path stays ahead: each of its tasks copies no A.
-    // Packed against the column path (Zen 4, medians of 9 rounds alternated in one process,
-    // `python bench/bench_gemm.py --rules`, packed_a): one thread, mnist_mlp's 128 x 784 x 512
-    // 1.08x (87% of the peak), 128 x 512 x 512 1.04x, its dX 128 x 512 x 784:nt 1.05x, 256 x 512 x
-    // 512 1.05x, 32 x 512 x 512 1.06x, 32 x 2304 x 512 1.10x, the 4 KiB-apart 128 x 9216 x 128 (the
-    // mnist_cnn Dense) 1.21x, 96 x 2048 x 512 1.19x, 64 x 1024 x 1024 1.32x; 20 random shapes the
-    // rule takes (m 9-256, k 64-4096, n 64-2048) median 1.06x, 0.94-1.78x. A transposed op(B)
-    // larger than 4 x L2 lost there (0.86-0.99x over 6 random shapes) and keeps the column path,
-    // as do transposed op(B) 4 KiB apart on two threads (64 x 4096 x 300:nt 0.86x, where 128 x
-    // 1024 x 1024:nt gained 1.17x). Two threads, 4 KiB apart: 128 x 9216 x 128 1.07x, 96 x 2048 x
-    // 512 1.28x, 64 x 1024 x 1024 1.14x, 256 x 4096 x 512 1.13x, 128 x 2048 x 256 1.15x. In
-    // training, mnist_mlp's step on one thread 1.02x (12 alternated epochs of 20 steps). The AVX2
-    // kernel's tiles read 6 rows, and there the column path measured as fast or faster (one
-    // thread: 128 x 784 x 512 1.01x, 128 x 512 x 784:nt 0.96x, 128 x 9216 x 128 0.83x): the rule is
-    // the 14-row kernel's.
-    const bool pack_a =
-        g_packed_a.load(std::memory_order_relaxed) && uk.mr > 8 &&
-        (trans_b ? threads == 1 && k * n * int64_t(sizeof(float)) <= 4 * cache_sizes().l2
-                 : threads == 1 || (!pr.trans_a && a_reads_share_l1_set(pr)));
+    // a batch of them), where the packed path copies A into panels once per K block and task. On
+    // one thread there is one task, so that copy is made once and the tiles then read one
+    // contiguous panel instead of up to 14 rows of A at once, which measured faster wherever each
+    // panel serves at least 8 column tiles (one thread, Zen 4, medians of 9 rounds alternated in
+    // one process, `python bench/bench_gemm.py --rules`, packed_a): mnist_mlp's forward 128 x 784 x
+    // 512 1.08x (87% of the peak, from 80), 128 x 512 x 512 1.03x, 256 x 512 x 512 1.06x, 48 x 784 x
+    // 512 1.06x, 32 x 512 x 512 1.07x, 32 x 2304 x 512 1.48x, rows 4 KiB apart 96 x 2048 x 512 1.22x
+    // and 64 x 1024 x 1024 1.13x; 14 random shapes (m 9-256, k 64-4096, n 256-2048) 1.00-1.15x,
+    // median 1.06x. Not taken: narrower C (128 x 9216 x 128, 4 column tiles: 0.95-1.21x by run; n
+    // 238-255 0.98-1.01x), a transposed A (whose steps of k the column path reads as contiguous
+    // runs: 0.85-1.08x over 9 random shapes) or B (0.95-1.05x), an op(B) past a quarter of L3 (32 x
+    // 4096 x 4096 0.85-0.92x: the column path's chunks stream it better), two threads (the column
+    // path's tasks copy no A: 128 x 784 x 512 0.97x packed) and the AVX2 kernel, whose 6-row tiles
+    // read A in place as well as from a panel (128 x 9216 x 128 0.83x, 128 x 784 x 512 1.01x). In
+    // training, mnist_mlp's step on one thread 1.02x (12 alternated epochs of 20 steps).
+    const int64_t l3 = cache_sizes().l3 > 0 ? cache_sizes().l3 : 4 * cache_sizes().l2;
+    const bool pack_a = g_packed_a.load(std::memory_order_relaxed) && uk.mr > 8 && threads == 1 && !trans_a &&
+                        !trans_b && n >= 8 * uk.nr && k * n * int64_t(sizeof(float)) <= l3 / 4;
     // Few rows and a large op(B): read B in place rather than copy all of it for a few
     // row tiles; when B is transposed, as C^T, whose tiles read its rows in place.
     if (m <= 4 * uk.mr && !trans_b) return pack_a ? packed_product(pr, uk, bl, threads) : cols_tasks(pr, uk, kb, threads);
