@@ -639,15 +639,21 @@ def test_training_steps_match_python(native, tmp_path, opt, kwargs, loss, kind):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def _train_one_step(native, tmp_path, model):
+    """The train_native program on `model` for one SGD step on ones (mse); the finished process."""
+    path = tmp_path / "m.h5"
+    model.save(str(path))
+    shape = (2,) + tuple(model.input_shape[1:])
+    np.save(tmp_path / "x.npy", np.ones(shape, np.float32))
+    np.save(tmp_path / "y.npy", np.ones((2,) + tuple(model.output_shape[1:]), np.float32))
+    return subprocess.run([native["train"], str(path), str(tmp_path / "x.npy"), str(tmp_path / "y.npy"),
+                           str(tmp_path / "w.h5"), "mse", "sgd", "1"], check=False, capture_output=True, text=True,
+                          timeout=60, env=_env())
+
+
 def test_training_rejects_what_it_cannot_train(native, tmp_path):
     model = Sequential([L.LSTM(3, dropout=0.2, input_shape=(4, 2), name="lstm_with_dropout"), L.Dense(1)])
-    path = tmp_path / "e.h5"
-    model.save(str(path))
-    np.save(tmp_path / "x.npy", np.ones((2, 4, 2), np.float32))
-    np.save(tmp_path / "y.npy", np.ones((2, 1), np.float32))
-    run = subprocess.run([native["train"], str(path), str(tmp_path / "x.npy"), str(tmp_path / "y.npy"),
-                          str(tmp_path / "w.h5"), "mse", "sgd", "1"], check=False, capture_output=True, text=True,
-                         timeout=60)
+    run = _train_one_step(native, tmp_path, model)
     assert run.returncode != 0 and "lstm_with_dropout" in run.stderr and "cannot be trained from C++" in run.stderr
 
 
@@ -671,14 +677,7 @@ def test_training_rejects_what_it_cannot_train(native, tmp_path):
     (lambda: L.Dense(2, name="the_layer"), True),
 ])
 def test_training_refuses_what_it_would_not_apply(native, tmp_path, layer, trains):
-    model = Sequential([L.Dense(2, input_shape=(4, 3)), layer(), L.Flatten(), L.Dense(1)])
-    path = tmp_path / "n.h5"
-    model.save(str(path))
-    np.save(tmp_path / "x.npy", np.ones((2, 4, 3), np.float32))
-    np.save(tmp_path / "y.npy", np.ones((2, 1), np.float32))
-    run = subprocess.run([native["train"], str(path), str(tmp_path / "x.npy"), str(tmp_path / "y.npy"),
-                          str(tmp_path / "w.h5"), "mse", "sgd", "1"], check=False, capture_output=True, text=True,
-                         timeout=60, env=_env())
+    run = _train_one_step(native, tmp_path, Sequential([L.Dense(2, input_shape=(4, 3)), layer(), L.Flatten(), L.Dense(1)]))
     if trains:
         assert run.returncode == 0, run.stderr
     else:

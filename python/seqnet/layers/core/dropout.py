@@ -1,9 +1,39 @@
 """Dropout: zeroes a fraction `rate` of the inputs during training (inverted scaling)."""
+import numbers
+
 import numpy as np
 
 from seqnet import _engine
 from seqnet.engine.base_layer import Layer
 from seqnet.random_state import new_key, stream_offset
+
+
+def checked_noise_shape(layer, noise_shape):
+    """A dropout layer's `noise_shape` argument as a tuple of positive ints and Nones (or None);
+    ValueError naming the layer otherwise."""
+    if noise_shape is None:
+        return None
+    owner = f"{type(layer).__name__} '{layer.name}'"
+    try:
+        noise_shape = tuple(noise_shape)
+    except TypeError:
+        raise ValueError(f"{owner}: noise_shape must be a tuple, got {noise_shape!r}") from None
+    if not noise_shape or any(d is not None and (isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1)
+                              for d in noise_shape):
+        raise ValueError(f"{owner}: noise_shape must hold positive integers or None, got {noise_shape!r}")
+    return tuple(None if d is None else int(d) for d in noise_shape)
+
+
+def noise_draw_shape(layer, shape):
+    """The shape of `layer`'s draw for inputs of `shape`: its noise_shape with None taken from the
+    input (Keras 2.2.4), or None (one draw per element); ValueError when it does not broadcast."""
+    noise_shape = layer.noise_shape
+    if noise_shape is None:
+        return None
+    if len(noise_shape) != len(shape) or any(d is not None and d != 1 and d != s for d, s in zip(noise_shape, shape)):
+        raise ValueError(f"{type(layer).__name__} '{layer.name}': noise_shape {noise_shape} does not broadcast to the "
+                         f"input shape {tuple(shape)} (each entry must be 1, None or the input's size on that axis)")
+    return tuple(s if d is None else d for d, s in zip(noise_shape, shape))
 
 
 class Dropout(Layer):
@@ -26,17 +56,7 @@ class Dropout(Layer):
         super().__init__(**kwargs)
         if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 <= rate < 1.0:
             raise ValueError(f"Dropout: rate must be a number in [0, 1), got {rate!r}")
-        if noise_shape is not None:
-            try:
-                noise_shape = tuple(noise_shape)
-            except TypeError:
-                raise ValueError(f"{type(self).__name__}: noise_shape must be a tuple, got {noise_shape!r}") from None
-            if not noise_shape or any(
-                    d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1)
-                    for d in noise_shape):
-                raise ValueError(f"{type(self).__name__}: noise_shape must hold positive integers or None, "
-                                 f"got {noise_shape!r}")
-            noise_shape = tuple(None if d is None else int(d) for d in noise_shape)
+        noise_shape = checked_noise_shape(self, noise_shape)
         self.rate = float(rate)
         self.noise_shape = noise_shape
         self.seed = seed
@@ -45,14 +65,7 @@ class Dropout(Layer):
 
     def _noise_shape(self, shape):
         """The shape of the draw for inputs of `shape` (None: one draw per element)."""
-        if self.noise_shape is None:
-            return None
-        if len(self.noise_shape) != len(shape) or any(
-                d is not None and d != 1 and d != s for d, s in zip(self.noise_shape, shape)):
-            raise ValueError(f"{type(self).__name__} '{self.name}': noise_shape {self.noise_shape} does not "
-                             f"broadcast to the input shape {tuple(shape)} (each entry must be 1, None or the "
-                             f"input's size on that axis)")
-        return tuple(s if d is None else d for d, s in zip(self.noise_shape, shape))
+        return noise_draw_shape(self, shape)
 
     def forward(self, x, training):
         shape = self._noise_shape(x.shape)

@@ -5,6 +5,7 @@ import numpy as np
 
 from seqnet import _engine
 from seqnet.engine.base_layer import Layer
+from seqnet.layers.core.dropout import checked_noise_shape, noise_draw_shape
 from seqnet.random_state import new_key, stream_offset
 
 # selu's constants (Klambauer et al. 2017), as Keras 2.2.4 writes them.
@@ -43,17 +44,7 @@ class AlphaDropout(Layer):
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0.0 <= rate < 1.0:
             raise ValueError(f"AlphaDropout '{self.name}': rate must be a number in [0, 1), got {rate!r}")
-        if noise_shape is not None:
-            try:
-                noise_shape = tuple(noise_shape)
-            except TypeError:
-                raise ValueError(f"AlphaDropout '{self.name}': noise_shape must be a tuple, got "
-                                 f"{noise_shape!r}") from None
-            if any(d is not None and (isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1)
-                   for d in noise_shape):
-                raise ValueError(f"AlphaDropout '{self.name}': noise_shape must hold positive integers or None, "
-                                 f"got {noise_shape!r}")
-            noise_shape = tuple(None if d is None else int(d) for d in noise_shape)
+        noise_shape = checked_noise_shape(self, noise_shape)
         self.rate = float(rate)
         self.noise_shape = noise_shape
         self.seed = seed
@@ -61,13 +52,7 @@ class AlphaDropout(Layer):
         self._step = 0
 
     def _draw_shape(self, shape):
-        if self.noise_shape is None:
-            return shape
-        if len(self.noise_shape) != len(shape) or any(
-                d is not None and d != 1 and d != s for d, s in zip(self.noise_shape, shape)):
-            raise ValueError(f"AlphaDropout '{self.name}': noise_shape {self.noise_shape} does not broadcast to the "
-                             f"input shape {tuple(shape)}")
-        return tuple(s if d is None else d for d, s in zip(self.noise_shape, shape))
+        return noise_draw_shape(self, shape) or shape
 
     def forward(self, x, training):
         self._active = training and self.rate > 0.0
