@@ -76,6 +76,7 @@ def test_dropout_offset_must_be_non_negative():
 
 @pytest.mark.parametrize("make,shape", [
     (lambda: Dropout(0.4), (10, 7)), (lambda: SpatialDropout1D(0.5), (10, 3, 4)),
+    (lambda: Dropout(0.4, noise_shape=(None, 1, 4)), (10, 3, 4)), (lambda: Dropout(0.4, noise_shape=(1, 7)), (10, 7)),
     (lambda: GaussianNoise(0.3), (10, 6)), (lambda: GaussianDropout(0.3), (10, 6)),
     (lambda: AlphaDropout(0.3), (10, 6)), (lambda: LSTM(3, dropout=0.4, recurrent_dropout=0.3), (10, 4, 2))])
 def test_random_layers_draw_the_global_batch_at_the_slice_position(make, shape):
