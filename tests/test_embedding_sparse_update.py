@@ -108,6 +108,23 @@ def test_other_optimizers_update_densely_from_the_exact_gradient(opt):
     _assert_same(got[1], ref[1])
 
 
+@pytest.mark.parametrize("opt", [
+    lambda **clip: keras.optimizers.RMSprop(**clip),
+    lambda **clip: keras.optimizers.Adam(lr=0.01, **clip),
+])
+@pytest.mark.parametrize("clip", [dict(clipnorm=0.05), dict(clipvalue=0.002), dict(clipnorm=0.05, clipvalue=0.002)])
+def test_clipping_reads_only_the_touched_rows(opt, clip):
+    """clipnorm and clipvalue take a sparse table's rows alone (the rest of its gradient is 0):
+    the same training as the dense path, but for the summation order of the norm."""
+    ref = _train(lambda: _model(opt(**clip)), dense=True, batches=4, fit_epochs=1)
+    got = _train(lambda: _model(opt(**clip)), dense=False, batches=4, fit_epochs=1)
+    assert got[3]._sparse_tables
+    for u, v in zip(got[0] + got[1], ref[0] + ref[1]):
+        np.testing.assert_allclose(np.asarray(u), np.asarray(v), rtol=2e-5, atol=1e-7)
+    plain = _train(lambda: _model(opt()), dense=False, batches=4, fit_epochs=1)
+    assert not all(np.allclose(u, v, rtol=1e-3) for u, v in zip(got[0], plain[0]))  # the clipping acted
+
+
 def test_gradient_stays_exact_between_steps():
     ref = dense_only(_model(keras.optimizers.RMSprop(), recurrent=False))
     got = _model(keras.optimizers.RMSprop(), recurrent=False)
