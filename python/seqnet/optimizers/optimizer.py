@@ -76,7 +76,7 @@ class Optimizer:
 
     def apply_gradients_flat(self, params, grads, segments, sparse_rows=None):
         """Updates the flat parameter buffer from the flat gradient buffer (one engine call);
-        `segments` are the (offset, size) of each weight (the gradient norm sums over them).
+        `segments` are the (offset, size) of each weight, covering the buffers in order.
         `sparse_rows` (optional) lists tables whose gradient is zero but in some rows, as
         (offset, rows, dim, row ids: increasing int64): an optimizer that can gives the dense
         update's result while touching only those rows (``_update_rows``)."""
@@ -85,29 +85,30 @@ class Optimizer:
             self._slot_size = params.size
         self._segments = segments
         if self.clipnorm is not None or self.global_clipnorm is not None or self.clipvalue is not None:
-            self._clip(grads, segments, sparse_rows)
+            self._clip(grads, sparse_rows)
         lr = self.current_lr()
         if not (sparse_rows and self._update_rows(params, grads, lr, sparse_rows)):
             self._update(params, grads, lr)
         K.set_value(self.iterations, int(K.get_value(self.iterations)) + 1)
 
-    def _clip(self, grads, segments, sparse_rows):
-        """clipnorm (or global_clipnorm), then clipvalue, in place. A table of `sparse_rows` is
-        zero outside its rows, so only those rows are read and written, gathered once (an
-        Embedding of 50000 x 256 made the full passes cost more than the update itself)."""
-        tables = {offset: (rows, dim, ids) for offset, rows, dim, ids in sparse_rows or ()}
-        parts, gathered = [], []  # the arrays clipped in place; (table, ids, its gathered rows)
-        for start, size in segments:
-            rows, dim, ids = tables.get(start, (0, 0, None))
-            if ids is not None and rows * dim == size:
-                table = grads[start:start + size].reshape(rows, dim)
-                gathered.append((table, ids, table[ids]))
-                parts.append(gathered[-1][2])
-            else:
-                parts.append(grads[start:start + size])
+    def _clip(self, grads, sparse_rows):
+        """clipnorm (or global_clipnorm), then clipvalue, in place over the whole buffer, as a few
+        vector operations. A table of `sparse_rows` is zero outside its rows, so only those rows
+        are read and written, gathered once (an Embedding of 50000 x 256 made the full passes
+        cost more than the update itself)."""
+        parts, gathered, start = [], [], 0  # the arrays clipped in place; (table, ids, its gathered rows)
+        for offset, rows, dim, ids in sorted(sparse_rows or (), key=lambda t: t[0]):
+            if offset > start:
+                parts.append(grads[start:offset])
+            table = grads[offset:offset + rows * dim].reshape(rows, dim)
+            gathered.append((table, ids, table[ids]))
+            parts.append(gathered[-1][2].reshape(-1))
+            start = offset + rows * dim
+        if start < grads.size:
+            parts.append(grads[start:])
         clipnorm = self.clipnorm if self.clipnorm is not None else self.global_clipnorm
         if clipnorm is not None:
-            norm = math.sqrt(sum(float(np.dot(g.reshape(-1), g.reshape(-1))) for g in parts))
+            norm = math.sqrt(sum(float(np.dot(g, g)) for g in parts))
             if norm >= clipnorm:  # Keras 2.2.4's clip_norm: g * (c / n) when n >= c
                 scale = np.float32(clipnorm / norm)
                 for g in parts:
