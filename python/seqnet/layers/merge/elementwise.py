@@ -181,8 +181,14 @@ class Concatenate(Layer):
             raise ValueError("A `Concatenate` layer should be called on a list of at least 2 inputs; "
                              f"got {input_shape!r}")
         ranks = {len(s) for s in input_shape}
-        axis = self.axis % len(input_shape[0]) if len(ranks) == 1 else None
-        if axis == 0 or len(ranks) != 1 or len({tuple(s[1:axis]) + tuple(s[axis + 1:]) for s in input_shape}) != 1:
+        rank = len(input_shape[0])
+        # An axis past the rank would wrap around (5 % 3 joins the last axis), and axis 0 is the batch.
+        if isinstance(self.axis, bool) or not isinstance(self.axis, (int, np.integer)) or \
+                not -rank < self.axis < rank or self.axis % rank == 0:
+            raise ValueError(f"Layer '{self.name}' (Concatenate): axis must be an integer naming a non-batch axis "
+                             f"of inputs of rank {rank} (1..{rank - 1} or -{rank - 1}..-1), got axis={self.axis!r}")
+        axis = self.axis % rank if len(ranks) == 1 else None
+        if len(ranks) != 1 or len({tuple(s[1:axis]) + tuple(s[axis + 1:]) for s in input_shape}) != 1:
             raise ValueError("A `Concatenate` layer requires inputs with matching shapes except for the concat "
                              f"axis. Got inputs shapes: {[tuple(s) for s in input_shape]}")
         super().build(input_shape)
