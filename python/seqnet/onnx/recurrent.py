@@ -19,7 +19,10 @@ _KINDS = {LSTM: "LSTM", LSTMCell: "LSTM", GRU: "GRU", GRUCell: "GRU", SimpleRNN:
 @converts(LSTM, GRU, SimpleRNN)
 def recurrent(g, layer, x, in_shape, out_shape):
     _check_stateless(layer)
-    return _recurrent_op(g, layer, layer, x, layer.return_sequences, layer.go_backwards, layer.return_state)
+    initial = x[1:] if isinstance(x, list) else None  # layer(x, initial_state=[...]): [x] + the states
+    x = x[0] if isinstance(x, list) else x
+    return _recurrent_op(g, layer, layer, x, layer.return_sequences, layer.go_backwards, layer.return_state,
+                         initial)
 
 
 @converts(RNN)

@@ -24,6 +24,12 @@ class BaseRNN(Layer):
     a stateful layer whose row starts with masked steps). ``compute_mask`` passes the mask
     on only with ``return_sequences``.
 
+    ``initial_state`` (Keras 2.2.4): ``layer(x, initial_state=[h0])`` (LSTM: ``[h0, c0]``), or
+    ``layer([x, h0, ...])``, starts from given states, symbolic tensors of shape (batch, units)
+    that get gradients (an encoder's final states feeding a decoder). A stateful layer starts
+    from them on every call, as Keras 2.2.4 (tf-keras only while its stored states are all
+    zero), and stores its final states as usual.
+
     ``return_state=True``: ``forward`` returns ``[output, h]`` (LSTM: ``[output, h, c]``),
     the final states being the ones carried past masked steps, and ``backward`` takes a list
     of the same length whose entries are arrays or None (no gradient for that output).
@@ -72,9 +78,18 @@ class BaseRNN(Layer):
         self._key = new_key()
         self._step = 0
 
+    def __call__(self, inputs, initial_state=None, constants=None, **kwargs):
+        """Applies the layer to a symbolic tensor; ``initial_state`` (a tensor or a list, one
+        per state) becomes extra inputs, as in Keras."""
+        return super().__call__(initial_state_inputs(self, inputs, initial_state, constants), **kwargs)
+
     # ---- building -----------------------------------------------------------------------
     def _add_rnn_weights(self, input_shape, bias_shape, bias_initializer):
         kind = type(self).__name__
+        if is_shape_list(input_shape):  # [inputs] + initial states
+            shapes = [tuple(s) for s in input_shape]
+            input_shape = shapes[0]
+            check_initial_states(self, shapes[1:], [self.units] * self._n_states)
         if len(input_shape) != 3:
             raise ValueError(f"Layer '{self.name}' ({kind}) expects inputs of shape (batch, timesteps, "
                              f"input_dim), got {tuple(input_shape)}")
@@ -129,6 +144,9 @@ class BaseRNN(Layer):
     # ---- running ----------------------------------------------------------------------------
     def forward(self, x, training, mask=None):
         tokens, self._tokens = None, (None, None)
+        given = None
+        if isinstance(x, (list, tuple)):  # [inputs] + initial states
+            x, given = x[0], list(x[1:])
         if isinstance(x, TokenRows):
             x, tokens = self._token_inputs(x, training)
         batch, steps, dim = x.shape if tokens is None else tokens.shape
@@ -137,10 +155,15 @@ class BaseRNN(Layer):
             raise ValueError(f"Layer '{self.name}' is stateful with batch size {self.states[0].shape[0]} "
                              f"(from batch_input_shape), but got a batch of {batch} samples; pass "
                              "batch_size= to fit/predict and use a sample count divisible by it")
+        if given is not None and (len(given) != self._n_states or any(np.shape(s) != (batch, u) for s in given)):
+            raise ValueError(f"Layer '{self.name}': the initial states must be {self._n_states} array(s) of shape "
+                             f"(batch, units) = {(batch, u)}, got {[np.shape(s) for s in given]}")
         init = []
         for i in range(self._n_states):
             s0 = self._workspace(f"s0_{i}", (batch, u))
-            if self.stateful:
+            if given is not None:
+                s0[...] = given[i]
+            elif self.stateful:
                 s0[...] = self.states[i]
             else:
                 s0.fill(0.0)
@@ -169,6 +192,7 @@ class BaseRNN(Layer):
             if lstm:
                 self.states[1][...] = c_last
         self._saved = (x, init, in_mask, rec_mask, seq_mask, gates, hs, aux, scratch)
+        self._given_states = given is not None
         if self.return_sequences:
             y = hs
         else:
@@ -206,11 +230,16 @@ class BaseRNN(Layer):
         drec = (self.recurrent_kernel.grad if self.recurrent_kernel.grad is not None
                 else self._workspace("dr", self.recurrent_kernel.shape))
         dbias = self.bias.grad if self.bias is not None else None
+        # initial states given as inputs get their gradients (need_dx: the network wants them)
+        dinit = [self._workspace(f"ds0_{i}", s.shape) for i, s in enumerate(init)] \
+            if self._given_states and need_dx else [None, None]
         _engine.rnn_backward(self._cell, x, self.kernel.value, self.recurrent_kernel.value, init[0],
                              init[1] if lstm else None, in_mask, rec_mask, gates, hs, aux, dhs, dh_last, dc_state,
-                             dx, None if tokens is not None else dkernel, drec, dbias, None, None, scratch,
-                             self._act, self._rec_act, self.go_backwards, mask=seq_mask,
-                             reset_after=self._reset_after)
+                             dx, None if tokens is not None else dkernel, drec, dbias, dinit[0],
+                             dinit[1] if lstm else None, scratch, self._act, self._rec_act, self.go_backwards,
+                             mask=seq_mask, reset_after=self._reset_after)
+        if self._given_states:
+            return [dx] + dinit if need_dx else None
         if tokens is not None:
             drows = self._token_grads(tokens, gates, dkernel)
             if self._token_collect:  # the wrapper adds the two directions' rows and writes them
@@ -247,6 +276,7 @@ class BaseRNN(Layer):
     # (1.03x; 20M: 1.10x) (bench/bench_embedding_rnn.py --small).
     _MIN_SAVED_MACS = 1 << 24
     _tokens = (None, None)
+    _given_states = False
 
     def _token_macs(self):
         """Multiply-adds per token of the three products the distinct-token path shrinks: the
@@ -396,6 +426,37 @@ def set_recurrent_options(layer, kind, kernel_initializer, recurrent_initializer
             raise ValueError(f"{kind}: {what} must be a number in [0, 1), got {rate!r}")
     layer.dropout = float(dropout)
     layer.recurrent_dropout = float(recurrent_dropout)
+
+
+def initial_state_inputs(layer, inputs, initial_state, constants):
+    """The inputs of a recurrent layer's call: `inputs`, or with ``initial_state`` (a tensor or a
+    list, one per state) the list [inputs] + the states, as Keras; a one-element list is its
+    element. ``constants`` (Keras 2.2.4's extra per-sequence inputs of a cell) are refused."""
+    kind = type(layer).__name__
+    if constants is not None:
+        raise ValueError(f"Layer '{layer.name}' ({kind}): `constants` are not supported by seqnet")
+    if initial_state is not None:
+        if isinstance(inputs, (list, tuple)):
+            raise ValueError(f"Layer '{layer.name}' ({kind}): pass the initial states either in the input list or "
+                             "as initial_state, not both")
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        inputs = [inputs] + states
+    if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+        inputs = inputs[0]
+    return inputs
+
+
+def check_initial_states(layer, shapes, sizes):
+    """ValueError unless the initial states' `shapes` are one (batch, size) per state size."""
+    if len(shapes) != len(sizes) or any(len(s) != 2 or s[1] != n for s, n in zip(shapes, sizes)):
+        kind = type(layer).__name__
+        raise ValueError(f"Layer '{layer.name}' ({kind}): the initial states must have shapes "
+                         f"{[(None, n) for n in sizes]} (state_size {tuple(sizes)}), got {shapes}")
+
+
+def is_shape_list(shape):
+    """Whether `shape` is a list of shapes ([inputs] + initial states), not one shape."""
+    return isinstance(shape, list) and bool(shape) and isinstance(shape[0], (list, tuple))
 
 
 def gate_masks(ones, out, bits, rate, key, stream, shape):

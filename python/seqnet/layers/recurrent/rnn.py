@@ -19,7 +19,8 @@ from seqnet.backend import session
 from seqnet.backend.tensor import Tensor, backpropagate
 from seqnet.engine.backend_call import leaves_of, restore_weights, swap_weights_for_leaves
 from seqnet.engine.base_layer import Layer
-from seqnet.layers.recurrent.base_rnn import reset_state_arrays
+from seqnet.layers.recurrent.base_rnn import (check_initial_states, initial_state_inputs, is_shape_list,
+                                               reset_state_arrays)
 from seqnet.layers.recurrent.cells import GRUCell, LSTMCell, SimpleRNNCell
 from seqnet.layers.recurrent.gru import GRU
 from seqnet.layers.recurrent.lstm import LSTM
@@ -77,21 +78,11 @@ class RNN(Layer):
     def __call__(self, inputs, initial_state=None, constants=None, **kwargs):
         """Applies the layer to a symbolic tensor; ``initial_state`` (a tensor or a list, one
         per state) becomes extra inputs, as in Keras."""
-        if constants is not None:
-            raise ValueError(f"Layer '{self.name}' (RNN): `constants` are not supported by seqnet")
-        if initial_state is not None:
-            if isinstance(inputs, (list, tuple)):
-                raise ValueError(f"Layer '{self.name}' (RNN): pass the initial states either in the input list or "
-                                 "as initial_state, not both")
-            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-            inputs = [inputs] + states
-        if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
-            inputs = inputs[0]
-        return super().__call__(inputs, **kwargs)
+        return super().__call__(initial_state_inputs(self, inputs, initial_state, constants), **kwargs)
 
     # ---- building -------------------------------------------------------------------------------
     def build(self, input_shape):
-        shapes = [tuple(s) for s in input_shape] if _is_shape_list(input_shape) else [tuple(input_shape)]
+        shapes = [tuple(s) for s in input_shape] if is_shape_list(input_shape) else [tuple(input_shape)]
         x_shape = shapes[0]
         if len(x_shape) != 3:
             raise ValueError(f"Layer '{self.name}' (RNN) expects inputs of shape (batch, timesteps, input_dim), "
@@ -104,7 +95,7 @@ class RNN(Layer):
                              "input_dim)` (or `batch_size=`) to the first layer of a Sequential model.")
         sizes = state_sizes(self.cell)
         if len(shapes) > 1:
-            self._check_initial_states(shapes[1:], sizes)
+            check_initial_states(self, shapes[1:], sizes)
         if isinstance(self.cell, Layer) and not self.cell.built:
             self.cell.build((x_shape[0], x_shape[-1]))
             self.cell.built = True
@@ -115,12 +106,6 @@ class RNN(Layer):
             self.states = [np.zeros((x_shape[0], n), np.float32) for n in sizes]
         self._native = native_runners(self)
         super().build(input_shape)
-
-    def _check_initial_states(self, shapes, sizes):
-        expected = [(None, n) for n in sizes]
-        if len(shapes) != len(sizes) or any(len(s) != 2 or s[1] != n for s, n in zip(shapes, sizes)):
-            raise ValueError(f"Layer '{self.name}' (RNN): the initial states must have shapes {expected} (the "
-                             f"cell's state_size {tuple(sizes)}), got {shapes}")
 
     @property
     def trainable_weights(self):
@@ -133,7 +118,7 @@ class RNN(Layer):
         return list(getattr(self.cell, "non_trainable_weights", []))
 
     def compute_output_shape(self, input_shape):
-        if _is_shape_list(input_shape):  # [inputs] + initial states
+        if is_shape_list(input_shape):  # [inputs] + initial states
             input_shape = input_shape[0]
         units = output_size(self.cell)
         out = (input_shape[0], input_shape[1], units) if self.return_sequences else (input_shape[0], units)
@@ -380,11 +365,6 @@ def _cells_in(cell):
     for inner in getattr(cell, "cells", None) or []:
         found += _cells_in(inner)
     return found
-
-
-def _is_shape_list(shape):
-    """Whether `shape` is a list of shapes ([inputs] + initial states), not one shape."""
-    return isinstance(shape, list) and bool(shape) and isinstance(shape[0], (list, tuple))
 
 
 def _value(t):
