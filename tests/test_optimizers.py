@@ -383,7 +383,8 @@ def test_clipvalue_and_clipnorm_reach_the_update(name):
 
 # Keras 2.2.4's get_gradients: norm = sqrt(sum over every gradient of sum(g^2)), then each g
 # becomes g * c / norm when norm >= c: one global norm, not each weight's own (tf-keras 2.x's
-# clipnorm; its global_clipnorm is 2.2.4's rule, accepted under that name too).
+# clipnorm; its global_clipnorm is 2.2.4's rule, accepted under that name too, but with
+# tf-keras' order against clipvalue).
 @pytest.mark.parametrize("name", ["sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam"])
 @pytest.mark.parametrize("key", ["clipnorm", "global_clipnorm"])
 def test_clipnorm_scales_every_gradient_by_the_global_norm(name, key):
@@ -409,9 +410,14 @@ def test_clipnorm_scales_every_gradient_by_the_global_norm(name, key):
     np.testing.assert_allclose(step(g, **{key: c}), want, rtol=2e-6, atol=1e-7)
     # at or above the global norm nothing is scaled, though every weight's own norm is below it
     np.testing.assert_array_equal(step(g, **{key: 1.5 * norm}), step(g))
-    # clipvalue applies after the norm (Keras 2.2.4's order)
+    # clipvalue applies after clipnorm (Keras 2.2.4's order), before global_clipnorm (tf-keras')
     v = 0.1 * float(np.abs(g).max()) * c / norm
-    want = step(np.clip(g.astype(np.float64) * (c / norm), -v, v).astype(F32))
+    if key == "clipnorm":
+        want = step(np.clip(g.astype(np.float64) * (c / norm), -v, v).astype(F32))
+    else:
+        clipped = np.clip(g.astype(np.float64), -v, v)
+        clipped_norm = np.sqrt(np.sum(clipped ** 2))
+        want = step((clipped * min(1.0, c / clipped_norm)).astype(F32))
     np.testing.assert_allclose(step(g, **{key: c}, clipvalue=v), want, rtol=2e-6, atol=1e-7)
 
 

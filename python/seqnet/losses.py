@@ -5,6 +5,8 @@ called directly, used as a metric, or differentiated. When a model is compiled w
 of the five built-in cross-entropy/squared/absolute losses, training does not call these
 functions at all: it runs the fused C++ kernel (value and gradient in one pass).
 """
+import numbers
+
 from seqnet import _engine, backend as K
 from seqnet.utils.generic_utils import deserialize_keras_object, serialize_keras_object
 
@@ -39,12 +41,14 @@ def mean_squared_logarithmic_error(y_true, y_pred):
 
 
 def squared_hinge(y_true, y_pred):
-    """mean(max(1 - y_true * y_pred, 0) ** 2) over the last axis; targets are -1 or 1."""
+    """mean(max(1 - y_true * y_pred, 0) ** 2) over the last axis; targets are -1 or 1. As
+    Keras 2.2.4, 0/1 targets are used as given (tf-keras first maps them to -1/1)."""
     return K.mean(K.square(K.maximum(1.0 - y_true * y_pred, 0.0)), axis=-1)
 
 
 def hinge(y_true, y_pred):
-    """mean(max(1 - y_true * y_pred, 0)) over the last axis; targets are -1 or 1."""
+    """mean(max(1 - y_true * y_pred, 0)) over the last axis; targets are -1 or 1. As
+    Keras 2.2.4, 0/1 targets are used as given (tf-keras first maps them to -1/1)."""
     return K.mean(K.maximum(1.0 - y_true * y_pred, 0.0), axis=-1)
 
 
@@ -71,10 +75,14 @@ def huber(y_true, y_pred, delta=1.0):
     return K.mean(0.5 * K.square(quadratic) + delta * linear, axis=-1)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False):
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """-sum(y_true * log(y_pred)) over the last axis; ``y_true`` is one-hot with
     ``y_pred``'s shape (ValueError otherwise: integer class targets need
-    sparse_categorical_crossentropy). See ``seqnet.backend.categorical_crossentropy``."""
+    sparse_categorical_crossentropy). See ``seqnet.backend.categorical_crossentropy``.
+    ``label_smoothing`` (tf-keras; not in Keras 2.2.4), a number in [0, 1], trains against
+    ``y_true * (1 - label_smoothing) + label_smoothing / num_classes``."""
+    if _check_label_smoothing("categorical_crossentropy", label_smoothing):
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / K.int_shape(y_pred)[-1]
     return K.categorical_crossentropy(y_true, y_pred, from_logits=from_logits)
 
 
@@ -85,9 +93,13 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     return K.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False):
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """Binary cross-entropy of each output unit, averaged over the last axis;
-    ``y_true`` must have ``y_pred``'s shape (ValueError otherwise)."""
+    ``y_true`` must have ``y_pred``'s shape (ValueError otherwise).
+    ``label_smoothing`` (tf-keras; not in Keras 2.2.4), a number in [0, 1], trains against
+    ``y_true * (1 - label_smoothing) + 0.5 * label_smoothing``."""
+    if _check_label_smoothing("binary_crossentropy", label_smoothing):
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     return K.mean(K.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=-1)
 
 
@@ -160,3 +172,11 @@ def deserialize(name, custom_objects=None):
 def engine_code(fn):
     """The fused C++ loss kernel for a built-in loss, or None for any other function."""
     return _ENGINE_CODES.get(fn)
+
+
+def _check_label_smoothing(loss, label_smoothing):
+    """True when targets are to be smoothed; ValueError unless 0 <= label_smoothing <= 1."""
+    if (isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real)
+            or not 0.0 <= label_smoothing <= 1.0):
+        raise ValueError(f"{loss}: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+    return label_smoothing != 0.0

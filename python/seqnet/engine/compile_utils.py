@@ -123,11 +123,13 @@ class CompiledMetric:
         if self.weighted and sample_weight is not None:
             return self._weighted(y_true, y_pred, sample_weight)
         if self.accuracy is not None:
+            # The kernel sums over every position of the leading axes (samples, timesteps, ...).
+            positions = y_pred.size // y_pred.shape[-1] if y_pred.shape[-1] else y_pred.shape[0]
             if self.accuracy == _ACC_SPARSE:
-                return _engine.accuracy_sum(self.accuracy, y_true, y_pred) / y_pred.shape[0]
+                return _engine.accuracy_sum(self.accuracy, y_true, y_pred) / positions
             if y_true.shape != y_pred.shape:  # categorical metric on sparse targets
                 return float(np.mean(metrics_module.sparse_categorical_accuracy(y_true, y_pred)))
-            return _engine.accuracy_sum(self.accuracy, y_true, y_pred) / y_pred.shape[0]
+            return _engine.accuracy_sum(self.accuracy, y_true, y_pred) / positions
         if self.loss_code is not None and (self.loss_code == _SCCE) == (y_true.shape != y_pred.shape):
             return float(_engine.loss(self.loss_code, y_true, y_pred, None, None, None, None))
         return float(np.mean(self.metric_fn(y_true, y_pred)))

@@ -130,7 +130,7 @@ def check_target(y, output_shape, output_name, loss_name, sparse):
             bad = y[(y < 0) | (y >= classes) | (y != np.floor(y))][0]
             raise ValueError(f"Error when checking target: {loss_name} got label {bad:g}, but output "
                              f"{output_name} has {classes} classes (labels must be integers in [0, {classes}))")
-        return np.ascontiguousarray(y.reshape(-1))
+        return np.ascontiguousarray(y)  # (samples,) + the output's leading axes: batches gather rows of it
     if y.ndim == 1 and len(output_shape) == 1 and output_shape[0] == 1:
         y = y.reshape(-1, 1)
     if loss_name == "categorical_crossentropy" and y.ndim == 2 and y.shape[-1] == 1 and output_shape[-1] != 1:
@@ -167,7 +167,11 @@ def sample_weights(y, sample_weight, class_weight, sparse, temporal=False):
                                  "wise sample weighting, you should pass a 2D sample_weight array (samples, "
                                  "timesteps).")
             steps = y.shape[1] if y.ndim > (1 if sparse else 2) else None
-            if steps is not None and weights.shape[1] != steps:
+            if steps is None:  # Keras 2.2.4's standardize_weights: a 2-D output has no timesteps to weight
+                raise ValueError(f"Found a 2D sample_weight array with shape {weights.shape} for a target of shape "
+                                 f"{y.shape}. Timestep-wise sample weighting (sample_weight_mode=\"temporal\") is "
+                                 "restricted to outputs that are at least 3D, i.e. that have a time dimension.")
+            if weights.shape[1] != steps:
                 raise ValueError(f"sample_weight has {weights.shape[1]} timesteps, but the target has {steps} "
                                  f"(target shape {y.shape})")
         elif weights.ndim != 1:

@@ -439,6 +439,7 @@ class Model(Network):
                                      class_weight=class_weight, shard=shard, **gen)
             val = None
         else:
+            _check_steps_without_batch_size("fit", "steps_per_epoch", steps_per_epoch, batch_size)
             batch_size = _check_batch_size(batch_size)
             if steps_per_epoch is not None:
                 _check_int("steps_per_epoch", steps_per_epoch, minimum=1)
@@ -509,6 +510,7 @@ class Model(Network):
             source = GeneratorBatches(self, x, steps, "test", "evaluate", workers=workers,
                                       use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
         else:
+            _check_steps_without_batch_size("evaluate", "steps", steps, batch_size)
             batch_size = _check_batch_size(batch_size)
             if steps is not None:
                 _check_int("steps", steps, minimum=1)
@@ -631,6 +633,16 @@ def _check_batch_size(batch_size):
         return 32
     _check_int("batch_size", batch_size, minimum=1)
     return int(batch_size)
+
+
+def _check_steps_without_batch_size(what, steps_name, steps, batch_size):
+    """Keras 2.2.4 (check_num_samples): with arrays, each of `steps` steps takes all the
+    samples, so a batch_size as well is an error rather than silently ignored (tf-keras
+    would take `steps` batches of batch_size samples instead)."""
+    if steps is not None and batch_size is not None:
+        raise ValueError(f"{what}: if {steps_name} is set, batch_size must be None (with arrays, each of the "
+                         f"{steps_name} steps takes all the samples, as in Keras 2.2.4), got batch_size="
+                         f"{batch_size!r} and {steps_name}={steps!r}")
 
 
 def _check_int(name, value, minimum):

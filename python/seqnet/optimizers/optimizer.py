@@ -19,7 +19,8 @@ class Optimizer:
     global L2 norm (over every weight together) reaches it, as Keras 2.2.4's
     ``get_gradients`` does (tf-keras 2.x clips each weight by its own norm there, and calls
     this ``global_clipnorm``, accepted too with the same meaning); ``clipvalue`` clips every
-    gradient element to [-clipvalue, clipvalue], after the norm.
+    gradient element to [-clipvalue, clipvalue], after ``clipnorm`` (Keras 2.2.4's order) but
+    before ``global_clipnorm`` (tf-keras' order for its argument).
 
     Subclasses implement ``_update(params, grads, lr)`` over the model's flat buffers and
     keep their slots (moments, accumulators) as flat buffers of the same size.
@@ -92,7 +93,7 @@ class Optimizer:
         K.set_value(self.iterations, int(K.get_value(self.iterations)) + 1)
 
     def _clip(self, grads, sparse_rows):
-        """clipnorm (or global_clipnorm), then clipvalue, in place over the whole buffer, as a few
+        """clipnorm then clipvalue (or clipvalue then global_clipnorm), in place over the buffer, as a few
         vector operations. A table of `sparse_rows` is zero outside its rows, so only those rows
         are read and written, gathered once (an Embedding of 50000 x 256 made the full passes
         cost more than the update itself)."""
@@ -106,18 +107,29 @@ class Optimizer:
             start = offset + rows * dim
         if start < grads.size:
             parts.append(grads[start:])
-        clipnorm = self.clipnorm if self.clipnorm is not None else self.global_clipnorm
-        if clipnorm is not None:
-            norm = math.sqrt(sum(float(np.dot(g, g)) for g in parts))
-            if norm >= clipnorm:  # Keras 2.2.4's clip_norm: g * (c / n) when n >= c
-                scale = np.float32(clipnorm / norm)
-                for g in parts:
-                    g *= scale
+        if self.global_clipnorm is not None:  # tf-keras: clip by value, then by the global norm
+            self._clip_value(parts)
+            self._clip_norm(parts, self.global_clipnorm)
+        else:  # Keras 2.2.4's get_gradients: clip by the global norm, then by value
+            self._clip_norm(parts, self.clipnorm)
+            self._clip_value(parts)
+        for table, ids, rows in gathered:
+            table[ids] = rows
+
+    @staticmethod
+    def _clip_norm(parts, clipnorm):
+        if clipnorm is None:
+            return
+        norm = math.sqrt(sum(float(np.dot(g, g)) for g in parts))
+        if norm >= clipnorm:  # Keras 2.2.4's clip_norm: g * (c / n) when n >= c
+            scale = np.float32(clipnorm / norm)
+            for g in parts:
+                g *= scale
+
+    def _clip_value(self, parts):
         if self.clipvalue is not None:
             for g in parts:
                 np.clip(g, -self.clipvalue, self.clipvalue, out=g)
-        for table, ids, rows in gathered:
-            table[ids] = rows
 
     def _create_slots(self, size):
         pass
