@@ -264,6 +264,24 @@ class ScaledTanh(Layer):
         return config
 
 
+def test_inferred_output_shape_keeps_unknown_axes_unknown():
+    """A dry run stands in a size for an unknown axis; an output axis that follows it (a
+    concatenation doubling it) stays unknown, one that does not (a sum over it) is known."""
+    class Doubled(Layer):
+        def call(self, x):
+            return K.concatenate([x, x], axis=1)
+
+    class Summed(Layer):
+        def call(self, x):
+            return K.sum(x, axis=1)
+
+    free, fixed = Input((None, 5)), Input((3, 5))
+    assert Doubled()(free).shape == (None, None, 5) and Summed()(free).shape == (None, 5)
+    assert Doubled()(fixed).shape == (None, 6, 5) and Summed()(fixed).shape == (None, 5)
+    model = Model(free, Doubled()(free))
+    np.testing.assert_array_equal(model.predict(np.ones((2, 7, 5), np.float32)), np.ones((2, 14, 5)))
+
+
 def test_custom_layer_with_weights_gradients_and_save_load(tmp_path):
     keras.utils.set_random_seed(10)
     model = Sequential([ScaledTanh(3, input_shape=(4,)), Dense(1)])

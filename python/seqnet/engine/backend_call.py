@@ -102,9 +102,21 @@ def _is_float64(out):
 
 
 def infer_output_shape(layer, input_shape):
-    """compute_output_shape by a dry run of ``call`` on zeros (batch 2, unknown axes 3)."""
+    """compute_output_shape by a dry run of ``call`` on zeros (batch 2, unknown axes 3). With
+    unknown axes it runs again with them at 4: an output axis that follows them is unknown too
+    (as tf-keras' symbolic shapes keep it), not the stand-in size."""
     shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-    arrays = [np.zeros(tuple(2 if i == 0 else (3 if d is None else d) for i, d in enumerate(s)), np.float32)
+    first = _dry_run(layer, input_shape, shapes, 3)
+    if not any(d is None for s in shapes for d in tuple(s)[1:]):
+        return first
+    second = _dry_run(layer, input_shape, shapes, 4)
+    pairs = zip(first, second) if isinstance(first, list) else [(first, second)]
+    merged = [tuple(a if a == b else None for a, b in zip(s, t)) if len(s) == len(t) else s for s, t in pairs]
+    return merged if isinstance(first, list) else merged[0]
+
+
+def _dry_run(layer, input_shape, shapes, unknown):
+    arrays = [np.zeros(tuple(2 if i == 0 else (unknown if d is None else d) for i, d in enumerate(s)), np.float32)
               for s in shapes]
     swapped = swap_weights_for_leaves(layer)
     try:

@@ -7,6 +7,7 @@ import numpy as np
 
 from seqnet import initializers
 from seqnet.engine import backend_call
+from seqnet.engine.input_spec import InputSpec, assert_input_compatibility
 from seqnet.engine.keras_tensor import KerasTensor, Node, SymbolicMask, is_symbolic
 from seqnet.engine.memory import aligned_empty
 from seqnet.engine.weight import Weight
@@ -57,6 +58,8 @@ class Layer:
     logits = None
     # A penalty on the layer's output (Keras 2.2.4: summed over the batch), or None.
     activity_regularizer = None
+    # What each call's inputs must be (engine/input_spec.py): set by Keras-style custom layers.
+    input_spec = None
     # Whether the layer accepts a mask and passes it on (Keras 2's flag).
     supports_masking = False
 
@@ -140,7 +143,13 @@ class Layer:
         takes_list = isinstance(inputs, (list, tuple))
         tensors = list(inputs) if takes_list else [inputs]
         input_shape = [t.shape for t in tensors] if takes_list else tensors[0].shape
-        self._build_for(input_shape)
+        # before build (the spec set in __init__) and after (build may set or narrow it), as Keras
+        assert_input_compatibility(self, tensors)
+        if not self.built:
+            self._build_for(input_shape)
+            assert_input_compatibility(self, tensors)
+        else:
+            self._build_for(input_shape)
         masks = [t._keras_mask for t in tensors]
         mask = kwargs.pop("mask", masks if takes_list else masks[0])
         node = Node(self, tensors, takes_list, kwargs)

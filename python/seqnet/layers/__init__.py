@@ -4,6 +4,7 @@
 ``.convolutional_recurrent``)."""
 from seqnet.engine.base_layer import Layer
 from seqnet.engine.input_layer import Input, InputLayer
+from seqnet.engine.input_spec import InputSpec
 from seqnet.layers import (advanced_activations, convolutional, convolutional_recurrent, core, embeddings, local,
                            merge, noise, normalization, pooling, recurrent, wrappers)
 from seqnet.layers.advanced_activations import *  # noqa: F401,F403
@@ -18,7 +19,8 @@ from seqnet.layers.normalization import *  # noqa: F401,F403
 from seqnet.layers.pooling import *  # noqa: F401,F403
 from seqnet.layers.recurrent import *  # noqa: F401,F403
 from seqnet.layers.wrappers import *  # noqa: F401,F403
+from seqnet.layers.serialization import deserialize, serialize
 
-__all__ = (["Layer", "Input", "InputLayer"] + core.__all__ + convolutional.__all__ + pooling.__all__
+__all__ = (["Layer", "Input", "InputLayer", "InputSpec", "serialize", "deserialize"] + core.__all__ + convolutional.__all__ + pooling.__all__
            + recurrent.__all__ + embeddings.__all__ + merge.__all__ + normalization.__all__ + noise.__all__
            + advanced_activations.__all__ + wrappers.__all__ + local.__all__ + convolutional_recurrent.__all__)
