@@ -212,8 +212,10 @@ class ImageDataGenerator:
                               "been fit on any training data. Fit it first by calling `.fit(numpy_data)`.")
         if self.zca_whitening:
             if self.principal_components is not None:
-                flat = np.reshape(x, (-1, int(np.prod(x.shape[-3:]))))
-                x = np.reshape(flat @ self.principal_components, x.shape).astype(self.dtype, copy=False)
+                # In float64: with fewer samples than pixels the matrix has entries of
+                # 1/sqrt(zca_epsilon) that cancel, and a float32 product loses whole percents.
+                flat = np.reshape(x, (-1, int(np.prod(x.shape[-3:])))).astype(np.float64)
+                x = np.reshape(flat @ self.principal_components, x.shape).astype(self.dtype)
             else:
                 warnings.warn("This ImageDataGenerator specifies `zca_whitening`, but it hasn't been fit on any "
                               "training data. Fit it first by calling `.fit(numpy_data)`.")
@@ -259,7 +261,7 @@ class ImageDataGenerator:
             sigma /= len(flat)
             u, s, _ = np.linalg.svd(sigma)
             s_inv = 1.0 / np.sqrt(s[np.newaxis] + self.zca_epsilon)
-            self.principal_components = ((u * s_inv) @ u.T).astype(self.dtype)
+            self.principal_components = (u * s_inv) @ u.T  # float64, as tf-keras keeps it
 
     # ---- augmentation --------------------------------------------------------------------
     def get_random_transform(self, img_shape, seed=None):

@@ -1,7 +1,15 @@
-"""Sequence preprocessing (``seqnet.preprocessing.sequence``), Keras 2 semantics."""
+"""Sequence preprocessing (``seqnet.preprocessing.sequence``), Keras 2 semantics: padding,
+skip-gram pairs and their sampling table, and ``TimeseriesGenerator`` (in
+``timeseries_generator``, importable from here)."""
+import numbers
+import random
+
 import numpy as np
 
-__all__ = ["pad_sequences"]
+from seqnet.preprocessing.timeseries_generator import TimeseriesGenerator, timeseries_generator_from_json
+
+__all__ = ["pad_sequences", "skipgrams", "make_sampling_table", "TimeseriesGenerator",
+           "timeseries_generator_from_json"]
 
 
 def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0):
@@ -45,6 +53,70 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         else:
             x[idx, -len(trunc):] = trunc
     return x
+
+
+def make_sampling_table(size, sampling_factor=1e-5):
+    """word2vec's sampling probabilities for the words of rank 0..size-1 (a 1-D array of
+    `size`), assuming Zipf-distributed word frequencies: entry i is
+    ``min(1, sqrt(sampling_factor / frequency(i)))``. The `sampling_table` of `skipgrams`."""
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        raise ValueError(f"make_sampling_table: `size` must be a positive integer, got {size!r}")
+    gamma = 0.577
+    rank = np.arange(size)
+    rank[0] = 1
+    inv_fq = rank * (np.log(rank) + gamma) + 0.5 - 1. / (12. * rank)
+    f = sampling_factor * inv_fq
+    return np.minimum(1., f / np.sqrt(f))
+
+
+def skipgrams(sequence, vocabulary_size, window_size=4, negative_samples=1., shuffle=True, categorical=False,
+              sampling_table=None, seed=None):
+    """Skip-gram pairs of a sequence of word indices: ``(couples, labels)``, lists of
+    ``[word, context]`` pairs and their labels, 1 for a word within `window_size` of
+    `word`, 0 for a random word of ``[1, vocabulary_size)`` (`negative_samples` of them
+    per positive pair); labels are ``[0, 1]`` / ``[1, 0]`` when `categorical`. Index 0 is a
+    non-word and is skipped; with `sampling_table`, word w is kept with probability
+    ``sampling_table[w]``. Random draws use Python's `random` module as in Keras (so
+    ``random.seed`` before the call reproduces Keras' pairs); `seed` seeds only the final
+    shuffle, which keeps couples and labels aligned."""
+    if isinstance(vocabulary_size, bool) or not isinstance(vocabulary_size, numbers.Integral):
+        raise ValueError(f"skipgrams: `vocabulary_size` must be an integer, got {vocabulary_size!r}")
+    if negative_samples > 0 and vocabulary_size < 2:
+        raise ValueError(f"skipgrams: negative samples are drawn from [1, vocabulary_size), so `vocabulary_size` "
+                         f"must be at least 2, got {vocabulary_size}")
+    if isinstance(window_size, bool) or not isinstance(window_size, numbers.Integral) or window_size < 0:
+        raise ValueError(f"skipgrams: `window_size` must be a non-negative integer, got {window_size!r}")
+    if sampling_table is not None and len(sampling_table) < vocabulary_size:
+        raise ValueError(f"skipgrams: `sampling_table` has {len(sampling_table)} entries, fewer than "
+                         f"vocabulary_size={vocabulary_size}")
+    couples, labels = [], []
+    for i, wi in enumerate(sequence):
+        if not wi:
+            continue
+        if sampling_table is not None and sampling_table[wi] < random.random():
+            continue
+        for j in range(max(0, i - window_size), min(len(sequence), i + window_size + 1)):
+            if j != i:
+                wj = sequence[j]
+                if not wj:
+                    continue
+                couples.append([wi, wj])
+                labels.append([0, 1] if categorical else 1)
+    if negative_samples > 0:
+        num_negative_samples = int(len(labels) * negative_samples)
+        words = [c[0] for c in couples]
+        random.shuffle(words)
+        couples += [[words[i % len(words)], random.randint(1, int(vocabulary_size) - 1)]
+                    for i in range(num_negative_samples)]
+        labels += [[1, 0] if categorical else 0 for _ in range(num_negative_samples)]
+    if shuffle:
+        if seed is None:
+            seed = random.randint(0, int(10e6))
+        random.seed(seed)
+        random.shuffle(couples)
+        random.seed(seed)
+        random.shuffle(labels)
+    return couples, labels
 
 
 def _as_dtype(values, dtype, is_text, idx):
