@@ -21,6 +21,11 @@ from seqnet import activations, constraints, initializers, losses, metrics, opti
 from seqnet import layers, models, datasets, preprocessing
 from seqnet.models import Sequential, Model
 from seqnet.engine.input_layer import Input
+from seqnet.saving import layer_serialization as _layer_serialization
+
+# Keras' path for them; they live in saving, above the layers (they need the whole registry).
+layers.serialize = _layer_serialization.serialize
+layers.deserialize = _layer_serialization.deserialize
 
 __version__ = "0.1.0"
 

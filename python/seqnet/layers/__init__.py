@@ -19,8 +19,7 @@ from seqnet.layers.normalization import *  # noqa: F401,F403
 from seqnet.layers.pooling import *  # noqa: F401,F403
 from seqnet.layers.recurrent import *  # noqa: F401,F403
 from seqnet.layers.wrappers import *  # noqa: F401,F403
-from seqnet.layers.serialization import deserialize, serialize
 
-__all__ = (["Layer", "Input", "InputLayer", "InputSpec", "serialize", "deserialize"] + core.__all__ + convolutional.__all__ + pooling.__all__
+__all__ = (["Layer", "Input", "InputLayer", "InputSpec"] + core.__all__ + convolutional.__all__ + pooling.__all__
            + recurrent.__all__ + embeddings.__all__ + merge.__all__ + normalization.__all__ + noise.__all__
            + advanced_activations.__all__ + wrappers.__all__ + local.__all__ + convolutional_recurrent.__all__)
