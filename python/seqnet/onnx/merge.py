@@ -12,12 +12,21 @@ _L2_EPSILON = 1e-12
 @converts(Add, Subtract, Multiply, Maximum, Minimum)
 def elementwise(g, layer, xs, in_shapes, out_shape):
     op_type = {Add: "Add", Subtract: "Sub", Multiply: "Mul", Maximum: "Max", Minimum: "Min"}[type(layer)]
-    return g.chain(op_type, xs)
+    return g.chain(op_type, _widened(g, xs, in_shapes))
 
 
 @converts(Average)
 def average(g, layer, xs, in_shapes, out_shape):
-    return g.op("Mul", [g.chain("Add", xs), g.scalar(1.0 / len(xs))])
+    return g.op("Mul", [g.chain("Add", _widened(g, xs, in_shapes)), g.scalar(1.0 / len(xs))])
+
+
+def _widened(g, xs, in_shapes):
+    """The inputs of an element-wise merge with axes of size 1 after the batch axis up to the
+    highest rank, as the layer expands them (K.expand_dims(x, 1)): ONNX broadcasts from the
+    right, which would align a lower-rank input's batch axis with another's feature axis."""
+    rank = max(len(s) for s in in_shapes)
+    return [x if len(s) == rank else g.unsqueeze(x, list(range(1, 1 + rank - len(s))))
+            for x, s in zip(xs, in_shapes)]
 
 
 @converts(Concatenate)
