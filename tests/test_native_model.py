@@ -421,6 +421,14 @@ def test_unsupported_layer_is_named_at_load_time(native, tmp_path):
     assert not (tmp_path / "y.npy").exists()
 
 
+def test_conv3d_transpose_is_refused_naming_the_layer(native, tmp_path):
+    model = Sequential([L.Conv3DTranspose(2, 3, strides=2, input_shape=(2, 2, 2, 1), name="deconv")])
+    path = tmp_path / "deconv3d.h5"
+    model.save(str(path))
+    np.save(tmp_path / "x.npy", np.zeros((1, 2, 2, 2, 1), np.float32))
+    _fails(native, [path, tmp_path / "x.npy", tmp_path / "y.npy"], "deconv", "Conv3DTranspose", "seqnet.onnx")
+
+
 def test_bad_input_shape_and_missing_files(native, tmp_path):
     model, _ = seed_mlp()
     path = tmp_path / "mlp.h5"

@@ -1,4 +1,4 @@
-// Bindings of the 3-D convolution and pooling kernels and of the locally-connected ones. Every
+// Bindings of the 3-D convolution (and its transpose) and pooling kernels and of the locally-connected ones. Every
 // shape, dtype and workspace size is checked here (ValueError naming the argument and the
 // shapes), then the GIL is released for the kernel call.
 #include <pybind11/stl.h>
@@ -9,6 +9,7 @@
 
 #include "bindings.h"
 #include "seqnet/conv3d.h"
+#include "seqnet/conv3d_transpose.h"
 #include "seqnet/local.h"
 #include "seqnet/pool3d.h"
 
@@ -202,6 +203,66 @@ py::dict conv3d_sizes(const std::vector<int64_t>& x, const std::vector<int64_t>&
     return out;
 }
 
+// ---- Conv3DTranspose -------------------------------------------------------------------------
+// x (n, od, oh, ow, f), kernel (kd, kh, kw, c, f) (Keras' (.., filters, in_channels)), y (n, d, h,
+// w, c): the convolution y -> x, described by conv3d_shape with the roles swapped.
+Conv3dShape conv3d_transpose_shape(const std::vector<int64_t>& x, const std::vector<int64_t>& k,
+                                   const std::vector<int64_t>& y, const Triple& strides, const Triple& dilation,
+                                   const Triple& pads, const std::string& fn) {
+    if (k[4] != x[4])
+        fail(fn + ": kernel " + dims_str(k) + " expects " + std::to_string(k[4]) + " input channels, x has shape " +
+             dims_str(x));
+    if (y[0] != x[0] || y[4] != k[3])
+        fail(fn + ": y has shape " + dims_str(y) + ", inconsistent with x " + dims_str(x) + " and kernel " +
+             dims_str(k));
+    return conv3d_shape(y, k, x, strides, dilation, pads, fn);
+}
+
+void conv3d_transpose_fwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& b_obj,
+                          const py::object& z_obj, const py::handle& y_obj, const py::object& col_obj,
+                          const py::object& unfold_obj, const py::object& kbuf_obj, Triple strides, Triple dilation,
+                          Triple pads, Activation code) {
+    const std::string fn = "conv3d_transpose_forward";
+    Activation act = valid_activation(code);
+    FArray x = farray(x_obj, fn + ": x", 5), w = farray(w_obj, fn + ": kernel", 5), y = farray(y_obj, fn + ": y", 5);
+    Conv3dShape s = conv3d_transpose_shape(dims_of(x), dims_of(w), dims_of(y), strides, dilation, pads, fn);
+    float* yp = exact(y_obj, fn + ": y", dims_of(y));
+    const float* bp = input(b_obj, fn + ": bias", {s.c});
+    float* zp = optional_exact(z_obj, fn + ": z", dims_of(y));
+    auto col = conv3d_col(col_obj, s, fn);
+    float* up = workspace(unfold_obj, fn + ": unfold", s.unfold_size());
+    float* kp = workspace(kbuf_obj, fn + ": kernel_buffer", s.kernel_buffer_size());
+    const float *xp = x.data(), *wp = w.data();
+    ComputeScope compute;
+    conv3d_transpose_forward(s, xp, wp, bp, zp, yp, up, kp, col.first, col.second, act);
+}
+
+void conv3d_transpose_bwd(const py::handle& x_obj, const py::handle& w_obj, const py::object& z_obj,
+                          const py::handle& y_obj, const py::handle& dy_obj, const py::object& dx_obj,
+                          const py::handle& dw_obj, const py::object& db_obj, const py::object& col_obj,
+                          const py::object& partials_obj, const py::object& unfold_obj, const py::object& kbuf_obj,
+                          Triple strides, Triple dilation, Triple pads, Activation code, bool dy_is_preactivation) {
+    const std::string fn = "conv3d_transpose_backward";
+    Activation act = valid_activation(code);
+    FArray x = farray(x_obj, fn + ": x", 5), w = farray(w_obj, fn + ": kernel", 5), y = farray(y_obj, fn + ": y", 5);
+    Conv3dShape s = conv3d_transpose_shape(dims_of(x), dims_of(w), dims_of(y), strides, dilation, pads, fn);
+    float* dyp = exact(dy_obj, fn + ": dy", dims_of(y));
+    float* dwp = exact(dw_obj, fn + ": dkernel", dims_of(w));
+    float* dxp = optional_exact(dx_obj, fn + ": dx", dims_of(x));
+    float* dbp = optional_exact(db_obj, fn + ": dbias", {s.c});
+    const float* zp = input(z_obj, fn + ": z", dims_of(y));
+    if (!zp && !dy_is_preactivation && activation_backward_needs_input(act))
+        fail(fn + ": this activation needs the pre-activation z");
+    auto col = conv3d_col(col_obj, s, fn);
+    float* pp = workspace(partials_obj, fn + ": dw_partials", col.first ? conv3d_transpose_partials_size(s) : 0);
+    float* up = workspace(unfold_obj, fn + ": unfold", s.unfold_size());
+    float* kp = workspace(kbuf_obj, fn + ": kernel_buffer", s.kernel_buffer_size());
+    const float *xp = x.data(), *wp = w.data(), *yp = y.data();
+    ComputeScope compute;
+    conv3d_transpose_backward(s, xp, wp, zp, yp, dyp, dxp, dwp, dbp, up, kp, col.first, col.second, pp, act,
+                              dy_is_preactivation);
+}
+
 // ---- 3-D pooling ----------------------------------------------------------------------------
 // x (n, d, h, w, c) and y (n, od, oh, ow, c).
 Pool3dShape pool3d_shape(const FArray& x, const FArray& y, const Triple& pool, const Triple& strides,
@@ -357,6 +418,18 @@ void bind_conv3d(py::module_& m) {
           py::arg("strides"), py::arg("dilation_rate"), py::arg("pads"),
           "Sizes of conv3d's workspaces: unfold, kernel_buffer and dw_partials (floats); col is (k * col_rows, "
           "col_cols) for k >= 1, or None when col_rows is 0.");
+    m.def("conv3d_transpose_forward", &conv3d_transpose_fwd, py::arg("x"), py::arg("kernel"), py::arg("bias"),
+          py::arg("z"), py::arg("y"), py::arg("col"), py::arg("unfold"), py::arg("kernel_buffer"), py::arg("strides"),
+          py::arg("dilation_rate"), py::arg("pads"), py::arg("activation"),
+          "y (n, d, h, w, f) = act(conv3d_transpose(x (n, od, oh, ow, cin), kernel (kd, kh, kw, f, cin)) + bias): the "
+          "input gradient of the convolution y -> x with these strides, dilation and pads (front, top, left); "
+          "workspaces sized by conv3d_workspace_sizes(y.shape, kernel.shape, x.shape, ...) (scratch only).");
+    m.def("conv3d_transpose_backward", &conv3d_transpose_bwd, py::arg("x"), py::arg("kernel"), py::arg("z"),
+          py::arg("y"), py::arg("dy"), py::arg("dx"), py::arg("dkernel"), py::arg("dbias"), py::arg("col"),
+          py::arg("dw_partials"), py::arg("unfold"), py::arg("kernel_buffer"), py::arg("strides"),
+          py::arg("dilation_rate"), py::arg("pads"), py::arg("activation"), py::arg("dy_is_preactivation"),
+          "Writes dkernel, dbias (optional) and dx (optional) from dy, which it overwrites with dL/dz unless "
+          "dy_is_preactivation; workspaces as for conv3d_transpose_forward.");
     m.def("max_pool3d_forward", &max_pool3d_fwd, py::arg("x"), py::arg("y"), py::arg("argmax"), py::arg("mid"),
           py::arg("mid_argmax"), py::arg("pool_size"), py::arg("strides"), py::arg("pads"),
           "y (n, od, oh, ow, c) = max over windows of x (n, d, h, w, c); mid and mid_argmax (n, d, oh, ow, c) keep "

@@ -357,6 +357,9 @@ std::unique_ptr<Runner> make_conv_family(const std::string& cls, const json& cfg
     if (cls == "LocallyConnected2D") return std::make_unique<LocalRunner>(cfg, nm, 2);
     if (cls == "Conv2DTranspose" || cls == "Deconvolution2D" || cls == "Convolution2DTranspose")
         return std::make_unique<ConvRunner>(cfg, nm, 2, ConvRunner::Kind::Transpose);
+    if (cls == "Conv3DTranspose")  // not yet here: seqnet's Python runs it, and exports it to ONNX
+        fail("Layer '" + nm + "' of class Conv3DTranspose is not supported by seqnet's native runtime (run it "
+             "from Python, or export the model with seqnet.onnx)");
     if (cls == "DepthwiseConv2D") return std::make_unique<ConvRunner>(cfg, nm, 2, ConvRunner::Kind::Depthwise);
     if (cls == "SeparableConv1D" || cls == "SeparableConvolution1D")
         return std::make_unique<ConvRunner>(cfg, nm, 1, ConvRunner::Kind::Separable);

@@ -365,6 +365,49 @@ def conv3d_forward(
     conv3d_backward).
     """
 
+def conv3d_transpose_backward(
+    x: F32Array,
+    kernel: F32Array,
+    z: F32Array | None,
+    y: F32Array,
+    dy: F32Array,
+    dx: F32Array | None,
+    dkernel: F32Array,
+    dbias: F32Array | None,
+    col: F32Array | None,
+    dw_partials: F32Array | None,
+    unfold: F32Array | None,
+    kernel_buffer: F32Array | None,
+    strides: typing.Annotated[list[int], "FixedSize(3)"],
+    dilation_rate: typing.Annotated[list[int], "FixedSize(3)"],
+    pads: typing.Annotated[list[int], "FixedSize(3)"],
+    activation: Activation,
+    dy_is_preactivation: bool,
+) -> None:
+    """Writes dkernel, dbias (optional) and dx (optional) from dy, which it overwrites with dL/dz unless
+    dy_is_preactivation; workspaces as for conv3d_transpose_forward.
+    """
+
+def conv3d_transpose_forward(
+    x: F32Array,
+    kernel: F32Array,
+    bias: F32Array | None,
+    z: F32Array | None,
+    y: F32Array,
+    col: F32Array | None,
+    unfold: F32Array | None,
+    kernel_buffer: F32Array | None,
+    strides: typing.Annotated[list[int], "FixedSize(3)"],
+    dilation_rate: typing.Annotated[list[int], "FixedSize(3)"],
+    pads: typing.Annotated[list[int], "FixedSize(3)"],
+    activation: Activation,
+) -> None:
+    """y (n, d, h, w, f) = act(conv3d_transpose(x (n, od, oh, ow, cin), kernel (kd, kh, kw, f, cin)) +
+    bias): the input gradient of the convolution y -> x with these strides, dilation and pads (front,
+    top, left); workspaces sized by conv3d_workspace_sizes(y.shape, kernel.shape, x.shape, ...) (scratch
+    only).
+    """
+
 def conv3d_workspace_sizes(
     x_shape: list[int],
     kernel_shape: list[int],
@@ -379,8 +422,8 @@ def conv3d_workspace_sizes(
 
 def conv_algo() -> str:
     """The convolution algorithm setting: 'auto' (a fixed rule per shape), 'tune' (measured per shape and
-    pass), 'im2col', 'direct', 'winograd2', 'winograd4' or 'winograd6' (SEQNET_CONV_ALGO at first use, or
-    set_conv_algo).
+    pass), 'im2col', 'direct', 'winograd2', 'winograd4' or 'winograd6' (SEQNET_CONV_ALGO at first use,
+    or set_conv_algo).
     """
 
 def conv_algo_choices() -> list:
@@ -421,12 +464,13 @@ def conv_backward(
     pool_argmax: F32Array | None = None,
     pool_gate: F32Array | None = None,
 ) -> None:
-    """The gradients of conv_forward: dkernel, dbias (optional) and dx (optional) from dy, the gradient of y
-    (overwritten with that of the pre-activation unless dy_is_preactivation). With pool_dy (n, oh // 2, ow // 2,
-    f), pool_argmax (int32) and optionally pool_gate, the same shape: dy's contents are instead the scatter of
-    that 2x2 stride-2 max pooling's gradient, as max_pool_backward(pool_dy, pool_argmax, dy, gate=pool_gate)
-    forms it (dy_is_preactivation or a linear activation); a Winograd convolution reads them in place and
-    leaves dy unwritten, others scatter them into dy first. The same bits either way.
+    """The gradients of conv_forward: dkernel, dbias (optional) and dx (optional) from dy, the gradient of
+    y (overwritten with that of the pre-activation unless dy_is_preactivation). With pool_dy (n, oh //
+    2, ow // 2, f), pool_argmax (int32) and optionally pool_gate, the same shape: dy's contents are
+    instead the scatter of that 2x2 stride-2 max pooling's gradient, as max_pool_backward(pool_dy,
+    pool_argmax, dy, gate=pool_gate) forms it (dy_is_preactivation or a linear activation); a Winograd
+    convolution reads them in place and leaves dy unwritten, others scatter them into dy first. The same
+    bits either way.
     """
 
 conv_dw_block_rows: int
@@ -650,7 +694,7 @@ def gemm_prefetch() -> bool:
     """Whether sgemm's prefetch plans are on."""
 
 def gemm_rule(name: str) -> bool:
-    """Whether sgemm's path rule `name` ('threaded_cols' or 'shared_l3_blocks') is on."""
+    """Whether sgemm's path rule `name` ('threaded_cols', 'shared_l3_blocks' or 'packed_a') is on."""
 
 def gemm_uses_amx(m: int, n: int, k: int) -> bool:
     """Whether sgemm runs an m x n x k product on the AMX tile unit now (see amx_active)."""
@@ -926,7 +970,8 @@ def set_gemm_rule(name: str, on: bool) -> None:
     """Turns one of sgemm's path rules on (the default) or off, for benchmarks; results are the same either
     way. 'threaded_cols': on several threads, the column path (A read in place, B packed once) for
     larger products than the small-batch ones; 'shared_l3_blocks': the packed path's blocks of B kept to
-    1.5 MiB for wide products.
+    1.5 MiB for wide products; 'packed_a': on one thread, the packed path (A copied into panels) for
+    products of a few rows or a batch of them.
     """
 
 @overload

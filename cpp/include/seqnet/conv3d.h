@@ -42,6 +42,18 @@ struct Conv3dShape {
     }
 };
 
+// The pieces conv3d_forward/backward wrap around the 2-D kernels, shared with the transposed
+// convolution (conv3d_transpose.h). Each splits only independent outputs over threads.
+// u (n*od, h, w, kd, c)[i*od + o, p, a] = x (n, d, h, w, c)[i, o*sd - pad_front + a*dd, p],
+// zero where that slice is padding.
+void unfold_depth(const Conv3dShape& s, const float* x, float* u);
+// The adjoint of unfold_depth: dx (n, d, h, w, c)[i, slice] = the sum over the taps (o, a) that
+// read that slice, in tap order, of du[i*od + o, :, a] (overwrites dx).
+void fold_depth(const Conv3dShape& s, const float* du, float* dx);
+// to (kh, kw, kd, c*f) from Keras' (kd, kh, kw, c*f): the plane() convolution's kernel; the
+// other way round when `back`.
+void conv3d_reorder_kernel(const Conv3dShape& s, const float* from, float* to, bool back);
+
 // y = act(conv3d(x, w) + b). unfold holds unfold_size() floats and keeps the unfolded input
 // for conv3d_backward; kbuf holds kernel_buffer_size() floats; col and col_rows as in
 // conv_forward for plane() (col may be null when plane().pointwise()); z is optional.

@@ -20,6 +20,10 @@ namespace seqnet {
 void conv_transpose_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* z, float* y,
                             float* col, int64_t col_rows, Activation act);
 
+// out (rows x cols) += b, row by row: the bias of a transposed convolution, which cannot ride in
+// the GEMM's epilogue because col2im (or the 3-D fold) runs after it.
+void add_bias_rows(float* out, const float* b, int64_t rows, int64_t cols);
+
 // Floats of the partials workspace conv_transpose_backward needs (0 when s.pointwise()).
 inline int64_t conv_transpose_partials_size(const ConvShape& s) {
     return s.pointwise() ? 0 : conv_dw_partials_size(s);

@@ -22,6 +22,8 @@ int64_t tap_slice(const Conv3dShape& s, int64_t o, int64_t a) {
     return id >= 0 && id < s.d ? id : -1;
 }
 
+}  // namespace
+
 // u (n*od, h, w, kd, c)[i*od + o, p, a] = x (n, d, h, w, c)[i, tap_slice(o, a), p] (zero on padding).
 void unfold_depth(const Conv3dShape& s, const float* x, float* u) {
     const int64_t C = s.c, pixels = s.h * s.w, slices = s.n * s.od;
@@ -68,7 +70,7 @@ void fold_depth(const Conv3dShape& s, const float* du, float* dx) {
 }
 
 // to (kh, kw, kd, c*f) from (kd, kh, kw, c*f), or back when `back`.
-void reorder_kernel(const Conv3dShape& s, const float* from, float* to, bool back) {
+void conv3d_reorder_kernel(const Conv3dShape& s, const float* from, float* to, bool back) {
     const size_t block = size_t(s.c * s.f) * sizeof(float);
     for (int64_t a = 0; a < s.kd; ++a)
         for (int64_t i = 0; i < s.kh; ++i)
@@ -79,8 +81,6 @@ void reorder_kernel(const Conv3dShape& s, const float* from, float* to, bool bac
             }
 }
 
-}  // namespace
-
 void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* z, float* y,
                     float* unfold, float* kbuf, float* col, int64_t col_rows, Activation act) {
     const float* u = x;
@@ -90,7 +90,7 @@ void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const 
     }
     const float* wp = w;
     if (s.kd > 1) {
-        reorder_kernel(s, w, kbuf, false);
+        conv3d_reorder_kernel(s, w, kbuf, false);
         wp = kbuf;
     }
     conv_forward(s.plane(), u, wp, b, z, y, col, col_rows, act);
@@ -104,13 +104,13 @@ void conv3d_backward(const Conv3dShape& s, const float* w, const float* z, const
     const float* wp = w;
     float* dwp = dw;
     if (s.kd > 1) {
-        reorder_kernel(s, w, kbuf, false);
+        conv3d_reorder_kernel(s, w, kbuf, false);
         wp = kbuf;
         dwp = kbuf + KF;
     }
     float* du = dx && s.unfolds() ? dunfold : dx;
     conv_backward(s.plane(), u, wp, z, y, dy, du, dwp, db, col, col_rows, partials, act, dy_is_preactivation);
-    if (s.kd > 1) reorder_kernel(s, dwp, dw, true);
+    if (s.kd > 1) conv3d_reorder_kernel(s, dwp, dw, true);
     if (dx && s.unfolds()) fold_depth(s, du, dx);
 }
 

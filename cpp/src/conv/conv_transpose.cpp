@@ -26,8 +26,9 @@ void activation_row(float* c, int64_t len, const void* ctx) {
     activation_forward(*static_cast<const Activation*>(ctx), c, c, 1, len);
 }
 
-// out (rows x cols) += b, row by row.
-void add_bias(float* out, const float* b, int64_t rows, int64_t cols) {
+}  // namespace
+
+void add_bias_rows(float* out, const float* b, int64_t rows, int64_t cols) {
 #pragma omp parallel for schedule(static) if (rows * cols > kMinParallelWork && !omp_in_parallel())
     for (int64_t r = 0; r < rows; ++r) {
         float* row = out + r * cols;
@@ -35,8 +36,6 @@ void add_bias(float* out, const float* b, int64_t rows, int64_t cols) {
         for (int64_t j = 0; j < cols; ++j) row[j] += b[j];
     }
 }
-
-}  // namespace
 
 void conv_transpose_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* z, float* y,
                             float* col, int64_t col_rows, Activation act) {
@@ -58,7 +57,7 @@ void conv_transpose_forward(const ConvShape& s, const float* x, const float* w, 
             sgemm(false, true, imgs * P, K, Cin, 1.0f, x + first * P * Cin, Cin, w, Cin, 0.0f, col, K);
             col2im(s, col, first, imgs, out);
             float* part = out + first * Q * F;
-            if (b) add_bias(part, b, imgs * Q, F);
+            if (b) add_bias_rows(part, b, imgs * Q, F);
             if (!z && elementwise(act)) activation_forward(act, part, part, imgs * Q, F);
         }
     }

@@ -556,7 +556,7 @@ def _nodes_behind(outputs):
 
 
 # An Activation layer right after a linear Dense or convolution (Conv1D/2D/3D, SeparableConv1D/2D,
-# DepthwiseConv2D, Conv2DTranspose; channels_last) runs inside that layer's kernels, as if the
+# DepthwiseConv2D, Conv2D/3DTranspose; channels_last) runs inside that layer's kernels, as if the
 # layer had been given activation=..., instead of as a pass of its own over the output (Keras'
 # cifar10_cnn has five such pairs), and a ReLU after a BatchNormalization inside its kernels: in a
 # plain chain, and in any graph where the Activation is the only reader of the layer's output

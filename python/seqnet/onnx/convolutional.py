@@ -5,9 +5,10 @@ exported as Transpose -> op -> Transpose, which keeps every tensor between layer
 layout (ONNX Runtime's optimizer removes the transposes that cancel)."""
 import numpy as np
 
-from seqnet.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Conv3D, Cropping1D, Cropping2D, Cropping3D,
-                                         DepthwiseConv2D, SeparableConv1D, SeparableConv2D, UpSampling1D, UpSampling2D,
-                                         UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
+from seqnet.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose, Cropping1D,
+                                         Cropping2D, Cropping3D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
+                                         UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D,
+                                         ZeroPadding3D)
 from seqnet.layers.convolutional.conv_utils import output_length, pad_before
 from seqnet.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
                                    GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
@@ -47,9 +48,9 @@ def separable_conv(g, layer, x, in_shape, out_shape):
     return apply_activation(g, layer, layer.activation, y)
 
 
-@converts(Conv2DTranspose)
+@converts(Conv2DTranspose, Conv3DTranspose)
 def conv_transpose(g, layer, x, in_shape, out_shape):
-    """TensorFlow's conv2d_transpose: the input gradient of a convolution whose input has the
+    """TensorFlow's conv2d_transpose / conv3d_transpose: the input gradient of a convolution whose input has the
     output's size; its padding before each axis is the one that convolution would use."""
     rank, first = layer.rank, layer.data_format == "channels_first"
     spatial_in, spatial_out = _spatial(in_shape, layer), _spatial(out_shape, layer)

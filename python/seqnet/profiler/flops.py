@@ -13,9 +13,10 @@ of every rule. Layers it does not know (Lambda, Dot, a user's layer) count as No
 import numpy as np
 
 from seqnet.layers.advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
-from seqnet.layers.convolutional import Conv2DTranspose, DepthwiseConv2D
+from seqnet.layers.convolutional import DepthwiseConv2D
 from seqnet.layers.convolutional._spatial import SpatialLayer
 from seqnet.layers.convolutional.base_conv import Conv
+from seqnet.layers.convolutional.conv2d_transpose import ConvTranspose
 from seqnet.layers.convolutional.separable_conv import SeparableConv
 from seqnet.layers.convolutional.upsampling import UpSampling
 from seqnet.layers.convolutional_recurrent import ConvLSTM2D
@@ -87,7 +88,7 @@ def _separable(layer, ins, outs, training, need_dx):
 
 
 def _transpose(layer, ins, outs, training, need_dx):
-    kernel = layer.kernel.value  # (kh, kw, filters, channels in)
+    kernel = layer.kernel.value  # kernel_size + (filters, channels in): Conv2DTranspose, Conv3DTranspose
     return _weighted(2 * kernel.size * _size(ins[0]) // kernel.shape[-1], need_dx)
 
 
@@ -192,7 +193,7 @@ def _time_distributed(layer, ins, outs, training, need_dx):
 
 _RULES = {
     Dense: _dense, Conv: _conv, DepthwiseConv2D: _depthwise, SeparableConv: _separable,
-    Conv2DTranspose: _transpose, LocallyConnected: _local,
+    ConvTranspose: _transpose, LocallyConnected: _local,
     BaseRNN: _base_rnn, RNN: _rnn, ConvLSTM2D: _conv_lstm,
     BatchNormalization: _batchnorm,
     Activation: _elementwise, ELU: _elementwise, LeakyReLU: _elementwise, PReLU: _elementwise, ReLU: _elementwise,

@@ -13,6 +13,8 @@ from seqnet.layers.convolutional.zero_padding import ZeroPadding3D
 from seqnet.layers.convolutional.conv3d import Conv3D, Convolution3D
 from seqnet.layers.convolutional.conv2d_transpose import (Conv2DTranspose, Convolution2DTranspose, Deconv2D,
                                                           Deconvolution2D)
+from seqnet.layers.convolutional.conv3d_transpose import (Conv3DTranspose, Convolution3DTranspose, Deconv3D,
+                                                          Deconvolution3D)
 from seqnet.layers.convolutional.depthwise_conv2d import DepthwiseConv2D
 from seqnet.layers.convolutional.separable_conv import (SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
                                                         SeparableConvolution2D)
@@ -22,3 +24,4 @@ __all__ = ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "Cropping1D", "
 __all__ += ["Conv3D", "Convolution3D"]
 __all__ += ["Conv2DTranspose", "Convolution2DTranspose", "Deconv2D", "Deconvolution2D", "DepthwiseConv2D",
             "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D"]
+__all__ += ["Conv3DTranspose", "Convolution3DTranspose", "Deconv3D", "Deconvolution3D"]

@@ -1,5 +1,6 @@
 """Conv2DTranspose: the transposed convolution ("deconvolution"), kernel (kh, kw, filters,
-input_channels)."""
+input_channels); and ConvTranspose, the base it shares with Conv3DTranspose (output_padding,
+the output size and its check, the kernel's layout)."""
 import numpy as np
 
 from seqnet import _engine
@@ -22,7 +23,82 @@ def deconv_output_length(length, kernel, padding, output_padding, stride, dilati
     return (length - 1) * stride + span - 2 * pad + output_padding
 
 
-class Conv2DTranspose(FusedConv):
+class ConvTranspose(FusedConv):
+    """Base of Conv2DTranspose and Conv3DTranspose: ``output_padding`` (checked against the
+    strides), the output size (``deconv_output_length``, checked: the convolution transposed must
+    map it back to the input's), the kernel ``kernel_size + (filters, input_channels)`` and the
+    config; the subclasses run their kernels behind FusedConv's hooks."""
+
+    def __init__(self, filters, kernel_size, output_padding=None, **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
+        self.output_padding = self._normalize_output_padding(output_padding)
+        self._check_strided_dilation()
+
+    def _normalize_output_padding(self, value):
+        if value is None:
+            return None
+        where, rank = f"Layer '{self.name}' ({type(self).__name__})", self.rank
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            value = (int(value),) * rank
+        try:
+            value = tuple(value)
+        except TypeError:
+            raise ValueError(f"{where}: output_padding must be None, an integer or a tuple of {rank} integers, "
+                             f"got {value!r}") from None
+        if len(value) != rank or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0
+                                     for v in value):
+            raise ValueError(f"{where}: output_padding must be None, a non-negative integer or a tuple of {rank} "
+                             f"non-negative integers, got {value!r}")
+        value = tuple(int(v) for v in value)
+        if any(p >= s for p, s in zip(value, self.strides)):
+            raise ValueError(f"{where}: strides {self.strides} must be greater than output_padding {value}")
+        return value
+
+    def build(self, input_shape):
+        channels, spatial = check_spatial(self, input_shape, self.rank)
+        if channels is None:
+            raise ValueError(f"Layer '{self.name}': the channel axis of the input must be defined, got "
+                             f"{tuple(input_shape)}")
+        self.input_shape_seen = tuple(input_shape)
+        self._out_spatial(spatial)
+        self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, int(channels)),
+                                      self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        Layer.build(self, input_shape)
+
+    def compute_output_shape(self, input_shape):
+        _, spatial = check_spatial(self, input_shape, self.rank)
+        return with_channels(self, input_shape[0], self._out_spatial(spatial), self.filters)
+
+    def _out_spatial(self, spatial):
+        """The output's spatial sizes, checked: the convolution this layer transposes must
+        map them back to the input's (else TensorFlow cannot run it either)."""
+        out = []
+        for axis, length in enumerate(spatial):
+            pad = None if self.output_padding is None else self.output_padding[axis]
+            k, s, d = self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis]
+            n = deconv_output_length(length, k, self.padding, pad, s, d)
+            if n is not None and (n < 1 or output_length(n, k, self.padding, s, d) != length):
+                raise ValueError(
+                    f"Layer '{self.name}' ({type(self).__name__}): kernel_size {self.kernel_size}, strides "
+                    f"{self.strides}, padding='{self.padding}', output_padding {self.output_padding} and dilation_rate "
+                    f"{self.dilation_rate} give an output of {n} along spatial axis {axis}, which a convolution "
+                    f"does not map back to the input's {length} (input shape "
+                    f"{tuple(self.input_shape_seen or ())})")
+            out.append(n)
+        return tuple(out)
+
+    def get_config(self):
+        config = super().get_config()
+        config["output_padding"] = self.output_padding
+        return config
+
+
+class Conv2DTranspose(ConvTranspose):
     """Transposed 2-D convolution: the gradient of a Conv2D with respect to its input, run
     forward (upsamples by ``strides``).
 
@@ -56,67 +132,7 @@ class Conv2DTranspose(FusedConv):
                          kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
                          kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
                          activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
-                         bias_constraint=bias_constraint, **kwargs)
-        self.output_padding = self._normalize_output_padding(output_padding)
-        self._check_strided_dilation()
-
-    def _normalize_output_padding(self, value):
-        if value is None:
-            return None
-        where = f"Layer '{self.name}' (Conv2DTranspose)"
-        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-            value = (int(value),) * 2
-        try:
-            value = tuple(value)
-        except TypeError:
-            raise ValueError(f"{where}: output_padding must be None, an integer or a tuple of 2 integers, "
-                             f"got {value!r}") from None
-        if len(value) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0
-                                  for v in value):
-            raise ValueError(f"{where}: output_padding must be None, a non-negative integer or a tuple of 2 "
-                             f"non-negative integers, got {value!r}")
-        value = tuple(int(v) for v in value)
-        if any(p >= s for p, s in zip(value, self.strides)):
-            raise ValueError(f"{where}: strides {self.strides} must be greater than output_padding {value}")
-        return value
-
-    def build(self, input_shape):
-        channels, spatial = check_spatial(self, input_shape, self.rank)
-        if channels is None:
-            raise ValueError(f"Layer '{self.name}': the channel axis of the input must be defined, got "
-                             f"{tuple(input_shape)}")
-        self.input_shape_seen = tuple(input_shape)
-        self._out_spatial(spatial)
-        self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, int(channels)),
-                                      self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        Layer.build(self, input_shape)
-
-    def compute_output_shape(self, input_shape):
-        _, spatial = check_spatial(self, input_shape, self.rank)
-        return with_channels(self, input_shape[0], self._out_spatial(spatial), self.filters)
-
-    def _out_spatial(self, spatial):
-        """The output's height and width, checked: the convolution this layer transposes must
-        map them back to the input's (else TensorFlow cannot run it either)."""
-        out = []
-        for axis, length in enumerate(spatial):
-            pad = None if self.output_padding is None else self.output_padding[axis]
-            k, s, d = self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis]
-            n = deconv_output_length(length, k, self.padding, pad, s, d)
-            if n is not None and (n < 1 or output_length(n, k, self.padding, s, d) != length):
-                raise ValueError(
-                    f"Layer '{self.name}' (Conv2DTranspose): kernel_size {self.kernel_size}, strides {self.strides}, "
-                    f"padding='{self.padding}', output_padding {self.output_padding} and dilation_rate "
-                    f"{self.dilation_rate} give an output of {n} along spatial axis {axis}, which a convolution "
-                    f"does not map back to the input's {length} (input shape "
-                    f"{tuple(self.input_shape_seen or ())})")
-            out.append(n)
-        return tuple(out)
+                         bias_constraint=bias_constraint, output_padding=output_padding, **kwargs)
 
     # ---- kernels ------------------------------------------------------------------------
     def _prepare(self, x4):
@@ -148,11 +164,6 @@ class Conv2DTranspose(FusedConv):
         bias_grad = self.bias.grad if self.bias is not None else None
         _engine.conv_transpose_backward(x4, self.kernel.value, z4, y4, dy4, dx4, self.kernel.grad, bias_grad,
                                         self._col_ws, partials, self.strides, self.dilation_rate, self._pads, act, pre)
-
-    def get_config(self):
-        config = super().get_config()
-        config["output_padding"] = self.output_padding
-        return config
 
 
 Convolution2DTranspose = Deconvolution2D = Deconv2D = Conv2DTranspose

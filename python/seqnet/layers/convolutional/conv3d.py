@@ -52,26 +52,11 @@ class Conv3D(Conv):
                                 self.dilation_rate[a]) for a, length in enumerate(spatial))
         return out, pads
 
-    def _workspaces3d(self, x5, y5_shape):
-        cached = getattr(self, "_sizes_for", None)
-        if cached is None or cached[0] != x5.shape:  # one engine call per new batch shape, not per step
-            self._sizes_for = (x5.shape, _engine.conv3d_workspace_sizes(
-                x5.shape, self.kernel.value.shape, y5_shape, self.strides, self.dilation_rate, self._pads))
-        sizes = self._sizes_for[1]
-        col = None
-        if sizes["col_rows"]:
-            slices = max(1, min(y5_shape[0] * y5_shape[1],
-                                _COL_BUDGET // max(sizes["col_rows"] * sizes["col_cols"], 1)))
-            col = self._workspace("col", (slices * sizes["col_rows"], sizes["col_cols"]))
-        flat = {key: self._workspace(key, (sizes[key],)) if sizes[key] else None
-                for key in ("unfold", "kernel_buffer", "dw_partials")}
-        return sizes, col, flat
-
     # ---- Conv's hooks: the 3-D kernels (input unfolded along depth, then im2col + GEMM) ----
     def _prepare(self, x5):
         out, self._pads = self._geometry3d(x5)
         y5_shape = (x5.shape[0],) + out + (self.filters,)
-        self._sizes, self._col_ws, self._flat = self._workspaces3d(x5, y5_shape)
+        self._sizes, self._col_ws, self._flat = workspaces3d(self, x5.shape, y5_shape)
         return y5_shape
 
     def _kernel_forward(self, x5, z5, y5, act):
@@ -88,6 +73,25 @@ class Conv3D(Conv):
         _engine.conv3d_backward(x5, self.kernel.value, z5, y5, dy5, dx5, self.kernel.grad, bias_grad, self._col_ws,
                                 flat["dw_partials"], flat["unfold"], flat["kernel_buffer"], dunfold, self.strides,
                                 self.dilation_rate, self._pads, act, pre)
+
+
+def workspaces3d(layer, x_shape, y_shape):
+    """The engine's sizes for the 3-D convolution x_shape -> y_shape (channels_last) with the
+    layer's kernel, strides, dilation and ``_pads``, and the layer's workspaces of those sizes:
+    col (None when the plane convolution is pointwise) and the flat unfold, kernel_buffer and
+    dw_partials (None when empty). Conv3DTranspose asks for the convolution it transposes."""
+    cached = getattr(layer, "_sizes_for", None)
+    if cached is None or cached[0] != (x_shape, y_shape):  # one engine call per new batch shape, not per step
+        layer._sizes_for = ((x_shape, y_shape), _engine.conv3d_workspace_sizes(
+            x_shape, layer.kernel.value.shape, y_shape, layer.strides, layer.dilation_rate, layer._pads))
+    sizes = layer._sizes_for[1]
+    col = None
+    if sizes["col_rows"]:
+        slices = max(1, min(y_shape[0] * y_shape[1], _COL_BUDGET // max(sizes["col_rows"] * sizes["col_cols"], 1)))
+        col = layer._workspace("col", (slices * sizes["col_rows"], sizes["col_cols"]))
+    flat = {key: layer._workspace(key, (sizes[key],)) if sizes[key] else None
+            for key in ("unfold", "kernel_buffer", "dw_partials")}
+    return sizes, col, flat
 
 
 Convolution3D = Conv3D
