@@ -111,11 +111,9 @@ def test_subtract_still_takes_exactly_two_inputs():
 
 
 # ---- forward and gradients -----------------------------------------------------------------------
-@pytest.mark.parametrize("shapes", SHAPES)
-@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("cls, shapes", [(cls, shapes) for cls in CLASSES for shapes in SHAPES
+                                         if cls != "Subtract" or len(shapes) == 2])  # Subtract takes two
 def test_forward_and_gradients_match_numpy(cls, shapes):
-    if cls == "Subtract" and len(shapes) != 2:
-        pytest.skip("Subtract takes two inputs")
     layer = getattr(L, cls)()
     layer([Input(s[1:]) for s in shapes])
     xs = [data(s, seed) for seed, s in enumerate(shapes)]
