@@ -17,25 +17,53 @@ from seqnet.engine.compile_utils import CompiledLoss, CompiledMetric, element_we
 from seqnet.engine.network import Network
 from seqnet.engine.parallel_training import data_parallel_step
 from seqnet.engine.parameters import ParameterStore
-from seqnet.engine import saving_hooks
+from seqnet.engine import saving_hooks, subclassed
 
 _NOT_COMPILED = "You must compile your model before training/testing. Use `model.compile(optimizer, loss)`."
 
 
 class Model(Network):
     """`Model(inputs, outputs)`: inputs are `seqnet.layers.Input` tensors, outputs the
-    tensors of layers called on them (a tensor or a list each). Keras 2's functional API."""
+    tensors of layers called on them (a tensor or a list each). Keras 2's functional API.
+
+    Subclassing (Keras 2.2's other style): define the layers as attributes in `__init__`
+    (after `super().__init__()`) and the forward pass in `call(self, inputs, training=None)`.
+    seqnet traces `call` once, on symbolic tensors, the first time the input shapes are
+    known (fit / evaluate / predict and the batch methods, `build(input_shape)`, or calling
+    the model on a tensor), and runs the resulting graph from then on, as a functional
+    model. So `call` must use layers (or `Lambda` / `seqnet.backend` ops inside layers),
+    and Python branches on `training` or on data values are taken once, at tracing (the
+    layers' own `training` handling, e.g. Dropout's, follows the learning phase as usual).
+    `save`, `get_config` and `to_json` raise NotImplementedError (use `save_weights`)."""
+
+    _subclassed = None  # engine/subclassed.py's SubclassedModel for a subclassed model
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        subclassed.install_tracking(cls)
 
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
         inputs = kwargs.pop("input", inputs)  # Keras 2.0's spelling: Model(input=..., output=...)
         outputs = kwargs.pop("output", outputs)
+        if inputs is None and outputs is None and subclassed.overrides_call(type(self)):
+            self._init_subclassed(name, kwargs.pop("trainable", True), kwargs.pop("dtype", None), kwargs)
+            return
         if kwargs:
             raise TypeError(f"Model: unexpected keyword argument(s) {sorted(kwargs)}")
         if inputs is None or outputs is None:
-            raise ValueError("Model: give `inputs` and `outputs` (subclassed models are not supported by seqnet)")
+            raise ValueError("Model: give `inputs` and `outputs`, or subclass Model and define `call`")
         Network.__init__(self, name=name)
         self._init_training()
         self._init_graph(inputs, outputs)
+
+    def _init_subclassed(self, name, trainable, dtype, kwargs):
+        if kwargs:
+            raise TypeError(f"Model: unexpected keyword argument(s) {sorted(kwargs)}")
+        if dtype is not None and str(np.dtype(dtype)) != "float32":
+            raise ValueError(f"Model: only dtype='float32' is supported, got {dtype!r}")
+        Network.__init__(self, name=name, trainable=trainable)
+        self._init_training()
+        self._subclassed = subclassed.SubclassedModel(self)
 
     def _init_training(self):
         self.optimizer = None
@@ -61,6 +89,11 @@ class Model(Network):
         and weighted_metrics. Raises ValueError for anything it cannot interpret."""
         if kwargs:
             raise ValueError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
+        if self._subclassed is not None and not self.built:  # the outputs are known once built
+            return self._subclassed.defer_compile(dict(
+                optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=loss_weights,
+                sample_weight_mode=sample_weight_mode, weighted_metrics=weighted_metrics,
+                target_tensors=target_tensors))
         if loss is None:
             raise ValueError("compile: a loss is required (a name such as 'mse' or a function)")
         if target_tensors is not None:
@@ -283,7 +316,42 @@ class Model(Network):
         return keep
 
     def _build_from_data(self, x):
-        raise ValueError("This model has not yet been built.")
+        if self._subclassed is None:
+            raise ValueError("This model has not yet been built.")
+        self._subclassed.build_from_data(x)
+
+    # ---- subclassed models (engine/subclassed.py) ------------------------------------------
+    def build(self, input_shape=None):
+        """A subclassed model: traces `call` on inputs of `input_shape` (a shape with the
+        batch axis first, or a list of shapes) and builds the graph. Other models are built."""
+        if self._subclassed is None:
+            return Network.build(self, input_shape)
+        if not self.built:
+            self._subclassed.build(input_shape)
+
+    def _build_for(self, input_shape):
+        """Called on tensors: a subclassed model not built yet is built for their shapes."""
+        if self._subclassed is not None and not self.built:
+            self._subclassed.build(input_shape)
+        Network._build_for(self, input_shape)
+
+    @property
+    def layers(self):
+        """The layers; for a subclassed model those assigned as attributes, in assignment order."""
+        if self._subclassed is not None:
+            return self._subclassed.layers()
+        return Network.layers.fget(self)
+
+    @property
+    def _run_layers(self):
+        if self._subclassed is not None:
+            return self._subclassed.layers()
+        return Network._run_layers.fget(self)
+
+    def get_config(self):
+        if self._subclassed is not None:
+            subclassed.refuse_serialization(self, "get_config")
+        return Network.get_config(self)
 
     def _standardize_xy(self, x, y, sample_weight=None, class_weight=None):
         xs = self._standardize_x(x)
@@ -600,7 +668,10 @@ class Model(Network):
     # ---- saving: implemented by seqnet.saving (engine/saving_hooks.py) ----------------------
     def save(self, filepath, overwrite=True, include_optimizer=True):
         """Saves architecture, weights, compile arguments and optimizer state to an HDF5
-        file in Keras 2's layout (`seqnet.models.load_model` and tf-keras read it)."""
+        file in Keras 2's layout (`seqnet.models.load_model` and tf-keras read it).
+        Not for a subclassed model (NotImplementedError): use `save_weights`."""
+        if self._subclassed is not None:
+            subclassed.refuse_serialization(self, "save")
         saving_hooks.get().save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
@@ -609,11 +680,16 @@ class Model(Network):
 
     def load_weights(self, filepath, by_name=False, skip_mismatch=False):
         """Loads weights from `save_weights` or `save` files (seqnet's or Keras'), in layer
-        order or, with `by_name`, into layers of the same name. On error nothing changes."""
+        order or, with `by_name`, into layers of the same name. On error nothing changes.
+        A subclassed model must be built first (its weights are made then)."""
+        if self._subclassed is not None:
+            subclassed.require_built_for_loading(self)
         saving_hooks.get().load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
 
     def to_json(self, **kwargs):
         """The architecture as Keras' JSON; `seqnet.models.model_from_json` rebuilds it."""
+        if self._subclassed is not None:
+            subclassed.refuse_serialization(self, "to_json")
         return saving_hooks.get().model_to_json(self, **kwargs)
 
     @classmethod

@@ -17,7 +17,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     rows = []
     if sequential_like:
         for layer in model.layers:
-            rows.append([[f"{layer.name} ({type(layer).__name__})", _output_shape_text(layer), layer.count_params()]])
+            name = f"{layer.name} ({type(layer).__name__})"
+            rows.append([[name, _output_shape_text(layer), _param_count_text(layer)]])
         _print_table(model, rows, ["Layer (type)", "Output Shape", "Param #"], line_length or 65,
                      positions or [0.45, 0.85, 1.0], print_fn or print)
         return
@@ -25,7 +26,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     for layer in model.layers:
         inbound = [f"{t.node.layer.name}[{t.node.index}][{t.index}]"
                    for n in layer._inbound_nodes if id(n) in own for t in n.input_tensors]
-        fields = [f"{layer.name} ({type(layer).__name__})", _output_shape_text(layer), layer.count_params()]
+        fields = [f"{layer.name} ({type(layer).__name__})", _output_shape_text(layer), _param_count_text(layer)]
         rows.append([fields + [inbound[0] if inbound else ""]] + [["", "", "", extra] for extra in inbound[1:]])
     _print_table(model, rows, ["Layer (type)", "Output Shape", "Param #", "Connected to"], line_length or 98,
                  positions or [0.33, 0.55, 0.67, 1.0], print_fn or print)
@@ -56,6 +57,11 @@ def _is_sequential_like(model):
         for t in n.input_tensors:
             depth[id(t.node)] = max(depth.get(id(t.node), 0), d + 1)
     return len(set(depth.values())) == len(depth)
+
+
+def _param_count_text(layer):
+    # a subclassed model's attribute layer that its call never uses is never built (tf-keras' text)
+    return layer.count_params() if layer.built else "0 (unused)"
 
 
 def _output_shape_text(layer):
