@@ -200,3 +200,53 @@ def element_weights(y_pred, mask, sample_weight):
 def metric_name(identifier, weighted=False):
     name = identifier if isinstance(identifier, str) else getattr(identifier, "__name__", "metric")
     return "weighted_" + name if weighted else name
+
+
+def per_output(names, value, what, default=None):
+    """compile's `what` argument as one entry per output (`names`): from a single value, a list
+    (outputs order) or a dict by output name."""
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(names))
+        if unknown:
+            raise ValueError(f"compile: unknown entries in the {what} dictionary: {unknown}. Only expected "
+                             f"the following keys: {names}")
+        missing = [n for n in names if n not in value]
+        if missing and default is None:
+            raise ValueError(f"compile: output {missing[0]!r} is missing from the {what} dictionary "
+                             f"(keys: {sorted(value)}); seqnet trains every output")
+        return [value.get(n, default) for n in names]
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(names):
+            raise ValueError(f"compile: when passing a list as {what}, it should have one entry per model "
+                             f"output. The model has {len(names)} outputs ({names}), but you passed "
+                             f"{what}={value!r}")
+        return list(value)
+    return [default if value is None else value] * len(names)
+
+
+def metric_lists(names, ms, what):
+    """compile's `metrics` (or `weighted_metrics`) as one list per output (`names`)."""
+    if ms is not None and not isinstance(ms, (list, tuple, dict)):
+        raise TypeError(f"compile: {what} must be a list (e.g. metrics=['accuracy']) or a dict, got {ms!r}")
+    if isinstance(ms, dict):
+        return [list(m) if isinstance(m, (list, tuple)) else [m]
+                for m in per_output(names, ms, what, default=[])]
+    return [list(ms or [])] * len(names)
+
+
+def metrics_names(output_names, output_metric_ids):
+    """Keras' metrics_names: 'loss', with several outputs '<output>_loss' each, then each
+    output's metrics (prefixed by the output's name when there are several), repeated names
+    deduplicated with _1, _2, ... as Keras does."""
+    names, multi = ["loss"], len(output_names) > 1
+    if multi:
+        names += [n + "_loss" for n in output_names]
+    for out_name, ids in zip(output_names, output_metric_ids):
+        for m, weighted in ids:
+            name = metric_name(m, weighted)
+            name = f"{out_name}_{name}" if multi else name
+            base, j = name, 1
+            while name in names:
+                name, j = f"{base}_{j}", j + 1
+            names.append(name)
+    return names

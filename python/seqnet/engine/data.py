@@ -1,6 +1,9 @@
 """Turning what users pass to fit/evaluate/predict into arrays the engine can use,
-with Keras' error messages when shapes do not fit."""
+with Keras' error messages when shapes do not fit; and the checks of those methods'
+other arguments (batch_size, steps, callbacks)."""
 import numpy as np
+
+from seqnet.callbacks import Callback
 
 
 def as_float32(data, what):
@@ -202,3 +205,60 @@ def sample_weights(y, sample_weight, class_weight, sparse, temporal=False):
 
 def _shape_str(shape):
     return str(tuple(shape)).replace(",)", ",)")
+
+
+def split_arrays(xs, ys, ws, start, end):
+    """Samples [start, end) of inputs, targets and sample weights (None stays None)."""
+    return ([a[start:end] for a in xs], [a[start:end] for a in ys],
+            None if ws is None else [None if w is None else w[start:end] for w in ws])
+
+
+def batch_size_or_default(batch_size):
+    """batch_size checked, 32 when None (Keras' default)."""
+    if batch_size is None:
+        return 32
+    check_int("batch_size", batch_size, minimum=1)
+    return int(batch_size)
+
+
+def check_steps_without_batch_size(what, steps_name, steps, batch_size):
+    """Keras 2.2.4 (check_num_samples): with arrays, each of `steps` steps takes all the
+    samples, so a batch_size as well is an error rather than silently ignored (tf-keras
+    would take `steps` batches of batch_size samples instead)."""
+    if steps is not None and batch_size is not None:
+        raise ValueError(f"{what}: if {steps_name} is set, batch_size must be None (with arrays, each of the "
+                         f"{steps_name} steps takes all the samples, as in Keras 2.2.4), got batch_size="
+                         f"{batch_size!r} and {steps_name}={steps!r}")
+
+
+def check_int(name, value, minimum):
+    """ValueError naming `name` unless `value` is an integer >= `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def check_callbacks(callbacks, what):
+    """callbacks is None or a list of Callback instances; anything else fails here, naming
+    the argument, not in the middle of the first batch."""
+    if callbacks is None:
+        return
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"{what}: callbacks must be a list of Callback instances, got {type(callbacks).__name__}")
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            raise TypeError(f"{what}: callbacks must be a list of Callback instances (seqnet.callbacks.Callback), "
+                            f"but callbacks[{i}] is {cb!r} of type {type(cb).__name__}")
+
+
+def check_not_scalar(a, arg, what):
+    """A 0-d array has no samples axis: say so instead of reshaping it into one sample."""
+    if getattr(a, "ndim", None) == 0 or isinstance(a, (int, float, np.number)):
+        raise ValueError(f"{arg}: {what} is a 0-d array (a scalar); expected an array whose first axis is the "
+                         "samples axis, e.g. shape (num_samples, ...)")
+
+
+def check_has_samples(xs, what):
+    """ValueError when the first input holds no sample."""
+    if len(xs[0]) == 0:
+        raise ValueError(f"{what}: x contains no samples (got an array of shape {tuple(xs[0].shape)}); "
+                         "a batch needs at least one sample")

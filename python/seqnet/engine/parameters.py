@@ -1,4 +1,5 @@
-"""The flat parameter store: every trainable weight of a model in one buffer."""
+"""The flat parameter store: every trainable weight of a model in one buffer; and which of
+its tables (Embeddings) the optimizer may update row by row."""
 import numpy as np
 
 
@@ -36,3 +37,46 @@ class ParameterStore:
 
 def signature_of(weights):
     return tuple(id(w) for w in weights)
+
+
+def row_sparse_tables(model):
+    """(layer, weight, offset) of the tables (Embedding) the optimizer may update row by
+    row: layers `model` calls once, directly, whose table trains with no penalty, in
+    one process. Every other such layer it reaches (nested, shared, wrapped) writes dense
+    gradients. The plan is kept until the model's steps, store or process group change;
+    the layers' switches are set again on every call (another model may share them)."""
+    key = (model._steps, model._store, model._parallel is None)
+    cached = getattr(model, "_row_sparse_plan", None)
+    if cached is None or any(a is not b for a, b in zip(cached[0], key)):
+        cached = model._row_sparse_plan = (key,) + _plan_row_sparse_tables(model)
+    _, candidates, tables = cached
+    for layer in candidates:
+        layer.row_sparse_grads = False
+    for layer, _, _ in tables:
+        layer.row_sparse_grads = True
+    return tables
+
+
+def _plan_row_sparse_tables(model):
+    def reachable(layers):
+        for layer in layers:
+            yield layer
+            yield from reachable(getattr(layer, "layers", None) or [])
+            inner = getattr(layer, "layer", None)  # a wrapper's layer
+            if inner is not None and hasattr(inner, "backward"):
+                yield from reachable([inner])
+    candidates = [layer for layer in reachable(model.layers) if hasattr(layer, "row_sparse_grads")]
+    if not candidates or model._parallel is not None:
+        return candidates, []
+    calls = {}
+    for step in model._steps:
+        calls[id(step.layer)] = calls.get(id(step.layer), 0) + 1
+    offsets = {id(w): offset for w, (offset, _) in zip(model._store.weights, model._store.segments)}
+    tables = []
+    for step in model._steps:
+        layer = step.layer
+        w = getattr(layer, "row_sparse_weight", None)
+        if w is None or calls[id(layer)] != 1 or id(w) not in offsets or w.regularizer is not None:
+            continue
+        tables.append((layer, w, offsets[id(w)]))
+    return candidates, tables

@@ -8,15 +8,16 @@ buffer; nothing is allocated in between (see bench/bench_step_overhead.py).
 """
 import numpy as np
 
-from seqnet import _engine, optimizers, random_state
-from seqnet.callbacks import BaseLogger, Callback, CallbackList, History, ProgbarLogger
+from seqnet import _engine, optimizers
+from seqnet.callbacks import BaseLogger, CallbackList, History, ProgbarLogger
 from seqnet.engine import data as data_utils
 from seqnet.engine import training_loop
 from seqnet.engine.batch_sources import ArrayBatches, GeneratorBatches, gather_rows, is_data_source
-from seqnet.engine.compile_utils import CompiledLoss, CompiledMetric, element_weights, metric_name
+from seqnet.engine.compile_utils import (CompiledLoss, CompiledMetric, element_weights, metric_lists, metrics_names,
+                                         per_output)
 from seqnet.engine.network import Network
 from seqnet.engine.parallel_training import data_parallel_step
-from seqnet.engine.parameters import ParameterStore
+from seqnet.engine.parameters import ParameterStore, row_sparse_tables
 from seqnet.engine import saving_hooks, subclassed
 
 _NOT_COMPILED = "You must compile your model before training/testing. Use `model.compile(optimizer, loss)`."
@@ -100,17 +101,18 @@ class Model(Network):
             raise ValueError("compile: target_tensors are not supported by seqnet (it feeds NumPy arrays)")
         if loss_weights is not None and not isinstance(loss_weights, (list, tuple, dict)):
             raise ValueError(f"compile: loss_weights must be a list or dict, got {loss_weights!r}")
-        per_loss = self._per_output(loss, "loss")
-        weights = self._per_output(loss_weights, "loss_weights", default=1.0)
+        names = self._output_names()
+        per_loss = per_output(names, loss, "loss")
+        weights = per_output(names, loss_weights, "loss_weights", default=1.0)
         for lw in weights:
             if isinstance(lw, bool) or not isinstance(lw, (int, float, np.number)):
                 raise ValueError(f"compile: loss_weights must be numbers, got {loss_weights!r}")
-        modes = self._per_output(sample_weight_mode, "sample_weight_mode", default="none")
+        modes = per_output(names, sample_weight_mode, "sample_weight_mode", default="none")
         for mode in modes:
             if mode not in ("none", None, "temporal"):
                 raise ValueError(f"compile: sample_weight_mode must be None or 'temporal', got {mode!r}")
-        per_metrics = self._metric_lists(metrics, "metrics")
-        per_weighted = self._metric_lists(weighted_metrics, "weighted_metrics")
+        per_metrics = metric_lists(names, metrics, "metrics")
+        per_weighted = metric_lists(names, weighted_metrics, "weighted_metrics")
         # validate names now: unknown strings fail at compile, as in Keras
         from seqnet import metrics as metrics_module
         for m in [m for ms in per_metrics + per_weighted for m in ms]:
@@ -128,18 +130,7 @@ class Model(Network):
         self._temporal = [mode == "temporal" for mode in modes]
         self._output_metric_ids = [[(m, False) for m in ms] + [(m, True) for m in ws]
                                    for ms, ws in zip(per_metrics, per_weighted)]
-        names, multi = ["loss"], len(self._output_names()) > 1
-        if multi:
-            names += [n + "_loss" for n in self._output_names()]
-        for out_name, ids in zip(self._output_names(), self._output_metric_ids):
-            for m, weighted in ids:
-                name = metric_name(m, weighted)
-                name = f"{out_name}_{name}" if multi else name
-                base, j = name, 1
-                while name in names:  # Keras dedupes repeated names with _1, _2, ...
-                    name, j = f"{base}_{j}", j + 1
-                names.append(name)
-        self.metrics_names = names
+        self.metrics_names = metrics_names(self._output_names(), self._output_metric_ids)
         self._metrics = []
         self._metrics_ready = False
         if self.built:
@@ -147,35 +138,6 @@ class Model(Network):
 
     def _output_names(self):
         return self.output_names
-
-    def _per_output(self, value, what, default=None):
-        """One entry per output from a single value, a list (outputs order) or a dict by output name."""
-        names = self._output_names()
-        if isinstance(value, dict):
-            unknown = sorted(set(value) - set(names))
-            if unknown:
-                raise ValueError(f"compile: unknown entries in the {what} dictionary: {unknown}. Only expected "
-                                 f"the following keys: {names}")
-            missing = [n for n in names if n not in value]
-            if missing and default is None:
-                raise ValueError(f"compile: output {missing[0]!r} is missing from the {what} dictionary "
-                                 f"(keys: {sorted(value)}); seqnet trains every output")
-            return [value.get(n, default) for n in names]
-        if isinstance(value, (list, tuple)):
-            if len(value) != len(names):
-                raise ValueError(f"compile: when passing a list as {what}, it should have one entry per model "
-                                 f"output. The model has {len(names)} outputs ({names}), but you passed "
-                                 f"{what}={value!r}")
-            return list(value)
-        return [default if value is None else value] * len(names)
-
-    def _metric_lists(self, ms, what):
-        if ms is not None and not isinstance(ms, (list, tuple, dict)):
-            raise TypeError(f"compile: {what} must be a list (e.g. metrics=['accuracy']) or a dict, got {ms!r}")
-        if isinstance(ms, dict):
-            return [list(m) if isinstance(m, (list, tuple)) else [m]
-                    for m in self._per_output(ms, what, default=[])]
-        return [list(ms or [])] * len(self._output_names())
 
     def _finish_compile(self):
         """The parts of compile that need the graph: loss fusion and accuracy resolution."""
@@ -215,45 +177,8 @@ class Model(Network):
         self._sparse_tables = self._row_sparse_tables()
 
     def _row_sparse_tables(self):
-        """(layer, weight, offset) of the tables (Embedding) the optimizer may update row by
-        row: layers this model calls once, directly, whose table trains with no penalty, in
-        one process. Every other such layer it reaches (nested, shared, wrapped) writes dense
-        gradients. The plan is kept until the model's steps, store or process group change;
-        the layers' switches are set again on every call (another model may share them)."""
-        key = (self._steps, self._store, self._parallel is None)
-        cached = getattr(self, "_row_sparse_plan", None)
-        if cached is None or any(a is not b for a, b in zip(cached[0], key)):
-            cached = self._row_sparse_plan = (key,) + self._plan_row_sparse_tables()
-        _, candidates, tables = cached
-        for layer in candidates:
-            layer.row_sparse_grads = False
-        for layer, _, _ in tables:
-            layer.row_sparse_grads = True
-        return tables
-
-    def _plan_row_sparse_tables(self):
-        def reachable(layers):
-            for layer in layers:
-                yield layer
-                yield from reachable(getattr(layer, "layers", None) or [])
-                inner = getattr(layer, "layer", None)  # a wrapper's layer
-                if inner is not None and hasattr(inner, "backward"):
-                    yield from reachable([inner])
-        candidates = [layer for layer in reachable(self.layers) if hasattr(layer, "row_sparse_grads")]
-        if not candidates or self._parallel is not None:
-            return candidates, []
-        calls = {}
-        for step in self._steps:
-            calls[id(step.layer)] = calls.get(id(step.layer), 0) + 1
-        offsets = {id(w): offset for w, (offset, _) in zip(self._store.weights, self._store.segments)}
-        tables = []
-        for step in self._steps:
-            layer = step.layer
-            w = getattr(layer, "row_sparse_weight", None)
-            if w is None or calls[id(layer)] != 1 or id(w) not in offsets or w.regularizer is not None:
-                continue
-            tables.append((layer, w, offsets[id(w)]))
-        return candidates, tables
+        """The tables the optimizer may update row by row (engine/parameters.py)."""
+        return row_sparse_tables(self)
 
     def _data_parallel(self):
         """The data-parallel hooks of a seqnet.distribute.DistributedOptimizer running in
@@ -295,7 +220,7 @@ class Model(Network):
         arrays = data_utils.arrays_for(x, self.input_names, "input")
         out = []
         for a, t, name in zip(arrays, self.inputs, self.input_names):
-            _check_not_scalar(a, what, f"input '{name}'")
+            data_utils.check_not_scalar(a, what, f"input '{name}'")
             a = data_utils.as_input_array(a, f"input '{name}'", keep_integers=name in self._integer_inputs())
             out.append(data_utils.check_input(a, t.shape[1:], name))
         data_utils.same_length(out, self.input_names, "input")
@@ -365,7 +290,7 @@ class Model(Network):
         out_y, out_w = [], []
         for a, t, name, loss, sw, cw, temporal in zip(ys, self.outputs, self.output_names, self._compiled_losses,
                                                       sws, cws, self._temporal):
-            _check_not_scalar(a, "y", f"target '{name}'")
+            data_utils.check_not_scalar(a, "y", f"target '{name}'")
             a = data_utils.as_float32(a, f"target '{name}'")
             a = data_utils.check_target(a, t.shape[1:], name, loss.name, loss.sparse)
             out_y.append(a)
@@ -489,13 +414,13 @@ class Model(Network):
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
         self._require_compiled()
-        _check_int("epochs", epochs, minimum=0)
-        _check_int("initial_epoch", initial_epoch, minimum=0)
+        data_utils.check_int("epochs", epochs, minimum=0)
+        data_utils.check_int("initial_epoch", initial_epoch, minimum=0)
         if verbose not in (0, 1, 2):
             raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
         if shuffle not in (True, False, "batch"):
             raise ValueError(f"fit: shuffle must be True, False or 'batch', got {shuffle!r}")
-        _check_callbacks(callbacks, "fit")
+        data_utils.check_callbacks(callbacks, "fit")
         gen = dict(workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
         parallel = self._data_parallel()
         shard = parallel if parallel is not None and parallel.shard_data else None
@@ -507,10 +432,10 @@ class Model(Network):
                                      class_weight=class_weight, shard=shard, **gen)
             val = None
         else:
-            _check_steps_without_batch_size("fit", "steps_per_epoch", steps_per_epoch, batch_size)
-            batch_size = _check_batch_size(batch_size)
+            data_utils.check_steps_without_batch_size("fit", "steps_per_epoch", steps_per_epoch, batch_size)
+            batch_size = data_utils.batch_size_or_default(batch_size)
             if steps_per_epoch is not None:
-                _check_int("steps_per_epoch", steps_per_epoch, minimum=1)
+                data_utils.check_int("steps_per_epoch", steps_per_epoch, minimum=1)
             xs, ys, ws = self._standardize_xy(x, y, sample_weight, class_weight)
             if len(xs[0]) == 0:
                 raise ValueError("fit: x and y contain no samples")
@@ -523,9 +448,9 @@ class Model(Network):
                 if split_at == 0 or split_at == n:
                     raise ValueError(f"fit: validation_split={validation_split} of {n} samples leaves an empty "
                                      "training or validation set")
-                val = ArrayBatches(self, *_split(xs, ys, ws, split_at, n), batch_size,
+                val = ArrayBatches(self, *data_utils.split_arrays(xs, ys, ws, split_at, n), batch_size,
                                    steps=validation_steps if steps_per_epoch is not None else None)
-                xs, ys, ws = _split(xs, ys, ws, 0, split_at)
+                xs, ys, ws = data_utils.split_arrays(xs, ys, ws, 0, split_at)
             train = ArrayBatches(self, xs, ys, ws, batch_size, shuffle, steps_per_epoch, shard=shard)
         try:
             if validation_data is not None:
@@ -544,7 +469,7 @@ class Model(Network):
                              f"(x_val, y_val, val_sample_weights), got {type(data).__name__}")
         xs, ys, ws = self._standardize_xy(data[0], data[1], sample_weight=data[2] if len(data) == 3 else None)
         if array_steps and steps is not None:
-            _check_int("validation_steps", steps, minimum=1)
+            data_utils.check_int("validation_steps", steps, minimum=1)
         return ArrayBatches(self, xs, ys, ws, batch_size, steps=steps if array_steps else None)
 
     def _training_callbacks(self, callbacks, verbose, count_mode, do_validation, **params):
@@ -570,7 +495,7 @@ class Model(Network):
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
         self._require_compiled()
-        _check_callbacks(callbacks, "evaluate")
+        data_utils.check_callbacks(callbacks, "evaluate")
         if is_data_source(x):
             if y is not None or sample_weight is not None:
                 raise ValueError("evaluate: `y` and `sample_weight` are not supported when x is a generator or "
@@ -578,10 +503,10 @@ class Model(Network):
             source = GeneratorBatches(self, x, steps, "test", "evaluate", workers=workers,
                                       use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
         else:
-            _check_steps_without_batch_size("evaluate", "steps", steps, batch_size)
-            batch_size = _check_batch_size(batch_size)
+            data_utils.check_steps_without_batch_size("evaluate", "steps", steps, batch_size)
+            batch_size = data_utils.batch_size_or_default(batch_size)
             if steps is not None:
-                _check_int("steps", steps, minimum=1)
+                data_utils.check_int("steps", steps, minimum=1)
             source = ArrayBatches(self, *self._standardize_xy(x, y, sample_weight), batch_size, steps=steps)
         cbk = CallbackList(callbacks)
         cbk.set_model(self)
@@ -596,14 +521,14 @@ class Model(Network):
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, max_queue_size=10, workers=1,
                 use_multiprocessing=False):
         """The model's outputs for x, computed in batches (x may be a generator or Sequence)."""
-        _check_callbacks(callbacks, "predict")
+        data_utils.check_callbacks(callbacks, "predict")
         if is_data_source(x):
             source = GeneratorBatches(self, x, steps, "predict", "predict", workers=workers,
                                       use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
         else:
-            batch_size = _check_batch_size(batch_size)
+            batch_size = data_utils.batch_size_or_default(batch_size)
             if steps is not None:
-                _check_int("steps", steps, minimum=1)
+                data_utils.check_int("steps", steps, minimum=1)
             source = ArrayBatches(self, self._standardize_x(x), None, None, batch_size)
         return training_loop.predict_loop(self, source, verbose=verbose, callbacks=callbacks)
 
@@ -642,7 +567,7 @@ class Model(Network):
         """One gradient update on one batch; returns the loss (and metrics) before it."""
         self._require_compiled()
         xs, ys, ws = self._standardize_xy(x, y, sample_weight, class_weight)
-        _check_has_samples(xs, "train_on_batch")
+        data_utils.check_has_samples(xs, "train_on_batch")
         self._prepare_training()
         if self._parallel is None:
             values = self._train_batch(xs, ys, ws)
@@ -657,7 +582,7 @@ class Model(Network):
     def test_on_batch(self, x, y, sample_weight=None, reset_metrics=True):
         self._require_compiled()
         xs, ys, ws = self._standardize_xy(x, y, sample_weight)
-        _check_has_samples(xs, "test_on_batch")
+        data_utils.check_has_samples(xs, "test_on_batch")
         values = self._test_batch(xs, ys, ws)
         return values[0] if len(values) == 1 else values
 
@@ -698,55 +623,3 @@ class Model(Network):
         classes come from seqnet.layers and `custom_objects` only."""
         return saving_hooks.get().functional_from_config(cls, config, custom_objects)
 
-
-def _split(xs, ys, ws, start, end):
-    return ([a[start:end] for a in xs], [a[start:end] for a in ys],
-            None if ws is None else [None if w is None else w[start:end] for w in ws])
-
-
-def _check_batch_size(batch_size):
-    if batch_size is None:
-        return 32
-    _check_int("batch_size", batch_size, minimum=1)
-    return int(batch_size)
-
-
-def _check_steps_without_batch_size(what, steps_name, steps, batch_size):
-    """Keras 2.2.4 (check_num_samples): with arrays, each of `steps` steps takes all the
-    samples, so a batch_size as well is an error rather than silently ignored (tf-keras
-    would take `steps` batches of batch_size samples instead)."""
-    if steps is not None and batch_size is not None:
-        raise ValueError(f"{what}: if {steps_name} is set, batch_size must be None (with arrays, each of the "
-                         f"{steps_name} steps takes all the samples, as in Keras 2.2.4), got batch_size="
-                         f"{batch_size!r} and {steps_name}={steps!r}")
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _check_callbacks(callbacks, what):
-    """callbacks is None or a list of Callback instances; anything else fails here, naming
-    the argument, not in the middle of the first batch."""
-    if callbacks is None:
-        return
-    if not isinstance(callbacks, (list, tuple)):
-        raise TypeError(f"{what}: callbacks must be a list of Callback instances, got {type(callbacks).__name__}")
-    for i, cb in enumerate(callbacks):
-        if not isinstance(cb, Callback):
-            raise TypeError(f"{what}: callbacks must be a list of Callback instances (seqnet.callbacks.Callback), "
-                            f"but callbacks[{i}] is {cb!r} of type {type(cb).__name__}")
-
-
-def _check_not_scalar(a, arg, what):
-    """A 0-d array has no samples axis: say so instead of reshaping it into one sample."""
-    if getattr(a, "ndim", None) == 0 or isinstance(a, (int, float, np.number)):
-        raise ValueError(f"{arg}: {what} is a 0-d array (a scalar); expected an array whose first axis is the "
-                         "samples axis, e.g. shape (num_samples, ...)")
-
-
-def _check_has_samples(xs, what):
-    if len(xs[0]) == 0:
-        raise ValueError(f"{what}: x contains no samples (got an array of shape {tuple(xs[0].shape)}); "
-                         "a batch needs at least one sample")
