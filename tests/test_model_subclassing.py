@@ -328,14 +328,23 @@ class ArithmeticInCall(NumpyInCall):
         return self.dense(x) * 2.0
 
 
-@pytest.mark.parametrize("cls", [NumpyInCall, ArithmeticInCall])
-def test_call_that_is_not_made_of_layers_fails_at_build(cls):
-    model = cls()
-    with pytest.raises(TypeError, match=r"traced once on symbolic tensors.*seqnet.layers.Lambda"):
+def test_call_with_numpy_on_symbolic_tensors_fails_at_build():
+    model = NumpyInCall()
+    with pytest.raises(TypeError, match=r"traced once on symbolic tensors.*seqnet.backend ops.*NumPy functions "
+                                        r"cannot compute on it"):
         model.build((None, 3))
     assert not model.built and len(model.dense._inbound_nodes) == 0
     with pytest.raises(TypeError, match="traced once"):
         model.predict(np.zeros((2, 3), np.float32))
+
+
+def test_arithmetic_in_call_adds_a_backend_op_layer():
+    # Python operators on symbolic tensors are backend ops (tests/test_symbolic_backend_ops.py)
+    model = ArithmeticInCall()
+    x = np.random.RandomState(0).rand(4, 3).astype(np.float32)
+    out = model.predict(x)
+    kernel, bias = model.dense.get_weights()
+    np.testing.assert_allclose(out, 2.0 * (x.astype(np.float64) @ kernel + bias), rtol=1e-5, atol=1e-6)
 
 
 def test_lambda_and_shape_queries_in_call_work():

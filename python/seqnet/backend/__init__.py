@@ -45,6 +45,22 @@ from .session import (
 )
 from .tensor import Tensor, vjp
 from .variable import Variable
+from . import ops as _ops
+from . import symbolic as _symbolic
+
+# Ops that only create values, describe a tensor or update a Variable: they take no tensor to
+# compute on, so they stay plain functions. Every other op also works on symbolic tensors.
+_NOT_SYMBOLIC = {
+    "arange", "batch_get_value", "batch_set_value", "constant", "count_params", "dtype", "eval", "eye",
+    "get_value", "get_variable_shape", "int_shape", "is_keras_tensor", "is_sparse", "ndim", "ones",
+    "random_binomial", "random_normal", "random_normal_variable", "random_uniform", "random_uniform_variable",
+    "set_value", "shape", "truncated_normal", "update", "update_add", "update_sub", "variable", "zeros",
+}
+_symbolic.wrap_ops(globals(), sorted(
+    name for name, value in list(globals().items())
+    if getattr(value, "__module__", "").startswith(__name__ + ".ops") and callable(value)
+    and not isinstance(value, type) and name not in _NOT_SYMBOLIC))
+_symbolic.symbolic_aware("getitem", _ops.getitem)  # the [] of symbolic tensors
 
 
 def backend():

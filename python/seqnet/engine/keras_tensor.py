@@ -8,6 +8,9 @@ import itertools
 
 import numpy as np
 
+from seqnet import backend as K
+from seqnet.backend import symbolic
+
 _node_ids = itertools.count()
 
 
@@ -83,9 +86,80 @@ class KerasTensor:
     def __repr__(self):
         return f"<KerasTensor shape={self.shape} dtype={self.dtype} from layer '{self.node.layer.name}'>"
 
+    # NumPy hands ``ndarray * tensor`` to the reflected operator below instead of converting.
+    __array_priority__ = 100
+
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(f"{self!r} is symbolic: it holds no data. Build a model with it and call "
-                        "model.predict, or read it with seqnet.backend.function([inputs], [tensor]).")
+        raise TypeError(f"{self!r} is symbolic: it holds no data, so NumPy functions cannot compute on it. Use "
+                        "seqnet.backend ops (K.relu, K.sum, K.concatenate, ...) or Python operators (+, *, [...]), "
+                        "which add a layer to the model; to see values, build a model and call model.predict, "
+                        "or read the tensor with seqnet.backend.function([inputs], [tensor]).")
+
+    def __iter__(self):
+        raise TypeError(f"{self!r} is symbolic and cannot be iterated; slice it (tensor[:, 0]) or use "
+                        "seqnet.backend ops such as K.stack / K.concatenate")
+
+    # Operators are the seqnet.backend ops of the same name, which add a layer to the graph
+    # (engine/backend_op.py). == and != stay identity tests: the graph code compares tensors.
+    def __add__(self, other):
+        return K.add(self, other)
+
+    def __radd__(self, other):
+        return K.add(other, self)
+
+    def __sub__(self, other):
+        return K.subtract(self, other)
+
+    def __rsub__(self, other):
+        return K.subtract(other, self)
+
+    def __mul__(self, other):
+        return K.multiply(self, other)
+
+    def __rmul__(self, other):
+        return K.multiply(other, self)
+
+    def __truediv__(self, other):
+        return K.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return K.divide(other, self)
+
+    def __pow__(self, other):
+        return K.pow(self, other)
+
+    def __rpow__(self, other):
+        return K.pow(other, self)
+
+    def __matmul__(self, other):
+        return K.dot(self, other)
+
+    def __rmatmul__(self, other):
+        return K.dot(other, self)
+
+    def __neg__(self):
+        return K.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return K.abs(self)
+
+    def __lt__(self, other):
+        return K.less(self, other)
+
+    def __le__(self, other):
+        return K.less_equal(self, other)
+
+    def __gt__(self, other):
+        return K.greater(self, other)
+
+    def __ge__(self, other):
+        return K.greater_equal(self, other)
+
+    def __getitem__(self, index):
+        return symbolic.call_op("getitem", self, index)
 
 
 class SymbolicMask:

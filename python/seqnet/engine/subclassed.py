@@ -26,8 +26,9 @@ from seqnet.engine.input_layer import InputLayer
 from seqnet.engine.keras_tensor import KerasTensor
 
 _TRACED = ("{cls}.call is traced once on symbolic tensors (seqnet.layers.Input) to build the model's graph, so "
-           "it must compute with seqnet layers (or seqnet.layers.Lambda, whose function may use "
-           "seqnet.backend ops) called on those tensors, not with NumPy or Python operations on them. ")
+           "it must compute with seqnet layers, seqnet.backend ops and Python operators (+, *, [...]) on those "
+           "tensors (each adds a layer to the graph; or use seqnet.layers.Lambda), not with NumPy functions or "
+           "Python control flow on their values. ")
 
 # Attributes the engine itself sets on a model that hold layers (its plan, caches): never tracked.
 _ENGINE_ATTRIBUTES = frozenset({

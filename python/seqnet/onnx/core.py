@@ -2,8 +2,8 @@
 that are the identity at inference (dropout, noise), Embedding and BatchNormalization."""
 import numpy as np
 
-from seqnet.layers.core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Masking, Permute,
-                                RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
+from seqnet.layers.core import (Activation, ActivityRegularization, BackendOp, Dense, Dropout, Flatten, Masking,
+                                Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
 from seqnet.layers.embeddings import Embedding
 from seqnet.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from seqnet.layers.normalization import BatchNormalization
@@ -17,6 +17,13 @@ def dense(g, layer, x, in_shape, out_shape):
     if layer.bias is not None:
         y = g.op("Add", [y, g.const(layer.bias.value, "bias", key=(id(layer), "bias"))])
     return apply_activation(g, layer, layer.activation, y)
+
+
+@converts(BackendOp)
+def backend_op(g, layer, x, in_shape, out_shape):
+    raise unsupported(layer, f"it is seqnet.backend.{layer.op} called on a symbolic tensor (or a Python operator), "
+                             "which has no ONNX conversion; write the model with layers (Activation, Add, "
+                             "Concatenate, Reshape, ...) to export it")
 
 
 @converts(Activation)

@@ -1,4 +1,5 @@
 """Core layers (``seqnet.layers.core``, the Keras 2.2 module path)."""
+from seqnet.engine.backend_op import BackendOp
 from seqnet.layers.core.activation import Activation
 from seqnet.layers.core.dense import Dense
 from seqnet.layers.core.dropout import Dropout
@@ -14,4 +15,4 @@ from seqnet.layers.core.spatial_dropout import SpatialDropout2D
 from seqnet.layers.core.spatial_dropout import SpatialDropout3D
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Lambda", "Masking", "Reshape", "Permute", "RepeatVector",
-           "ActivityRegularization", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"]
+           "ActivityRegularization", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "BackendOp"]
