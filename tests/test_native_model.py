@@ -429,6 +429,20 @@ def test_conv3d_transpose_is_refused_naming_the_layer(native, tmp_path):
     _fails(native, [path, tmp_path / "x.npy", tmp_path / "y.npy"], "deconv", "Conv3DTranspose", "seqnet.onnx")
 
 
+def test_backend_op_layer_is_refused_naming_the_layer(native, tmp_path):
+    """A backend op on a symbolic tensor (K.tanh(x)) becomes a BackendOp layer: not in the runtime."""
+    from seqnet import backend as K
+    x = L.Input((4,))
+    model = Model(x, K.tanh(L.Dense(3, name="proj")(x)))
+    op_name = model.layers[-1].name
+    assert type(model.layers[-1]).__name__ == "BackendOp" and op_name.startswith("backend_tanh")
+    path = tmp_path / "backend_op.h5"
+    model.save(str(path))
+    np.save(tmp_path / "x.npy", np.zeros((2, 4), np.float32))
+    _fails(native, [path, tmp_path / "x.npy", tmp_path / "y.npy"], op_name, "BackendOp")
+    assert not (tmp_path / "y.npy").exists()
+
+
 def test_bad_input_shape_and_missing_files(native, tmp_path):
     model, _ = seed_mlp()
     path = tmp_path / "mlp.h5"
