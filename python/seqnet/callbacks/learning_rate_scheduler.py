@@ -33,7 +33,8 @@ class LearningRateScheduler(Callback):
         else:
             lr = self.schedule(epoch, lr) if self._takes_lr else self.schedule(epoch)
         if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
-            raise ValueError('The output of the "schedule" function should be float.')
+            raise ValueError('The output of the "schedule" function should be float; LearningRateScheduler got '
+                             f"{lr!r} for epoch {epoch}")
         K.set_value(self.model.optimizer.lr, float(lr))
         if self.verbose > 0:
             print("\nEpoch %05d: LearningRateScheduler setting learning rate to %s." % (epoch + 1, lr))

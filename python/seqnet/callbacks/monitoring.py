@@ -29,9 +29,10 @@ def checked_mode(mode, unknown_message):
     return mode
 
 
-def higher_is_better(mode, monitor):
+def higher_is_better(mode, monitor, fmeasure=False):
     """True when the monitored quantity improves upward: mode 'max', or 'auto' with an accuracy
-    (a name containing 'acc', which covers 'accuracy') or an f-measure."""
+    (a name containing 'acc', which covers 'accuracy') or, with ``fmeasure`` (Keras 2.2.4's
+    ModelCheckpoint only; its EarlyStopping and ReduceLROnPlateau minimise it), an f-measure."""
     if mode == "auto":
-        return "acc" in monitor or monitor.startswith("fmeasure")
+        return "acc" in monitor or (fmeasure and monitor.startswith("fmeasure"))
     return mode == "max"

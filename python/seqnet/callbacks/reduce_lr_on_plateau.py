@@ -25,7 +25,7 @@ class ReduceLROnPlateau(Callback):
         if kwargs:
             raise TypeError(f"ReduceLROnPlateau: unexpected keyword argument(s) {sorted(kwargs)}")
         if factor >= 1.0:
-            raise ValueError("ReduceLROnPlateau does not support a factor >= 1.0.")
+            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0, got factor={factor!r}")
         self.monitor = monitor
         self.factor = factor
         self.min_lr = min_lr

@@ -57,9 +57,13 @@ def _fit_loop(model, train, val, epochs, initial_epoch, callbacks, verbose, para
                     break
             if step < 0 and train.exhausted:  # no data at all this epoch: nothing to report
                 break
-            # Validate unless training stopped before the epoch's last batch (as Keras).
+            # Validate unless training stopped before the epoch's last batch (as Keras); the
+            # on_test_* hooks see it, as in tf-keras.
             if val is not None and step == train.steps_per_epoch - 1:
-                for label, value in zip(labels, test_loop(model, val)):
+                cbk.call("on_test_begin", {})
+                values = test_loop(model, val, callbacks=cbk)
+                cbk.call("on_test_end", dict(zip(labels, values)))
+                for label, value in zip(labels, values):
                     epoch_logs["val_" + label] = value
             cbk.call("on_epoch_end", epoch, epoch_logs)
             if parallel is not None:
@@ -121,6 +125,7 @@ def predict_loop(model, source, verbose=0, callbacks=None):
     progbar = Progbar(n if n is not None else source.steps, verbose=verbose) if verbose == 1 else None
     out, parts, seen = None, [], 0
     chain = model._inference_chain()
+    wants_outputs = cbk.wants("on_predict_batch_end")
     try:
         cbk.call("on_predict_begin", {})
         for step, (xs, _, _, size) in enumerate(source.epoch()):
@@ -134,7 +139,10 @@ def predict_loop(model, source, verbose=0, callbacks=None):
             else:
                 parts.append([a.copy() for a in outs])
             seen += size
-            cbk.call("on_predict_batch_end", step, {"batch": step, "size": size})
+            if wants_outputs:  # tf-keras: the batch's predictions under 'outputs'
+                batch_outputs = [a.copy() for a in outs]
+                cbk.call("on_predict_batch_end", step, {"batch": step, "size": size, "outputs": batch_outputs[0]
+                                                        if len(batch_outputs) == 1 else batch_outputs})
             if progbar is not None:
                 progbar.update(seen if n is not None else step + 1)
         cbk.call("on_predict_end", {})

@@ -226,17 +226,36 @@ def _match_in_order(group, model, path="file"):
 
 
 def _match_by_name(group, model, skip_mismatch, path="file"):
-    saved = dict(_saved_layer_names(group, path, with_weights=True))
+    """(weight, array) pairs, Keras' rule for ``by_name``: each model layer named like a saved
+    layer (with weights or not) must have as many weights as it, each of the same shape. With
+    ``skip_mismatch`` a layer whose weight count differs is skipped, and so is each single
+    weight whose shape differs (the layer's other weights still load), with a warning."""
+    saved = dict(_saved_layer_names(group, path, with_weights=False))
     pairs = []
     for layer in model.layers:
-        if layer.name not in saved or not layer.weights:
+        if layer.name not in saved:
             continue
-        try:
-            pairs += _layer_pairs(group, layer.name, saved[layer.name], layer, path)
-        except SavingError as err:
+        weight_names = saved[layer.name]
+        if len(weight_names) != len(layer.weights):
             if not skip_mismatch:
-                raise
-            warnings.warn(f"Skipping loading of weights for layer '{layer.name}': {err}", stacklevel=3)
+                _layer_pairs(group, layer.name, weight_names, layer, path)  # raises, naming both counts
+            warnings.warn(f"Skipping loading of weights for layer '{layer.name}' due to mismatch in number of "
+                          f"weights ({len(layer.weights)} in the model vs {len(weight_names)} in the file)",
+                          stacklevel=3)
+            continue
+        if not skip_mismatch:
+            pairs += _layer_pairs(group, layer.name, weight_names, layer, path)
+            continue
+        model_config.set_current_layer(f"layer '{layer.name}'")
+        for weight, weight_name in zip(layer.weights, weight_names):
+            what = f"layer '{layer.name}' weight '{weight.name}'"
+            array = _read_dataset(group[layer.name], weight_name, path, what=what)
+            if array.shape != tuple(weight.value.shape):
+                warnings.warn(f"Skipping loading of weights for layer '{layer.name}' due to mismatch in shape of "
+                              f"{what}: {tuple(weight.value.shape)} in the model, {array.shape} in the file",
+                              stacklevel=3)
+                continue
+            pairs.append((weight, array))
     return pairs
 
 
