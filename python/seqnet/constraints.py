@@ -31,7 +31,7 @@ class MaxNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
-        norms = np.sqrt(np.sum(np.square(w), axis=self.axis, keepdims=True))
+        norms = _norms(w, self.axis)
         desired = np.clip(norms, 0, self.max_value)
         return (w * (desired / (_EPSILON + norms))).astype(np.float32)
 
@@ -49,7 +49,7 @@ class UnitNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
-        return (w / (_EPSILON + np.sqrt(np.sum(np.square(w), axis=self.axis, keepdims=True)))).astype(np.float32)
+        return (w / (_EPSILON + _norms(w, self.axis))).astype(np.float32)
 
     def get_config(self):
         return {"axis": self.axis}
@@ -60,12 +60,20 @@ class MinMaxNorm(Constraint):
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
 
     def __call__(self, w):
-        norms = np.sqrt(np.sum(np.square(w), axis=self.axis, keepdims=True))
+        norms = _norms(w, self.axis)
         desired = self.rate * np.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
         return (w * (desired / (_EPSILON + norms))).astype(np.float32)
 
     def get_config(self):
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
+
+
+def _norms(w, axis):
+    """The L2 norms of ``w`` over ``axis``, kept as size-1 dimensions. ``axis`` is an int or,
+    as Keras documents for convolution kernels (``axis=[0, 1, 2]``), a list or tuple of ints."""
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return np.sqrt(np.sum(np.square(w), axis=axis, keepdims=True))
 
 
 max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm

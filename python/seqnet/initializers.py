@@ -89,15 +89,18 @@ class TruncatedNormal(RandomNormal):
 
 
 def compute_fans(shape):
-    """Keras' fan_in / fan_out: (in, out) for Dense, receptive field x channels for convolutions."""
-    shape = tuple(shape)
+    """Keras 2.2.4's fan_in / fan_out: (in, out) for Dense, receptive field x channels for
+    convolutions, and sqrt(size) for both otherwise (0-D, 1-D, 6-D and up; not rounded, so a
+    (10,) bias has fans 3.16). tf-keras uses n for a 1-D shape and the receptive field for
+    any rank >= 3."""
+    shape = tuple(int(d) for d in shape)
     if len(shape) == 2:
         return shape[0], shape[1]
     if len(shape) in (3, 4, 5):
         receptive = int(np.prod(shape[:-2]))
         return shape[-2] * receptive, shape[-1] * receptive
-    size = int(np.prod(shape)) if shape else 1
-    return int(math.sqrt(size)), int(math.sqrt(size))
+    root = math.sqrt(int(np.prod(shape)) if shape else 1)
+    return root, root
 
 
 class VarianceScaling(Initializer):
@@ -107,7 +110,8 @@ class VarianceScaling(Initializer):
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"VarianceScaling: mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
         if distribution not in ("normal", "uniform", "truncated_normal", "untruncated_normal"):
-            raise ValueError(f"VarianceScaling: invalid distribution {distribution!r}")
+            raise ValueError("VarianceScaling: distribution must be 'normal', 'uniform', 'truncated_normal' or "
+                             f"'untruncated_normal', got {distribution!r}")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
 
     def __call__(self, shape, dtype=None):
@@ -248,11 +252,12 @@ def lecun_normal(seed=None):
 GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal = (
     glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal)
 zeros, ones, constant, uniform, normal = Zeros, Ones, Constant, RandomUniform, RandomNormal
+zero, one = Zeros, Ones  # Keras 2.2.4 aliases
 random_uniform, random_normal, truncated_normal, orthogonal, identity = (
     RandomUniform, RandomNormal, TruncatedNormal, Orthogonal, Identity)
 
 _BY_NAME = {
-    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_uniform": RandomUniform,
+    "zeros": Zeros, "ones": Ones, "zero": Zeros, "one": Ones, "constant": Constant, "random_uniform": RandomUniform,
     "random_normal": RandomNormal, "truncated_normal": TruncatedNormal, "uniform": RandomUniform,
     "normal": RandomNormal, "variance_scaling": VarianceScaling, "orthogonal": Orthogonal,
     "identity": Identity, "glorot_uniform": glorot_uniform, "glorot_normal": glorot_normal,

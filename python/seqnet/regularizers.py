@@ -9,7 +9,7 @@ import numpy as np
 
 from seqnet.utils.generic_utils import deserialize_keras_object, serialize_keras_object
 
-__all__ = ["Regularizer", "L1L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
+__all__ = ["Regularizer", "L1L2", "L1", "L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
 
 
 class Regularizer:
@@ -56,19 +56,33 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
-def l1(l=0.01):  # noqa: E741 (Keras' argument name)
-    return L1L2(l1=l)
+def l1(l=0.01, **kwargs):  # noqa: E741 (Keras' argument name)
+    """An L1 penalty ``l * sum(|x|)``. tf-keras' spelling ``l1(l1=0.01)`` (and ``L1``) is accepted."""
+    return L1L2(l1=_penalty_argument("l1", l, kwargs))
 
 
-def l2(l=0.01):  # noqa: E741
-    return L1L2(l2=l)
+def l2(l=0.01, **kwargs):  # noqa: E741
+    """An L2 penalty ``l * sum(x^2)``. tf-keras' spelling ``l2(l2=0.01)`` (and ``L2``) is accepted."""
+    return L1L2(l2=_penalty_argument("l2", l, kwargs))
 
 
 def l1_l2(l1=0.01, l2=0.01):  # noqa: F811
     return L1L2(l1=l1, l2=l2)
 
 
-_BY_NAME = {"l1": l1, "l2": l2, "l1_l2": l1_l2, "L1L2": L1L2}
+def _penalty_argument(name, l, kwargs):  # noqa: E741
+    """The factor given to ``l1``/``l2`` as ``l`` (Keras 2.2.4) or as ``l1=``/``l2=`` (tf-keras)."""
+    if name in kwargs:
+        l = kwargs.pop(name)  # noqa: E741
+    if kwargs:
+        raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(kwargs)}")
+    return l
+
+
+# tf-keras' class names; a penalty still serializes as Keras 2.2.4's L1L2.
+L1, L2 = l1, l2
+
+_BY_NAME = {"l1": l1, "l2": l2, "l1_l2": l1_l2, "L1L2": L1L2, "L1": L1, "L2": L2}
 
 
 def get(identifier):

@@ -34,7 +34,7 @@ _TRACED = ("{cls}.call is traced once on symbolic tensors (seqnet.layers.Input) 
 _ENGINE_ATTRIBUTES = frozenset({
     "_subclassed", "_layers", "_chain", "_steps", "_nodes", "_inbound_nodes", "_row_sparse_plan", "_sparse_tables",
     "_relu_gate_cache", "_step_fusion_cache", "_token_fusion_cache", "_integer_inputs_cache", "_fused_steps",
-    "_metrics", "_store", "_parallel", "_regularized", "_constrained", "_buffers", "_values", "_masks",
+    "_metrics", "_store", "_parallel", "_regularized", "_penalized", "_constrained", "_buffers", "_values", "_masks",
     "inputs", "outputs", "history", "optimizer"})
 
 

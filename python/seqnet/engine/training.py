@@ -169,6 +169,8 @@ class Model(Network):
         if self._store is None or not self._store.holds(weights):
             self._store = ParameterStore(weights)
         self._regularized = [w for w in weights if w.regularizer is not None]
+        # A frozen layer's penalties still count in the loss (Keras 2.2.4 and tf-keras), without gradients.
+        self._penalized = [w for w in self.weights if w.regularizer is not None]
         self._constrained = [w for w in weights if w.constraint is not None]
         self._activity = self._has_activity_regularizers()
         self._parallel = self._data_parallel()
@@ -198,7 +200,7 @@ class Model(Network):
 
     def _weight_penalty(self):
         total = 0.0
-        for w in self.trainable_weights:
+        for w in self.weights:
             if w.regularizer is not None:
                 total += w.regularizer(w.value)
         return total
@@ -369,7 +371,7 @@ class Model(Network):
         outs = self._run(xs, True)
         masks = self._output_masks()
         total, per_output, grads = self._losses(ys, outs, ws, masks, True)
-        if self._regularized or self._activity:
+        if self._penalized or self._activity:
             total += self._penalties(self._activity)
         values = self._values_of(total, per_output, ys, outs, ws, masks)
         self._backward(grads)
