@@ -100,6 +100,24 @@ def test_fit_validation_calls_the_test_hooks_as_tf_keras(ref):
     assert recorder.test_end["loss"] == pytest.approx(history.history["val_loss"][0])
 
 
+def test_evaluate_passes_its_results_to_on_test_end():
+    model = Sequential([Dense(2, input_shape=(3,))])
+    model.compile("sgd", "mse", metrics=["mae"])
+    x = np.random.RandomState(2).rand(7, 3).astype(np.float32)
+    y = np.random.RandomState(3).rand(7, 2).astype(np.float32)
+    seen = {}
+
+    class Results(Callback):
+        def on_test_end(self, logs=None):
+            seen.update(logs)
+
+    loss, mae = model.evaluate(x, y, batch_size=3, verbose=0, callbacks=[Results()])
+    pred = model.predict(x).astype(np.float64)
+    assert seen == {"loss": loss, "mae": mae}
+    assert loss == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
+    assert mae == pytest.approx(np.mean(np.abs(pred - y)), rel=1e-5)
+
+
 def test_predict_batch_end_logs_hold_the_outputs():
     model = Sequential([Dense(2, input_shape=(3,))])
     x = np.random.RandomState(1).rand(5, 3).astype(np.float32)

@@ -515,7 +515,7 @@ class Model(Network):
         try:
             cbk.call("on_test_begin", {})
             result = training_loop.test_loop(self, source, verbose=verbose, callbacks=cbk)
-            cbk.call("on_test_end", {})
+            cbk.call("on_test_end", dict(zip(self.metrics_names, result)))  # the results, as tf-keras
         finally:
             source.stop()
         return result[0] if len(result) == 1 else result
