@@ -15,6 +15,8 @@ from .variable import Variable
 # TensorFlow returns inf/nan silently (log(0), x/0); so do we.
 QUIET = dict(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
+_INT32 = np.iinfo(np.int32)
+
 
 def operand(x):
     """The NumPy value behind an argument of a binary op. Python numbers stay
@@ -38,10 +40,16 @@ def as_array(x):
 
 
 def from_python(value):
-    """A Python number or nested list as an array; floats become floatx, as
-    tf.convert_to_tensor makes Python floats float32, not float64."""
+    """A Python number or nested list as an array of the dtype
+    tf.convert_to_tensor gives it: floats become floatx (not float64), and
+    ints int32 (not NumPy's int64) unless a value needs 64 bits."""
     a = np.asarray(value)
-    return a.astype(floatx()) if a.dtype == np.float64 else a
+    if a.dtype == np.float64:
+        return a.astype(floatx())
+    if a.dtype == np.int64 and (a.size == 0 or _INT32.min <= a.min() and a.max() <= _INT32.max):
+        return a.astype(np.int32)
+    return a
+
 
 
 def axes_arg(axis):

@@ -258,17 +258,22 @@ def stop_gradient(variables):
 
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis`` (None: every axis; an int or a list of ints), keeping
-    reduced axes as length 1 when ``keepdims``."""
+    reduced axes as length 1 when ``keepdims``. An integer x keeps its dtype
+    (int32 sums to int32), as tf.reduce_sum."""
     a = as_array(x)
-    value = np.sum(a, axis=axes_arg(axis), keepdims=keepdims)
+    value = np.sum(a, axis=axes_arg(axis), keepdims=keepdims, dtype=_integer_dtype(a))
     return record(value, (x,), lambda g: (expand_to(g, a.shape, axis, keepdims),))
 
 
 def mean(x, axis=None, keepdims=False):
-    """Mean; a bool input is cast to floatx first (the accuracy idiom)."""
+    """Mean; a bool input is cast to floatx first (the accuracy idiom). An
+    integer x gives an integer mean of its dtype, truncated toward zero, as
+    Keras' tf.reduce_mean: K.mean of int32 [-3, -2] is -2."""
     a = as_array(x)
     if a.dtype == bool:
         return mean(cast(x, floatx()), axis, keepdims)
+    if a.dtype.kind in "iu":
+        return record(_integer_mean(a, axis, keepdims), (x,), None)
     value = np.mean(a, axis=axes_arg(axis), keepdims=keepdims)
     count = a.size // builtins.max(np.size(value), 1) if a.size else 1
     return record(value, (x,),
@@ -304,7 +309,7 @@ def prod(x, axis=None, keepdims=False):
     """Product over ``axis`` (None: every axis), keeping reduced axes as length 1
     when ``keepdims``. The gradient is exact where x holds zeros."""
     a = as_array(x)
-    value = np.prod(a, axis=axes_arg(axis), keepdims=keepdims)
+    value = np.prod(a, axis=axes_arg(axis), keepdims=keepdims, dtype=_integer_dtype(a))
 
     def backward(g):
         # Product of the other elements, from exclusive cumulative products on
@@ -324,8 +329,9 @@ def prod(x, axis=None, keepdims=False):
 
 
 def var(x, axis=None, keepdims=False):
-    """Population variance (divides by n), as tf.math.reduce_variance."""
-    if as_array(x).dtype == bool:
+    """Population variance (divides by n), as tf.math.reduce_variance. Bool
+    and integer x are cast to floatx first (TF rejects them)."""
+    if as_array(x).dtype.kind in "biu":
         x = cast(x, floatx())
     centered = subtract(x, mean(x, axis=axis, keepdims=True))
     return mean(square(centered), axis=axis, keepdims=keepdims)
@@ -353,7 +359,7 @@ def logsumexp(x, axis=None, keepdims=False):
 def cumsum(x, axis=0):
     """Cumulative sum along ``axis`` (default 0)."""
     a = as_array(x)
-    return record(np.cumsum(a, axis=axis), (x,),
+    return record(np.cumsum(a, axis=axis, dtype=_integer_dtype(a)), (x,),
                   lambda g: (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),))
 
 
@@ -361,7 +367,7 @@ def cumprod(x, axis=0):
     """Cumulative product along ``axis`` (default 0); like TF, its gradient is
     undefined where x is 0."""
     a = as_array(x)
-    value = np.cumprod(a, axis=axis)
+    value = np.cumprod(a, axis=axis, dtype=_integer_dtype(a))
 
     def backward(g):
         # TF's formula (reverse cumsum of g * value, divided by x); like TF it
@@ -369,6 +375,18 @@ def cumprod(x, axis=0):
         return (np.flip(np.cumsum(np.flip(g * value, axis), axis=axis), axis) / a,)
 
     return record(value, (x,), backward)
+
+
+def _integer_dtype(a):
+    # NumPy sums int32 (and smaller) into the platform's int64; TF keeps the dtype.
+    return a.dtype if a.dtype.kind in "iu" else None
+
+
+def _integer_mean(a, axis, keepdims):
+    # As TF's integer reduce_mean: a wide sum, divided with truncation toward zero.
+    total = np.sum(a, axis=axes_arg(axis), keepdims=keepdims, dtype=np.int64)
+    count = builtins.max(a.size // builtins.max(np.size(total), 1), 1)
+    return (np.sign(total) * (np.abs(total) // count)).astype(a.dtype)
 
 
 def any(x, axis=None, keepdims=False):

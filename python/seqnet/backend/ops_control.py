@@ -21,11 +21,21 @@ def switch(condition, then_expression, else_expression):
         then_expression = then_expression()
     if callable(else_expression):
         else_expression = else_expression()
-    expr_ndim = builtins.max(as_array(then_expression).ndim, as_array(else_expression).ndim)
+    then_shape, else_shape = as_array(then_expression).shape, as_array(else_expression).shape
+    expr_ndim = builtins.max(len(then_shape), len(else_shape))
+    if cond.ndim > expr_ndim:
+        raise ValueError(f"switch: the rank of condition ({cond.ndim}, shape {cond.shape}) must not exceed "
+                         f"the rank of the expressions ({expr_ndim}, shapes {then_shape} and {else_shape})")
+    shape = cond.shape
     if cond.ndim < expr_ndim:
         cond = cond.reshape(cond.shape + (1,) * (expr_ndim - cond.ndim))
     cond = cond.astype(bool)
-    value = np.where(cond, operand(then_expression), operand(else_expression))
+    try:
+        value = np.where(cond, operand(then_expression), operand(else_expression))
+    except ValueError:
+        raise ValueError(f"switch: condition of shape {shape} (extended with trailing axes of 1) does not "
+                         f"broadcast against then_expression {then_shape} and else_expression {else_shape}"
+                         ) from None
     return record(value, (then_expression, else_expression),
                   lambda g: (np.where(cond, g, 0), np.where(cond, 0, g)))
 

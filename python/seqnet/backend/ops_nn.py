@@ -5,9 +5,11 @@ Composite functions (relu, hard_sigmoid, the cross-entropies, l2_normalize)
 are written with the primitive ops as tf-keras writes them, so their values
 and gradients are those TensorFlow computes.
 """
+import builtins
+
 import numpy as np
 
-from .operands import QUIET, as_array, axes_arg, operand
+from .operands import QUIET, as_array, axes_arg, normalize_axes, normalize_axis, operand
 from .ops import (_sqrt, add, cast, clip, divide, greater, log, logsumexp, maximum,
                   multiply, negative, sqrt, square, subtract, sum)
 from .ops_shape import permute_dimensions, reshape
@@ -21,7 +23,7 @@ def sigmoid(x):
     with np.errstate(**QUIET):
         value = 1 / (1 + np.exp(-a))
     out = record(value, (x,), lambda g: (g * value * (1 - value),))
-    return _remember_logits(out, x)
+    return _remember_logits(out, x, "sigmoid")
 
 
 def hard_sigmoid(x):
@@ -111,14 +113,16 @@ def softmax(x, axis=-1):
         value = e / np.sum(e, axis=axes, keepdims=True)
     out = record(value, (x,),
                  lambda g: (value * (g - np.sum(g * value, axis=axes, keepdims=True)),))
-    return _remember_logits(out, x)
+    return _remember_logits(out, x, "softmax", normalize_axes(axis, a.ndim))
 
 
-def _remember_logits(out, logits):
+def _remember_logits(out, logits, activation, axes=None):
     # tf-keras caches the logits on softmax/sigmoid outputs; the cross-entropies
-    # then compute from logits, which changes values near 0 and 1.
+    # then compute from logits, which changes values near 0 and 1. The activation
+    # (and softmax's axes) are kept so that a loss uses the logits only where that is
+    # the same function: see _logits_of.
     if isinstance(out, Tensor):
-        out._keras_logits = logits
+        out._keras_logits = (logits, activation, axes)
     return out
 
 
@@ -135,7 +139,7 @@ def binary_crossentropy(target, output, from_logits=False):
     """
     _check_same_shape(target, output, "binary_crossentropy",
                       "one 0/1 target per output unit", allow_scalar=True)
-    output, from_logits = _logits_of(output, from_logits)
+    output, from_logits = _logits_of(output, from_logits, "sigmoid")
     if from_logits:
         return _sigmoid_cross_entropy_with_logits(target, output)
     eps = epsilon()
@@ -163,7 +167,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """
     _check_same_shape(target, output, "categorical_crossentropy",
                       "one-hot targets; for integer class targets use sparse_categorical_crossentropy")
-    output, from_logits = _logits_of(output, from_logits)
+    output, from_logits = _logits_of(output, from_logits, "softmax", axis)
     if from_logits:
         return negative(sum(multiply(target, _log_softmax(output, axis)), axis=axis))
     output = divide(output, sum(output, axis=axis, keepdims=True))
@@ -180,12 +184,12 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     Targets may carry a trailing axis of 1 (shape (batch, 1)); the result has
     output's shape without the class axis.
     """
-    output, from_logits = _logits_of(output, from_logits)
+    rank = as_array(output).ndim
+    axis = normalize_axis(axis, rank, "sparse_categorical_crossentropy")
+    output, from_logits = _logits_of(output, from_logits, "softmax", axis)
     if not from_logits:
         eps = epsilon()
         output = log(clip(output, eps, 1 - eps))
-    rank = as_array(output).ndim
-    axis %= rank
     if axis != rank - 1:
         output = permute_dimensions(output, [i for i in range(rank) if i != axis] + [axis])
     logits_shape = as_array(output).shape
@@ -210,11 +214,22 @@ def _log_softmax(logits, axis):
     return subtract(logits, logsumexp(logits, axis=axis, keepdims=True))
 
 
-def _logits_of(output, from_logits):
-    logits = getattr(output, "_keras_logits", None)
-    if logits is not None:
-        return logits, True
-    return output, from_logits
+def _logits_of(output, from_logits, activation, axis=None):
+    # The logits only of the activation the loss pairs with (softmax along the
+    # loss's axis for the categorical ones, sigmoid for the binary one), as the
+    # compiled loss fuses them. tf-keras takes any cached logits, so its
+    # binary_crossentropy of a softmax output is the sigmoid cross-entropy of the
+    # softmax's logits: a different function from the one of the probabilities,
+    # which Keras 2.2.4 computes and seqnet keeps.
+    cached = getattr(output, "_keras_logits", None)
+    if cached is None:
+        return output, from_logits
+    logits, made_by, axes = cached
+    if made_by != activation:
+        return output, from_logits
+    if axes is not None and axes != normalize_axes(axis, as_array(output).ndim):
+        return output, from_logits
+    return logits, True
 
 
 def _check_same_shape(target, output, name, expected, allow_scalar=False):
@@ -255,11 +270,19 @@ def bias_add(x, bias, data_format=None):
                          f"{a.shape}; expected rank 1 or {a.ndim - 1}")
     channels_first = data_format == "channels_first" and a.ndim > 2
     if b.ndim == 1:
+        channels = a.shape[1 if channels_first else -1]
+        if b.shape[0] != channels:
+            raise ValueError(f"bias_add: bias of shape {b.shape} does not match the {channels} channels of x "
+                             f"(shape {a.shape}, {data_format if a.ndim > 2 else 'last axis'})")
         shape = [1] * a.ndim
         shape[1 if channels_first else -1] = b.shape[0]
         return add(x, reshape(bias, tuple(shape)))
     if channels_first:
         bias = permute_dimensions(bias, (b.ndim - 1,) + tuple(range(b.ndim - 1)))
+    expected = (a.shape[2:] + a.shape[1:2]) if channels_first else a.shape[1:]
+    if builtins.any(n not in (1, m) for n, m in zip(b.shape, expected)):
+        raise ValueError(f"bias_add: bias of shape {b.shape} does not fit x of shape {a.shape} "
+                         f"({data_format}); a full-rank bias has shape {expected} (channels last)")
     return add(x, reshape(bias, (1,) + as_array(bias).shape))
 
 

@@ -27,9 +27,12 @@ def flatten(x):
 
 
 def batch_flatten(x):
-    """(batch, ...) -> (batch, prod(...))."""
+    """(batch, ...) -> (batch, prod(...)); an empty batch stays empty."""
     a = as_array(x)
-    return reshape(x, (a.shape[0], -1))
+    if a.ndim < 1:
+        raise ValueError(f"batch_flatten: x needs a batch axis, got a scalar of shape {a.shape}")
+    # Explicit sizes, not -1, which NumPy cannot resolve when the batch is empty.
+    return reshape(x, (a.shape[0], int(np.prod(a.shape[1:]))))
 
 
 def expand_dims(x, axis=-1):
@@ -41,7 +44,11 @@ def expand_dims(x, axis=-1):
 def squeeze(x, axis):
     """``x`` without ``axis``, which must have length 1 (ValueError otherwise)."""
     a = as_array(x)
-    return reshape(x, np.squeeze(a, axis).shape)
+    i = normalize_axis(axis, a.ndim, "squeeze")
+    if a.shape[i] != 1:
+        raise ValueError(f"squeeze: axis {axis} of x (shape {a.shape}) must have length 1, "
+                         f"got {a.shape[i]}")
+    return reshape(x, a.shape[:i] + a.shape[i + 1:])
 
 
 def permute_dimensions(x, pattern):
@@ -196,6 +203,7 @@ def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
 def one_hot(indices, num_classes):
     """One-hot float32 encoding along a new last axis; indices outside
     [0, num_classes) give rows of zeros (as tf.one_hot); no gradient."""
+    num_classes = _count(num_classes, "one_hot", "num_classes")
     labels = as_array(indices).astype(np.int64)
     return record((labels[..., None] == np.arange(num_classes)).astype(np.float32),
                   (indices,), None)
@@ -204,9 +212,15 @@ def one_hot(indices, num_classes):
 def arange(start, stop=None, step=1, dtype="int32"):
     """The numbers start, start + step, ... below ``stop``, as np.arange; with
     only ``start`` given, 0 ... start - 1 (nothing when start < 0). int32 by
-    default, as Keras."""
+    default, as Keras; float32 when a bound or the step is a float and dtype
+    is int32 (Keras' quirk: it keeps tf.range's float32)."""
     if stop is None:
         start, stop = 0, builtins.max(start, 0)
+    # Keras casts tf.range's result only to a dtype other than int32, and tf.range of
+    # a float bound is float32: K.arange(2.5) is [0., 1., 2.], not ints.
+    if np.dtype(dtype) == np.int32 and builtins.any(
+            isinstance(v, (float, np.floating)) for v in (start, stop, step)):
+        dtype = "float32"
     return np.arange(start, stop, step).astype(dtype)
 
 

@@ -72,8 +72,9 @@ class Tensor:
         self.needs_grad = bool(requires_grad)
         self._inputs = ()
         self._backward = None
-        # The logits behind a K.softmax / K.sigmoid result: the cross-entropies
-        # use them, as tf-keras does, for a stable value and gradient.
+        # (logits, 'softmax' or 'sigmoid', softmax's axes) behind a K.softmax /
+        # K.sigmoid result: the matching cross-entropies use the logits, as tf-keras
+        # does, for a stable value and gradient.
         self._keras_logits = None
 
     @property
