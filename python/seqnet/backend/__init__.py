@@ -3,8 +3,8 @@
 They work on NumPy arrays, and on ``Tensor`` nodes of a small reverse-mode
 tape so that user losses written with them can be differentiated (``vjp``).
 The ops live in modules by subject (ops.py: arithmetic, element-wise math,
-reductions, indexing and dot; ops_shape, ops_linalg, ops_nn, ops_random, ops_control,
-ops_values); this package exports them all under Keras' names.
+reductions, indexing and dot; ops_shape, ops_linalg, ops_nn, ops_conv, ops_pool, ops_image,
+ops_random, ops_control, ops_values); this package exports them all under Keras' names.
 """
 from .ops import (
     abs, add, all, any, argmax, argmin, cast, clip, cos, cumprod, cumsum,
@@ -13,7 +13,9 @@ from .ops import (
     not_equal, pow, prod, round, sign, sin, sqrt, square, std, stop_gradient,
     subtract, sum, var,
 )
-from .ops_control import in_test_phase, in_train_phase, switch
+from .ops_control import foldl, foldr, in_test_phase, in_train_phase, map_fn, switch
+from .ops_conv import conv1d, conv2d, conv2d_transpose, conv3d
+from .ops_image import resize_images, resize_volumes
 from .ops_linalg import batch_dot
 from .ops_nn import (
     batch_normalization, bias_add, binary_crossentropy,
@@ -21,9 +23,11 @@ from .ops_nn import (
     relu, sigmoid, softmax, softplus, softsign,
     sparse_categorical_crossentropy, tanh,
 )
+from .ops_pool import pool2d, pool3d
 from .ops_random import (
-    dropout, random_binomial, random_normal, random_normal_variable,
-    random_uniform, random_uniform_variable, truncated_normal,
+    dropout, random_bernoulli, random_binomial, random_normal,
+    random_normal_variable, random_uniform, random_uniform_variable,
+    truncated_normal,
 )
 from .ops_shape import (
     arange, batch_flatten, concatenate, expand_dims, flatten, gather, one_hot,
@@ -32,16 +36,17 @@ from .ops_shape import (
     tile, transpose,
 )
 from .ops_values import (
-    batch_get_value, batch_set_value, constant, count_params, dtype, eval,
-    eye, get_value, get_variable_shape, int_shape, is_keras_tensor,
+    batch_get_value, batch_set_value, cast_to_floatx, constant, count_params,
+    dtype, eval, eye, get_value, get_variable_shape, int_shape, is_keras_tensor,
     is_sparse, ndim, ones, ones_like, print_tensor, set_value, shape,
     update, update_add, update_sub, variable, zeros, zeros_like,
 )
 from .graph import function, placeholder
 from .session import (
     clear_session, epsilon, floatx, get_uid, image_data_format,
-    learning_phase, matmul_precision, reset_uids, set_epsilon, set_floatx,
-    set_image_data_format, set_learning_phase, set_matmul_precision,
+    learning_phase, learning_phase_scope, matmul_precision, name_scope,
+    reset_uids, set_epsilon, set_floatx, set_image_data_format,
+    set_learning_phase, set_matmul_precision,
 )
 from .tensor import Tensor, vjp
 from .variable import Variable
@@ -53,7 +58,8 @@ from . import symbolic as _symbolic
 _NOT_SYMBOLIC = {
     "arange", "batch_get_value", "batch_set_value", "constant", "count_params", "dtype", "eval", "eye",
     "get_value", "get_variable_shape", "int_shape", "is_keras_tensor", "is_sparse", "ndim", "ones",
-    "random_binomial", "random_normal", "random_normal_variable", "random_uniform", "random_uniform_variable",
+    "random_bernoulli", "random_binomial", "random_normal", "random_normal_variable", "random_uniform",
+    "random_uniform_variable",
     "set_value", "shape", "truncated_normal", "update", "update_add", "update_sub", "variable", "zeros",
 }
 _symbolic.wrap_ops(globals(), sorted(

@@ -60,3 +60,56 @@ def in_test_phase(x, alt, training=None):
     """``x`` at test time, ``alt`` when training: ``in_train_phase(alt, x,
     training)``."""
     return in_train_phase(alt, x, training=training)
+
+
+def map_fn(fn, elems, name=None, dtype=None):
+    """``fn`` applied to each slice ``elems[i]`` along the first axis, the results stacked
+    (a tuple or list of tensors is sliced together and passed as a tuple). On tape Tensors the
+    result has the gradient of the ops ``fn`` uses; ``dtype`` casts the result."""
+    from .ops import cast
+    from .ops_shape import stack
+    n, item = _sequence(elems, "map_fn")
+    if n == 0:
+        raise ValueError("map_fn: elems is empty; there is no result shape to stack")
+    out = stack([fn(item(i)) for i in range(n)])
+    return out if dtype is None else cast(out, dtype)
+
+
+def foldl(fn, elems, initializer=None, name=None):
+    """``acc = fn(acc, elems[i])`` for i from the first to the last slice of ``elems``,
+    starting from ``initializer`` (default: ``elems[0]``, then the rest); returns acc."""
+    n, item = _sequence(elems, "foldl")
+    return _fold(fn, item, list(range(n)), initializer, "foldl")
+
+
+def foldr(fn, elems, initializer=None, name=None):
+    """As ``foldl``, from the last slice to the first (default initializer: ``elems[-1]``)."""
+    n, item = _sequence(elems, "foldr")
+    return _fold(fn, item, list(range(n - 1, -1, -1)), initializer, "foldr")
+
+
+def _fold(fn, item, order, initializer, name):
+    if initializer is None:
+        if not order:
+            raise ValueError(f"{name}: elems is empty and no initializer was given")
+        initializer, order = item(order[0]), order[1:]
+    acc = initializer
+    for i in order:
+        acc = fn(acc, item(i))
+    return acc
+
+
+def _sequence(elems, name):
+    """(length, item(i)) of elems sliced along its first axis; a tuple or list of tensors is
+    sliced together."""
+    if isinstance(elems, (tuple, list)) and elems and not isinstance(elems[0], (int, float, bool)):
+        parts = [e if hasattr(e, "shape") else as_array(e) for e in elems]
+        lengths = {len(p) for p in parts}
+        if len(lengths) != 1:
+            raise ValueError(f"{name}: the tensors of elems have different first dimensions {sorted(lengths)}")
+        return lengths.pop(), lambda i: tuple(p[i] for p in parts)
+    if not hasattr(elems, "shape"):
+        elems = as_array(elems)
+    if len(elems.shape) == 0:
+        raise ValueError(f"{name}: elems must have at least one dimension, got a scalar")
+    return elems.shape[0], lambda i: elems[i]

@@ -84,3 +84,11 @@ def _shape(shape):
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)
     return tuple(int(d) for d in shape)
+
+
+def random_bernoulli(shape, p=0.0, dtype=None, seed=None):
+    """An array of ``shape`` holding 1 with probability ``p`` and 0 otherwise (tf-keras' name
+    for random_binomial; the numbers are NumPy's, see the module's note)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"random_bernoulli: p must be in [0, 1], got {p!r}")
+    return random_binomial(shape, p, dtype, seed)

@@ -6,9 +6,18 @@ import sys
 import numpy as np
 
 from .operands import as_array, operand
+from .ops import cast
 from .session import floatx
 from .tensor import Tensor, record
 from .variable import Variable
+
+
+def cast_to_floatx(x):
+    """``x`` as floatx (float32 by default): a NumPy array for numbers, arrays and lists (as
+    Keras), a cast tensor (with its gradient) for a tape Tensor or Variable."""
+    if isinstance(x, (Tensor, Variable)):
+        return cast(x, floatx())
+    return np.asarray(x, dtype=floatx())
 
 
 def ones_like(x, dtype=None, name=None):

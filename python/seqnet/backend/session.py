@@ -135,6 +135,41 @@ def set_learning_phase(value):
     _LEARNING_PHASE = int(value)
 
 
+class learning_phase_scope:
+    """Context manager fixing the learning phase to `value` (0 or 1) inside, and restoring the
+    previous setting (fixed or not) on exit, as tf-keras' ``K.learning_phase_scope``."""
+
+    def __init__(self, value):
+        if value not in (0, 1):
+            raise ValueError(f"learning_phase_scope: value must be 0 or 1, got {value!r}")
+        self.value = int(value)
+        self._previous = None
+
+    def __enter__(self):
+        global _LEARNING_PHASE
+        self._previous, _LEARNING_PHASE = _LEARNING_PHASE, self.value
+        return self.value
+
+    def __exit__(self, *exc):
+        global _LEARNING_PHASE
+        _LEARNING_PHASE = self._previous
+        return False
+
+
+class name_scope:
+    """A context manager that does nothing: seqnet has no graph names to scope. Code written
+    ``with K.name_scope('block'):`` runs unchanged."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        return self.name
+
+    def __exit__(self, *exc):
+        return False
+
+
 def learning_phase_is_set():
     """Whether the user fixed the learning phase (layers then obey it)."""
     return _LEARNING_PHASE is not None
