@@ -171,9 +171,10 @@ class Layer:
             self.built = True
             if self.input_shape_seen is None:
                 self.input_shape_seen = _as_shape(input_shape)
-        elif self._weights and not isinstance(input_shape, list) and self.input_shape_seen is not None \
+        elif self.weights and not isinstance(input_shape, list) and self.input_shape_seen is not None \
                 and not isinstance(self.input_shape_seen, list) \
-                and not _compatible(self.input_shape_seen[1:], input_shape[1:]):
+                and not _compatible(self.input_shape_seen[1:], input_shape[1:]) \
+                and not _weights_fit(self, input_shape):
             raise ValueError(f"Layer '{self.name}' was built for inputs of shape {self.input_shape_seen}, but is "
                              f"called on a tensor of shape {tuple(input_shape)}")
 
@@ -392,6 +393,22 @@ def _differs(a, b):
     if isinstance(a, KerasTensor) or isinstance(b, KerasTensor):
         return a is not b
     return a != b
+
+
+def _weights_fit(layer, input_shape):
+    """Whether `layer`'s weights are the ones it would create for `input_shape` too: a shared
+    Conv1D, Embedding or LSTM takes inputs of other lengths, as in Keras. A copy made from the
+    layer's config is built for that shape, NumPy's random state restored afterwards so that
+    later layers initialise as they would have."""
+    state = np.random.get_state()
+    try:
+        probe = type(layer).from_config(layer.get_config())
+        probe.build(tuple(input_shape))
+    except Exception:  # noqa: BLE001 -- a layer that cannot be copied or built for it: keep the error
+        return False
+    finally:
+        np.random.set_state(state)
+    return [w.value.shape for w in probe.weights] == [w.value.shape for w in layer.weights]
 
 
 def _compatible(a, b):

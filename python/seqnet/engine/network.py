@@ -12,6 +12,7 @@ Sequential MLP, convnet or LSTM stack) runs through a shorter loop with the same
 import collections
 import inspect
 import itertools
+import numbers
 
 import numpy as np
 
@@ -47,7 +48,12 @@ class Step:
 
 
 class Network(Layer):
-    """A graph of layer calls with inputs and outputs (Keras 2's Network); Model adds training."""
+    """A graph of layer calls with inputs and outputs (Keras 2's Network); Model adds training.
+
+    Setting ``trainable`` (on the model or any of its layers) takes effect at the next
+    training step, without compiling again; Keras 2.2.4 and tf-keras keep training the
+    weights that were trainable at ``compile()`` until the model is compiled again.
+    """
 
     _is_network = True
     _token_run = None  # per step, _TOKENS where the last forward handed over an Embedding's indices
@@ -477,12 +483,15 @@ class Network(Layer):
         """A layer by index (which wins when both are given) or by unique name; ValueError otherwise."""
         layers = self.layers
         if index is not None:
-            if isinstance(index, bool) or not isinstance(index, int):
+            if isinstance(index, bool) or not isinstance(index, numbers.Integral):
                 raise ValueError(f"get_layer: index must be an integer, got {index!r}")
             if not -len(layers) <= index < len(layers):
                 raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
                                  f"{len(layers)} layers.")
-            return layers[index]
+            return layers[int(index)]
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"get_layer: name must be a string, got {name!r} (a position goes in index=, "
+                             f"e.g. get_layer(index={name!r}))")
         if not name:
             raise ValueError("Provide either a layer name or layer index.")
         for layer in layers:

@@ -4,6 +4,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import urllib.parse
 import urllib.request
 import zipfile
 
@@ -37,7 +38,15 @@ def get_file(fname, origin, untar=False, md5_hash=None, file_hash=None, cache_su
              hash_algorithm="auto", extract=False, archive_format="auto", cache_dir=None):
     """The local path of `fname`, downloading it from `origin` only when it is not in the
     cache (or fails its hash). Downloads go to a temporary file renamed on success, so an
-    interrupted download never leaves a broken cached file; a hash mismatch raises ValueError."""
+    interrupted download never leaves a broken cached file; a hash mismatch raises ValueError.
+    Without `fname` the name is the last part of `origin`'s path (as tf-keras)."""
+    if hash_algorithm not in ("auto", "sha256", "md5"):
+        raise ValueError(f"get_file: hash_algorithm must be 'auto', 'sha256' or 'md5', got {hash_algorithm!r}")
+    if not fname:
+        fname = os.path.basename(urllib.parse.urlsplit(origin or "").path)
+        if not fname:
+            raise ValueError(f"get_file: no fname given, and none can be read from origin={origin!r}; pass fname")
+    fname = os.fspath(fname)
     datadir = os.path.join(cache_root(cache_dir), cache_subdir)
     os.makedirs(datadir, exist_ok=True)
     if md5_hash is not None and file_hash is None:
@@ -50,6 +59,9 @@ def get_file(fname, origin, untar=False, md5_hash=None, file_hash=None, cache_su
     download = not os.path.exists(fpath)
     if not download and file_hash is not None and not validate_file(fpath, file_hash, hash_algorithm):
         download = True  # a stale or corrupt copy
+    if download and not origin:
+        raise ValueError(f"get_file: {fname} is not in the cache ({datadir}) and origin is {origin!r}: pass the "
+                         "URL to download it from")
     if download:
         fd, tmp = tempfile.mkstemp(dir=datadir, prefix=".download-")
         os.close(fd)

@@ -1,4 +1,8 @@
-"""print_summary: the layer table of model.summary(), in Keras 2's format."""
+"""print_summary: the layer table of model.summary(), in Keras 2's format; count_params and
+get_source_inputs (Keras 2.2.4's ``keras.utils.layer_utils``)."""
+import numpy as np
+
+from seqnet.engine.keras_tensor import is_symbolic
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None):
@@ -13,6 +17,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
             absolute positions.
         print_fn: called with each line (default: print).
     """
+    if positions is not None:
+        _check_positions(positions, 3 if _is_sequential_like(model) else 4)
     sequential_like = _is_sequential_like(model)
     rows = []
     if sequential_like:
@@ -30,6 +36,53 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
         rows.append([fields + [inbound[0] if inbound else ""]] + [["", "", "", extra] for extra in inbound[1:]])
     _print_table(model, rows, ["Layer (type)", "Output Shape", "Param #", "Connected to"], line_length or 98,
                  positions or [0.33, 0.55, 0.67, 1.0], print_fn or print)
+
+
+def count_params(weights):
+    """The number of scalars in a list of weights (Keras 2.2.4's ``layer_utils.count_params``;
+    seqnet weights or arrays)."""
+    return int(sum(np.size(getattr(w, "value", w)) for w in _unique(weights)))
+
+
+def get_source_inputs(tensor, layer=None, node_index=None):
+    """The Input tensors that `tensor` is computed from, in order and each once (an Input's
+    tensor gives itself), as Keras 2.2.4: ``Model(get_source_inputs(input_tensor), ...)``.
+    With `layer` (and `node_index`, default 0), the sources of that call of the layer."""
+    if layer is not None:
+        nodes = layer._inbound_nodes
+        index = node_index or 0
+        if not -len(nodes) <= index < len(nodes):
+            raise ValueError(f"get_source_inputs: layer '{layer.name}' has {len(nodes)} inbound nodes, "
+                             f"node_index={node_index!r} is out of range")
+        tensors = nodes[index].input_tensors
+    else:
+        if not is_symbolic(tensor) or isinstance(tensor, (list, tuple)):
+            raise ValueError(f"get_source_inputs: expected a symbolic tensor (from seqnet.layers.Input or a "
+                             f"layer call), got {type(tensor).__name__}")
+        if not tensor.node.input_tensors:
+            return [tensor]
+        tensors = tensor.node.input_tensors
+    sources = []
+    for t in tensors:
+        for source in get_source_inputs(t):
+            if not any(source is s for s in sources):
+                sources.append(source)
+    return sources
+
+
+def _unique(weights):
+    seen, out = set(), []
+    for w in weights:
+        if id(w) not in seen:
+            seen.add(id(w))
+            out.append(w)
+    return out
+
+
+def _check_positions(positions, columns):
+    if not isinstance(positions, (list, tuple)) or len(positions) < columns:
+        raise ValueError(f"summary: positions must give the right edge of each of the {columns} columns, got "
+                         f"{positions!r}")
 
 
 def _model_nodes(model):
