@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from seqnet import _engine
+from seqnet.engine import data as data_utils
 from seqnet.utils.data_utils import Sequence, iter_batches
 
 
@@ -143,7 +144,7 @@ class GeneratorBatches:
                 return
             if self.kind == "predict":
                 x = item[0] if isinstance(item, tuple) and len(item) in (1, 2, 3) else item
-                xs = self.model._standardize_x(x)
+                xs = data_utils.in_memory(self.model._standardize_x(x))
                 yield xs, None, None, len(xs[0])
             else:
                 real = True
@@ -151,6 +152,7 @@ class GeneratorBatches:
                     item, real = item
                 x, y, w = unpack(item, self.what)
                 xs, ys, ws = self.model._standardize_xy(x, y, w, self.class_weight)
+                xs = data_utils.in_memory(xs)
                 if self._sharded:
                     self.position = (None, len(xs[0]) if real else 0, None)
                 yield xs, ys, ws, len(xs[0])
@@ -203,9 +205,10 @@ class ShardedSequence(Sequence):
 
 
 def unpack(item, what):
-    """(x, y, sample_weight) from a generator's output, or ValueError naming what was found."""
-    if isinstance(item, tuple) and len(item) in (2, 3):
-        return item if len(item) == 3 else (item[0], item[1], None)
+    """(x, y, sample_weight) from a generator's output, or ValueError naming what was found.
+    A list [x, y] counts as a tuple, as in Keras 2.2.4 and tf-keras."""
+    if isinstance(item, (tuple, list)) and len(item) in (2, 3):
+        return tuple(item) if len(item) == 3 else (item[0], item[1], None)
     found = f"a {type(item).__name__}" + (f" of length {len(item)}" if isinstance(item, (tuple, list)) else "")
     raise ValueError(f"Output of {what} should be a tuple `(x, y, sample_weight)` or `(x, y)`. Found: {found}")
 
@@ -232,6 +235,9 @@ def _read_rows(data, ids):
 
 
 def _steps(source, steps, name):
+    if isinstance(source, Sequence) and len(source) == 0:  # no batch to give: reading one would spin forever
+        raise ValueError(f"{name}: {type(source).__name__} has length 0; expected a Sequence with at least one "
+                         "batch")
     if steps is not None:
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ValueError(f"{name} must be a positive integer, got {steps!r}")

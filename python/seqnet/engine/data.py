@@ -10,13 +10,18 @@ def as_float32(data, what):
     """A C-contiguous float32 array from an array, a list, or a one-element list of arrays."""
     if isinstance(data, (list, tuple)) and len(data) == 1 and hasattr(data[0], "shape"):
         data = data[0]
+    return np.ascontiguousarray(numeric_array(data, what), dtype=np.float32)
+
+
+def numeric_array(data, what):
+    """np.asarray(data), or ValueError naming `what` for ragged or non-numeric data."""
     try:
         arr = np.asarray(data)
     except ValueError as exc:  # ragged lists
         raise ValueError(f"{what}: could not be converted to an array ({exc})") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise ValueError(f"{what}: expected numeric data, got an array of dtype {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    return arr
 
 
 def as_input_array(data, what, keep_integers=False):
@@ -24,6 +29,9 @@ def as_input_array(data, what, keep_integers=False):
     `keep_integers` (an input only Embeddings read), integer arrays, which stay integral
     (int32, or int64 when a value needs it): float32 holds integers exactly only below 2**24."""
     if is_lazy_array(data):
+        dtype = np.dtype(getattr(data, "dtype", np.float32))
+        if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
+            raise ValueError(f"{what}: expected numeric data, got an array of dtype {dtype}")
         return data
     if keep_integers:
         try:
@@ -39,9 +47,18 @@ def as_input_array(data, what, keep_integers=False):
 
 
 def is_lazy_array(data):
-    """An indexable array-like with a shape that is not in memory (e.g. HDF5Matrix)."""
+    """An indexable array-like with a shape that is not in memory (e.g. HDF5Matrix). Not a
+    pandas DataFrame or Series: their [] selects columns or labels, not rows, so they are
+    converted (Keras 2.2.4 takes a DataFrame's values too)."""
     return (not isinstance(data, (np.ndarray, list, tuple, dict)) and hasattr(data, "shape")
-            and hasattr(data, "__getitem__") and hasattr(data, "__len__") and hasattr(data, "ndim"))
+            and hasattr(data, "__getitem__") and hasattr(data, "__len__") and hasattr(data, "ndim")
+            and not hasattr(data, "iloc"))
+
+
+def in_memory(arrays):
+    """The arrays with each lazy one (is_lazy_array) read whole as float32: the batch methods
+    and generator batches hand arrays straight to the engine."""
+    return [np.ascontiguousarray(a[0:len(a)], dtype=np.float32) if is_lazy_array(a) else a for a in arrays]
 
 
 def arrays_for(data, names, what):
@@ -69,12 +86,13 @@ def arrays_for(data, names, what):
 
 def per_output(value, names, what, class_weight=False):
     """sample_weight / class_weight as one entry per output (None where not given)."""
-    if value is None:
+    if value is None or (isinstance(value, (list, tuple)) and not value):  # Keras 2.2.4: [] is no weights
         return [None] * len(names)
-    if isinstance(value, dict) and (not class_weight or set(value) <= set(names)):
+    if isinstance(value, dict) and (not class_weight or set(value) <= set(names)
+                                    or (len(names) > 1 and set(value) & set(names))):
         if class_weight and len(names) == 1 and not set(value) & set(names):
             return [value]
-        unknown = sorted(k for k in value if k not in names)
+        unknown = sorted((k for k in value if k not in names), key=repr)
         if unknown:
             raise ValueError(f"{what}: unknown output name(s) {unknown}; the outputs are {names}")
         return [value.get(n) for n in names]
@@ -91,7 +109,8 @@ def per_output(value, names, what, class_weight=False):
 def same_length(arrays, names, what):
     lengths = [len(a) for a in arrays]
     if len(set(lengths)) > 1:
-        raise ValueError(f"All {what} arrays (x) should have the same number of samples. Got array shapes: "
+        letter = "x" if what == "input" else "y"
+        raise ValueError(f"All {what} arrays ({letter}) should have the same number of samples. Got array shapes: "
                          f"{dict(zip(names, [tuple(a.shape) for a in arrays]))}")
 
 
@@ -163,7 +182,7 @@ def sample_weights(y, sample_weight, class_weight, sparse, temporal=False):
     when neither is given."""
     weights = None
     if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=np.float32)
+        weights = numeric_array(sample_weight, "sample_weight").astype(np.float32)
         if temporal:
             if weights.ndim != 2:
                 raise ValueError(f"Found a sample_weight array with shape {weights.shape}. In order to use timestep-"
@@ -187,6 +206,9 @@ def sample_weights(y, sample_weight, class_weight, sparse, temporal=False):
     if class_weight:
         if not isinstance(class_weight, dict):
             raise ValueError(f"class_weight must be a dict mapping class indices to weights, got {class_weight!r}")
+        bad = {k: v for k, v in class_weight.items() if not isinstance(v, (int, float, np.integer, np.floating))}
+        if bad:
+            raise ValueError(f"class_weight: the weights must be numbers, got {bad!r}")
         labels = y.astype(np.int64) if sparse else (np.argmax(y, axis=-1) if y.shape[-1] > 1 else
                                                      np.round(y[:, 0]).astype(np.int64))
         classes = labels.reshape(len(y), -1)[:, 0]

@@ -443,7 +443,8 @@ class Model(Network):
                 raise ValueError("fit: x and y contain no samples")
             val = None
             if validation_split and validation_data is None:
-                if not 0.0 < validation_split < 1.0:
+                if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float, np.number)) \
+                        or not 0.0 < validation_split < 1.0:
                     raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
                 n = len(xs[0])
                 split_at = int(n * (1.0 - validation_split))
@@ -569,6 +570,7 @@ class Model(Network):
         """One gradient update on one batch; returns the loss (and metrics) before it."""
         self._require_compiled()
         xs, ys, ws = self._standardize_xy(x, y, sample_weight, class_weight)
+        xs = data_utils.in_memory(xs)
         data_utils.check_has_samples(xs, "train_on_batch")
         self._prepare_training()
         if self._parallel is None:
@@ -584,12 +586,13 @@ class Model(Network):
     def test_on_batch(self, x, y, sample_weight=None, reset_metrics=True):
         self._require_compiled()
         xs, ys, ws = self._standardize_xy(x, y, sample_weight)
+        xs = data_utils.in_memory(xs)
         data_utils.check_has_samples(xs, "test_on_batch")
         values = self._test_batch(xs, ys, ws)
         return values[0] if len(values) == 1 else values
 
     def predict_on_batch(self, x):
-        outs = [a.copy() for a in self._run(self._standardize_x(x), False)]
+        outs = [a.copy() for a in self._run(data_utils.in_memory(self._standardize_x(x)), False)]
         return outs[0] if len(outs) == 1 else outs
 
     # ---- saving: implemented by seqnet.saving (engine/saving_hooks.py) ----------------------
