@@ -639,3 +639,12 @@ def test_subnormal_slots_update_as_zero_slots(name, n, isa, restore_threads):
     for key in slot_names:
         np.testing.assert_array_equal(bits(s_sub[key]), bits(s_zero[key]), err_msg=key)
     assert np.float32(3e-39) * np.float32(0.5) != 0.0  # this thread still computes subnormals
+
+
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax", "Nadam"])
+def test_lr_and_learning_rate_together_must_agree(name):
+    cls = getattr(optimizers, name)
+    assert K.get_value(cls(learning_rate=0.125).lr) == 0.125
+    assert K.get_value(cls(lr=0.125, learning_rate=0.125).lr) == 0.125
+    with pytest.raises(ValueError, match=rf"{name}: give lr or learning_rate .* got lr=0\.25 and learning_rate=0\.125"):
+        cls(lr=0.25, learning_rate=0.125)

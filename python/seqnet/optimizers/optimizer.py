@@ -1,4 +1,5 @@
 """Optimizer: the base class. One update call covers every trainable weight of a model."""
+import inspect
 import math
 
 import numpy as np
@@ -31,7 +32,13 @@ class Optimizer:
         if unknown:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(unknown)}")
         if "learning_rate" in kwargs:
-            lr = kwargs.pop("learning_rate")
+            learning_rate = kwargs.pop("learning_rate")
+            # Both spellings given and different: one of them would be dropped silently.
+            default = inspect.signature(type(self).__init__).parameters.get("lr")
+            if default is not None and lr != default.default and lr != learning_rate:
+                raise ValueError(f"{type(self).__name__}: give lr or learning_rate (the same setting), not both; "
+                                 f"got lr={lr!r} and learning_rate={learning_rate!r}")
+            lr = learning_rate
         decay = kwargs.pop("decay", 0.0)
         for name, value in (("lr", lr), ("decay", decay)):
             if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or value < 0:
