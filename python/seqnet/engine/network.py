@@ -19,6 +19,7 @@ import numpy as np
 from seqnet import _engine
 from seqnet.engine import backend_call
 from seqnet.engine.base_layer import Layer, _to_snake_case, _unique_name
+from seqnet.engine.weight import unique_weights
 from seqnet.engine.input_layer import InputLayer
 from seqnet.engine.keras_tensor import KerasTensor, Node, SymbolicMask, is_symbolic
 
@@ -459,13 +460,13 @@ class Network(Layer):
     # ---- weights ---------------------------------------------------------------------
     @property
     def weights(self):
-        return _unique([w for layer in self._run_layers for w in layer.weights])
+        return unique_weights([w for layer in self._run_layers for w in layer.weights])
 
     @property
     def trainable_weights(self):
         if not self.trainable:
             return []
-        return _unique([w for layer in self._run_layers for w in layer.trainable_weights])
+        return unique_weights([w for layer in self._run_layers for w in layer.trainable_weights])
 
     @property
     def non_trainable_weights(self):
@@ -821,12 +822,3 @@ def _forward_takes_mask(runner):
         return "mask" in inspect.signature(runner.forward).parameters
     except (TypeError, ValueError):
         return False
-
-
-def _unique(weights):
-    seen, out = set(), []
-    for w in weights:
-        if id(w) not in seen:
-            seen.add(id(w))
-            out.append(w)
-    return out

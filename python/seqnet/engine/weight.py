@@ -44,3 +44,13 @@ class Weight:
 
     def __repr__(self):
         return f"<seqnet Weight '{self.name}' shape={self.value.shape} dtype=float32>"
+
+
+def unique_weights(weights):
+    """`weights` without repeats (a shared layer's), in first-seen order."""
+    seen, out = set(), []
+    for w in weights:
+        if id(w) not in seen:
+            seen.add(id(w))
+            out.append(w)
+    return out

@@ -3,6 +3,7 @@ get_source_inputs (Keras 2.2.4's ``keras.utils.layer_utils``)."""
 import numpy as np
 
 from seqnet.engine.keras_tensor import is_symbolic
+from seqnet.engine.weight import unique_weights
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None):
@@ -41,7 +42,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
 def count_params(weights):
     """The number of scalars in a list of weights (Keras 2.2.4's ``layer_utils.count_params``;
     seqnet weights or arrays)."""
-    return int(sum(np.size(getattr(w, "value", w)) for w in _unique(weights)))
+    return int(sum(np.size(getattr(w, "value", w)) for w in unique_weights(weights)))
 
 
 def get_source_inputs(tensor, layer=None, node_index=None):
@@ -68,15 +69,6 @@ def get_source_inputs(tensor, layer=None, node_index=None):
             if not any(source is s for s in sources):
                 sources.append(source)
     return sources
-
-
-def _unique(weights):
-    seen, out = set(), []
-    for w in weights:
-        if id(w) not in seen:
-            seen.add(id(w))
-            out.append(w)
-    return out
 
 
 def _check_positions(positions, columns):
