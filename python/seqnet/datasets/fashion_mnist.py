@@ -11,9 +11,11 @@ FILES = ["train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz", "t10k-label
          "t10k-images-idx3-ubyte.gz"]
 
 
-def load_data():
-    """(x_train, y_train), (x_test, y_test): uint8 images (n, 28, 28) and labels."""
-    paths = [get_file(name, origin=BASE + name, cache_subdir=os.path.join("datasets", "fashion-mnist"))
+def load_data(cache_dir=None):
+    """(x_train, y_train), (x_test, y_test): uint8 images (n, 28, 28) and uint8 labels; `cache_dir`
+    replaces ~/.keras (as tf-keras)."""
+    paths = [get_file(name, origin=BASE + name, cache_subdir=os.path.join("datasets", "fashion-mnist"),
+                      cache_dir=cache_dir)
              for name in FILES]
     with gzip.open(paths[0], "rb") as f:
         y_train = np.frombuffer(f.read(), np.uint8, offset=8)
