@@ -7,6 +7,7 @@ configuration asking for a ``Lambda`` layer, or any class seqnet does not know, 
 refused with a ValueError.
 """
 import collections
+import heapq
 import inspect
 import json
 import math
@@ -239,21 +240,28 @@ def _functional_layers(layer_configs, custom_objects, InputLayer):  # noqa: N803
 def _call_nodes(layers, pending):
     """Calls every node once its inputs exist, each layer's nodes in their order (Keras 2.2.4's
     rule), in dependency order: a layer whose next node waits for another layer's node is
-    woken when that layer is called, so the work is linear in the nodes, whatever the
-    order of the config."""
+    woken when that layer is called, so the work is n log n in the nodes, whatever the order
+    of the config. Of the layers ready, the first in the config goes first: the model's
+    layers are in the order of their first nodes, and the config lists them in that order, so
+    the rebuilt model lists its layers as the saved one did (weights load by that order; a
+    woken layer taken last put a branch's Dense before another branch's GRU, and loading failed)."""
+    position = {name: index for index, name in enumerate(pending)}
     waiting = collections.defaultdict(list)  # layer name -> layers whose next node waits for it
-    queue = collections.deque(name for name, nodes in pending.items() if nodes)
+    queue = [(position[name], name) for name, nodes in pending.items() if nodes]
+    heapq.heapify(queue)
     while queue:
-        layer_name = queue.popleft()
+        _, layer_name = heapq.heappop(queue)
         nodes = pending[layer_name]
         while nodes:
             missing = _missing_source(nodes[0], layers)
             if missing is not None:
-                waiting[missing].append(layer_name)
+                if layer_name not in waiting[missing]:
+                    waiting[missing].append(layer_name)
                 break
             _call_node(layers[layer_name], nodes[0], layers)
             nodes.popleft()
-            queue.extend(waiting.pop(layer_name, ()))
+            for woken in waiting.pop(layer_name, ()):
+                heapq.heappush(queue, (position[woken], woken))
     stuck = [n for n, nodes in pending.items() if nodes]
     if stuck:
         raise SavingError(f"functional config: the layers {stuck[:10]} depend on each other in a cycle or on "
