@@ -64,6 +64,10 @@ public:
     bool supports_masking = false;
     bool trainable = true;  // the config's `trainable`
     bool has_activity_regularizer = false;
+    // Its Python layer computes with NumPy on the calling thread, outside the engine's
+    // FlushScope, so subnormals stay subnormal there (a Masking value of 1e-40 is not 0): the
+    // model runs it with the caller's denormals mode kept, not flushed.
+    bool numpy_side = false;
     // The first weight regularizer or constraint the config sets (e.g. "kernel_regularizer"),
     // wrapped layers' included; empty when none. Training from C++ applies neither, so compile
     // refuses such a model rather than train it without them.

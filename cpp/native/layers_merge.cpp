@@ -16,6 +16,7 @@ public:
         name = nm;
         class_name = cls;
         supports_masking = true;
+        numpy_side = true;
         if (cls == "Concatenate") {
             const json& a = cfg.contains("axis") ? cfg["axis"] : json(-1);
             if (!a.is_number_integer()) fail("Layer '" + nm + "' (Concatenate): axis must be an integer");

@@ -254,6 +254,7 @@ public:
     MaskingRunner(const json& cfg, const std::string& nm) {
         name = nm;
         class_name = "Masking";
+        numpy_side = true;
         value_ = static_cast<float>(get_number(cfg, "mask_value", nm, 0.0));
     }
     std::vector<Shape> build(const std::vector<Shape>& in, WeightSource&) override { return {in.at(0)}; }
@@ -288,6 +289,7 @@ public:
         name = nm;
         class_name = cls;
         supports_masking = true;
+        numpy_side = cls != "Softmax";  // Python's Softmax (last axis) runs the engine's kernel
         if (cls == "LeakyReLU") alpha_ = static_cast<float>(get_number(cfg, "alpha", nm, get_number(cfg, "negative_slope", nm, 0.3)));
         if (cls == "ELU") alpha_ = static_cast<float>(get_number(cfg, "alpha", nm, 1.0));
         if (cls == "ThresholdedReLU") theta_ = static_cast<float>(get_number(cfg, "theta", nm, 1.0));

@@ -90,10 +90,13 @@ std::vector<const Value*> Model::Impl::run(std::vector<Value> xs, bool train) {
         std::vector<const Value*> in;
         for (int s : st.in_slots) in.push_back(slot[s]);
         std::vector<Value>& out = step_outs[k];
-        use[k]->forward(in, out, train);
-        if (out.size() != st.out_slots.size())
-            fail("Layer '" + st.runner->name + "' returned " + std::to_string(out.size()) + " outputs, expected " + std::to_string(st.out_slots.size()));
-        use[k]->compute_mask(in, out);
+        {
+            const DenormalsMode mode(use[k]->numpy_side ? DenormalsMode::kKeep : DenormalsMode::current());
+            use[k]->forward(in, out, train);
+            if (out.size() != st.out_slots.size())
+                fail("Layer '" + st.runner->name + "' returned " + std::to_string(out.size()) + " outputs, expected " + std::to_string(st.out_slots.size()));
+            use[k]->compute_mask(in, out);
+        }
         for (size_t t = 0; t < out.size(); ++t) slot[st.out_slots[t]] = &out[t];
     }
     std::vector<const Value*> outs;
