@@ -182,7 +182,7 @@ def sample_weights(y, sample_weight, class_weight, sparse, temporal=False):
     when neither is given."""
     weights = None
     if sample_weight is not None:
-        weights = numeric_array(sample_weight, "sample_weight").astype(np.float32)
+        weights = np.asarray(numeric_array(sample_weight, "sample_weight"), dtype=np.float32)
         if temporal:
             if weights.ndim != 2:
                 raise ValueError(f"Found a sample_weight array with shape {weights.shape}. In order to use timestep-"

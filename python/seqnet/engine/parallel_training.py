@@ -24,6 +24,7 @@ nothing.
 import numpy as np
 
 from seqnet import random_state
+from seqnet.engine.weight import weight_penalty
 
 
 def data_parallel_step(model, xs, ys, ws, position):
@@ -57,7 +58,7 @@ def data_parallel_step(model, xs, ys, ws, position):
         terms[-2] = model._activity_penalty() if model._activity else 0.0
         terms[-1] = count
     total_terms = parallel.sum_in_order(terms)
-    penalty = model._weight_penalty() if model._penalized else 0.0  # before the update, as in one process
+    penalty = weight_penalty(model._penalized)  # before the update, as in one process
     means = [_mean(total_terms[4 * k:4 * k + 4]) for k in range(n_out + len(model._metrics))]
     if count:
         for i, g in enumerate(grads):

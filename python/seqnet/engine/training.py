@@ -18,6 +18,7 @@ from seqnet.engine.compile_utils import (CompiledLoss, CompiledMetric, element_w
 from seqnet.engine.network import Network
 from seqnet.engine.parallel_training import data_parallel_step
 from seqnet.engine.parameters import ParameterStore, row_sparse_tables
+from seqnet.engine.weight import weight_penalty
 from seqnet.engine import saving_hooks, subclassed
 
 _NOT_COMPILED = "You must compile your model before training/testing. Use `model.compile(optimizer, loss)`."
@@ -190,19 +191,12 @@ class Model(Network):
     def _has_activity_regularizers(self):
         return any(layer.activity_regularizer is not None for layer in self._run_layers)
 
-    def _penalties(self, with_activity):
-        """Regularization added to the loss: weight penalties and, after a forward pass,
-        activity penalties on the layers' outputs."""
-        total = self._weight_penalty()
+    def _penalties(self, penalized, with_activity):
+        """Regularization added to the loss: the penalties of the weights `penalized` (those
+        with a regularizer) and, after a forward pass, activity penalties on the layers' outputs."""
+        total = weight_penalty(penalized)
         if with_activity:
             total += self._activity_penalty()
-        return total
-
-    def _weight_penalty(self):
-        total = 0.0
-        for w in self.weights:
-            if w.regularizer is not None:
-                total += w.regularizer(w.value)
         return total
 
     def _activity_penalty(self):
@@ -372,7 +366,7 @@ class Model(Network):
         masks = self._output_masks()
         total, per_output, grads = self._losses(ys, outs, ws, masks, True)
         if self._penalized or self._activity:
-            total += self._penalties(self._activity)
+            total += self._penalties(self._penalized, self._activity)
         values = self._values_of(total, per_output, ys, outs, ws, masks)
         self._backward(grads)
         self._apply_gradients()
@@ -402,7 +396,8 @@ class Model(Network):
         outs = self._run(xs, False)
         masks = self._output_masks()
         total, per_output, _ = self._losses(ys, outs, ws, masks, False)
-        total += self._penalties(self._has_activity_regularizers())
+        total += self._penalties([w for w in self.weights if w.regularizer is not None],
+                                 self._has_activity_regularizers())
         return self._values_of(total, per_output, ys, outs, ws, masks)
 
     # ---- fit / evaluate / predict ----------------------------------------------------------
@@ -627,4 +622,3 @@ class Model(Network):
         """A new model from `get_config()` output (seqnet's, Keras 2's or tf-keras'); layer
         classes come from seqnet.layers and `custom_objects` only."""
         return saving_hooks.get().functional_from_config(cls, config, custom_objects)
-

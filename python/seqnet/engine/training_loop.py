@@ -136,13 +136,14 @@ def predict_loop(model, source, verbose=0, callbacks=None):
                     out = [np.empty((n,) + a.shape[1:], dtype=np.float32) for a in outs]
                 for o, a in zip(out, outs):
                     o[seen:seen + size] = a
+                kept = [o[seen:seen + size] for o in out]
             else:
-                parts.append([a.copy() for a in outs])
+                kept = [a.copy() for a in outs]
+                parts.append(kept)
             seen += size
-            if wants_outputs:  # tf-keras: the batch's predictions under 'outputs'
-                batch_outputs = [a.copy() for a in outs]
-                cbk.call("on_predict_batch_end", step, {"batch": step, "size": size, "outputs": batch_outputs[0]
-                                                        if len(batch_outputs) == 1 else batch_outputs})
+            if wants_outputs:  # tf-keras: the batch's predictions under 'outputs' (the rows kept above)
+                cbk.call("on_predict_batch_end", step, {"batch": step, "size": size,
+                                                        "outputs": kept[0] if len(kept) == 1 else kept})
             if progbar is not None:
                 progbar.update(seen if n is not None else step + 1)
         cbk.call("on_predict_end", {})

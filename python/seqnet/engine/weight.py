@@ -54,3 +54,11 @@ def unique_weights(weights):
             seen.add(id(w))
             out.append(w)
     return out
+
+
+def weight_penalty(penalized):
+    """The sum of the penalties of `penalized` (weights that each have a regularizer)."""
+    total = 0.0
+    for w in penalized:
+        total += w.regularizer(w.value)
+    return total
